@@ -1,0 +1,1 @@
+/* Empty: makes automake link with the C++ driver. */

@@ -1,0 +1,195 @@
+# Shared by scripts/up, scripts/down and scripts/check. Sourced, not run.
+# shellcheck shell=bash
+
+ADE_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+VAR=${EMULATOR_VAR:-$ADE_ROOT/var}
+PORT=${EMULATOR_PORT:-8080}
+RESPONDERS=${EMULATOR_RESPONDERS:-4}
+PG_PORT=${EMULATOR_PG_PORT:-5432}
+
+# Debian 12 packages the build, the stack and the tests need.
+ADE_PACKAGES="build-essential autoconf automake libtool pkg-config make g++
+ libfcgi-dev spawn-fcgi lighttpd postgresql postgresql-client libpq-dev
+ libgdcm-dev libcjson-dev libinih-dev libcurl4-openssl-dev libcmocka-dev
+ curl procps"
+
+say() { printf '%s\n' "$*" >&2; }
+die() { say "error: $*"; exit 1; }
+
+is_root() { [ "$(id -u)" = 0 ]; }
+
+as_root() {
+	if is_root; then "$@"
+	elif command -v sudo >/dev/null; then sudo "$@"
+	else die "'$*' needs root (run as root or install sudo)"
+	fi
+}
+
+install_deps() {
+	local missing="" p
+	for p in $ADE_PACKAGES; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
+	done
+	[ -z "$missing" ] && return 0
+	say "installing:$missing"
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+	# shellcheck disable=SC2086
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+}
+
+build() {
+	cd "$ADE_ROOT" || exit 1
+	if [ ! -x configure ] || [ configure.ac -nt configure ] || [ Makefile.am -nt Makefile.in ]; then
+		say "autoreconf"
+		autoreconf -fi >/dev/null 2>&1 || autoreconf -fi
+	fi
+	if [ ! -f Makefile ] || [ configure -nt config.status ]; then
+		say "configure ${EMULATOR_CONFIGURE_FLAGS:-}"
+		# shellcheck disable=SC2086
+		./configure -q ${EMULATOR_CONFIGURE_FLAGS:-} >/dev/null
+	fi
+	say "make"
+	make -s -j"$(nproc)" >/dev/null || make -j1
+}
+
+pg_bindir() {
+	ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1
+}
+
+# PostgreSQL will not run as root: as root, the cluster belongs to the
+# 'postgres' user, and lives where that user can reach it.
+pg_run() {
+	if is_root; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+pg_base() {
+	if [ -L "$VAR/pg" ] || [ -d "$VAR/pg" ]; then
+		readlink -f "$VAR/pg"
+		return
+	fi
+	if is_root && ! runuser -u postgres -- test -x "$VAR" 2>/dev/null; then
+		# e.g. a checkout under /root: keep the cluster outside, linked from var/
+		local h
+		h=$(printf '%s' "$VAR" | md5sum | cut -c1-12)
+		echo "/var/tmp/azure-dicom-emulator-$h"
+	else
+		echo "$VAR/pg"
+	fi
+}
+
+pg_start() {
+	local bin base
+	bin=$(pg_bindir)
+	[ -n "$bin" ] || die "PostgreSQL server binaries not found"
+	base=$(pg_base)
+	mkdir -p "$base/run"
+	[ "$base" = "$VAR/pg" ] || ln -sfn "$base" "$VAR/pg"
+	if is_root; then chown -R postgres: "$base"; fi
+	if [ ! -f "$base/data/PG_VERSION" ]; then
+		say "initdb $base/data"
+		pg_run "$bin/initdb" -D "$base/data" -U dicom --auth=trust -E UTF8 --no-instructions >/dev/null
+	fi
+	if ! pg_run "$bin/pg_ctl" -D "$base/data" status >/dev/null 2>&1; then
+		pg_run "$bin/pg_ctl" -D "$base/data" -l "$base/postgresql.log" -w -t 60 \
+			-o "-c listen_addresses='' -c unix_socket_directories='$base/run' -p $PG_PORT -c fsync=on" start >/dev/null
+	fi
+	ln -sfn "$base/postgresql.log" "$VAR/log/postgresql.log"
+	PGSOCK="$base/run"
+	if ! psql -h "$PGSOCK" -p "$PG_PORT" -U dicom -d postgres -Atc "SELECT 1 FROM pg_database WHERE datname='dicom'" | grep -q 1; then
+		psql -q -h "$PGSOCK" -p "$PG_PORT" -U dicom -d postgres -c "CREATE DATABASE dicom" >/dev/null
+	fi
+}
+
+pg_stop() {
+	local bin base
+	bin=$(pg_bindir)
+	[ -e "$VAR/pg" ] || return 0
+	base=$(readlink -f "$VAR/pg")
+	[ -f "$base/data/postmaster.pid" ] || return 0
+	pg_run "$bin/pg_ctl" -D "$base/data" -m fast -w stop >/dev/null 2>&1 || true
+}
+
+db_conninfo() {
+	echo "host=$(readlink -f "$VAR/pg")/run port=$PG_PORT dbname=dicom user=dicom"
+}
+
+write_configs() {
+	mkdir -p "$VAR/conf" "$VAR/run" "$VAR/log" "$VAR/store" "$VAR/tmp" "$VAR/www"
+	local pgsock
+	pgsock="$(readlink -f "$VAR/pg")/run"
+	if [ ! -f "$VAR/conf/dicom.ini" ]; then
+		sed -e "s|^dir =.*|dir = $VAR/store|" \
+		    -e "s|^host =.*|host = $pgsock|" \
+		    -e "s|^port =.*|port = $PG_PORT|" \
+		    -e "s|^user =.*|user = dicom|" \
+		    -e "s|^x_sendfile =.*|x_sendfile = true|" \
+		    "$ADE_ROOT/conf/dicom.ini.sample" > "$VAR/conf/dicom.ini"
+	fi
+	sed -e "s|@VAR@|$VAR|g" -e "s|@PORT@|$PORT|g" \
+		"$ADE_ROOT/lighttpd/azure-dicom-emulator.conf.in" > "$VAR/conf/lighttpd.conf"
+}
+
+start_responders() {
+	rm -f "$VAR/run/dicom-fcgi.sock"
+	"$ADE_ROOT/dicom-fcgi" -c "$VAR/conf/dicom.ini" --migrate 2>>"$VAR/log/dicom-fcgi.log" ||
+		die "schema migration failed (see $VAR/log/dicom-fcgi.log)"
+	spawn-fcgi -s "$VAR/run/dicom-fcgi.sock" -M 0660 -F "$RESPONDERS" -P "$VAR/run/dicom-fcgi.pid" \
+		-- /bin/sh -c "exec '$ADE_ROOT/dicom-fcgi' -c '$VAR/conf/dicom.ini' 2>>'$VAR/log/dicom-fcgi.log'" >/dev/null ||
+		die "spawn-fcgi failed"
+}
+
+stop_responders() {
+	local pids
+	[ -f "$VAR/run/dicom-fcgi.pid" ] || return 0
+	pids=$(cat "$VAR/run/dicom-fcgi.pid")
+	# shellcheck disable=SC2086
+	kill -TERM $pids 2>/dev/null || true
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		# shellcheck disable=SC2086
+		kill -0 $pids 2>/dev/null || break
+		sleep 0.3
+	done
+	# shellcheck disable=SC2086
+	kill -KILL $pids 2>/dev/null || true
+	rm -f "$VAR/run/dicom-fcgi.pid" "$VAR/run/dicom-fcgi.sock"
+}
+
+start_lighttpd() {
+	lighttpd -tt -f "$VAR/conf/lighttpd.conf" >/dev/null || die "lighttpd configuration is invalid"
+	lighttpd -f "$VAR/conf/lighttpd.conf" || die "lighttpd did not start (see $VAR/log/lighttpd-error.log)"
+}
+
+stop_lighttpd() {
+	[ -f "$VAR/run/lighttpd.pid" ] || return 0
+	kill -TERM "$(cat "$VAR/run/lighttpd.pid")" 2>/dev/null || true
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		[ -f "$VAR/run/lighttpd.pid" ] || break
+		kill -0 "$(cat "$VAR/run/lighttpd.pid" 2>/dev/null)" 2>/dev/null || break
+		sleep 0.2
+	done
+	rm -f "$VAR/run/lighttpd.pid"
+}
+
+wait_healthy() {
+	local i
+	for i in $(seq 1 100); do
+		if curl -fsS "http://127.0.0.1:$PORT/health" >/dev/null 2>&1; then return 0; fi
+		sleep 0.2
+	done
+	die "the stack did not answer on http://127.0.0.1:$PORT/health"
+}
+
+stack_start() {
+	mkdir -p "$VAR/log"
+	pg_start
+	write_configs
+	start_responders
+	start_lighttpd
+	wait_healthy
+}
+
+stack_stop() {
+	stop_lighttpd
+	stop_responders
+	pg_stop
+}

@@ -1,0 +1,34 @@
+/* What lives for the whole process: configuration, database, store. */
+#ifndef ADE_API_APP_H
+#define ADE_API_APP_H
+
+#include <stddef.h>
+
+#include "common/config.h"
+#include "db/db.h"
+#include "http/request.h"
+#include "http/router.h"
+#include "store/store.h"
+
+struct app {
+	struct config cfg;
+	struct db *db;
+	struct store store;
+	struct http_policy policy;
+};
+
+extern const struct route api_routes[];
+extern const size_t api_nroutes;
+
+/* Handlers, one file per API area */
+int stow_handle(struct request *req);
+int wado_retrieve(struct request *req);
+int wado_metadata(struct request *req);
+int delete_handle(struct request *req);
+int health_check(struct request *req);
+int health_simple(struct request *req);
+
+/* 404 with the service's message for the missing level. */
+int api_not_found(struct request *req, const char *study, const char *series);
+
+#endif

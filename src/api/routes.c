@@ -1,0 +1,41 @@
+/* The route table: the whole HTTP surface of dicom-fcgi at a glance. */
+#include "api/app.h"
+#include "http/response.h"
+
+#include "common/banned.h"
+
+#define P ROUTE_PARTITIONED
+#define J ROUTE_DICOM_JSON
+
+const struct route api_routes[] = {
+	{ "GET", "/health/check", health_check, ROUTE_UNVERSIONED },
+	{ "GET", "/health", health_simple, ROUTE_UNVERSIONED },
+
+	{ "POST", "/studies", stow_handle, ROUTE_BODY | ROUTE_WRITE | P | J },
+	{ "POST", "/studies/{study}", stow_handle, ROUTE_BODY | ROUTE_WRITE | P | J },
+
+	{ "GET", "/studies/{study}", wado_retrieve, P },
+	{ "GET", "/studies/{study}/metadata", wado_metadata, P | J },
+	{ "GET", "/studies/{study}/series/{series}", wado_retrieve, P },
+	{ "GET", "/studies/{study}/series/{series}/metadata", wado_metadata, P | J },
+	{ "GET", "/studies/{study}/series/{series}/instances/{instance}", wado_retrieve, P },
+	{ "GET", "/studies/{study}/series/{series}/instances/{instance}/metadata", wado_metadata, P | J },
+
+	{ "DELETE", "/studies/{study}", delete_handle, ROUTE_WRITE | P },
+	{ "DELETE", "/studies/{study}/series/{series}", delete_handle, ROUTE_WRITE | P },
+	{ "DELETE", "/studies/{study}/series/{series}/instances/{instance}", delete_handle, ROUTE_WRITE | P },
+};
+
+const size_t api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);
+
+int api_not_found(struct request *req, const char *study, const char *series)
+{
+	switch (db_which_missing(req->app->db, req->partition, study, series)) {
+	case DB_NO_STUDY:
+		return http_error(req, 404, "The specified study cannot be found.");
+	case DB_NO_SERIES:
+		return http_error(req, 404, "The specified series cannot be found.");
+	default:
+		return http_error(req, 404, "The specified instance cannot be found.");
+	}
+}

@@ -1,0 +1,502 @@
+/* STOW-RS: POST /studies[/{study}] (§3). Parts stream from the request body
+ * into temp files; each instance is parsed, validated, made durable and
+ * committed with its change feed and outbox rows before the next. */
+#include "api/app.h"
+#include "common/log.h"
+#include "dicom/dcm.h"
+#include "dicom/validate.h"
+#include "http/multipart.h"
+#include "http/response.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "common/banned.h"
+
+enum { FAIL_PROCESSING = 272, FAIL_VALIDATION = 43264, FAIL_EXISTS = 45070 };
+enum { WARN_IMPLICIT_VR = 45063, WARN_VALIDATION = 1 };
+
+struct stow {
+	struct request *req;
+	struct app *app;
+	const char *path_study;
+	bool root_type_dicom;
+	const char *base_url;
+
+	/* current part */
+	int fd;
+	char tmp[4200];
+	uint64_t size;
+	unsigned char head[132];
+	size_t headlen;
+
+	/* request abort: status and message, 0 when none */
+	int abort_status;
+	char abort_msg[256];
+
+	struct buf refs, fails;
+	size_t nrefs, nfails, nparts;
+	bool warned;
+
+	/* body accounting */
+	uint64_t body_bytes;
+};
+
+static bool is_dicom_type(const char *ct)
+{
+	size_t n;
+
+	if (!ct)
+		return false;
+	while (*ct == ' ')
+		ct++;
+	n = strcspn(ct, ";");
+	while (n && ct[n - 1] == ' ')
+		n--;
+	return n == 17 && !strncasecmp(ct, "application/dicom", 17);
+}
+
+static void add_ui(struct buf *b, const char *tag, const char *v)
+{
+	buf_addf(b, "\"%s\":{\"vr\":\"UI\",\"Value\":[", tag);
+	buf_add_json_str(b, v, strlen(v));
+	buf_adds(b, "]}");
+}
+
+/* FailedAttributesSequence from NUL-separated comments */
+static void add_comments(struct buf *b, const struct buf *comments, size_t n)
+{
+	const char *p = buf_str(comments);
+
+	buf_adds(b, "\"00741048\":{\"vr\":\"SQ\",\"Value\":[");
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strlen(p);
+		if (i)
+			buf_addch(b, ',');
+		buf_adds(b, "{\"00000902\":{\"vr\":\"LO\",\"Value\":[");
+		buf_add_json_str(b, p, len);
+		buf_adds(b, "]}}");
+		p += len + 1;
+	}
+	buf_adds(b, "]}");
+}
+
+static void add_failure(struct stow *st, const char *sop_class, const char *sop, int code,
+			const struct buf *comments, size_t ncomments)
+{
+	struct buf *b = &st->fails;
+
+	if (st->nfails++)
+		buf_addch(b, ',');
+	buf_addch(b, '{');
+	if (sop_class && *sop_class) {
+		add_ui(b, "00081150", sop_class);
+		buf_addch(b, ',');
+	}
+	if (sop && *sop) {
+		add_ui(b, "00081155", sop);
+		buf_addch(b, ',');
+	}
+	buf_addf(b, "\"00081197\":{\"vr\":\"US\",\"Value\":[%d]}", code);
+	if (ncomments) {
+		buf_addch(b, ',');
+		add_comments(b, comments, ncomments);
+	}
+	buf_addch(b, '}');
+	log_info("stow failure code=%d sop='%s'", code, sop ? sop : "");
+}
+
+static const char *partition_segment(struct stow *st)
+{
+	if (!st->app->policy.partitions)
+		return "";
+	return arena_printf(&st->req->arena, "/partitions/%s", st->req->partition);
+}
+
+static void add_success(struct stow *st, const char *sop_class, const char *study, const char *series, const char *sop,
+			int warning, const struct validation *v)
+{
+	struct buf *b = &st->refs;
+
+	if (st->nrefs++)
+		buf_addch(b, ',');
+	buf_addch(b, '{');
+	add_ui(b, "00081150", sop_class);
+	buf_addch(b, ',');
+	add_ui(b, "00081155", sop);
+	buf_adds(b, ",\"00081190\":{\"vr\":\"UR\",\"Value\":[");
+	const char *url = arena_printf(&st->req->arena, "%s/%s%s/studies/%s/series/%s/instances/%s", st->base_url,
+				       st->req->api_version, partition_segment(st), study, series, sop);
+	buf_add_json_str(b, url, strlen(url));
+	buf_adds(b, "]}");
+	if (warning) {
+		buf_addf(b, ",\"00081196\":{\"vr\":\"US\",\"Value\":[%d]}", warning);
+		st->warned = true;
+	}
+	if (st->req->api_major >= 2) {
+		buf_addch(b, ',');
+		add_comments(b, &v->warnings, v->nwarnings);
+	}
+	buf_addch(b, '}');
+}
+
+/* Same UID ignoring case and trailing white space, as the service compares. */
+static bool same_uid(const char *a, const char *b)
+{
+	size_t na = strlen(a), nb = strlen(b);
+	while (na && (a[na - 1] == ' ' || a[na - 1] == '\0'))
+		na--;
+	while (nb && (b[nb - 1] == ' ' || b[nb - 1] == '\0'))
+		nb--;
+	return na == nb && !strncasecmp(a, b, na);
+}
+
+static const char *attr(struct stow *st, const struct dcm_file *f, uint32_t tag, const struct validation *v)
+{
+	char val[1024];
+
+	for (size_t i = 0; i < v->ndropped; i++)
+		if (v->dropped[i] == tag)
+			return NULL;
+	if (dcm_get_string(f, tag, val, sizeof(val)) != 1)
+		return NULL;
+	return arena_strdup(&st->req->arena, val);
+}
+
+/* Replaces the 128-byte preamble with zeros, as the service does. */
+static int zero_preamble(struct stow *st)
+{
+	static const unsigned char zeros[128];
+
+	if (st->headlen < 132 || memcmp(st->head + 128, "DICM", 4) || !memcmp(st->head, zeros, 128))
+		return 0;
+	return pwrite(st->fd, zeros, 128, 0) == 128 ? 0 : -1;
+}
+
+static void process_instance(struct stow *st)
+{
+	struct app *app = st->app;
+	char err[256], study[72], series[72], sop[72], sop_class[72];
+	struct validation v;
+	struct dcm_file *f;
+	struct buf meta;
+	int64_t wm, seq;
+	int warning = 0;
+
+	validation_init(&v);
+	buf_init(&meta, 0);
+	f = dcm_open(st->tmp, err, sizeof(err));
+	if (!f) {
+		add_failure(st, NULL, NULL, FAIL_VALIDATION, NULL, 0);
+		goto drop;
+	}
+	dcm_get_string(f, DCM_TAG(0x0020, 0x000D), study, sizeof(study));
+	dcm_get_string(f, DCM_TAG(0x0020, 0x000E), series, sizeof(series));
+	dcm_get_string(f, DCM_TAG(0x0008, 0x0018), sop, sizeof(sop));
+	dcm_get_string(f, DCM_TAG(0x0008, 0x0016), sop_class, sizeof(sop_class));
+
+	if (validate_instance(f, st->req->api_major, &v)) {
+		add_failure(st, sop_class, sop, FAIL_VALIDATION, &v.errors, v.nerrors);
+		goto drop;
+	}
+	if (st->path_study && !same_uid(study, st->path_study)) {
+		struct buf c;
+		buf_init(&c, 0);
+		buf_adds(&c, "DICOM100: (0020,000d) - The StudyInstanceUid in the payload does not match the specified "
+			     "StudyInstanceUid.");
+		buf_addch(&c, '\0');
+		add_failure(st, sop_class, sop, FAIL_VALIDATION, &c, 1);
+		buf_release(&c);
+		goto drop;
+	}
+	int ex = db_instance_exists(app->db, st->req->partition, study, series, sop);
+	if (ex != 0) {
+		add_failure(st, sop_class, sop, ex > 0 ? FAIL_EXISTS : FAIL_PROCESSING, NULL, 0);
+		goto drop;
+	}
+	if (dcm_write_json(f, &meta, v.dropped, v.ndropped) || zero_preamble(st) || db_next_watermark(app->db, &wm)) {
+		add_failure(st, sop_class, sop, FAIL_PROCESSING, NULL, 0);
+		goto drop;
+	}
+	if (dcm_is_implicit_vr(f))
+		warning = WARN_IMPLICIT_VR;
+	else if (v.nwarnings)
+		warning = WARN_VALIDATION;
+
+	struct db_new_instance in = {
+		.partition = st->req->partition,
+		.study = study,
+		.series = series,
+		.sop = sop,
+		.sop_class = sop_class,
+		.ts = *dcm_transfer_syntax(f) ? dcm_transfer_syntax(f) : "1.2.840.10008.1.2",
+		.watermark = wm,
+		.size = (int64_t)st->size,
+		.metadata = buf_str(&meta),
+		.patient_id = attr(st, f, DCM_TAG(0x0010, 0x0020), &v),
+		.patient_name = attr(st, f, DCM_TAG(0x0010, 0x0010), &v),
+		.patient_birth_date = attr(st, f, DCM_TAG(0x0010, 0x0030), &v),
+		.accession = attr(st, f, DCM_TAG(0x0008, 0x0050), &v),
+		.referring = attr(st, f, DCM_TAG(0x0008, 0x0090), &v),
+		.study_date = attr(st, f, DCM_TAG(0x0008, 0x0020), &v),
+		.study_description = attr(st, f, DCM_TAG(0x0008, 0x1030), &v),
+		.modality = attr(st, f, DCM_TAG(0x0008, 0x0060), &v),
+		.pps_start_date = attr(st, f, DCM_TAG(0x0040, 0x0244), &v),
+		.model = attr(st, f, DCM_TAG(0x0008, 0x1090), &v),
+		.host = app->cfg.events_service_host,
+		.topic = app->cfg.events_topic,
+	};
+	/* the file is durable before the row that points at it commits */
+	int fd = st->fd;
+	st->fd = -1;
+	if (store_commit(&app->store, fd, st->tmp, wm)) {
+		add_failure(st, sop_class, sop, FAIL_PROCESSING, NULL, 0);
+		goto out;
+	}
+	switch (db_store_instance(app->db, &in, &seq)) {
+	case DB_STORED:
+		add_success(st, sop_class, study, series, sop, warning, &v);
+		log_info("stored sop='%s' watermark=%lld sequence=%lld bytes=%llu", sop, (long long)wm, (long long)seq,
+			 (unsigned long long)st->size);
+		break;
+	case DB_EXISTS:
+		store_remove(&app->store, wm);
+		add_failure(st, sop_class, sop, FAIL_EXISTS, NULL, 0);
+		break;
+	default:
+		store_remove(&app->store, wm);
+		add_failure(st, sop_class, sop, FAIL_PROCESSING, NULL, 0);
+		break;
+	}
+	goto out;
+drop:
+	if (st->fd >= 0) {
+		close(st->fd);
+		st->fd = -1;
+	}
+	unlink(st->tmp);
+out:
+	dcm_free(f);
+	buf_release(&meta);
+	validation_release(&v);
+}
+
+static int part_begin(void *ctx, const struct multipart_part *part)
+{
+	struct stow *st = ctx;
+
+	if (part->content_type ? !is_dicom_type(part->content_type) : !(part->index == 0 && st->root_type_dicom)) {
+		st->abort_status = 415;
+		snprintf(st->abort_msg, sizeof(st->abort_msg), "The specified content type '%s' is not supported.",
+			 part->content_type ? part->content_type : "");
+		return 1;
+	}
+	st->fd = store_tmp_create(&st->app->store, st->tmp, sizeof(st->tmp));
+	if (st->fd < 0) {
+		st->abort_status = 503;
+		snprintf(st->abort_msg, sizeof(st->abort_msg), "The server is temporarily unable to store data.");
+		return 1;
+	}
+	st->size = 0;
+	st->headlen = 0;
+	st->nparts++;
+	return 0;
+}
+
+static int part_data(void *ctx, const void *data, size_t n)
+{
+	struct stow *st = ctx;
+	const char *p = data;
+
+	if (st->headlen < sizeof(st->head)) {
+		size_t take = sizeof(st->head) - st->headlen;
+		if (take > n)
+			take = n;
+		memcpy(st->head + st->headlen, p, take);
+		st->headlen += take;
+	}
+	st->size += n;
+	while (n) {
+		ssize_t w = write(st->fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			log_error("cannot write '%s': %s", st->tmp, strerror(errno));
+			st->abort_status = 503;
+			snprintf(st->abort_msg, sizeof(st->abort_msg), "The server is temporarily unable to store data.");
+			return 1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int part_end(void *ctx)
+{
+	process_instance(ctx);
+	return 0;
+}
+
+static ssize_t body_read(void *ctx, void *dst, size_t n)
+{
+	struct stow *st = ctx;
+	ssize_t got = st->req->io.read(st->req->io.rctx, dst, n);
+	if (got > 0) {
+		st->body_bytes += (uint64_t)got;
+		if (st->body_bytes > (uint64_t)st->app->cfg.max_request_bytes)
+			return -2;
+	}
+	return got;
+}
+
+static void discard_part(struct stow *st)
+{
+	if (st->fd >= 0) {
+		close(st->fd);
+		unlink(st->tmp);
+		st->fd = -1;
+	}
+}
+
+static int respond(struct stow *st)
+{
+	struct request *req = st->req;
+	struct buf out;
+	int status;
+
+	if (st->nparts == 0)
+		return http_send(req, 204, NULL, "", 0);
+	if (st->nrefs == 0)
+		status = 409;
+	else if (st->nfails || (req->api_major >= 2 && st->warned))
+		status = 202;
+	else
+		status = 200;
+	buf_init(&out, 0);
+	buf_addch(&out, '{');
+	bool first = true;
+	if (st->path_study && st->nrefs) {
+		const char *url = arena_printf(&req->arena, "%s/%s%s/studies/%s", st->base_url, req->api_version,
+					       partition_segment(st), st->path_study);
+		buf_adds(&out, "\"00081190\":{\"vr\":\"UR\",\"Value\":[");
+		buf_add_json_str(&out, url, strlen(url));
+		buf_adds(&out, "]}");
+		first = false;
+	}
+	if (st->nfails) {
+		buf_addf(&out, "%s\"00081198\":{\"vr\":\"SQ\",\"Value\":[", first ? "" : ",");
+		buf_add(&out, st->fails.data, st->fails.len);
+		buf_adds(&out, "]}");
+		first = false;
+	}
+	if (st->nrefs) {
+		buf_addf(&out, "%s\"00081199\":{\"vr\":\"SQ\",\"Value\":[", first ? "" : ",");
+		buf_add(&out, st->refs.data, st->refs.len);
+		buf_adds(&out, "]}");
+	}
+	buf_addch(&out, '}');
+	int rc = http_send(req, status, "application/dicom+json", out.data, out.len);
+	buf_release(&out);
+	return rc;
+}
+
+int stow_handle(struct request *req)
+{
+	struct stow st;
+	const char *ct = request_header(req, "Content-Type");
+	struct multipart_content_type mct;
+	int rc;
+
+	memset(&st, 0, sizeof(st));
+	st.req = req;
+	st.app = req->app;
+	st.fd = -1;
+	st.path_study = req->params[PARAM_STUDY];
+	buf_init(&st.refs, 0);
+	buf_init(&st.fails, 0);
+
+	if (req->content_length == 0)
+		return http_error(req, 400, "The request body is missing.");
+	if (req->content_length > req->app->cfg.max_request_bytes)
+		return http_error(req, 413, "The request exceeded the allowed limit of %lld bytes.",
+				  (long long)req->app->cfg.max_request_bytes);
+	if (!ct || multipart_parse_content_type(&req->arena, ct, &mct))
+		return http_error(req, 415, "The specified content type '%s' is not supported.", ct ? ct : "");
+	st.base_url = request_base_url(req);
+
+	if (!strcmp(mct.media, "application/dicom")) {
+		struct multipart_part part = { ct, req->content_length, 0 };
+		char chunk[65536];
+		ssize_t got;
+		st.root_type_dicom = true;
+		if (part_begin(&st, &part))
+			goto aborted;
+		while ((got = body_read(&st, chunk, sizeof(chunk))) > 0) {
+			if (st.size + (uint64_t)got > (uint64_t)req->app->cfg.max_part_bytes) {
+				rc = MP_TOO_LARGE;
+				goto mp_error;
+			}
+			if (part_data(&st, chunk, (size_t)got))
+				goto aborted;
+		}
+		if (got < 0) {
+			rc = got == -2 ? MP_TOO_LARGE : MP_IO;
+			goto mp_error;
+		}
+		process_instance(&st);
+		rc = respond(&st);
+		goto out;
+	}
+	if (strcmp(mct.media, "multipart/related") || !mct.boundary || !*mct.boundary) {
+		if (!strncmp(mct.media, "multipart/", 10) && strcmp(mct.media, "multipart/related"))
+			rc = http_error(req, 415, "The specified content type '%s' is not supported.", ct);
+		else
+			rc = http_error(req, 415, "The content type '%s' is either not multipart or is missing boundary.", ct);
+		goto out;
+	}
+	if (mct.start) {
+		rc = http_error(req, 400, "The start parameter in multipart/related request is not supported.");
+		goto out;
+	}
+	if (mct.type && strcmp(mct.type, "application/dicom")) {
+		rc = http_error(req, 415, "The specified content type '%s' is not supported.", mct.type);
+		goto out;
+	}
+	st.root_type_dicom = mct.type != NULL;
+
+	struct multipart_handler h = { &st, part_begin, part_data, part_end };
+	struct multipart_limits lim = { (uint64_t)req->app->cfg.max_part_bytes, (uint64_t)req->app->cfg.max_parts,
+					16384 };
+	rc = multipart_read(mct.boundary, body_read, &st, &h, &lim);
+	if (rc == 1)
+		goto aborted;
+	if (rc != MP_OK) {
+		if (rc == MP_IO && st.body_bytes > (uint64_t)req->app->cfg.max_request_bytes)
+			rc = MP_TOO_LARGE;
+		goto mp_error;
+	}
+	rc = respond(&st);
+	goto out;
+
+mp_error:
+	discard_part(&st);
+	if (rc == MP_TOO_LARGE)
+		rc = http_error(req, 413, "The request exceeded the allowed limit of %lld bytes.",
+				(long long)req->app->cfg.max_part_bytes);
+	else if (rc == MP_IO)
+		rc = http_error(req, 400, "The request body could not be read.");
+	else
+		rc = http_error(req, 400, "The request body is not a valid multipart/related message.");
+	goto out;
+aborted:
+	discard_part(&st);
+	rc = http_error(req, st.abort_status, "%s", st.abort_msg);
+out:
+	buf_release(&st.refs);
+	buf_release(&st.fails);
+	return rc;
+}

@@ -1,0 +1,213 @@
+/* WADO-RS: retrieve studies, series and instances (§4.1-4.3) and their
+ * metadata (§4.4-4.5). Files stream in fixed chunks, or go out through the
+ * web server's X-Sendfile when that is configured. */
+#include "api/app.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "dicom/dcm.h"
+#include "http/accept.h"
+#include "http/response.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/banned.h"
+
+#define MAX_TRANSCODE_BYTES (100LL * 1024 * 1024)
+
+struct outfile {
+	char path[4200];
+	int64_t size;
+	const char *ts;
+	bool temp; /* a transcoded copy to remove afterwards */
+};
+
+static int stream_file(struct request *req, const char *path)
+{
+	static char chunk[256 * 1024];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0) {
+		log_error("cannot open '%s': %s", path, strerror(errno));
+		return -1;
+	}
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0) {
+		if (http_write(req, chunk, (size_t)n)) {
+			close(fd);
+			return -1;
+		}
+	}
+	close(fd);
+	return n < 0 ? -1 : 0;
+}
+
+/* Prepares what to send for one instance: the stored file, or a copy in
+ * the requested syntax. Returns 0, or an HTTP status with the reply sent. */
+static int prepare(struct request *req, const struct db_instance_ref *it, const char *ts, struct outfile *of)
+{
+	struct app *app = req->app;
+	char err[256];
+
+	store_path(&app->store, it->watermark, of->path, sizeof(of->path));
+	of->size = it->size;
+	of->ts = it->ts;
+	of->temp = false;
+	if (!strcmp(ts, "*") || !strcmp(ts, it->ts))
+		return 0;
+	if (it->size > MAX_TRANSCODE_BYTES)
+		return http_error(req, 406,
+				  "Requested DICOM instance size is above the supported limit of %lld. The entire instance "
+				  "can be retrieved with the original transfer syntax by specifying 'transfer-syntax=*' in "
+				  "the Accept header.",
+				  MAX_TRANSCODE_BYTES),
+		       406;
+	char tmp[4200];
+	int fd = store_tmp_create(&app->store, tmp, sizeof(tmp));
+	if (fd < 0)
+		return http_error(req, 503, "The server is temporarily unable to read data."), 503;
+	close(fd);
+	if (dcm_transcode(of->path, tmp, ts, err, sizeof(err))) {
+		unlink(tmp);
+		log_warn("transcoding failed sop='%s' to='%s': %s", it->sop, ts, err);
+		return http_error(req, 406, "The requested transfer syntax is not supported for this instance."), 406;
+	}
+	struct stat stt;
+	if (stat(tmp, &stt)) {
+		unlink(tmp);
+		return http_error(req, 503, "The server is temporarily unable to read data."), 503;
+	}
+	snprintf(of->path, sizeof(of->path), "%s", tmp);
+	of->size = stt.st_size;
+	of->ts = ts;
+	of->temp = true;
+	return 0;
+}
+
+int wado_retrieve(struct request *req)
+{
+	struct app *app = req->app;
+	const char *study = req->params[PARAM_STUDY], *series = req->params[PARAM_SERIES],
+		   *sop = req->params[PARAM_INSTANCE];
+	enum accept_resource res = sop ? ACCEPT_INSTANCE : series ? ACCEPT_SERIES : ACCEPT_STUDY;
+	struct accept_choice choice;
+	struct db_instance_list list = { 0 };
+	struct outfile *files = NULL;
+	size_t prepared = 0;
+	int rc = 0;
+
+	if (accept_negotiate_retrieve(&req->arena, request_header(req, "Accept"), res, &choice))
+		return http_error(req, 406, "The request headers are not acceptable");
+	if (db_list_instances(app->db, req->partition, study, series, sop, &list))
+		return http_error(req, 503, "The server is temporarily unable to read data.");
+	if (list.n == 0) {
+		rc = api_not_found(req, study, series);
+		goto out;
+	}
+	if (list.n > 1 && strcmp(choice.ts, "*")) {
+		rc = http_error(req, 406,
+				"Accept transfer syntax '%s' is not supported when multiple instances are matched. Matching "
+				"instances can be retrieved with their original transfer syntax by specifying "
+				"'transfer-syntax=*' in the Accept header.",
+				choice.ts);
+		goto out;
+	}
+	files = calloc(list.n, sizeof(*files));
+	if (!files) {
+		rc = http_error(req, 503, "The server is temporarily unable to read data.");
+		goto out;
+	}
+	for (; prepared < list.n; prepared++) {
+		if (prepare(req, &list.items[prepared], choice.ts, &files[prepared]))
+			goto out;
+	}
+
+	if (!choice.multipart) {
+		struct outfile *of = &files[0];
+		http_add_header(req, "Content-Type", "application/dicom; transfer-syntax=%s", of->ts);
+		if (app->cfg.x_sendfile && !of->temp) {
+			/* the web server sends the file with sendfile(2) */
+			http_add_header(req, "X-Sendfile", "%s", of->path);
+			rc = http_send_head(req);
+		} else {
+			http_add_header(req, "Content-Length", "%lld", (long long)of->size);
+			rc = http_send_head(req) || stream_file(req, of->path);
+		}
+		goto out;
+	}
+
+	char boundary[37];
+	util_uuid(boundary);
+	char (*heads)[160] = arena_alloc(&req->arena, list.n * sizeof(*heads));
+	uint64_t total = 0;
+	for (size_t i = 0; i < list.n; i++) {
+		snprintf(heads[i], sizeof(heads[i]), "--%s\r\nContent-Type: %s; transfer-syntax=%s\r\n\r\n", boundary,
+			 choice.media, files[i].ts);
+		total += strlen(heads[i]) + (uint64_t)files[i].size + 2;
+	}
+	total += 2 + strlen(boundary) + 4;
+	http_add_header(req, "Content-Type", "multipart/related; boundary=%s", boundary);
+	http_add_header(req, "Content-Length", "%llu", (unsigned long long)total);
+	for (size_t i = 0; i < list.n && !rc; i++) {
+		rc = http_writes(req, heads[i]) || stream_file(req, files[i].path) || http_write(req, "\r\n", 2);
+	}
+	if (!rc) {
+		char tail[64];
+		snprintf(tail, sizeof(tail), "--%s--\r\n", boundary);
+		rc = http_writes(req, tail);
+	}
+out:
+	for (size_t i = 0; files && i < prepared; i++)
+		if (files[i].temp)
+			unlink(files[i].path);
+	free(files);
+	db_instance_list_release(&list);
+	return rc;
+}
+
+int wado_metadata(struct request *req)
+{
+	struct app *app = req->app;
+	const char *study = req->params[PARAM_STUDY], *series = req->params[PARAM_SERIES],
+		   *sop = req->params[PARAM_INSTANCE];
+	const char *inm = request_header(req, "If-None-Match");
+	char etag[64];
+	struct buf out;
+	long n;
+
+	buf_init(&out, 0);
+	n = db_metadata(app->db, req->partition, study, series, sop, &out, etag, sizeof(etag), inm != NULL);
+	if (n < 0) {
+		buf_release(&out);
+		return http_error(req, 503, "The server is temporarily unable to read data.");
+	}
+	if (n == 0) {
+		buf_release(&out);
+		return api_not_found(req, study, series);
+	}
+	if (inm) {
+		/* compared as the service does: raw, case-insensitive (quotes tolerated) */
+		size_t l = strlen(inm);
+		if ((!strcasecmp(inm, etag)) ||
+		    (l >= 2 && inm[0] == '"' && inm[l - 1] == '"' && l - 2 == strlen(etag) && !strncasecmp(inm + 1, etag, l - 2))) {
+			buf_release(&out);
+			return http_send(req, 304, NULL, "", 0);
+		}
+		n = db_metadata(app->db, req->partition, study, series, sop, &out, etag, sizeof(etag), false);
+		if (n <= 0) {
+			buf_release(&out);
+			return n == 0 ? api_not_found(req, study, series)
+				      : http_error(req, 503, "The server is temporarily unable to read data.");
+		}
+	}
+	http_add_header(req, "ETag", "%s", etag);
+	int rc = http_send(req, 200, "application/dicom+json", out.data, out.len);
+	buf_release(&out);
+	return rc;
+}

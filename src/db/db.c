@@ -1,0 +1,351 @@
+#include "db/db.h"
+#include "db/schema.h"
+#include "common/log.h"
+#include "common/xalloc.h"
+
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/banned.h"
+
+#define MIGRATE_LOCK 7260011
+
+struct db {
+	PGconn *conn;
+	char *conninfo;
+};
+
+struct db *db_connect(const char *conninfo, char *err, size_t errlen)
+{
+	struct db *db = xcalloc(1, sizeof(*db));
+
+	db->conninfo = xstrdup(conninfo);
+	db->conn = PQconnectdb(conninfo);
+	if (PQstatus(db->conn) != CONNECTION_OK) {
+		snprintf(err, errlen, "cannot connect to the database: %s", PQerrorMessage(db->conn));
+		size_t n = strlen(err);
+		while (n && err[n - 1] == '\n')
+			err[--n] = '\0';
+		db_free(db);
+		return NULL;
+	}
+	return db;
+}
+
+void db_free(struct db *db)
+{
+	if (!db)
+		return;
+	PQfinish(db->conn);
+	free(db->conninfo);
+	free(db);
+}
+
+int db_ensure(struct db *db)
+{
+	if (PQstatus(db->conn) == CONNECTION_OK && PQtransactionStatus(db->conn) == PQTRANS_IDLE)
+		return 0;
+	if (PQstatus(db->conn) == CONNECTION_OK) {
+		/* a request that failed mid-transaction: end it */
+		PGresult *r = PQexec(db->conn, "ROLLBACK");
+		PQclear(r);
+		if (PQtransactionStatus(db->conn) == PQTRANS_IDLE)
+			return 0;
+	}
+	log_warn("database connection lost, reconnecting");
+	PQreset(db->conn);
+	return PQstatus(db->conn) == CONNECTION_OK ? 0 : -1;
+}
+
+/* Runs sql expecting status; logs and returns NULL otherwise. */
+static PGresult *exec_params(struct db *db, ExecStatusType want, const char *sql, int n, const char *const *vals)
+{
+	PGresult *r;
+
+	if (db_ensure(db))
+		return NULL;
+	r = PQexecParams(db->conn, sql, n, NULL, vals, NULL, NULL, 0);
+	if (PQresultStatus(r) != want) {
+		log_error("query failed: %s sql=\"%.60s\"", PQresultErrorMessage(r), sql);
+		PQclear(r);
+		return NULL;
+	}
+	return r;
+}
+
+static int exec_cmd(struct db *db, const char *sql)
+{
+	PGresult *r = exec_params(db, PGRES_COMMAND_OK, sql, 0, NULL);
+	if (!r)
+		return -1;
+	PQclear(r);
+	return 0;
+}
+
+int db_ping(struct db *db)
+{
+	PGresult *r = exec_params(db, PGRES_TUPLES_OK, "SELECT 1", 0, NULL);
+	if (!r)
+		return -1;
+	PQclear(r);
+	return 0;
+}
+
+int db_server_version(struct db *db, char *out, size_t outlen)
+{
+	int v = PQserverVersion(db->conn);
+	snprintf(out, outlen, "%d.%d", v / 10000, v % 10000);
+	return v ? 0 : -1;
+}
+
+int db_migrate(struct db *db, char *err, size_t errlen)
+{
+	PGresult *r;
+	int have = 0;
+	char lock[32];
+
+	snprintf(lock, sizeof(lock), "%d", MIGRATE_LOCK);
+	if (exec_cmd(db, "BEGIN"))
+		goto fail;
+	const char *lv[] = { lock };
+	r = exec_params(db, PGRES_TUPLES_OK, "SELECT pg_advisory_xact_lock($1::bigint)", 1, lv);
+	if (!r)
+		goto fail;
+	PQclear(r);
+	if (exec_cmd(db, "CREATE TABLE IF NOT EXISTS schema_version (version int PRIMARY KEY, name text NOT NULL, "
+			 "applied_at timestamptz NOT NULL DEFAULT now())"))
+		goto fail;
+	r = exec_params(db, PGRES_TUPLES_OK, "SELECT COALESCE(max(version), 0) FROM schema_version", 0, NULL);
+	if (!r)
+		goto fail;
+	have = atoi(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	for (unsigned i = 0; i < schema_nsteps; i++) {
+		const struct schema_step *s = &schema_steps[i];
+		if (s->version <= have)
+			continue;
+		r = PQexec(db->conn, s->sql);
+		if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK) {
+			snprintf(err, errlen, "schema step %s failed: %s", s->name, PQresultErrorMessage(r));
+			PQclear(r);
+			exec_cmd(db, "ROLLBACK");
+			return -1;
+		}
+		PQclear(r);
+		char ver[16];
+		snprintf(ver, sizeof(ver), "%d", s->version);
+		const char *vv[] = { ver, s->name };
+		r = exec_params(db, PGRES_COMMAND_OK, "INSERT INTO schema_version (version, name) VALUES ($1, $2)", 2, vv);
+		if (!r)
+			goto fail;
+		PQclear(r);
+		log_info("applied schema step %s", s->name);
+	}
+	if (exec_cmd(db, "COMMIT"))
+		goto fail;
+	return 0;
+fail:
+	snprintf(err, errlen, "schema migration failed: %s", PQerrorMessage(db->conn));
+	exec_cmd(db, "ROLLBACK");
+	return -1;
+}
+
+int db_next_watermark(struct db *db, int64_t *out)
+{
+	PGresult *r = exec_params(db, PGRES_TUPLES_OK, "SELECT nextval('watermark_seq')", 0, NULL);
+	if (!r)
+		return -1;
+	*out = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	return 0;
+}
+
+int db_instance_exists(struct db *db, const char *partition, const char *study, const char *series, const char *sop)
+{
+	const char *v[] = { partition, study, series, sop };
+	PGresult *r = exec_params(db, PGRES_TUPLES_OK,
+				  "SELECT 1 FROM instance i JOIN partition p USING (partition_key) "
+				  "WHERE p.partition_name = $1 AND i.study_uid = $2 AND i.series_uid = $3 AND i.sop_uid = $4",
+				  4, v);
+	if (!r)
+		return -1;
+	int found = PQntuples(r) > 0;
+	PQclear(r);
+	return found;
+}
+
+int db_store_instance(struct db *db, const struct db_new_instance *in, int64_t *sequence)
+{
+	char wm[24], size[24];
+	PGresult *r;
+
+	snprintf(wm, sizeof(wm), "%lld", (long long)in->watermark);
+	snprintf(size, sizeof(size), "%lld", (long long)in->size);
+	const char *v[] = {
+		in->partition, in->study, in->series, in->sop, in->sop_class, in->ts, wm, size, in->metadata,
+		in->patient_id, in->patient_name, in->patient_birth_date, in->accession, in->referring,
+		in->study_date, in->study_description, in->modality, in->pps_start_date, in->model,
+		in->host, in->topic,
+	};
+	if (db_ensure(db))
+		return DB_FAILED;
+	r = PQexecParams(db->conn,
+			 "SELECT dicom_store_instance($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,"
+			 "$17,$18,$19,$20,$21)",
+			 21, NULL, v, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+		int rc = DB_FAILED;
+		if (state && !strcmp(state, "23505"))
+			rc = DB_EXISTS; /* stored concurrently by another request */
+		else
+			log_error("store failed: %s", PQresultErrorMessage(r));
+		PQclear(r);
+		return rc;
+	}
+	if (PQgetisnull(r, 0, 0)) {
+		PQclear(r);
+		return DB_EXISTS;
+	}
+	*sequence = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	return DB_STORED;
+}
+
+void db_instance_list_release(struct db_instance_list *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->items[i].study);
+		free(l->items[i].series);
+		free(l->items[i].sop);
+		free(l->items[i].ts);
+	}
+	free(l->items);
+	l->items = NULL;
+	l->n = 0;
+}
+
+int db_list_instances(struct db *db, const char *partition, const char *study, const char *series, const char *sop,
+		      struct db_instance_list *out)
+{
+	const char *v[] = { partition, study, series, sop };
+	PGresult *r = exec_params(db, PGRES_TUPLES_OK,
+				  "SELECT i.watermark, i.file_size, i.study_uid, i.series_uid, i.sop_uid, i.transfer_syntax "
+				  "FROM instance i JOIN partition p USING (partition_key) "
+				  "WHERE p.partition_name = $1 AND i.study_uid = $2 "
+				  "AND ($3::text IS NULL OR i.series_uid = $3) AND ($4::text IS NULL OR i.sop_uid = $4) "
+				  "ORDER BY i.series_key, i.watermark",
+				  4, v);
+	out->items = NULL;
+	out->n = 0;
+	if (!r)
+		return -1;
+	int n = PQntuples(r);
+	out->items = xcalloc((size_t)n, sizeof(*out->items));
+	for (int i = 0; i < n; i++) {
+		struct db_instance_ref *it = &out->items[i];
+		it->watermark = strtoll(PQgetvalue(r, i, 0), NULL, 10);
+		it->size = strtoll(PQgetvalue(r, i, 1), NULL, 10);
+		it->study = xstrdup(PQgetvalue(r, i, 2));
+		it->series = xstrdup(PQgetvalue(r, i, 3));
+		it->sop = xstrdup(PQgetvalue(r, i, 4));
+		it->ts = xstrdup(PQgetvalue(r, i, 5));
+	}
+	out->n = (size_t)n;
+	PQclear(r);
+	return 0;
+}
+
+enum db_missing db_which_missing(struct db *db, const char *partition, const char *study, const char *series)
+{
+	const char *v[] = { partition, study, series };
+	PGresult *r = exec_params(db, PGRES_TUPLES_OK,
+				  "SELECT (SELECT count(*) FROM study s JOIN partition p USING (partition_key) "
+				  "        WHERE p.partition_name = $1 AND s.study_uid = $2), "
+				  "       (SELECT count(*) FROM series se JOIN study s USING (study_key) "
+				  "        JOIN partition p USING (partition_key) "
+				  "        WHERE p.partition_name = $1 AND s.study_uid = $2 AND se.series_uid = $3)",
+				  3, v);
+	enum db_missing m = DB_NO_INSTANCE;
+	if (!r)
+		return DB_NO_STUDY;
+	if (atoi(PQgetvalue(r, 0, 0)) == 0)
+		m = DB_NO_STUDY;
+	else if (series && atoi(PQgetvalue(r, 0, 1)) == 0)
+		m = DB_NO_SERIES;
+	PQclear(r);
+	return m;
+}
+
+long db_metadata(struct db *db, const char *partition, const char *study, const char *series, const char *sop,
+		 struct buf *out, char *etag, size_t etaglen, bool etag_only)
+{
+	const char *v[] = { partition, study, series, sop };
+	PGresult *r;
+	long count;
+
+	/* ETag first: a cache hit costs one small aggregate and no JSON */
+	r = exec_params(db, PGRES_TUPLES_OK,
+			"SELECT count(*), COALESCE(max(i.watermark), 0) FROM instance i JOIN partition p USING (partition_key) "
+			"WHERE p.partition_name = $1 AND i.study_uid = $2 "
+			"AND ($3::text IS NULL OR i.series_uid = $3) AND ($4::text IS NULL OR i.sop_uid = $4)",
+			4, v);
+	if (!r)
+		return -1;
+	count = atol(PQgetvalue(r, 0, 0));
+	if (sop)
+		snprintf(etag, etaglen, "%s", PQgetvalue(r, 0, 1));
+	else
+		snprintf(etag, etaglen, "%s-%ld", PQgetvalue(r, 0, 1), count);
+	PQclear(r);
+	if (count == 0 || etag_only)
+		return count;
+	r = exec_params(db, PGRES_TUPLES_OK,
+			"SELECT i.metadata FROM instance i JOIN partition p USING (partition_key) "
+			"WHERE p.partition_name = $1 AND i.study_uid = $2 "
+			"AND ($3::text IS NULL OR i.series_uid = $3) AND ($4::text IS NULL OR i.sop_uid = $4) "
+			"ORDER BY i.series_key, i.watermark",
+			4, v);
+	if (!r)
+		return -1;
+	int n = PQntuples(r);
+	buf_addch(out, '[');
+	for (int i = 0; i < n; i++) {
+		if (i)
+			buf_addch(out, ',');
+		buf_add(out, PQgetvalue(r, i, 0), (size_t)PQgetlength(r, i, 0));
+	}
+	buf_addch(out, ']');
+	PQclear(r);
+	return n;
+}
+
+int db_delete(struct db *db, const char *partition, const char *study, const char *series, const char *sop,
+	      const char *host, const char *topic, int64_t **watermarks, size_t *n)
+{
+	const char *v[] = { partition, study, series, sop, host, topic };
+	PGresult *r;
+
+	*watermarks = NULL;
+	*n = 0;
+	if (exec_cmd(db, "BEGIN"))
+		return -1;
+	r = exec_params(db, PGRES_TUPLES_OK, "SELECT * FROM dicom_delete($1, $2, $3, $4, $5, $6)", 6, v);
+	if (!r) {
+		exec_cmd(db, "ROLLBACK");
+		return -1;
+	}
+	if (exec_cmd(db, "COMMIT")) {
+		PQclear(r);
+		return -1;
+	}
+	int rows = PQntuples(r);
+	*watermarks = xcalloc((size_t)rows, sizeof(**watermarks));
+	for (int i = 0; i < rows; i++)
+		(*watermarks)[i] = strtoll(PQgetvalue(r, i, 0), NULL, 10);
+	*n = (size_t)rows;
+	PQclear(r);
+	return 0;
+}

@@ -1,0 +1,81 @@
+/* Every SQL statement lives under src/db; nothing else sees libpq. */
+#ifndef ADE_DB_H
+#define ADE_DB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/buf.h"
+
+struct db;
+
+/* Connects (caller frees with db_free). NULL with a reason in err. */
+struct db *db_connect(const char *conninfo, char *err, size_t errlen);
+void db_free(struct db *db);
+/* Re-establishes a broken connection. Returns 0 when usable. */
+int db_ensure(struct db *db);
+/* Applies the compiled-in schema steps not yet applied, under an advisory
+ * lock so that concurrent starters apply each step once. */
+int db_migrate(struct db *db, char *err, size_t errlen);
+/* Returns 0 when the database answers. */
+int db_ping(struct db *db);
+/* The server version as text into out. */
+int db_server_version(struct db *db, char *out, size_t outlen);
+
+int db_next_watermark(struct db *db, int64_t *out);
+
+struct db_new_instance {
+	const char *partition, *study, *series, *sop, *sop_class, *ts;
+	int64_t watermark, size;
+	const char *metadata;
+	/* study-level attributes, NULL when absent */
+	const char *patient_id, *patient_name, *patient_birth_date, *accession, *referring, *study_date,
+		*study_description;
+	/* series-level */
+	const char *modality, *pps_start_date, *model;
+	/* event envelope */
+	const char *host, *topic;
+};
+
+enum { DB_STORED = 0, DB_EXISTS = 1, DB_FAILED = -1 };
+
+/* One transaction: rows, change feed row, outbox row. */
+int db_store_instance(struct db *db, const struct db_new_instance *in, int64_t *sequence);
+/* Does the instance exist already? 1 yes, 0 no, -1 error. */
+int db_instance_exists(struct db *db, const char *partition, const char *study, const char *series,
+		       const char *sop);
+
+struct db_instance_ref {
+	int64_t watermark;
+	int64_t size;
+	char *study, *series, *sop, *ts; /* owned by the list */
+};
+
+struct db_instance_list {
+	struct db_instance_ref *items;
+	size_t n;
+};
+
+void db_instance_list_release(struct db_instance_list *l);
+
+/* Instances of a study, series (sop NULL) or one instance, ordered by
+ * series then instance watermark. */
+int db_list_instances(struct db *db, const char *partition, const char *study, const char *series,
+		      const char *sop, struct db_instance_list *out);
+
+enum db_missing { DB_FOUND = 0, DB_NO_STUDY, DB_NO_SERIES, DB_NO_INSTANCE };
+/* Which level of the path is missing when a lookup found nothing. */
+enum db_missing db_which_missing(struct db *db, const char *partition, const char *study, const char *series);
+
+/* Appends "[meta,meta,...]" to out and writes the ETag the service uses
+ * ("{max watermark}-{count}", or the watermark for one instance). Returns
+ * the number of instances, or -1. */
+long db_metadata(struct db *db, const char *partition, const char *study, const char *series, const char *sop,
+		 struct buf *out, char *etag, size_t etaglen, bool etag_only);
+
+/* Deletes and returns the watermarks whose files may now be removed. */
+int db_delete(struct db *db, const char *partition, const char *study, const char *series, const char *sop,
+	      const char *host, const char *topic, int64_t **watermarks, size_t *n);
+
+#endif

@@ -1,0 +1,64 @@
+/* The GDCM bridge: the only code that sees GDCM. Opaque handles, C types,
+ * every C++ exception caught at the boundary and turned into -1 plus a
+ * message. */
+#ifndef ADE_DICOM_DCM_H
+#define ADE_DICOM_DCM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/buf.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define DCM_TAG(g, e) ((uint32_t)(((uint32_t)(g) << 16) | (uint32_t)(e)))
+
+struct dcm_file;
+
+/* Parses the file's meta header and data set up to the pixel data (which is
+ * not loaded). Returns a handle (caller frees with dcm_free) or NULL with a
+ * reason in err. */
+struct dcm_file *dcm_open(const char *path, char *err, size_t errlen);
+void dcm_free(struct dcm_file *f);
+
+/* Transfer syntax UID of the file (borrowed until dcm_free); "" when the
+ * file has no meta header and the syntax had to be guessed. */
+const char *dcm_transfer_syntax(const struct dcm_file *f);
+/* True when the data set is encoded with implicit VR. */
+bool dcm_is_implicit_vr(const struct dcm_file *f);
+
+/* The first value of a top-level element as text, trimmed of padding
+ * (spaces, and NULs for UI). Returns 1 and fills out when present with a
+ * value, 0 when present but empty, -1 when absent. out is always
+ * NUL-terminated; longer values are cut. */
+int dcm_get_string(const struct dcm_file *f, uint32_t tag, char *out, size_t outlen);
+
+struct dcm_element {
+	uint32_t tag;
+	char vr[3];          /* from the file, or the dictionary for implicit VR; "UN" if unknown */
+	const char *value;   /* raw bytes (borrowed during the callback); NULL for sequences */
+	size_t len;
+	bool from_file_vr;   /* VR was written in the file (explicit VR) */
+};
+
+/* Calls cb for each top-level element in tag order; stops when cb returns
+ * non-zero and returns that value. */
+int dcm_foreach(const struct dcm_file *f, int (*cb)(void *ctx, const struct dcm_element *e), void *ctx);
+
+/* Appends the data set as a DICOM JSON object (PS3.18 F.2) without bulk
+ * data (OB, OD, OF, OL, OV, OW, UN omitted, recursively), leaving out the
+ * top-level tags in skip. Returns 0 or -1. */
+int dcm_write_json(const struct dcm_file *f, struct buf *out, const uint32_t *skip, size_t nskip);
+
+/* Writes src transcoded to transfer syntax ts into dst (a new file).
+ * Returns 0, or -1 with a reason in err. */
+int dcm_transcode(const char *src, const char *dst, const char *ts, char *err, size_t errlen);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,509 @@
+// The GDCM bridge. Nothing GDCM-typed leaves this file.
+#include "dicom/dcm.h"
+
+#include <gdcmAttribute.h>
+#include <gdcmDataSet.h>
+#include <gdcmDict.h>
+#include <gdcmDicts.h>
+#include <gdcmFile.h>
+#include <gdcmFileExplicitFilter.h>
+#include <gdcmGlobal.h>
+#include <gdcmImageChangeTransferSyntax.h>
+#include <gdcmImageReader.h>
+#include <gdcmImageWriter.h>
+#include <gdcmReader.h>
+#include <gdcmSequenceOfItems.h>
+#include <gdcmTransferSyntax.h>
+#include <gdcmWriter.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <set>
+#include <string>
+
+struct dcm_file {
+	gdcm::Reader reader;
+	std::string ts;
+	bool implicit = false;
+	bool big_endian = false;
+};
+
+static void set_err(char *err, size_t errlen, const char *msg)
+{
+	if (err && errlen)
+		snprintf(err, errlen, "%s", msg);
+}
+
+extern "C" struct dcm_file *dcm_open(const char *path, char *err, size_t errlen)
+{
+	dcm_file *f = nullptr;
+	try {
+		f = new dcm_file();
+		f->reader.SetFileName(path);
+		std::set<gdcm::Tag> skip;
+		if (!f->reader.ReadUpToTag(gdcm::Tag(0x7fe0, 0x0010), skip)) {
+			set_err(err, errlen, "The DICOM instance is invalid.");
+			delete f;
+			return nullptr;
+		}
+		const gdcm::File &file = f->reader.GetFile();
+		const gdcm::FileMetaInformation &h = file.GetHeader();
+		const gdcm::TransferSyntax &ts = h.GetDataSetTransferSyntax();
+		const char *s = gdcm::TransferSyntax::GetTSString(ts);
+		f->ts = s ? s : "";
+		// GDCM pads UIDs to even length with a NUL
+		while (!f->ts.empty() && (f->ts.back() == '\0' || f->ts.back() == ' '))
+			f->ts.pop_back();
+		f->implicit = ts.IsImplicit();
+		f->big_endian = ts.GetSwapCode() == gdcm::SwapCode::BigEndian;
+		return f;
+	} catch (const std::exception &e) {
+		set_err(err, errlen, "The DICOM instance is invalid.");
+	} catch (...) {
+		set_err(err, errlen, "The DICOM instance is invalid.");
+	}
+	delete f;
+	return nullptr;
+}
+
+extern "C" void dcm_free(struct dcm_file *f)
+{
+	delete f;
+}
+
+extern "C" const char *dcm_transfer_syntax(const struct dcm_file *f)
+{
+	return f->ts.c_str();
+}
+
+extern "C" bool dcm_is_implicit_vr(const struct dcm_file *f)
+{
+	return f->implicit;
+}
+
+// VR of an element: from the file when explicit, else from the dictionary.
+static gdcm::VR element_vr(const gdcm::DataElement &de, const gdcm::DataSet &ds)
+{
+	gdcm::VR vr = de.GetVR();
+	if (vr != gdcm::VR::INVALID && vr != gdcm::VR::UN)
+		return vr;
+	const gdcm::Tag &t = de.GetTag();
+	if (t.IsGroupLength())
+		return gdcm::VR::UL;
+	if (t.IsPrivate()) {
+		if (t.IsPrivateCreator())
+			return gdcm::VR::LO;
+		if (vr == gdcm::VR::INVALID)
+			return gdcm::VR(gdcm::VR::UN); // implicit private: unknown
+		return vr;
+	}
+	try {
+		const gdcm::Dicts &dicts = gdcm::Global::GetInstance().GetDicts();
+		const gdcm::DictEntry &entry = dicts.GetDictEntry(t);
+		gdcm::VR dv = entry.GetVR();
+		if (dv == gdcm::VR::INVALID)
+			return gdcm::VR::UN;
+		// ambiguous dictionary VRs: pick the little-endian reading
+		if (dv == gdcm::VR::US_SS || dv == gdcm::VR::US_SS_OW)
+			return gdcm::VR::US;
+		if (dv == gdcm::VR::OB_OW)
+			return gdcm::VR::OW;
+		return dv;
+	} catch (...) {
+		return gdcm::VR::UN;
+	}
+	(void)ds;
+}
+
+static const char *vr_name(gdcm::VR vr)
+{
+	const char *s = gdcm::VR::GetVRString(vr);
+	return s ? s : "UN";
+}
+
+static bool trim_both(gdcm::VR vr)
+{
+	return !(vr == gdcm::VR::LT || vr == gdcm::VR::ST || vr == gdcm::VR::UT || vr == gdcm::VR::UR);
+}
+
+// Value text without padding: trailing spaces (and NULs), leading spaces for
+// most string VRs.
+static void trimmed(gdcm::VR vr, const char *p, size_t n, const char **op, size_t *on)
+{
+	while (n && (p[n - 1] == ' ' || p[n - 1] == '\0'))
+		n--;
+	if (trim_both(vr))
+		while (n && *p == ' ')
+			p++, n--;
+	*op = p;
+	*on = n;
+}
+
+extern "C" int dcm_get_string(const struct dcm_file *f, uint32_t tag, char *out, size_t outlen)
+{
+	try {
+		const gdcm::DataSet &ds = f->reader.GetFile().GetDataSet();
+		gdcm::Tag t((uint16_t)(tag >> 16), (uint16_t)(tag & 0xffff));
+		if (outlen)
+			out[0] = '\0';
+		if (!ds.FindDataElement(t))
+			return -1;
+		const gdcm::DataElement &de = ds.GetDataElement(t);
+		const gdcm::ByteValue *bv = de.GetByteValue();
+		if (!bv || bv->GetLength() == 0)
+			return 0;
+		gdcm::VR vr = element_vr(de, ds);
+		const char *p = bv->GetPointer();
+		size_t n = bv->GetLength();
+		if (vr != gdcm::VR::LT && vr != gdcm::VR::ST && vr != gdcm::VR::UT && vr != gdcm::VR::UR) {
+			const char *bs = (const char *)memchr(p, '\\', n);
+			if (bs)
+				n = (size_t)(bs - p);
+		}
+		trimmed(vr, p, n, &p, &n);
+		if (n == 0)
+			return 0;
+		if (n >= outlen)
+			n = outlen - 1;
+		memcpy(out, p, n);
+		out[n] = '\0';
+		return 1;
+	} catch (...) {
+		return -1;
+	}
+}
+
+extern "C" int dcm_foreach(const struct dcm_file *f, int (*cb)(void *ctx, const struct dcm_element *e), void *ctx)
+{
+	try {
+		const gdcm::DataSet &ds = f->reader.GetFile().GetDataSet();
+		for (const gdcm::DataElement &de : ds.GetDES()) {
+			dcm_element e;
+			const gdcm::Tag &t = de.GetTag();
+			e.tag = ((uint32_t)t.GetGroup() << 16) | t.GetElement();
+			gdcm::VR vr = element_vr(de, ds);
+			snprintf(e.vr, sizeof(e.vr), "%s", vr_name(vr));
+			e.from_file_vr = de.GetVR() != gdcm::VR::INVALID;
+			const gdcm::ByteValue *bv = de.GetByteValue();
+			e.value = bv ? bv->GetPointer() : nullptr;
+			e.len = bv ? (size_t)bv->GetLength() : 0;
+			int rc = cb(ctx, &e);
+			if (rc)
+				return rc;
+		}
+		return 0;
+	} catch (...) {
+		return -1;
+	}
+}
+
+// ---- DICOM JSON -------------------------------------------------------
+
+static bool is_bulk(gdcm::VR vr)
+{
+	return vr == gdcm::VR::OB || vr == gdcm::VR::OD || vr == gdcm::VR::OF || vr == gdcm::VR::OL ||
+	       vr == gdcm::VR::OV || vr == gdcm::VR::OW || vr == gdcm::VR::UN || vr == gdcm::VR::OB_OW ||
+	       vr == gdcm::VR::INVALID;
+}
+
+// Is s (n bytes) a number in JSON's grammar?
+static bool json_number(const char *s, size_t n)
+{
+	size_t i = 0;
+	if (i < n && s[i] == '-')
+		i++;
+	if (i >= n)
+		return false;
+	if (s[i] == '0') {
+		i++;
+	} else if (s[i] >= '1' && s[i] <= '9') {
+		while (i < n && s[i] >= '0' && s[i] <= '9')
+			i++;
+	} else {
+		return false;
+	}
+	if (i < n && s[i] == '.') {
+		i++;
+		if (i >= n || !(s[i] >= '0' && s[i] <= '9'))
+			return false;
+		while (i < n && s[i] >= '0' && s[i] <= '9')
+			i++;
+	}
+	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+		i++;
+		if (i < n && (s[i] == '+' || s[i] == '-'))
+			i++;
+		if (i >= n || !(s[i] >= '0' && s[i] <= '9'))
+			return false;
+		while (i < n && s[i] >= '0' && s[i] <= '9')
+			i++;
+	}
+	return i == n;
+}
+
+static void add_number_text(struct buf *out, const char *p, size_t n)
+{
+	if (json_number(p, n)) {
+		buf_add(out, p, n);
+		return;
+	}
+	std::string s(p, n);
+	char *end = nullptr;
+	double d = strtod(s.c_str(), &end);
+	if (end && *end == '\0' && std::isfinite(d)) {
+		if (d == std::floor(d) && std::fabs(d) < 1e15)
+			buf_addf(out, "%.0f", d);
+		else
+			buf_addf(out, "%.17g", d);
+	} else {
+		buf_add_json_str(out, p, n);
+	}
+}
+
+template <typename T> static T load(const char *p, bool swap)
+{
+	T v;
+	unsigned char b[sizeof(T)];
+	memcpy(b, p, sizeof(T));
+	if (swap)
+		for (size_t i = 0; i < sizeof(T) / 2; i++) {
+			unsigned char c = b[i];
+			b[i] = b[sizeof(T) - 1 - i];
+			b[sizeof(T) - 1 - i] = c;
+		}
+	memcpy(&v, b, sizeof(T));
+	return v;
+}
+
+static void add_float(struct buf *out, double d, bool single)
+{
+	if (!std::isfinite(d)) {
+		buf_adds(out, std::isnan(d) ? "\"NaN\"" : (d > 0 ? "\"Infinity\"" : "\"-Infinity\""));
+		return;
+	}
+	buf_addf(out, single ? "%.9g" : "%.17g", d);
+}
+
+static void write_dataset(const gdcm::DataSet &ds, struct buf *out, bool swap, const uint32_t *skip, size_t nskip);
+
+static void write_values(const gdcm::DataElement &de, gdcm::VR vr, struct buf *out, bool swap)
+{
+	const gdcm::ByteValue *bv = de.GetByteValue();
+	const char *p = bv ? bv->GetPointer() : nullptr;
+	size_t n = bv ? (size_t)bv->GetLength() : 0;
+	if (!p || n == 0)
+		return;
+
+	// binary numbers
+	size_t w = 0;
+	switch (vr) {
+	case gdcm::VR::US: case gdcm::VR::SS: w = 2; break;
+	case gdcm::VR::UL: case gdcm::VR::SL: case gdcm::VR::FL: case gdcm::VR::AT: w = 4; break;
+	case gdcm::VR::FD: case gdcm::VR::UV: case gdcm::VR::SV: w = 8; break;
+	default: break;
+	}
+	if (w) {
+		size_t count = n / w;
+		if (count == 0)
+			return;
+		buf_adds(out, ",\"Value\":[");
+		for (size_t i = 0; i < count; i++) {
+			const char *q = p + i * w;
+			if (i)
+				buf_addch(out, ',');
+			switch (vr) {
+			case gdcm::VR::US: buf_addf(out, "%u", (unsigned)load<uint16_t>(q, swap)); break;
+			case gdcm::VR::SS: buf_addf(out, "%d", (int)load<int16_t>(q, swap)); break;
+			case gdcm::VR::UL: buf_addf(out, "%lu", (unsigned long)load<uint32_t>(q, swap)); break;
+			case gdcm::VR::SL: buf_addf(out, "%ld", (long)load<int32_t>(q, swap)); break;
+			case gdcm::VR::UV: buf_addf(out, "%llu", (unsigned long long)load<uint64_t>(q, swap)); break;
+			case gdcm::VR::SV: buf_addf(out, "%lld", (long long)load<int64_t>(q, swap)); break;
+			case gdcm::VR::FL: add_float(out, load<float>(q, swap), true); break;
+			case gdcm::VR::FD: add_float(out, load<double>(q, swap), false); break;
+			case gdcm::VR::AT:
+				buf_addf(out, "\"%04X%04X\"", (unsigned)load<uint16_t>(q, swap),
+					 (unsigned)load<uint16_t>(q + 2, swap));
+				break;
+			default: break;
+			}
+		}
+		buf_addch(out, ']');
+		return;
+	}
+
+	// strings; LT, ST, UT and UR hold one value, backslash included
+	bool single = vr == gdcm::VR::LT || vr == gdcm::VR::ST || vr == gdcm::VR::UT || vr == gdcm::VR::UR;
+	const char *tp;
+	size_t tn;
+	trimmed(vr, p, n, &tp, &tn);
+	if (tn == 0)
+		return;
+	buf_adds(out, ",\"Value\":[");
+	size_t start = 0;
+	bool first = true;
+	for (size_t i = 0; i <= tn; i++) {
+		if (i < tn && (single || tp[i] != '\\'))
+			continue;
+		const char *vp;
+		size_t vn;
+		trimmed(vr, tp + start, i - start, &vp, &vn);
+		if (!first)
+			buf_addch(out, ',');
+		first = false;
+		if (vn == 0) {
+			buf_adds(out, "null");
+		} else if (vr == gdcm::VR::PN) {
+			// Alphabetic=Ideographic=Phonetic
+			static const char *const groups[] = { "Alphabetic", "Ideographic", "Phonetic" };
+			buf_addch(out, '{');
+			size_t gs = 0;
+			int g = 0;
+			bool any = false;
+			for (size_t j = 0; j <= vn && g < 3; j++) {
+				if (j < vn && vp[j] != '=')
+					continue;
+				if (j > gs) {
+					if (any)
+						buf_addch(out, ',');
+					buf_addf(out, "\"%s\":", groups[g]);
+					buf_add_json_str(out, vp + gs, j - gs);
+					any = true;
+				}
+				g++;
+				gs = j + 1;
+			}
+			buf_addch(out, '}');
+		} else if (vr == gdcm::VR::IS || vr == gdcm::VR::DS) {
+			add_number_text(out, vp, vn);
+		} else {
+			buf_add_json_str(out, vp, vn);
+		}
+		start = i + 1;
+	}
+	buf_addch(out, ']');
+}
+
+static void write_element(const gdcm::DataElement &de, const gdcm::DataSet &ds, struct buf *out, bool swap)
+{
+	gdcm::VR vr = element_vr(de, ds);
+	const gdcm::Tag &t = de.GetTag();
+	buf_addf(out, "\"%04X%04X\":{\"vr\":\"%s\"", t.GetGroup(), t.GetElement(), vr_name(vr));
+	if (vr == gdcm::VR::SQ) {
+		gdcm::SmartPointer<gdcm::SequenceOfItems> sq = de.GetValueAsSQ();
+		if (sq && sq->GetNumberOfItems() > 0) {
+			buf_adds(out, ",\"Value\":[");
+			for (gdcm::SequenceOfItems::SizeType i = 1; i <= sq->GetNumberOfItems(); i++) {
+				if (i > 1)
+					buf_addch(out, ',');
+				write_dataset(sq->GetItem(i).GetNestedDataSet(), out, swap, nullptr, 0);
+			}
+			buf_addch(out, ']');
+		}
+	} else {
+		write_values(de, vr, out, swap);
+	}
+	buf_addch(out, '}');
+}
+
+static void write_dataset(const gdcm::DataSet &ds, struct buf *out, bool swap, const uint32_t *skip, size_t nskip)
+{
+	bool first = true;
+	buf_addch(out, '{');
+	for (const gdcm::DataElement &de : ds.GetDES()) {
+		const gdcm::Tag &t = de.GetTag();
+		if (t.IsGroupLength() || t.GetGroup() == 0x0002 || t.GetGroup() == 0xfffe)
+			continue;
+		uint32_t tag = ((uint32_t)t.GetGroup() << 16) | t.GetElement();
+		bool skipped = false;
+		for (size_t i = 0; i < nskip && !skipped; i++)
+			skipped = skip[i] == tag;
+		if (skipped)
+			continue;
+		gdcm::VR vr = element_vr(de, ds);
+		if (is_bulk(vr))
+			continue;
+		if (!first)
+			buf_addch(out, ',');
+		first = false;
+		write_element(de, ds, out, swap);
+	}
+	buf_addch(out, '}');
+}
+
+extern "C" int dcm_write_json(const struct dcm_file *f, struct buf *out, const uint32_t *skip, size_t nskip)
+{
+	try {
+		write_dataset(f->reader.GetFile().GetDataSet(), out, f->big_endian, skip, nskip);
+		return 0;
+	} catch (...) {
+		return -1;
+	}
+}
+
+// ---- transcoding ------------------------------------------------------
+
+extern "C" int dcm_transcode(const char *src, const char *dst, const char *ts, char *err, size_t errlen)
+{
+	try {
+		gdcm::TransferSyntax target = gdcm::TransferSyntax::GetTSType(ts);
+		if (target == gdcm::TransferSyntax::TS_END) {
+			set_err(err, errlen, "unknown transfer syntax");
+			return -1;
+		}
+		gdcm::ImageReader ir;
+		ir.SetFileName(src);
+		if (ir.Read()) {
+			gdcm::ImageChangeTransferSyntax change;
+			change.SetTransferSyntax(target);
+			change.SetInput(ir.GetImage());
+			if (!change.Change()) {
+				set_err(err, errlen, "the pixel data cannot be transcoded");
+				return -1;
+			}
+			gdcm::ImageWriter w;
+			w.SetFileName(dst);
+			w.SetFile(ir.GetFile());
+			w.SetImage(change.GetOutput());
+			if (!w.Write()) {
+				set_err(err, errlen, "cannot write the transcoded file");
+				return -1;
+			}
+			return 0;
+		}
+		// no image: only a change of encoding is possible
+		if (target != gdcm::TransferSyntax::ExplicitVRLittleEndian) {
+			set_err(err, errlen, "an instance without pixel data can only be sent uncompressed");
+			return -1;
+		}
+		gdcm::Reader r;
+		r.SetFileName(src);
+		if (!r.Read()) {
+			set_err(err, errlen, "The DICOM instance is invalid.");
+			return -1;
+		}
+		gdcm::FileExplicitFilter fef;
+		fef.SetFile(r.GetFile());
+		if (!fef.Change()) {
+			set_err(err, errlen, "cannot make the data set explicit");
+			return -1;
+		}
+		r.GetFile().GetHeader().SetDataSetTransferSyntax(target);
+		gdcm::Writer w;
+		w.SetFileName(dst);
+		w.SetFile(r.GetFile());
+		w.CheckFileMetaInformationOff();
+		if (!w.Write()) {
+			set_err(err, errlen, "cannot write the transcoded file");
+			return -1;
+		}
+		return 0;
+	} catch (const std::exception &e) {
+		set_err(err, errlen, e.what());
+	} catch (...) {
+		set_err(err, errlen, "transcoding failed");
+	}
+	return -1;
+}

@@ -1,0 +1,173 @@
+#include "http/accept.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/banned.h"
+
+static const char *trim(struct arena *a, const char *s, size_t n, bool lower, bool unquote)
+{
+	while (n && (*s == ' ' || *s == '\t'))
+		s++, n--;
+	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		n--;
+	if (unquote && n >= 2 && s[0] == '"' && s[n - 1] == '"')
+		s++, n -= 2;
+	char *r = arena_strndup(a, s, n);
+	if (lower)
+		for (char *p = r; *p; p++)
+			*p = (char)tolower((unsigned char)*p);
+	return r;
+}
+
+/* Splits at sep outside double quotes; returns length of the first piece. */
+static size_t span_unquoted(const char *s, char sep)
+{
+	size_t i = 0;
+	bool q = false;
+
+	for (; s[i]; i++) {
+		if (s[i] == '"')
+			q = !q;
+		else if (s[i] == sep && !q)
+			break;
+	}
+	return i;
+}
+
+int accept_parse(struct arena *a, const char *header, struct accept_item **items)
+{
+	size_t cap = 8, n = 0;
+	struct accept_item *v = arena_alloc(a, cap * sizeof(*v));
+	const char *p = header;
+
+	if (!header)
+		return 0;
+	while (*p) {
+		size_t len = span_unquoted(p, ',');
+		const char *item = p;
+		p += len;
+		if (*p == ',')
+			p++;
+		size_t mlen = span_unquoted(item, ';');
+		if (mlen > len)
+			mlen = len;
+		const char *media = trim(a, item, mlen, true, false);
+		if (!*media)
+			continue;
+		if (!strchr(media, '/'))
+			return -1;
+		struct accept_item it = { media, false, NULL, 1.0 };
+		const char *type_param = NULL;
+		const char *params = item + mlen;
+		const char *end = item + len;
+		while (params < end && *params == ';') {
+			params++;
+			size_t pl = span_unquoted(params, ';');
+			if (params + pl > end)
+				pl = (size_t)(end - params);
+			const char *eq = memchr(params, '=', pl);
+			if (eq) {
+				const char *k = trim(a, params, (size_t)(eq - params), true, false);
+				const char *val = trim(a, eq + 1, pl - (size_t)(eq + 1 - params), false, true);
+				if (!strcmp(k, "q"))
+					it.q = strtod(val, NULL);
+				else if (!strcmp(k, "type"))
+					type_param = trim(a, val, strlen(val), true, false);
+				else if (!strcmp(k, "transfer-syntax"))
+					it.ts = val;
+			}
+			params += pl;
+		}
+		if (!strcmp(media, "multipart/related")) {
+			it.multipart = true;
+			it.media = type_param ? type_param : "application/dicom";
+		}
+		if (n == cap) {
+			struct accept_item *nv = arena_alloc(a, cap * 2 * sizeof(*nv));
+			memcpy(nv, v, n * sizeof(*v));
+			v = nv;
+			cap *= 2;
+		}
+		v[n++] = it;
+	}
+	/* stable insertion sort by q descending */
+	for (size_t i = 1; i < n; i++) {
+		struct accept_item t = v[i];
+		size_t j = i;
+		while (j > 0 && v[j - 1].q < t.q) {
+			v[j] = v[j - 1];
+			j--;
+		}
+		v[j] = t;
+	}
+	*items = v;
+	return (int)n;
+}
+
+static bool media_matches_json(const char *m)
+{
+	return !strcmp(m, "*/*") || !strcmp(m, "application/*") || !strcmp(m, "application/json") ||
+	       !strcmp(m, "application/dicom+json");
+}
+
+bool accept_allows_dicom_json(const char *header)
+{
+	struct arena a;
+	struct accept_item *items;
+	bool ok = false;
+
+	if (!header)
+		return false;
+	arena_init(&a);
+	int n = accept_parse(&a, header, &items);
+	for (int i = 0; i < n && !ok; i++)
+		ok = !items[i].multipart && media_matches_json(items[i].media);
+	arena_release(&a);
+	return ok;
+}
+
+static bool ts_acceptable(const char *ts)
+{
+	return !strcmp(ts, "*") || !strcmp(ts, TS_EXPLICIT_LE) || !strcmp(ts, TS_JPEG2000_LOSSLESS);
+}
+
+int accept_negotiate_retrieve(struct arena *a, const char *header, enum accept_resource res,
+			      struct accept_choice *out)
+{
+	struct accept_item *items;
+	int n = accept_parse(a, header, &items);
+	int best = -1;
+	struct accept_choice cand[64];
+
+	if (n <= 0)
+		return -1;
+	for (int i = 0; i < n && i < 64; i++) {
+		struct accept_item *it = &items[i];
+		struct accept_choice c;
+		if (!strcmp(it->media, "*/*")) {
+			c.multipart = true;
+			c.ts = it->ts ? it->ts : "*";
+		} else if (!strcmp(it->media, "application/dicom")) {
+			if (!it->multipart && res != ACCEPT_INSTANCE)
+				continue;
+			c.multipart = it->multipart;
+			c.ts = it->ts ? it->ts : TS_EXPLICIT_LE;
+		} else {
+			continue;
+		}
+		if (!ts_acceptable(c.ts))
+			continue;
+		c.media = "application/dicom";
+		cand[i] = c;
+		/* highest q first; among equal q an original-syntax request wins */
+		if (best < 0 || (items[i].q >= items[best].q && !strcmp(c.ts, "*") && strcmp(cand[best].ts, "*")))
+			best = i;
+	}
+	if (best < 0)
+		return -1;
+	*out = cand[best];
+	return 0;
+}

@@ -1,0 +1,43 @@
+/* Accept header parsing and the service's negotiation rules. */
+#ifndef ADE_HTTP_ACCEPT_H
+#define ADE_HTTP_ACCEPT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "common/arena.h"
+
+struct accept_item {
+	const char *media;     /* lower case; for multipart/related: its type parameter */
+	bool multipart;
+	const char *ts;        /* transfer-syntax parameter, NULL when absent */
+	double q;
+};
+
+/* Parses a whole Accept header into items (arena-owned), sorted by q
+ * descending, stable. Returns the count, -1 if malformed. */
+int accept_parse(struct arena *a, const char *header, struct accept_item **items);
+
+/* The service's filter for application/dicom+json responses: true when any
+ * listed type matches (*\/\*, application/\*, application/json,
+ * application/dicom+json); false for no header at all. */
+bool accept_allows_dicom_json(const char *header);
+
+enum accept_resource { ACCEPT_STUDY, ACCEPT_SERIES, ACCEPT_INSTANCE };
+
+struct accept_choice {
+	bool multipart;
+	const char *ts;        /* "*" (original) or a transfer syntax UID */
+	const char *media;     /* "application/dicom" */
+};
+
+#define TS_EXPLICIT_LE "1.2.840.10008.1.2.1"
+#define TS_IMPLICIT_LE "1.2.840.10008.1.2"
+#define TS_JPEG2000_LOSSLESS "1.2.840.10008.1.2.4.90"
+
+/* Chooses the response form for a WADO retrieve of a study, series or
+ * instance (§4.2). Returns 0, or -1 when nothing acceptable (406). */
+int accept_negotiate_retrieve(struct arena *a, const char *header, enum accept_resource res,
+			      struct accept_choice *out);
+
+#endif

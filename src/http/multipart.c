@@ -1,0 +1,278 @@
+#include "http/multipart.h"
+#include "common/xalloc.h"
+
+#include <ctype.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/banned.h"
+
+#define CHUNK (256 * 1024)
+
+static char *lower_trim(struct arena *a, const char *s, size_t n, bool unquote)
+{
+	while (n && (*s == ' ' || *s == '\t'))
+		s++, n--;
+	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		n--;
+	if (unquote && n >= 2 && s[0] == '"' && s[n - 1] == '"')
+		s++, n -= 2;
+	return arena_strndup(a, s, n);
+}
+
+int multipart_parse_content_type(struct arena *a, const char *value, struct multipart_content_type *out)
+{
+	const char *p = value;
+	size_t n;
+
+	memset(out, 0, sizeof(*out));
+	if (!value)
+		return -1;
+	n = strcspn(p, ";");
+	char *media = lower_trim(a, p, n, false);
+	for (char *c = media; *c; c++)
+		*c = (char)tolower((unsigned char)*c);
+	out->media = media;
+	p += n;
+	while (*p == ';') {
+		p++;
+		/* a quoted value may contain ';' */
+		size_t i = 0;
+		bool q = false;
+		for (; p[i] && (q || p[i] != ';'); i++)
+			if (p[i] == '"')
+				q = !q;
+		const char *eq = memchr(p, '=', i);
+		if (eq) {
+			char *k = lower_trim(a, p, (size_t)(eq - p), false);
+			for (char *c = k; *c; c++)
+				*c = (char)tolower((unsigned char)*c);
+			char *v = lower_trim(a, eq + 1, i - (size_t)(eq + 1 - p), true);
+			if (!strcmp(k, "boundary")) {
+				out->boundary = v;
+			} else if (!strcmp(k, "type")) {
+				for (char *c = v; *c; c++)
+					*c = (char)tolower((unsigned char)*c);
+				out->type = v;
+			} else if (!strcmp(k, "start")) {
+				out->start = v;
+			}
+		}
+		p += i;
+	}
+	return 0;
+}
+
+struct reader {
+	char *buf;
+	size_t len, cap;
+	bool eof;
+	multipart_read_fn read;
+	void *rctx;
+};
+
+/* Tops the buffer up to at least want bytes or to end of body. */
+static int fill(struct reader *r, size_t want)
+{
+	while (r->len < want && !r->eof) {
+		if (r->cap - r->len < CHUNK) {
+			r->cap = r->len + CHUNK;
+			r->buf = xrealloc(r->buf, r->cap);
+		}
+		ssize_t got = r->read(r->rctx, r->buf + r->len, r->cap - r->len);
+		if (got < 0)
+			return MP_IO;
+		if (got == 0)
+			r->eof = true;
+		r->len += (size_t)got;
+	}
+	return 0;
+}
+
+static void consume(struct reader *r, size_t n)
+{
+	memmove(r->buf, r->buf + n, r->len - n);
+	r->len -= n;
+}
+
+/* Parses "Name: value" lines of a part header block (without the final
+ * blank line). Unknown headers are ignored. */
+static int parse_headers(const char *h, size_t n, struct multipart_part *part, struct arena *a)
+{
+	const char *end = h + n;
+
+	while (h < end) {
+		const char *eol = memmem(h, (size_t)(end - h), "\r\n", 2);
+		size_t ll = eol ? (size_t)(eol - h) : (size_t)(end - h);
+		const char *colon = memchr(h, ':', ll);
+		if (!colon)
+			return MP_MALFORMED;
+		size_t kl = (size_t)(colon - h);
+		const char *v = colon + 1;
+		size_t vl = ll - kl - 1;
+		while (vl && (*v == ' ' || *v == '\t'))
+			v++, vl--;
+		while (vl && (v[vl - 1] == ' ' || v[vl - 1] == '\t'))
+			vl--;
+		if (kl == 12 && !strncasecmp(h, "Content-Type", 12)) {
+			part->content_type = arena_strndup(a, v, vl);
+		} else if (kl == 14 && !strncasecmp(h, "Content-Length", 14)) {
+			char tmp[32];
+			if (vl == 0 || vl >= sizeof(tmp))
+				return MP_MALFORMED;
+			memcpy(tmp, v, vl);
+			tmp[vl] = '\0';
+			char *e;
+			long long cl = strtoll(tmp, &e, 10);
+			if (*e || cl < 0)
+				return MP_MALFORMED;
+			part->content_length = cl;
+		}
+		h += ll + (eol ? 2 : 0);
+	}
+	return 0;
+}
+
+int multipart_read(const char *boundary, multipart_read_fn read, void *rctx, const struct multipart_handler *h,
+		   const struct multipart_limits *lim)
+{
+	struct reader r = { NULL, 0, 0, false, read, rctx };
+	struct arena a;
+	size_t blen = strlen(boundary);
+	char *delim;             /* "\r\n--" boundary */
+	size_t dlen = blen + 4;
+	unsigned nparts = 0;
+	int rc = MP_OK;
+
+	if (blen == 0 || blen > 70)
+		return MP_MALFORMED;
+	arena_init(&a);
+	delim = arena_alloc(&a, dlen + 1);
+	memcpy(delim, "\r\n--", 4);
+	memcpy(delim + 4, boundary, blen + 1);
+
+	/* A virtual CRLF in front lets a body that starts with the delimiter
+	 * match the same pattern as every later one. */
+	r.buf = xmalloc(CHUNK);
+	r.cap = CHUNK;
+	memcpy(r.buf, "\r\n", 2);
+	r.len = 2;
+
+	/* preamble: skip to the first delimiter */
+	for (;;) {
+		if ((rc = fill(&r, dlen + CHUNK / 2)))
+			goto out;
+		char *d = memmem(r.buf, r.len, delim, dlen);
+		if (d) {
+			consume(&r, (size_t)(d - r.buf) + dlen);
+			break;
+		}
+		if (r.eof) {
+			rc = MP_MALFORMED;
+			goto out;
+		}
+		if (r.len > dlen)
+			consume(&r, r.len - dlen);
+	}
+
+	for (;;) {
+		/* after a delimiter: "--" closes, else padding then CRLF */
+		if ((rc = fill(&r, 2)))
+			goto out;
+		if (r.len >= 2 && r.buf[0] == '-' && r.buf[1] == '-')
+			break; /* close delimiter; the epilogue is ignored */
+		size_t i = 0;
+		for (;;) {
+			if ((rc = fill(&r, i + 2)))
+				goto out;
+			if (i + 2 > r.len) {
+				rc = MP_MALFORMED;
+				goto out;
+			}
+			if (r.buf[i] == ' ' || r.buf[i] == '\t') {
+				i++;
+				if (i > 1024) {
+					rc = MP_MALFORMED;
+					goto out;
+				}
+				continue;
+			}
+			break;
+		}
+		if (r.buf[i] != '\r' || r.buf[i + 1] != '\n') {
+			rc = MP_MALFORMED;
+			goto out;
+		}
+		consume(&r, i + 2);
+
+		if (++nparts > lim->max_parts) {
+			rc = MP_TOO_MANY;
+			goto out;
+		}
+		/* part headers, up to the blank line */
+		struct multipart_part part = { NULL, -1, nparts - 1 };
+		size_t hend;
+		for (;;) {
+			if ((rc = fill(&r, 2)))
+				goto out;
+			if (r.len >= 2 && r.buf[0] == '\r' && r.buf[1] == '\n') {
+				hend = 0; /* no headers at all */
+				consume(&r, 2);
+				break;
+			}
+			char *e = memmem(r.buf, r.len, "\r\n\r\n", 4);
+			if (e) {
+				hend = (size_t)(e - r.buf);
+				if ((rc = parse_headers(r.buf, hend, &part, &a)))
+					goto out;
+				consume(&r, hend + 4);
+				break;
+			}
+			if (r.len > lim->max_header_bytes || r.eof) {
+				rc = MP_MALFORMED;
+				goto out;
+			}
+			if ((rc = fill(&r, r.len + 1)))
+				goto out;
+		}
+		if (part.content_length >= 0 && (uint64_t)part.content_length > lim->max_part_bytes) {
+			rc = MP_TOO_LARGE;
+			goto out;
+		}
+		if (h->part_begin && (rc = h->part_begin(h->ctx, &part)))
+			goto out;
+
+		/* body: everything up to the next delimiter */
+		uint64_t got = 0;
+		for (;;) {
+			if ((rc = fill(&r, dlen + CHUNK / 2)))
+				goto out;
+			char *d = memmem(r.buf, r.len, delim, dlen);
+			size_t take = d ? (size_t)(d - r.buf) : (r.len > dlen ? r.len - dlen : 0);
+			if (!d && r.eof) {
+				rc = MP_MALFORMED; /* body ended inside a part */
+				goto out;
+			}
+			got += take;
+			if (got > lim->max_part_bytes) {
+				rc = MP_TOO_LARGE;
+				goto out;
+			}
+			if (take && h->part_data && (rc = h->part_data(h->ctx, r.buf, take)))
+				goto out;
+			consume(&r, take);
+			if (d) {
+				consume(&r, dlen);
+				break;
+			}
+		}
+		if (h->part_end && (rc = h->part_end(h->ctx)))
+			goto out;
+	}
+out:
+	free(r.buf);
+	arena_release(&a);
+	return rc;
+}

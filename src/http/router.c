@@ -1,0 +1,195 @@
+#include "http/router.h"
+#include "http/response.h"
+#include "http/accept.h"
+#include "dicom/uid.h"
+
+#include <string.h>
+#include <strings.h>
+
+#include "common/banned.h"
+
+int router_split_target(struct request *req, const char *target)
+{
+	const char *q = strchr(target, '?');
+	size_t plen = q ? (size_t)(q - target) : strlen(target);
+	char *path = arena_alloc(&req->arena, plen + 1);
+
+	if (http_percent_decode(target, plen, path, false) < 0)
+		return -1;
+	req->path = path;
+	req->query = q ? arena_strdup(&req->arena, q + 1) : "";
+	return 0;
+}
+
+static const char *param_name(const char *p, size_t n)
+{
+	static const struct { const char *name; int idx; } names[] = {
+		{ "study", PARAM_STUDY }, { "series", PARAM_SERIES }, { "instance", PARAM_INSTANCE },
+		{ "frames", PARAM_FRAMES }, { "tag", PARAM_TAG }, { "id", PARAM_ID },
+	};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strlen(names[i].name) == n && !strncmp(names[i].name, p, n))
+			return names[i].name;
+	return NULL;
+}
+
+static int param_index(const char *name)
+{
+	if (!strcmp(name, "study")) return PARAM_STUDY;
+	if (!strcmp(name, "series")) return PARAM_SERIES;
+	if (!strcmp(name, "instance")) return PARAM_INSTANCE;
+	if (!strcmp(name, "frames")) return PARAM_FRAMES;
+	if (!strcmp(name, "tag")) return PARAM_TAG;
+	return PARAM_ID;
+}
+
+/* Matches path against tmpl segment by segment; literal segments compare
+ * case-insensitively (ASP.NET routing does). Fills params on success. */
+static int match(struct request *req, const char *tmpl, const char *path, const char **params)
+{
+	for (;;) {
+		if (*tmpl != '/' || *path != '/')
+			return (*tmpl == '\0' && (*path == '\0' || !strcmp(path, "/"))) ? 1 : 0;
+		tmpl++;
+		path++;
+		size_t tl = strcspn(tmpl, "/"), pl = strcspn(path, "/");
+		if (tl >= 2 && tmpl[0] == '{' && tmpl[tl - 1] == '}') {
+			const char *name = param_name(tmpl + 1, tl - 2);
+			if (!name || pl == 0)
+				return 0;
+			params[param_index(name)] = arena_strndup(&req->arena, path, pl);
+		} else if (tl != pl || strncasecmp(tmpl, path, tl)) {
+			return 0;
+		}
+		tmpl += tl;
+		path += pl;
+	}
+}
+
+/* Strips "/v1", "/v1.0-prerelease" or "/v2" from *path. */
+static int strip_version(struct request *req, const char **path)
+{
+	static const struct { const char *prefix; int major; } versions[] = {
+		{ "/v1.0-prerelease", 1 }, { "/v1", 1 }, { "/v2", 2 },
+	};
+	for (size_t i = 0; i < sizeof(versions) / sizeof(versions[0]); i++) {
+		size_t n = strlen(versions[i].prefix);
+		if (!strncasecmp(*path, versions[i].prefix, n) && ((*path)[n] == '/' || (*path)[n] == '\0')) {
+			req->api_version = versions[i].prefix + 1;
+			req->api_major = versions[i].major;
+			*path += n;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static int valid_partition_name(const char *s, size_t n)
+{
+	if (n < 1 || n > 64)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+		      c == '.' || c == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+static int check_uids(struct request *req)
+{
+	static const struct { int idx; const char *name; } uids[] = {
+		{ PARAM_STUDY, "StudyInstanceUid" },
+		{ PARAM_SERIES, "SeriesInstanceUid" },
+		{ PARAM_INSTANCE, "SopInstanceUid" },
+	};
+	for (size_t i = 0; i < sizeof(uids) / sizeof(uids[0]); i++) {
+		const char *v = req->params[uids[i].idx];
+		if (v && !uid_is_valid(v, strlen(v))) {
+			http_error(req, 400, "%s", uid_error_message(&req->arena, uids[i].name));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int router_dispatch(struct request *req, const struct route *routes, size_t nroutes)
+{
+	const char *target = request_env(req, "REQUEST_URI");
+	const char *path, *base = req->policy ? req->policy->base_path : "";
+	const char *params[PARAM_MAX];
+	int method_mismatch = 0;
+	int partitioned = 0;
+
+	if (!target)
+		target = request_env(req, "SCRIPT_NAME");
+	if (!target || router_split_target(req, target))
+		return http_error(req, 400, "The request URL is invalid."), 0;
+	path = req->path;
+	if (*base) {
+		size_t bl = strlen(base);
+		if (strncmp(path, base, bl) || (path[bl] != '/' && path[bl] != '\0'))
+			return http_error(req, 404, NULL), 0;
+		path += bl;
+	}
+
+	/* CORS preflight: answered for any path */
+	if (!strcmp(req->method, "OPTIONS")) {
+		http_set_status(req, request_header(req, "Origin") ? 204 : 200);
+		http_add_header(req, "Allow", "%s", req->policy ? req->policy->cors_methods : "GET, POST, DELETE");
+		http_add_header(req, "Content-Length", "0");
+		http_send_head(req);
+		return 0;
+	}
+
+	for (int pass = 0; pass < 2; pass++) {
+		const char *rest = path;
+		if (pass == 1) {
+			if (strip_version(req, &rest))
+				break;
+			if (!strncasecmp(rest, "/partitions/", 12)) {
+				const char *name = rest + 12;
+				size_t n = strcspn(name, "/");
+				partitioned = 1;
+				req->partition = arena_strndup(&req->arena, name, n);
+				rest = name + n;
+			}
+		}
+		for (size_t i = 0; i < nroutes; i++) {
+			const struct route *r = &routes[i];
+			if ((pass == 0) != !!(r->flags & ROUTE_UNVERSIONED))
+				continue;
+			if (partitioned && !(r->flags & ROUTE_PARTITIONED))
+				continue;
+			memset(params, 0, sizeof(params));
+			if (!match(req, r->tmpl, rest, params))
+				continue;
+			if (strcmp(r->method, req->method) &&
+			    !(strcmp(req->method, "HEAD") == 0 && strcmp(r->method, "GET") == 0)) {
+				method_mismatch = 1;
+				continue;
+			}
+			memcpy(req->params, params, sizeof(params));
+			if (r->flags & ROUTE_PARTITIONED) {
+				int enabled = req->policy && req->policy->partitions;
+				if (partitioned && !enabled)
+					return http_error(req, 400, "Data partitions feature is disabled."), 0;
+				if (!partitioned && enabled)
+					return http_error(req, 400, "PartitionName value is missing in the route segment."), 0;
+				if (partitioned && !valid_partition_name(req->partition, strlen(req->partition)))
+					return http_error(req, 400, "The specified PartitionName is invalid."), 0;
+			}
+			if (!req->partition)
+				req->partition = "Microsoft.Default";
+			if ((r->flags & ROUTE_DICOM_JSON) && !accept_allows_dicom_json(request_header(req, "Accept")))
+				return http_error(req, 406, NULL), 0;
+			if (check_uids(req))
+				return 0;
+			return r->handler(req);
+		}
+	}
+	if (method_mismatch)
+		return http_error(req, 405, NULL), 0;
+	return http_error(req, 404, NULL), 0;
+}

@@ -1,0 +1,205 @@
+/* dicom-fcgi: the FastCGI responder. One request at a time per process;
+ * spawn-fcgi runs several on one socket and the web server spreads the load. */
+#include "config.h"
+#include "api/app.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "http/response.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcgiapp.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/banned.h"
+
+static const char usage[] =
+	"usage: dicom-fcgi [-c FILE] [--migrate] [--help] [--version]\n"
+	"\n"
+	"The FastCGI responder of azure-dicom-emulator, an emulator of the Azure\n"
+	"Health Data Services DICOM service. Start it with spawn-fcgi (it then\n"
+	"answers on the inherited socket) or set [server] listen.\n"
+	"\n"
+	"  -c, --config FILE  configuration file (default: $DICOM_CONFIG, else\n"
+	"                     " SYSCONFDIR "/azure-dicom-emulator/dicom.ini if present)\n"
+	"      --migrate      apply the database schema and exit\n"
+	"  -h, --help         show this help and exit\n"
+	"  -V, --version      show the version and exit\n"
+	"\n"
+	"Environment: DICOM_CONFIG, DICOM_DB_CONNINFO (overrides [database]),\n"
+	"DICOM_STORE_DIR, DICOM_LISTEN, DICOM_BASE_PATH, DICOM_LOG_LEVEL,\n"
+	"DICOM_X_SENDFILE, DICOM_EVENTS_SERVICE_HOST, and libpq's PGHOST, PGPORT,\n"
+	"PGDATABASE, PGUSER, PGPASSWORD.\n";
+
+static ssize_t fcgi_read(void *ctx, void *dst, size_t n)
+{
+	int got = FCGX_GetStr(dst, (int)(n > 1 << 30 ? 1 << 30 : n), (FCGX_Stream *)ctx);
+	if (got < 0)
+		return -1;
+	return got;
+}
+
+static int fcgi_write(void *ctx, const void *src, size_t n)
+{
+	const char *p = src;
+	while (n) {
+		int chunk = (int)(n > 1 << 30 ? 1 << 30 : n);
+		if (FCGX_PutStr(p, chunk, (FCGX_Stream *)ctx) != chunk)
+			return -1;
+		p += chunk;
+		n -= (size_t)chunk;
+	}
+	return 0;
+}
+
+/* Temp files older than an hour belong to requests that died with their
+ * responder; newer ones may be another responder's upload in progress. */
+static void sweep_tmp(const char *store_dir)
+{
+	char dir[4200], path[4600];
+	DIR *d;
+	struct dirent *e;
+	time_t now = time(NULL);
+
+	snprintf(dir, sizeof(dir), "%s/tmp", store_dir);
+	d = opendir(dir);
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		struct stat st;
+		if (strncmp(e->d_name, "part-", 5))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if (!stat(path, &st) && now - st.st_mtime > 3600)
+			unlink(path);
+	}
+	closedir(d);
+}
+
+static void serve(struct app *app, int sock)
+{
+	FCGX_Request fr;
+
+	FCGX_InitRequest(&fr, sock, 0);
+	while (FCGX_Accept_r(&fr) >= 0) {
+		struct request req;
+		struct http_io io = { fr.in, fcgi_read, fr.out, fcgi_write };
+		uint64_t t0 = util_now_ms();
+
+		request_init(&req, app, &app->policy, fr.envp, io);
+		router_dispatch(&req, api_routes, api_nroutes);
+		if (!req.head_sent)
+			http_error(&req, 500,
+				   "The server encountered an internal error. Please retry the request. If the issue "
+				   "persists, please contact support.");
+		const char *uri = request_env(&req, "REQUEST_URI");
+		log_info("request method=%s uri=\"%s\" status=%d bytes=%llu ms=%llu", req.method, uri ? uri : "",
+			 req.status, (unsigned long long)req.bytes_out, (unsigned long long)(util_now_ms() - t0));
+		request_release(&req);
+		FCGX_Finish_r(&fr);
+	}
+	FCGX_Free(&fr, 1);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' }, { "migrate", no_argument, NULL, 'm' },
+		{ "help", no_argument, NULL, 'h' },         { "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *config_path = getenv("DICOM_CONFIG");
+	bool migrate_only = false;
+	struct app app;
+	char err[1024];
+	int c;
+
+	while ((c = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': config_path = optarg; break;
+		case 'm': migrate_only = true; break;
+		case 'h': fputs(usage, stdout); return 0;
+		case 'V': printf("dicom-fcgi (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION); return 0;
+		default: fputs(usage, stderr); return 2;
+		}
+	}
+	if (!config_path && access(SYSCONFDIR "/azure-dicom-emulator/dicom.ini", R_OK) == 0)
+		config_path = SYSCONFDIR "/azure-dicom-emulator/dicom.ini";
+
+	memset(&app, 0, sizeof(app));
+	log_set_ident("dicom-fcgi");
+	if (config_load(&app.cfg, config_path, err, sizeof(err))) {
+		fprintf(stderr, "dicom-fcgi: %s\n", err);
+		return 1;
+	}
+	enum log_level lvl;
+	if (log_level_parse(app.cfg.log_level, &lvl)) {
+		fprintf(stderr, "dicom-fcgi: [server] log_level: '%s' is not error, warn, info or debug\n", app.cfg.log_level);
+		return 1;
+	}
+	log_set_level(lvl);
+
+	char *conninfo = config_conninfo(&app.cfg);
+	for (int attempt = 0; !app.db; attempt++) {
+		app.db = db_connect(conninfo, err, sizeof(err));
+		if (app.db)
+			break;
+		if (attempt >= 30) {
+			log_error("%s", err);
+			free(conninfo);
+			return 1;
+		}
+		sleep(1);
+	}
+	free(conninfo);
+	if (db_migrate(app.db, err, sizeof(err))) {
+		log_error("%s", err);
+		return 1;
+	}
+	if (migrate_only) {
+		db_free(app.db);
+		config_release(&app.cfg);
+		return 0;
+	}
+	if (store_open(&app.store, app.cfg.store_dir, err, sizeof(err))) {
+		log_error("%s", err);
+		return 1;
+	}
+	sweep_tmp(app.cfg.store_dir);
+	app.policy = (struct http_policy){
+		.base_path = app.cfg.base_path,
+		.cors_origins = app.cfg.cors_allow_origins,
+		.cors_methods = app.cfg.cors_allow_methods,
+		.cors_headers = app.cfg.cors_allow_headers,
+		.cors_expose = app.cfg.cors_expose_headers,
+		.cors_max_age = (long)app.cfg.cors_max_age,
+		.partitions = false,
+	};
+
+	if (FCGX_Init()) {
+		log_error("cannot initialise libfcgi");
+		return 1;
+	}
+	int sock = 0;
+	if (*app.cfg.listen) {
+		sock = FCGX_OpenSocket(app.cfg.listen, 128);
+		if (sock < 0) {
+			log_error("cannot listen on '%s'", app.cfg.listen);
+			return 1;
+		}
+	}
+	log_info("ready store='%s' listen='%s'", app.cfg.store_dir, *app.cfg.listen ? app.cfg.listen : "(inherited)");
+	serve(&app, sock);
+	log_info("shutting down");
+	db_free(app.db);
+	store_release(&app.store);
+	config_release(&app.cfg);
+	return 0;
+}

@@ -1,0 +1,124 @@
+#include "store/store.h"
+#include "common/log.h"
+#include "common/xalloc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/banned.h"
+
+static int mkdir_p(const char *path)
+{
+	char tmp[4096];
+	size_t n = strlen(path);
+
+	if (n >= sizeof(tmp))
+		return -1;
+	memcpy(tmp, path, n + 1);
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, 0755) && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	if (mkdir(tmp, 0755) && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
+static int fsync_dir(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	int rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+int store_open(struct store *s, const char *dir, char *err, size_t errlen)
+{
+	char sub[4200];
+
+	s->dir = xstrdup(dir);
+	snprintf(sub, sizeof(sub), "%s/tmp", dir);
+	if (mkdir_p(sub)) {
+		snprintf(err, errlen, "cannot create '%s': %s", sub, strerror(errno));
+		return -1;
+	}
+	for (int i = 0; i < 256; i++) {
+		snprintf(sub, sizeof(sub), "%s/%02x", dir, i);
+		if (mkdir(sub, 0755) && errno != EEXIST) {
+			snprintf(err, errlen, "cannot create '%s': %s", sub, strerror(errno));
+			return -1;
+		}
+	}
+	fsync_dir(dir);
+	return 0;
+}
+
+void store_release(struct store *s)
+{
+	free(s->dir);
+	s->dir = NULL;
+}
+
+int store_tmp_create(struct store *s, char *path, size_t pathlen)
+{
+	snprintf(path, pathlen, "%s/tmp/part-XXXXXX", s->dir);
+	int fd = mkostemp(path, O_CLOEXEC);
+	if (fd < 0)
+		log_error("cannot create a temp file in '%s/tmp': %s", s->dir, strerror(errno));
+	return fd;
+}
+
+void store_path(const struct store *s, int64_t watermark, char *out, size_t outlen)
+{
+	snprintf(out, outlen, "%s/%02x/%lld.dcm", s->dir, (unsigned)(watermark & 0xff), (long long)watermark);
+}
+
+int store_commit(struct store *s, int fd, const char *tmp_path, int64_t watermark)
+{
+	char final[4200], dir[4200];
+
+	/* an fsync error is final for this file: never retried into "success" */
+	if (fsync(fd)) {
+		log_error("cannot fsync '%s': %s", tmp_path, strerror(errno));
+		close(fd);
+		unlink(tmp_path);
+		return -1;
+	}
+	close(fd);
+	store_path(s, watermark, final, sizeof(final));
+	if (rename(tmp_path, final)) {
+		log_error("cannot rename '%s' to '%s': %s", tmp_path, final, strerror(errno));
+		unlink(tmp_path);
+		return -1;
+	}
+	snprintf(dir, sizeof(dir), "%s/%02x", s->dir, (unsigned)(watermark & 0xff));
+	if (fsync_dir(dir)) {
+		log_error("cannot fsync directory '%s': %s", dir, strerror(errno));
+		unlink(final);
+		return -1;
+	}
+	return 0;
+}
+
+int store_remove(struct store *s, int64_t watermark)
+{
+	char path[4200];
+
+	store_path(s, watermark, path, sizeof(path));
+	if (unlink(path) && errno != ENOENT) {
+		log_warn("cannot remove '%s': %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,25 @@
+/* The durable file store: one file per instance version, named by its
+ * watermark, store/<2 hex>/<watermark>.dcm. Temp files live in store/tmp on
+ * the same file system so that rename is atomic. */
+#ifndef ADE_STORE_H
+#define ADE_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct store {
+	char *dir;
+};
+
+int store_open(struct store *s, const char *dir, char *err, size_t errlen);
+void store_release(struct store *s);
+/* Creates an empty temp file; fills path. Returns an fd or -1. */
+int store_tmp_create(struct store *s, char *path, size_t pathlen);
+/* Makes the temp file durable under its watermark name: fsync the file,
+ * rename, fsync the directory. Closes fd. Returns 0 or -1 (the temp file
+ * is removed on failure). */
+int store_commit(struct store *s, int fd, const char *tmp_path, int64_t watermark);
+void store_path(const struct store *s, int64_t watermark, char *out, size_t outlen);
+int store_remove(struct store *s, int64_t watermark);
+
+#endif
