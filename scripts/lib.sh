@@ -9,7 +9,7 @@ PG_PORT=${EMULATOR_PG_PORT:-5432}
 
 # Debian 12 packages the build, the stack and the tests need.
 ADE_PACKAGES="build-essential autoconf automake libtool pkg-config make g++
- libfcgi-dev spawn-fcgi lighttpd postgresql postgresql-client libpq-dev
+ libfcgi-dev spawn-fcgi multiwatch lighttpd postgresql postgresql-client libpq-dev
  libgdcm-dev libcjson-dev libinih-dev libcurl4-openssl-dev libcmocka-dev
  curl procps"
 
@@ -129,29 +129,41 @@ write_configs() {
 		"$ADE_ROOT/lighttpd/azure-dicom-emulator.conf.in" > "$VAR/conf/lighttpd.conf"
 }
 
+# spawn-fcgi opens the socket; multiwatch keeps RESPONDERS responders on it
+# and starts a new one whenever one dies (spawn-fcgi -F alone would not).
 start_responders() {
 	rm -f "$VAR/run/dicom-fcgi.sock"
 	"$ADE_ROOT/dicom-fcgi" -c "$VAR/conf/dicom.ini" --migrate 2>>"$VAR/log/dicom-fcgi.log" ||
 		die "schema migration failed (see $VAR/log/dicom-fcgi.log)"
-	spawn-fcgi -s "$VAR/run/dicom-fcgi.sock" -M 0660 -F "$RESPONDERS" -P "$VAR/run/dicom-fcgi.pid" \
-		-- /bin/sh -c "exec '$ADE_ROOT/dicom-fcgi' -c '$VAR/conf/dicom.ini' 2>>'$VAR/log/dicom-fcgi.log'" >/dev/null ||
-		die "spawn-fcgi failed"
+	setsid spawn-fcgi -n -s "$VAR/run/dicom-fcgi.sock" -M 0660 -- \
+		/usr/bin/multiwatch -f "$RESPONDERS" -s TERM -r 1000 -- \
+		/bin/sh -c "exec '$ADE_ROOT/dicom-fcgi' -c '$VAR/conf/dicom.ini' 2>>'$VAR/log/dicom-fcgi.log'" \
+		</dev/null >>"$VAR/log/dicom-fcgi.log" 2>&1 &
+	echo $! > "$VAR/run/multiwatch.pid"
+	for _ in $(seq 1 50); do
+		[ -S "$VAR/run/dicom-fcgi.sock" ] && return 0
+		sleep 0.1
+	done
+	die "the responders did not start (see $VAR/log/dicom-fcgi.log)"
 }
 
 stop_responders() {
-	local pids
-	[ -f "$VAR/run/dicom-fcgi.pid" ] || return 0
-	pids=$(cat "$VAR/run/dicom-fcgi.pid")
-	# shellcheck disable=SC2086
-	kill -TERM $pids 2>/dev/null || true
-	for _ in 1 2 3 4 5 6 7 8 9 10; do
-		# shellcheck disable=SC2086
-		kill -0 $pids 2>/dev/null || break
-		sleep 0.3
+	local pid
+	[ -f "$VAR/run/multiwatch.pid" ] || return 0
+	pid=$(cat "$VAR/run/multiwatch.pid")
+	kill -TERM "$pid" 2>/dev/null || true
+	for _ in $(seq 1 30); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.2
 	done
-	# shellcheck disable=SC2086
-	kill -KILL $pids 2>/dev/null || true
-	rm -f "$VAR/run/dicom-fcgi.pid" "$VAR/run/dicom-fcgi.sock"
+	kill -KILL "$pid" 2>/dev/null || true
+	pkill -KILL -f "dicom-fcgi -c $VAR/conf/dicom.ini" 2>/dev/null || true
+	rm -f "$VAR/run/multiwatch.pid" "$VAR/run/dicom-fcgi.sock"
+}
+
+# PIDs of the running responders (for tests that kill one).
+responder_pids() {
+	pgrep -f "dicom-fcgi -c $VAR/conf/dicom.ini" || true
 }
 
 start_lighttpd() {

@@ -451,11 +451,12 @@ int stow_handle(struct request *req)
 		rc = respond(&st);
 		goto out;
 	}
-	if (strcmp(mct.media, "multipart/related") || !mct.boundary || !*mct.boundary) {
-		if (!strncmp(mct.media, "multipart/", 10) && strcmp(mct.media, "multipart/related"))
-			rc = http_error(req, 415, "The specified content type '%s' is not supported.", ct);
-		else
-			rc = http_error(req, 415, "The content type '%s' is either not multipart or is missing boundary.", ct);
+	if (strcmp(mct.media, "multipart/related")) {
+		rc = http_error(req, 415, "The specified content type '%s' is not supported.", ct);
+		goto out;
+	}
+	if (!mct.boundary || !*mct.boundary) {
+		rc = http_error(req, 415, "The content type '%s' is either not multipart or is missing boundary.", ct);
 		goto out;
 	}
 	if (mct.start) {

@@ -13,6 +13,7 @@
 #include <gdcmImageWriter.h>
 #include <gdcmReader.h>
 #include <gdcmSequenceOfItems.h>
+#include <gdcmTrace.h>
 #include <gdcmTransferSyntax.h>
 #include <gdcmWriter.h>
 
@@ -37,9 +38,22 @@ static void set_err(char *err, size_t errlen, const char *msg)
 		snprintf(err, errlen, "%s", msg);
 }
 
+// GDCM prints warnings about odd files to stderr; bad input is reported
+// through our own return values instead.
+static void quiet_gdcm()
+{
+	static bool done;
+	if (!done) {
+		gdcm::Trace::SetWarning(false);
+		gdcm::Trace::SetDebug(false);
+		done = true;
+	}
+}
+
 extern "C" struct dcm_file *dcm_open(const char *path, char *err, size_t errlen)
 {
 	dcm_file *f = nullptr;
+	quiet_gdcm();
 	try {
 		f = new dcm_file();
 		f->reader.SetFileName(path);
@@ -447,6 +461,7 @@ extern "C" int dcm_write_json(const struct dcm_file *f, struct buf *out, const u
 
 extern "C" int dcm_transcode(const char *src, const char *dst, const char *ts, char *err, size_t errlen)
 {
+	quiet_gdcm();
 	try {
 		gdcm::TransferSyntax target = gdcm::TransferSyntax::GetTSType(ts);
 		if (target == gdcm::TransferSyntax::TS_END) {

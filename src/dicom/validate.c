@@ -271,9 +271,13 @@ static void add_failed_value(struct buf *b, const struct dcm_element *e, const c
 			 "not exceed the maximum length of 64 characters. Value should contain characters in '0'-'9' and "
 			 "'.'. Each component must start with non-zero number.",
 			 kw);
-	else if (!strcmp(e->vr, "DA") || !strcmp(e->vr, "DT") || !strcmp(e->vr, "TM"))
-		snprintf(msg, sizeof(msg), "Content \"%.*s\" does not validate VR %s: %s", (int)(e->len > 64 ? 64 : e->len),
-			 e->value, e->vr, why);
+	else if (!strcmp(e->vr, "DA") || !strcmp(e->vr, "DT") || !strcmp(e->vr, "TM")) {
+		const char *v = e->value;
+		size_t n = e->len;
+		trim(&v, &n, 1);
+		snprintf(msg, sizeof(msg), "Content \"%.*s\" does not validate VR %s: %s", (int)(n > 64 ? 64 : n), v, e->vr,
+			 why);
+	}
 	else
 		snprintf(msg, sizeof(msg), "Dicom element '%s' failed validation for VR '%s': %s", kw, e->vr, why);
 	add_comment(b, e->tag, msg);

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# End-to-end crash test: kill -9 the responders in the middle of a
+# multi-instance STOW. Afterwards: no index row without its file, no change
+# feed row without its event (and the reverse), and the stack still serves.
+set -u
+if [ -z "${EMULATOR_URL:-}" ] || [ -z "${EMULATOR_VAR:-}" ]; then
+	[ "${EMULATOR_REQUIRE_STACK:-0}" = 1 ] && { echo "no stack configured"; exit 1; }
+	echo "no stack (EMULATOR_URL unset): skipped"; exit 77
+fi
+. "$ABS_TOP_SRCDIR/scripts/lib.sh"
+
+pass=0 fail=0
+ok() { echo "ok - $*"; pass=$((pass + 1)); }
+not_ok() { echo "not ok - $*"; fail=$((fail + 1)); }
+q() { psql "$EMULATOR_DB_CONNINFO" -Atc "$1"; }
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+study="2.25.$$$RANDOM$RANDOM"
+count=150
+boundary=crash-test-boundary
+for i in $(seq 1 $count); do
+	"$MKDCM" -o "$tmp/$i.dcm" --study "$study" --rows 512 --cols 1024 || exit 1
+done
+{
+	for i in $(seq 1 $count); do
+		printf -- '--%s\r\nContent-Type: application/dicom\r\n\r\n' "$boundary"
+		cat "$tmp/$i.dcm"
+		printf '\r\n'
+	done
+	printf -- '--%s--\r\n' "$boundary"
+} > "$tmp/body"
+post() {
+	curl -s -o "$tmp/resp" -w '%{http_code}' --max-time 300 \
+		-H "Content-Type: multipart/related; type=\"application/dicom\"; boundary=$boundary" \
+		-H 'Accept: application/dicom+json' --data-binary @"$tmp/body" "$EMULATOR_URL/v2/studies"
+}
+
+post > "$tmp/code" &
+client=$!
+stored=0
+for _ in $(seq 1 600); do
+	stored=$(q "SELECT count(*) FROM instance WHERE study_uid = '$study'")
+	[ "$stored" -ge 5 ] && break
+	sleep 0.02
+done
+# shellcheck disable=SC2046
+kill -KILL $(responder_pids) 2>/dev/null
+wait "$client"
+code=$(cat "$tmp/code")
+stored=$(q "SELECT count(*) FROM instance WHERE study_uid = '$study'")
+if [ "$stored" -ge 5 ] && [ "$stored" -lt "$count" ]; then
+	ok "the kill came mid-way: $stored of $count instances committed"
+else
+	not_ok "the kill did not land mid-way ($stored of $count committed)"
+fi
+[ "$code" != 200 ] && ok "the interrupted request did not report success (HTTP $code)" ||
+	not_ok "the interrupted request answered 200"
+
+missing=0
+for wm in $(q "SELECT watermark FROM instance"); do
+	f="$EMULATOR_STORE_DIR/$(printf '%02x' $((wm & 255)))/$wm.dcm"
+	[ -f "$f" ] || missing=$((missing + 1))
+done
+[ "$missing" = 0 ] && ok "every index row has its file" || not_ok "$missing index rows without a file"
+n=$(q "SELECT count(*) FROM changefeed c WHERE NOT EXISTS (SELECT 1 FROM outbox o WHERE o.sequence = c.sequence)")
+[ "$n" = 0 ] && ok "every change feed row has its event" || not_ok "$n change feed rows without an event"
+n=$(q "SELECT count(*) FROM outbox o WHERE NOT EXISTS (SELECT 1 FROM changefeed c WHERE c.sequence = o.sequence)")
+[ "$n" = 0 ] && ok "every event has its change feed row" || not_ok "$n events without a change feed row"
+n=$(q "SELECT count(*) FROM instance i WHERE NOT EXISTS (SELECT 1 FROM changefeed c WHERE c.sop_uid = i.sop_uid AND c.original_watermark = i.watermark AND c.action = 0)")
+[ "$n" = 0 ] && ok "every instance has its create row" || not_ok "$n instances without a create row"
+
+# the pool comes back (multiwatch restarts responders) and serves
+healthy=0
+for _ in $(seq 1 100); do
+	if [ "$(curl -s -o /dev/null -w '%{http_code}' "$EMULATOR_URL/health")" = 200 ]; then healthy=1; break; fi
+	sleep 0.1
+done
+[ "$healthy" = 1 ] && ok "the stack answers after the kill" || not_ok "the stack does not answer after the kill"
+
+# sending the same study again stores the rest; what was committed is a duplicate
+code=$(post)
+stored_after=$(q "SELECT count(*) FROM instance WHERE study_uid = '$study'")
+dups=$(grep -o '45070' "$tmp/resp" | wc -l)
+if [ "$code" = 202 ] && [ "$stored_after" = "$count" ] && [ "$dups" = "$stored" ]; then
+	ok "the retry stored the other $((count - stored)) instances and refused $stored as duplicates"
+else
+	not_ok "retry: HTTP $code, $stored_after stored, $dups duplicates (expected 202, $count, $stored)"
+fi
+code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Accept: multipart/related; type="application/dicom"; transfer-syntax=*' \
+	"$EMULATOR_URL/v2/studies/$study")
+[ "$code" = 200 ] && ok "the study is retrievable" || not_ok "study retrieve answered $code"
+code=$(curl -s -o /dev/null -w '%{http_code}' -X DELETE "$EMULATOR_URL/v2/studies/$study")
+[ "$code" = 204 ] && ok "the study deletes" || not_ok "delete answered $code"
+
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]

@@ -1,0 +1,103 @@
+/* End-to-end: health, routing errors, CORS, API versions. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client.h"
+
+static void health__both_probes__200_json(void **state)
+{
+	struct resp r;
+	http_do("GET", "/health/check", NULL, NULL, 0, &r);
+	assert_int_equal(r.status, 200);
+	cJSON *j = resp_json(&r);
+	assert_string_equal(cJSON_GetObjectItem(j, "overallStatus")->valuestring, "Healthy");
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(j, "details")), 1);
+	cJSON_Delete(j);
+	resp_release(&r);
+	http_do("GET", "/health", NULL, NULL, 0, &r);
+	assert_int_equal(r.status, 200);
+	j = resp_json(&r);
+	assert_string_equal(cJSON_GetObjectItem(j, "status")->valuestring, "healthy");
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "database"), "status")->valuestring, "ok");
+	cJSON_Delete(j);
+	resp_release(&r);
+}
+
+static void routing__unknown_wrong_method_unversioned(void **state)
+{
+	struct resp r;
+	const char *h[] = { "Accept: */*", NULL };
+
+	http_do("GET", "/v2/nothing-here", h, NULL, 0, &r);
+	assert_int_equal(r.status, 404);
+	resp_release(&r);
+	/* routes without a version are not supported */
+	http_do("GET", "/studies/1.2.3", h, NULL, 0, &r);
+	assert_int_equal(r.status, 404);
+	resp_release(&r);
+	http_do("PUT", "/v2/studies/1.2.3/series/1.2.4", h, "x", 1, &r);
+	assert_int_equal(r.status, 405);
+	resp_release(&r);
+	http_do("GET", "/v3/studies/1.2.3", h, NULL, 0, &r);
+	assert_int_equal(r.status, 404);
+	resp_release(&r);
+	/* partitions are off, as in the service's default */
+	http_do("GET", "/v2/partitions/Microsoft.Default/studies/1.2.3", h, NULL, 0, &r);
+	assert_int_equal(r.status, 400);
+	assert_string_equal(buf_str(&r.body), "Data partitions feature is disabled.");
+	resp_release(&r);
+	/* every version prefix answers */
+	http_do("GET", "/v1.0-prerelease/studies/1.2.3", h, NULL, 0, &r);
+	assert_int_equal(r.status, 404);
+	assert_string_equal(buf_str(&r.body), "The specified study cannot be found.");
+	resp_release(&r);
+}
+
+static void cors__preflight_and_exposed_headers(void **state)
+{
+	struct resp r;
+	char v[512];
+	const char *pre[] = { "Origin: http://viewer.example", "Access-Control-Request-Method: POST",
+			      "Access-Control-Request-Headers: content-type", NULL };
+
+	http_do("OPTIONS", "/v2/studies", pre, NULL, 0, &r);
+	assert_int_equal(r.status, 204);
+	assert_string_equal(resp_header(&r, "Access-Control-Allow-Origin", v, sizeof(v)), "*");
+	assert_non_null(strstr(resp_header(&r, "Access-Control-Allow-Methods", v, sizeof(v)), "POST"));
+	assert_non_null(strstr(resp_header(&r, "Access-Control-Allow-Headers", v, sizeof(v)), "Content-Type"));
+	resp_release(&r);
+
+	const char *get[] = { "Origin: http://viewer.example", "Accept: application/dicom+json", NULL };
+	http_do("GET", "/v2/studies/1.2.3/metadata", get, NULL, 0, &r);
+	assert_int_equal(r.status, 404);
+	assert_string_equal(resp_header(&r, "Access-Control-Allow-Origin", v, sizeof(v)), "*");
+	resp_header(&r, "Access-Control-Expose-Headers", v, sizeof(v));
+	assert_non_null(strstr(v, "Location"));
+	assert_non_null(strstr(v, "ETag"));
+	assert_non_null(strstr(v, "Warning"));
+	resp_release(&r);
+
+	/* no Origin: no CORS headers */
+	const char *plain[] = { "Accept: application/dicom+json", NULL };
+	http_do("GET", "/v2/studies/1.2.3/metadata", plain, NULL, 0, &r);
+	assert_null(resp_header(&r, "Access-Control-Allow-Origin", v, sizeof(v)));
+	resp_release(&r);
+}
+
+int main(void)
+{
+	e2e_init();
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(health__both_probes__200_json),
+		cmocka_unit_test(routing__unknown_wrong_method_unversioned),
+		cmocka_unit_test(cors__preflight_and_exposed_headers),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
