@@ -37,19 +37,24 @@ install_deps() {
 	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
 }
 
+# Builds out of tree in $BUILD (default build/; build-asan/ for sanitizers).
+BUILD=${EMULATOR_BUILD:-$ADE_ROOT/build}
 build() {
-	cd "$ADE_ROOT" || exit 1
-	if [ ! -x configure ] || [ configure.ac -nt configure ] || [ Makefile.am -nt Makefile.in ]; then
-		say "autoreconf"
-		autoreconf -fi >/dev/null 2>&1 || autoreconf -fi
-	fi
-	if [ ! -f Makefile ] || [ configure -nt config.status ]; then
-		say "configure ${EMULATOR_CONFIGURE_FLAGS:-}"
-		# shellcheck disable=SC2086
-		./configure -q ${EMULATOR_CONFIGURE_FLAGS:-} >/dev/null
-	fi
-	say "make"
-	make -s -j"$(nproc)" >/dev/null || make -j1
+	(
+		cd "$ADE_ROOT" || exit 1
+		if [ ! -x configure ] || [ configure.ac -nt configure ] || [ Makefile.am -nt Makefile.in ]; then
+			say "autoreconf"
+			autoreconf -fi >/dev/null 2>&1 || autoreconf -fi
+		fi
+		mkdir -p "$BUILD" && cd "$BUILD" || exit 1
+		if [ ! -f Makefile ] || [ "$ADE_ROOT/configure" -nt config.status ]; then
+			say "configure ${EMULATOR_CONFIGURE_FLAGS:-} (in $BUILD)"
+			# shellcheck disable=SC2086
+			"$ADE_ROOT/configure" -q ${EMULATOR_CONFIGURE_FLAGS:-} >/dev/null
+		fi
+		say "make"
+		make -s -j"$(nproc)" >/dev/null || make -j1
+	)
 }
 
 pg_bindir() {
@@ -133,11 +138,11 @@ write_configs() {
 # and starts a new one whenever one dies (spawn-fcgi -F alone would not).
 start_responders() {
 	rm -f "$VAR/run/dicom-fcgi.sock"
-	"$ADE_ROOT/dicom-fcgi" -c "$VAR/conf/dicom.ini" --migrate 2>>"$VAR/log/dicom-fcgi.log" ||
+	"$BUILD/dicom-fcgi" -c "$VAR/conf/dicom.ini" --migrate 2>>"$VAR/log/dicom-fcgi.log" ||
 		die "schema migration failed (see $VAR/log/dicom-fcgi.log)"
 	setsid spawn-fcgi -n -s "$VAR/run/dicom-fcgi.sock" -M 0660 -- \
 		/usr/bin/multiwatch -f "$RESPONDERS" -s TERM -r 1000 -- \
-		/bin/sh -c "exec '$ADE_ROOT/dicom-fcgi' -c '$VAR/conf/dicom.ini' 2>>'$VAR/log/dicom-fcgi.log'" \
+		/bin/sh -c "exec '$BUILD/dicom-fcgi' -c '$VAR/conf/dicom.ini' 2>>'$VAR/log/dicom-fcgi.log'" \
 		</dev/null >>"$VAR/log/dicom-fcgi.log" 2>&1 &
 	echo $! > "$VAR/run/multiwatch.pid"
 	for _ in $(seq 1 50); do

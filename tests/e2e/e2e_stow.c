@@ -33,7 +33,10 @@ static void post_multipart(const char *path, const char *const *files, size_t n,
 
 static void stow__single_part__200_with_referenced_sop(void **state)
 {
-	const char *study = strdup(uid_new()), *series = strdup(uid_new()), *sop = strdup(uid_new());
+	char study[65], series[65], sop[65];
+	snprintf(study, sizeof(study), "%s", uid_new());
+	snprintf(series, sizeof(series), "%s", uid_new());
+	snprintf(sop, sizeof(sop), "%s", uid_new());
 	char *f = make_dcm("--study %s --series %s --sop %s", study, series, sop);
 	struct resp r;
 	char ct[128], url[512];

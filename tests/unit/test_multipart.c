@@ -16,6 +16,7 @@ struct collected {
 	const char *types[8];
 	int64_t lengths[8];
 	int n;
+	int begun; /* parts started, including one cut short by an error */
 	int ended;
 	struct arena a;
 };
@@ -26,6 +27,7 @@ static int on_begin(void *ctx, const struct multipart_part *p)
 	buf_init(&c->parts[c->n], 0);
 	c->types[c->n] = p->content_type ? arena_strdup(&c->a, p->content_type) : NULL;
 	c->lengths[c->n] = p->content_length;
+	c->begun = c->n + 1;
 	return 0;
 }
 
@@ -56,7 +58,7 @@ static int parse(const char *boundary, const char *body, size_t len, size_t max_
 
 static void release(struct collected *c)
 {
-	for (int i = 0; i < c->n; i++)
+	for (int i = 0; i < c->begun; i++)
 		buf_release(&c->parts[i]);
 	arena_release(&c->a);
 }
