@@ -7,16 +7,27 @@ PORT=${EMULATOR_PORT:-8080}
 RESPONDERS=${EMULATOR_RESPONDERS:-4}
 PG_PORT=${EMULATOR_PG_PORT:-5432}
 
-# Debian 12 packages the build, the stack and the tests need.
+# Debian 12 packages the build, the stack and the tests need (Orthanc and its
+# DICOMweb plugin: a real DICOMweb client in the tests, and the benchmark's
+# point of comparison).
 ADE_PACKAGES="build-essential autoconf automake libtool pkg-config make g++
  libfcgi-dev spawn-fcgi multiwatch lighttpd postgresql postgresql-client libpq-dev
  libgdcm-dev libcjson-dev libinih-dev libcurl4-openssl-dev libcmocka-dev
- curl procps"
+ curl procps orthanc orthanc-dicomweb"
 
 say() { printf '%s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
 
 is_root() { [ "$(id -u)" = 0 ]; }
+
+# A TCP port on 127.0.0.1 that nothing listens on.
+free_port() {
+	local p
+	while :; do
+		p=$((20000 + RANDOM % 30000))
+		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
+	done
+}
 
 as_root() {
 	if is_root; then "$@"

@@ -94,6 +94,7 @@ static void serve(struct app *app, int sock)
 		uint64_t t0 = util_now_ms();
 
 		request_init(&req, app, &app->policy, fr.envp, io);
+		db_ensure(app->db);
 		router_dispatch(&req, api_routes, api_nroutes);
 		if (!req.head_sent)
 			http_error(&req, 500,

@@ -17,12 +17,20 @@ struct db {
 	char *conninfo;
 };
 
+/* Server notices (e.g. "already exists, skipping") are logged at debug. */
+static void on_notice(void *arg, const char *message)
+{
+	(void)arg;
+	log_debug("database notice: %.*s", (int)strcspn(message, "\n"), message);
+}
+
 struct db *db_connect(const char *conninfo, char *err, size_t errlen)
 {
 	struct db *db = xcalloc(1, sizeof(*db));
 
 	db->conninfo = xstrdup(conninfo);
 	db->conn = PQconnectdb(conninfo);
+	PQsetNoticeProcessor(db->conn, on_notice, NULL);
 	if (PQstatus(db->conn) != CONNECTION_OK) {
 		snprintf(err, errlen, "cannot connect to the database: %s", PQerrorMessage(db->conn));
 		size_t n = strlen(err);
@@ -45,10 +53,10 @@ void db_free(struct db *db)
 
 int db_ensure(struct db *db)
 {
-	if (PQstatus(db->conn) == CONNECTION_OK && PQtransactionStatus(db->conn) == PQTRANS_IDLE)
-		return 0;
 	if (PQstatus(db->conn) == CONNECTION_OK) {
-		/* a request that failed mid-transaction: end it */
+		if (PQtransactionStatus(db->conn) == PQTRANS_IDLE)
+			return 0;
+		/* a request that failed mid-transaction left it open: end it */
 		PGresult *r = PQexec(db->conn, "ROLLBACK");
 		PQclear(r);
 		if (PQtransactionStatus(db->conn) == PQTRANS_IDLE)
@@ -59,12 +67,25 @@ int db_ensure(struct db *db)
 	return PQstatus(db->conn) == CONNECTION_OK ? 0 : -1;
 }
 
+/* Before a statement: reconnect a broken connection, but never touch an
+ * open transaction (that would undo the caller's BEGIN). */
+static int usable(struct db *db)
+{
+	if (PQstatus(db->conn) == CONNECTION_OK)
+		return 0;
+	if (PQtransactionStatus(db->conn) != PQTRANS_IDLE && PQtransactionStatus(db->conn) != PQTRANS_UNKNOWN)
+		return -1;
+	log_warn("database connection lost, reconnecting");
+	PQreset(db->conn);
+	return PQstatus(db->conn) == CONNECTION_OK ? 0 : -1;
+}
+
 /* Runs sql expecting status; logs and returns NULL otherwise. */
 static PGresult *exec_params(struct db *db, ExecStatusType want, const char *sql, int n, const char *const *vals)
 {
 	PGresult *r;
 
-	if (db_ensure(db))
+	if (usable(db))
 		return NULL;
 	r = PQexecParams(db->conn, sql, n, NULL, vals, NULL, NULL, 0);
 	if (PQresultStatus(r) != want) {
@@ -189,7 +210,7 @@ int db_store_instance(struct db *db, const struct db_new_instance *in, int64_t *
 		in->study_date, in->study_description, in->modality, in->pps_start_date, in->model,
 		in->host, in->topic,
 	};
-	if (db_ensure(db))
+	if (usable(db))
 		return DB_FAILED;
 	r = PQexecParams(db->conn,
 			 "SELECT dicom_store_instance($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,"

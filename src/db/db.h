@@ -13,7 +13,8 @@ struct db;
 /* Connects (caller frees with db_free). NULL with a reason in err. */
 struct db *db_connect(const char *conninfo, char *err, size_t errlen);
 void db_free(struct db *db);
-/* Re-establishes a broken connection. Returns 0 when usable. */
+/* At the start of a request: ends a transaction a failed request left open
+ * and re-establishes a broken connection. Returns 0 when usable. */
 int db_ensure(struct db *db);
 /* Applies the compiled-in schema steps not yet applied, under an advisory
  * lock so that concurrent starters apply each step once. */

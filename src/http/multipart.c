@@ -146,7 +146,9 @@ int multipart_read(const char *boundary, multipart_read_fn read, void *rctx, con
 	unsigned nparts = 0;
 	int rc = MP_OK;
 
-	if (blen == 0 || blen > 70)
+	/* RFC 2046 says 70 at most, but real clients send more (Orthanc: two
+	 * UUIDs, 73) and the service accepts them; 256 still bounds the search */
+	if (blen == 0 || blen > 256)
 		return MP_MALFORMED;
 	arena_init(&a);
 	delim = arena_alloc(&a, dlen + 1);

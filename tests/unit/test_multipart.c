@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -162,6 +163,19 @@ static void read__limits__too_large_and_too_many(void **state)
 	release(&c);
 }
 
+static void read__long_boundary_as_orthanc_sends__accepted(void **state)
+{
+	const char *b = "d96352f2-178e-4a48-86e4-19b8b2b8c428-d96352f2-178e-4a48-86e4-19b8b2b8c428";
+	char body[512];
+	int n = snprintf(body, sizeof(body), "--%s\r\nContent-Type: application/dicom\r\nContent-Length: 2\r\n\r\nOK\r\n--%s--",
+			 b, b);
+	struct collected c;
+	assert_int_equal(parse(b, body, (size_t)n, 5, &c), MP_OK);
+	assert_int_equal(c.n, 1);
+	assert_string_equal(buf_str(&c.parts[0]), "OK");
+	release(&c);
+}
+
 static void content_type__quoted_params__parsed(void **state)
 {
 	struct arena a;
@@ -187,6 +201,7 @@ int main(void)
 		cmocka_unit_test(read__binary_with_nuls__kept),
 		cmocka_unit_test(read__truncated_or_missing__malformed),
 		cmocka_unit_test(read__limits__too_large_and_too_many),
+		cmocka_unit_test(read__long_boundary_as_orthanc_sends__accepted),
 		cmocka_unit_test(content_type__quoted_params__parsed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
