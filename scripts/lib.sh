@@ -139,6 +139,7 @@ write_configs() {
 		    -e "s|^port =.*|port = $PG_PORT|" \
 		    -e "s|^user =.*|user = dicom|" \
 		    -e "s|^x_sendfile =.*|x_sendfile = true|" \
+		    -e "s|^x_sendfile2 =.*|x_sendfile2 = true|" \
 		    "$ADE_ROOT/conf/dicom.ini.sample" > "$VAR/conf/dicom.ini"
 	fi
 	sed -e "s|@VAR@|$VAR|g" -e "s|@PORT@|$PORT|g" \

@@ -174,6 +174,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	sweep_tmp(app.cfg.store_dir);
+	store_sweep_frames(&app.store);
+	util_uuid(app.boundary);
 	app.policy = (struct http_policy){
 		.base_path = app.cfg.base_path,
 		.cors_origins = app.cfg.cors_allow_origins,

@@ -15,6 +15,7 @@ struct app {
 	struct db *db;
 	struct store store;
 	struct http_policy policy;
+	char boundary[37];     /* multipart boundary of X-Sendfile2 answers */
 };
 
 extern const struct route api_routes[];

@@ -212,12 +212,12 @@ static void process_instance(struct stow *st)
 		buf_release(&c);
 		goto drop;
 	}
-	int ex = db_instance_exists(app->db, st->req->partition, study, series, sop);
+	int ex = db_reserve_instance(app->db, st->req->partition, study, series, sop, &wm);
 	if (ex != 0) {
 		add_failure(st, sop_class, sop, ex > 0 ? FAIL_EXISTS : FAIL_PROCESSING, NULL, 0);
 		goto drop;
 	}
-	if (dcm_write_json(f, &meta, v.dropped, v.ndropped) || zero_preamble(st) || db_next_watermark(app->db, &wm)) {
+	if (dcm_write_json(f, &meta, v.dropped, v.ndropped) || zero_preamble(st)) {
 		add_failure(st, sop_class, sop, FAIL_PROCESSING, NULL, 0);
 		goto drop;
 	}

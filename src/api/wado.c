@@ -90,6 +90,60 @@ static int prepare(struct request *req, const struct db_instance_ref *it, const 
 	return 0;
 }
 
+/* Appends path to the header value, percent-encoding what lighttpd would
+ * take for a separator. */
+static void add_encoded(struct buf *b, const char *path)
+{
+	for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '/' ||
+		    *p == '.' || *p == '-' || *p == '_')
+			buf_addch(b, (char)*p);
+		else
+			buf_addf(b, "%%%02X", *p);
+	}
+}
+
+/* A multipart answer made only of file ranges: framing, instance, framing,
+ * ..., tail; lighttpd sends them all with sendfile(2) (X-Sendfile2).
+ * Returns 0 (sent), -1 (client gone), or 1 when the framing files cannot
+ * be made and the caller should stream instead. */
+static int send_ranges(struct request *req, const struct outfile *files, size_t n)
+{
+	struct app *app = req->app;
+	struct buf h;
+	char frame[4200];
+	size_t head_len, tail_len;
+
+	for (size_t i = 0; i < n; i++)
+		if (files[i].temp)
+			return 1; /* a transcoded copy is deleted after the answer */
+	buf_init(&h, 0);
+	for (size_t i = 0; i < n; i++) {
+		if (store_frame_file(&app->store, app->boundary, files[i].ts, frame, sizeof(frame), &head_len, &tail_len)) {
+			buf_release(&h);
+			return 1;
+		}
+		if (i)
+			buf_adds(&h, ", ");
+		add_encoded(&h, frame);
+		buf_addf(&h, " %d-%zu, ", i ? 0 : 2, head_len - 1);
+		add_encoded(&h, files[i].path);
+		if (files[i].size > 0)
+			buf_addf(&h, " 0-%lld", (long long)files[i].size - 1);
+		else
+			buf_adds(&h, " 0-0"); /* never stored: an empty file fails to parse */
+		if (i == n - 1) {
+			buf_adds(&h, ", ");
+			add_encoded(&h, frame);
+			buf_addf(&h, " %zu-%zu", head_len, head_len + tail_len - 1);
+		}
+	}
+	http_add_header(req, "Content-Type", "multipart/related; boundary=%s", app->boundary);
+	http_add_header(req, "X-Sendfile2", "%s", buf_str(&h));
+	buf_release(&h);
+	return http_send_head(req) ? -1 : 0;
+}
+
 int wado_retrieve(struct request *req)
 {
 	struct app *app = req->app;
@@ -140,6 +194,13 @@ int wado_retrieve(struct request *req)
 			rc = http_send_head(req) || stream_file(req, of->path);
 		}
 		goto out;
+	}
+
+	if (app->cfg.x_sendfile2 && list.n <= 200) {
+		rc = send_ranges(req, files, list.n);
+		if (rc <= 0)
+			goto out;
+		rc = 0; /* framing unavailable: stream instead */
 	}
 
 	char boundary[37];

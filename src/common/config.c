@@ -40,6 +40,7 @@ static const struct ckey keys[] = {
 	{ NULL, NULL, C_STR, OFF(db_conninfo), "", 0, 0, "DICOM_DB_CONNINFO" },
 	{ "store", "dir", C_STR, OFF(store_dir), "/var/lib/azure-dicom-emulator/store", 0, 0, "DICOM_STORE_DIR" },
 	{ "store", "x_sendfile", C_BOOL, OFF(x_sendfile), "false", 0, 0, "DICOM_X_SENDFILE" },
+	{ "store", "x_sendfile2", C_BOOL, OFF(x_sendfile2), "false", 0, 0, "DICOM_X_SENDFILE2" },
 	{ "store", "max_part_bytes", C_INT, OFF(max_part_bytes), "2147483648", 1024, INT64_MAX, NULL },
 	{ "store", "max_parts", C_INT, OFF(max_parts), "10000", 1, 1000000, NULL },
 	{ "cors", "allow_origins", C_STR, OFF(cors_allow_origins), "*", 0, 0, NULL },

@@ -20,6 +20,7 @@ struct config {
 	/* [store] */
 	char *store_dir;
 	bool x_sendfile;
+	bool x_sendfile2;      /* lighttpd: multipart answers as X-Sendfile2 file ranges */
 	int64_t max_part_bytes;
 	int64_t max_parts;
 	/* [cors] */

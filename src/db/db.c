@@ -173,28 +173,23 @@ fail:
 	return -1;
 }
 
-int db_next_watermark(struct db *db, int64_t *out)
-{
-	PGresult *r = exec_params(db, PGRES_TUPLES_OK, "SELECT nextval('watermark_seq')", 0, NULL);
-	if (!r)
-		return -1;
-	*out = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-	PQclear(r);
-	return 0;
-}
-
-int db_instance_exists(struct db *db, const char *partition, const char *study, const char *series, const char *sop)
+int db_reserve_instance(struct db *db, const char *partition, const char *study, const char *series,
+			const char *sop, int64_t *watermark)
 {
 	const char *v[] = { partition, study, series, sop };
 	PGresult *r = exec_params(db, PGRES_TUPLES_OK,
-				  "SELECT 1 FROM instance i JOIN partition p USING (partition_key) "
-				  "WHERE p.partition_name = $1 AND i.study_uid = $2 AND i.series_uid = $3 AND i.sop_uid = $4",
+				  "SELECT CASE WHEN e THEN NULL ELSE nextval('watermark_seq') END, e FROM "
+				  "(SELECT EXISTS (SELECT 1 FROM instance i JOIN partition p USING (partition_key) "
+				  "WHERE p.partition_name = $1 AND i.study_uid = $2 AND i.series_uid = $3 "
+				  "AND i.sop_uid = $4) AS e) x",
 				  4, v);
 	if (!r)
 		return -1;
-	int found = PQntuples(r) > 0;
+	int exists = PQgetvalue(r, 0, 1)[0] == 't';
+	if (!exists)
+		*watermark = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
 	PQclear(r);
-	return found;
+	return exists;
 }
 
 int db_store_instance(struct db *db, const struct db_new_instance *in, int64_t *sequence)

@@ -24,7 +24,10 @@ int db_ping(struct db *db);
 /* The server version as text into out. */
 int db_server_version(struct db *db, char *out, size_t outlen);
 
-int db_next_watermark(struct db *db, int64_t *out);
+/* In one round trip: does the instance exist (1 yes, 0 no, -1 error), and
+ * when it does not, a new watermark for it in *watermark. */
+int db_reserve_instance(struct db *db, const char *partition, const char *study, const char *series,
+			const char *sop, int64_t *watermark);
 
 struct db_new_instance {
 	const char *partition, *study, *series, *sop, *sop_class, *ts;
@@ -43,9 +46,6 @@ enum { DB_STORED = 0, DB_EXISTS = 1, DB_FAILED = -1 };
 
 /* One transaction: rows, change feed row, outbox row. */
 int db_store_instance(struct db *db, const struct db_new_instance *in, int64_t *sequence);
-/* Does the instance exist already? 1 yes, 0 no, -1 error. */
-int db_instance_exists(struct db *db, const char *partition, const char *study, const char *series,
-		       const char *sop);
 
 struct db_instance_ref {
 	int64_t watermark;

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <dirent.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include "common/banned.h"
@@ -121,4 +123,70 @@ int store_remove(struct store *s, int64_t watermark)
 		return -1;
 	}
 	return 0;
+}
+
+struct frame {
+	char ts[72];
+	char path[4200];
+	size_t head_len, tail_len;
+};
+
+static struct frame frames[16];
+static size_t nframes;
+
+int store_frame_file(struct store *s, const char *boundary, const char *ts, char *path, size_t pathlen,
+		     size_t *head_len, size_t *tail_len)
+{
+	char head[512], tail[128], tmp[4200];
+	size_t i;
+
+	for (i = 0; i < nframes; i++)
+		if (!strcmp(frames[i].ts, ts))
+			goto found;
+	if (nframes == sizeof(frames) / sizeof(frames[0]) || strlen(ts) >= sizeof(frames[0].ts))
+		return -1;
+	int hl = snprintf(head, sizeof(head), "\r\n--%s\r\nContent-Type: application/dicom; transfer-syntax=%s\r\n\r\n",
+			  boundary, ts);
+	int tl = snprintf(tail, sizeof(tail), "\r\n--%s--\r\n", boundary);
+	struct frame *f = &frames[nframes];
+	snprintf(f->path, sizeof(f->path), "%s/tmp/frame-%ld-%zu.bin", s->dir, (long)getpid(), nframes);
+	snprintf(tmp, sizeof(tmp), "%s.new", f->path);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -1;
+	if (write(fd, head, (size_t)hl) != hl || write(fd, tail, (size_t)tl) != tl || close(fd) ||
+	    rename(tmp, f->path)) {
+		unlink(tmp);
+		return -1;
+	}
+	snprintf(f->ts, sizeof(f->ts), "%s", ts);
+	f->head_len = (size_t)hl;
+	f->tail_len = (size_t)tl;
+	i = nframes++;
+found:
+	snprintf(path, pathlen, "%s", frames[i].path);
+	*head_len = frames[i].head_len;
+	*tail_len = frames[i].tail_len;
+	return 0;
+}
+
+void store_sweep_frames(struct store *s)
+{
+	char dir[4200], path[4600];
+	DIR *d;
+	struct dirent *e;
+
+	snprintf(dir, sizeof(dir), "%s/tmp", s->dir);
+	if (!(d = opendir(dir)))
+		return;
+	while ((e = readdir(d))) {
+		long pid;
+		if (sscanf(e->d_name, "frame-%ld-", &pid) != 1)
+			continue;
+		if (pid > 0 && kill((pid_t)pid, 0) && errno == ESRCH) {
+			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+			unlink(path);
+		}
+	}
+	closedir(d);
 }

@@ -22,4 +22,13 @@ int store_commit(struct store *s, int fd, const char *tmp_path, int64_t watermar
 void store_path(const struct store *s, int64_t watermark, char *out, size_t outlen);
 int store_remove(struct store *s, int64_t watermark);
 
+/* The multipart framing for X-Sendfile2 answers: a small file holding
+ * "\r\n--B\r\nContent-Type: application/dicom; transfer-syntax=TS\r\n\r\n"
+ * followed by "\r\n--B--\r\n", made once per process and syntax.
+ * head_len is the length of the first piece. Returns 0 or -1. */
+int store_frame_file(struct store *s, const char *boundary, const char *ts, char *path, size_t pathlen,
+		     size_t *head_len, size_t *tail_len);
+/* Removes framing files of responders that are gone. */
+void store_sweep_frames(struct store *s);
+
 #endif
