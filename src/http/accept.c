@@ -1,4 +1,5 @@
 #include "http/accept.h"
+#include "http/token.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -6,21 +7,6 @@
 #include <strings.h>
 
 #include "common/banned.h"
-
-static const char *trim(struct arena *a, const char *s, size_t n, bool lower, bool unquote)
-{
-	while (n && (*s == ' ' || *s == '\t'))
-		s++, n--;
-	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-		n--;
-	if (unquote && n >= 2 && s[0] == '"' && s[n - 1] == '"')
-		s++, n -= 2;
-	char *r = arena_strndup(a, s, n);
-	if (lower)
-		for (char *p = r; *p; p++)
-			*p = (char)tolower((unsigned char)*p);
-	return r;
-}
 
 /* Splits at sep outside double quotes; returns length of the first piece. */
 static size_t span_unquoted(const char *s, char sep)
@@ -54,7 +40,7 @@ int accept_parse(struct arena *a, const char *header, struct accept_item **items
 		size_t mlen = span_unquoted(item, ';');
 		if (mlen > len)
 			mlen = len;
-		const char *media = trim(a, item, mlen, true, false);
+		const char *media = http_token(a, item, mlen, true, false);
 		if (!*media)
 			continue;
 		if (!strchr(media, '/'))
@@ -70,12 +56,12 @@ int accept_parse(struct arena *a, const char *header, struct accept_item **items
 				pl = (size_t)(end - params);
 			const char *eq = memchr(params, '=', pl);
 			if (eq) {
-				const char *k = trim(a, params, (size_t)(eq - params), true, false);
-				const char *val = trim(a, eq + 1, pl - (size_t)(eq + 1 - params), false, true);
+				const char *k = http_token(a, params, (size_t)(eq - params), true, false);
+				const char *val = http_token(a, eq + 1, pl - (size_t)(eq + 1 - params), false, true);
 				if (!strcmp(k, "q"))
 					it.q = strtod(val, NULL);
 				else if (!strcmp(k, "type"))
-					type_param = trim(a, val, strlen(val), true, false);
+					type_param = http_token(a, val, strlen(val), true, false);
 				else if (!strcmp(k, "transfer-syntax"))
 					it.ts = val;
 			}

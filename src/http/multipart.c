@@ -1,4 +1,5 @@
 #include "http/multipart.h"
+#include "http/token.h"
 #include "common/xalloc.h"
 
 #include <ctype.h>
@@ -11,17 +12,6 @@
 
 #define CHUNK (256 * 1024)
 
-static char *lower_trim(struct arena *a, const char *s, size_t n, bool unquote)
-{
-	while (n && (*s == ' ' || *s == '\t'))
-		s++, n--;
-	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-		n--;
-	if (unquote && n >= 2 && s[0] == '"' && s[n - 1] == '"')
-		s++, n -= 2;
-	return arena_strndup(a, s, n);
-}
-
 int multipart_parse_content_type(struct arena *a, const char *value, struct multipart_content_type *out)
 {
 	const char *p = value;
@@ -31,10 +21,7 @@ int multipart_parse_content_type(struct arena *a, const char *value, struct mult
 	if (!value)
 		return -1;
 	n = strcspn(p, ";");
-	char *media = lower_trim(a, p, n, false);
-	for (char *c = media; *c; c++)
-		*c = (char)tolower((unsigned char)*c);
-	out->media = media;
+	out->media = http_token(a, p, n, true, false);
 	p += n;
 	while (*p == ';') {
 		p++;
@@ -46,10 +33,8 @@ int multipart_parse_content_type(struct arena *a, const char *value, struct mult
 				q = !q;
 		const char *eq = memchr(p, '=', i);
 		if (eq) {
-			char *k = lower_trim(a, p, (size_t)(eq - p), false);
-			for (char *c = k; *c; c++)
-				*c = (char)tolower((unsigned char)*c);
-			char *v = lower_trim(a, eq + 1, i - (size_t)(eq + 1 - p), true);
+			char *k = http_token(a, p, (size_t)(eq - p), true, false);
+			char *v = http_token(a, eq + 1, i - (size_t)(eq + 1 - p), false, true);
 			if (!strcmp(k, "boundary")) {
 				out->boundary = v;
 			} else if (!strcmp(k, "type")) {

@@ -221,6 +221,20 @@ static void stow__content_types__415_400_406(void **state)
 	resp_release(&r);
 }
 
+static void stow__part_over_the_limit__413(void **state)
+{
+	/* a part that declares more than the 2 GB per-instance limit is refused
+	 * before its bytes are read */
+	struct resp r;
+	const char body[] = "--b\r\nContent-Type: application/dicom\r\nContent-Length: 3000000000\r\n\r\nxx\r\n--b--\r\n";
+	const char *h[] = { ACCEPT_JSON, "Content-Type: multipart/related; type=\"application/dicom\"; boundary=b", NULL };
+
+	http_do("POST", "/v2/studies", h, body, sizeof(body) - 1, &r);
+	assert_int_equal(r.status, 413);
+	assert_string_equal(buf_str(&r.body), "The request exceeded the allowed limit of 2147483648 bytes.");
+	resp_release(&r);
+}
+
 static void stow__zero_parts__204(void **state)
 {
 	struct resp r;
@@ -483,6 +497,7 @@ int main(void)
 		cmocka_unit_test(stow__study_mismatch__409_with_43264),
 		cmocka_unit_test(stow__bad_study_uid_in_path__400),
 		cmocka_unit_test(stow__content_types__415_400_406),
+		cmocka_unit_test(stow__part_over_the_limit__413),
 		cmocka_unit_test(stow__zero_parts__204),
 		cmocka_unit_test(stow__not_dicom__409_43264_without_uids),
 		cmocka_unit_test(stow__chunked_orthanc_style_body__200),
