@@ -21,7 +21,7 @@
 #include "common/banned.h"
 
 static const char usage[] =
-	"usage: dicom-fcgi [-c FILE] [--migrate] [--help] [--version]\n"
+	"usage: dicom-fcgi [-c FILE] [--migrate | --sweep [--min-age SECONDS]] [--help] [--version]\n"
 	"\n"
 	"The FastCGI responder of azure-dicom-emulator, an emulator of the Azure\n"
 	"Health Data Services DICOM service. Start it with spawn-fcgi (it then\n"
@@ -30,6 +30,9 @@ static const char usage[] =
 	"  -c, --config FILE  configuration file (default: $DICOM_CONFIG, else\n"
 	"                     " SYSCONFDIR "/azure-dicom-emulator/dicom.ini if present)\n"
 	"      --migrate      apply the database schema and exit\n"
+	"      --sweep        remove stored files that no index row refers to (left\n"
+	"                     by a crash between writing a file and its commit) and exit\n"
+	"      --min-age SECONDS  with --sweep: only files older than this (default 3600)\n"
 	"  -h, --help         show this help and exit\n"
 	"  -V, --version      show the version and exit\n"
 	"\n"
@@ -83,6 +86,11 @@ static void sweep_tmp(const char *store_dir)
 	closedir(d);
 }
 
+static int sweep_known(void *ctx, const int64_t *wm, size_t n, unsigned char *known)
+{
+	return db_watermarks_known(ctx, wm, n, known);
+}
+
 static void serve(struct app *app, int sock)
 {
 	FCGX_Request fr;
@@ -114,10 +122,12 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' }, { "migrate", no_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },         { "version", no_argument, NULL, 'V' },
+		{ "sweep", no_argument, NULL, 's' },        { "min-age", required_argument, NULL, 'a' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *config_path = getenv("DICOM_CONFIG");
-	bool migrate_only = false;
+	bool migrate_only = false, sweep = false;
+	long min_age = 3600;
 	struct app app;
 	char err[1024];
 	int c;
@@ -126,6 +136,8 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'c': config_path = optarg; break;
 		case 'm': migrate_only = true; break;
+		case 's': sweep = true; break;
+		case 'a': min_age = atol(optarg); break;
 		case 'h': fputs(usage, stdout); return 0;
 		case 'V': printf("dicom-fcgi (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION); return 0;
 		default: fputs(usage, stderr); return 2;
@@ -172,6 +184,15 @@ int main(int argc, char **argv)
 	if (store_open(&app.store, app.cfg.store_dir, err, sizeof(err))) {
 		log_error("%s", err);
 		return 1;
+	}
+	if (sweep) {
+		long n = store_sweep_orphans(&app.store, min_age, sweep_known, app.db);
+		if (n >= 0)
+			printf("removed %ld orphan files\n", n);
+		db_free(app.db);
+		store_release(&app.store);
+		config_release(&app.cfg);
+		return n < 0 ? 1 : 0;
 	}
 	sweep_tmp(app.cfg.store_dir);
 	store_sweep_frames(&app.store);

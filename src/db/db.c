@@ -338,6 +338,32 @@ long db_metadata(struct db *db, const char *partition, const char *study, const 
 	return n;
 }
 
+int db_watermarks_known(struct db *db, const int64_t *wm, size_t n, unsigned char *known)
+{
+	struct buf arr;
+	PGresult *r;
+
+	memset(known, 0, n);
+	if (!n)
+		return 0;
+	buf_init(&arr, 0);
+	buf_addch(&arr, '{');
+	for (size_t i = 0; i < n; i++)
+		buf_addf(&arr, "%s%lld", i ? "," : "", (long long)wm[i]);
+	buf_addch(&arr, '}');
+	const char *v[] = { buf_str(&arr) };
+	r = exec_params(db, PGRES_TUPLES_OK,
+			"SELECT w, EXISTS (SELECT 1 FROM instance i WHERE i.watermark = w) FROM unnest($1::bigint[]) WITH ORDINALITY AS t(w, o) ORDER BY o",
+			1, v);
+	buf_release(&arr);
+	if (!r)
+		return -1;
+	for (int i = 0; i < PQntuples(r) && (size_t)i < n; i++)
+		known[i] = PQgetvalue(r, i, 1)[0] == 't';
+	PQclear(r);
+	return 0;
+}
+
 int db_delete(struct db *db, const char *partition, const char *study, const char *series, const char *sop,
 	      const char *host, const char *topic, int64_t **watermarks, size_t *n)
 {

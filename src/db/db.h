@@ -75,6 +75,10 @@ enum db_missing db_which_missing(struct db *db, const char *partition, const cha
 long db_metadata(struct db *db, const char *partition, const char *study, const char *series, const char *sop,
 		 struct buf *out, char *etag, size_t etaglen, bool etag_only);
 
+/* Of the n watermarks, marks in known[i] (1/0) those an instance row has.
+ * Returns 0 or -1. */
+int db_watermarks_known(struct db *db, const int64_t *wm, size_t n, unsigned char *known);
+
 /* Deletes and returns the watermarks whose files may now be removed. */
 int db_delete(struct db *db, const char *partition, const char *study, const char *series, const char *sop,
 	      const char *host, const char *topic, int64_t **watermarks, size_t *n);

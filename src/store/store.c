@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <dirent.h>
 #include <signal.h>
 #include <unistd.h>
@@ -189,4 +190,70 @@ void store_sweep_frames(struct store *s)
 		}
 	}
 	closedir(d);
+}
+
+#define SWEEP_BATCH 512
+
+static long sweep_batch(struct store *s, const int64_t *wm, size_t n, store_known_fn known, void *ctx)
+{
+	unsigned char k[SWEEP_BATCH];
+	long removed = 0;
+
+	if (known(ctx, wm, n, k))
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (k[i])
+			continue;
+		if (store_remove(s, wm[i]) == 0) {
+			log_info("removed orphan file watermark=%lld", (long long)wm[i]);
+			removed++;
+		}
+	}
+	return removed;
+}
+
+long store_sweep_orphans(struct store *s, long min_age, store_known_fn known, void *ctx)
+{
+	int64_t batch[SWEEP_BATCH];
+	size_t n = 0;
+	long removed = 0;
+	time_t now = time(NULL);
+	char dir[4200], path[4600];
+
+	for (int sub = 0; sub < 256; sub++) {
+		snprintf(dir, sizeof(dir), "%s/%02x", s->dir, sub);
+		DIR *d = opendir(dir);
+		struct dirent *e;
+		if (!d)
+			continue;
+		while ((e = readdir(d))) {
+			long long wm;
+			char tail[8];
+			struct stat st;
+			if (sscanf(e->d_name, "%lld%7s", &wm, tail) != 2 || strcmp(tail, ".dcm"))
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+			/* young files may belong to a store that has not committed yet */
+			if (stat(path, &st) || now - st.st_mtime < min_age)
+				continue;
+			batch[n++] = wm;
+			if (n == SWEEP_BATCH) {
+				long r = sweep_batch(s, batch, n, known, ctx);
+				if (r < 0) {
+					closedir(d);
+					return -1;
+				}
+				removed += r;
+				n = 0;
+			}
+		}
+		closedir(d);
+	}
+	if (n) {
+		long r = sweep_batch(s, batch, n, known, ctx);
+		if (r < 0)
+			return -1;
+		removed += r;
+	}
+	return removed;
 }

@@ -28,6 +28,12 @@ int store_remove(struct store *s, int64_t watermark);
  * head_len is the length of the first piece. Returns 0 or -1. */
 int store_frame_file(struct store *s, const char *boundary, const char *ts, char *path, size_t pathlen,
 		     size_t *head_len, size_t *tail_len);
+/* Calls known() with batches of watermarks of stored files older than
+ * min_age seconds; removes those it says have no row. Returns the number
+ * removed, or -1. */
+typedef int (*store_known_fn)(void *ctx, const int64_t *wm, size_t n, unsigned char *known);
+long store_sweep_orphans(struct store *s, long min_age, store_known_fn known, void *ctx);
+
 /* Removes framing files of responders that are gone. */
 void store_sweep_frames(struct store *s);
 
