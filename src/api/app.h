@@ -26,6 +26,8 @@ int stow_handle(struct request *req);
 int wado_retrieve(struct request *req);
 int wado_metadata(struct request *req);
 int delete_handle(struct request *req);
+int changefeed_list(struct request *req);
+int changefeed_latest(struct request *req);
 int health_check(struct request *req);
 int health_simple(struct request *req);
 

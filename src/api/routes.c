@@ -21,6 +21,9 @@ const struct route api_routes[] = {
 	{ "GET", "/studies/{study}/series/{series}/instances/{instance}", wado_retrieve, P },
 	{ "GET", "/studies/{study}/series/{series}/instances/{instance}/metadata", wado_metadata, P | J },
 
+	{ "GET", "/changefeed", changefeed_list, 0 },
+	{ "GET", "/changefeed/latest", changefeed_latest, 0 },
+
 	{ "DELETE", "/studies/{study}", delete_handle, ROUTE_WRITE | P },
 	{ "DELETE", "/studies/{study}/series/{series}", delete_handle, ROUTE_WRITE | P },
 	{ "DELETE", "/studies/{study}/series/{series}/instances/{instance}", delete_handle, ROUTE_WRITE | P },

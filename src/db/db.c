@@ -338,6 +338,77 @@ long db_metadata(struct db *db, const char *partition, const char *study, const 
 	return n;
 }
 
+/* One change feed entry as the service serialises it: camelCase keys,
+ * enum names as written, the time as System.Text.Json writes a
+ * DateTimeOffset (trailing zeros of the fraction dropped, +00:00). */
+#define CHANGEFEED_ENTRY \
+	"SELECT left(json_build_object(" \
+	"  'sequence', c.sequence, 'partitionName', p.partition_name, " \
+	"  'studyInstanceUid', c.study_uid, 'seriesInstanceUid', c.series_uid, 'sopInstanceUid', c.sop_uid, " \
+	"  'action', CASE c.action WHEN 0 THEN 'Create' WHEN 1 THEN 'Delete' ELSE 'Update' END, " \
+	"  'timestamp', regexp_replace(to_char(c.\"timestamp\" AT TIME ZONE 'UTC', " \
+	"      'YYYY-MM-DD\"T\"HH24:MI:SS.US'), '\\.?0+$', '') || '+00:00', " \
+	"  'state', CASE WHEN c.current_watermark IS NULL THEN 'Deleted' " \
+	"                WHEN c.current_watermark <> c.original_watermark THEN 'Replaced' ELSE 'Current' END" \
+	")::text, -1) || CASE WHEN $1::boolean AND i.metadata IS NOT NULL " \
+	"  THEN ', \"metadata\" : ' || i.metadata ELSE '' END || '}' " \
+	"FROM changefeed c JOIN partition p USING (partition_key) " \
+	"LEFT JOIN instance i ON i.watermark = c.current_watermark "
+
+int db_time_cmp(struct db *db, const char *a, const char *b)
+{
+	const char *v[] = { a, b };
+	PGresult *r = exec_params(db, PGRES_TUPLES_OK,
+				  "SELECT CASE WHEN $1::timestamptz < $2::timestamptz THEN -1 "
+				  "WHEN $1::timestamptz > $2::timestamptz THEN 1 ELSE 0 END",
+				  2, v);
+	if (!r)
+		return 0;
+	int c = atoi(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return c;
+}
+
+long db_changefeed(struct db *db, const struct db_changefeed_query *q, struct buf *out)
+{
+	char off[24], lim[24];
+	const char *incl = q->include_metadata ? "true" : "false";
+	PGresult *r;
+
+	snprintf(off, sizeof(off), "%lld", (long long)q->offset);
+	snprintf(lim, sizeof(lim), "%lld", (long long)q->limit);
+	if (q->latest) {
+		const char *v[] = { incl };
+		r = exec_params(db, PGRES_TUPLES_OK,
+				q->by_time ? CHANGEFEED_ENTRY "ORDER BY c.\"timestamp\" DESC, c.sequence DESC LIMIT 1"
+					   : CHANGEFEED_ENTRY "ORDER BY c.sequence DESC LIMIT 1",
+				1, v);
+	} else if (q->by_time) {
+		const char *v[] = { incl, q->start, q->end, off, lim };
+		r = exec_params(db, PGRES_TUPLES_OK,
+				CHANGEFEED_ENTRY "WHERE ($2::timestamptz IS NULL OR c.\"timestamp\" >= $2::timestamptz) "
+						 "AND ($3::timestamptz IS NULL OR c.\"timestamp\" < $3::timestamptz) "
+						 "ORDER BY c.\"timestamp\", c.sequence OFFSET $4::bigint LIMIT $5::bigint",
+				5, v);
+	} else {
+		const char *v[] = { incl, off, lim };
+		r = exec_params(db, PGRES_TUPLES_OK,
+				CHANGEFEED_ENTRY "WHERE c.sequence BETWEEN $2::bigint + 1 AND $2::bigint + $3::bigint "
+						 "ORDER BY c.sequence",
+				3, v);
+	}
+	if (!r)
+		return -1;
+	int n = PQntuples(r);
+	for (int i = 0; i < n; i++) {
+		if (i)
+			buf_addch(out, ',');
+		buf_add(out, PQgetvalue(r, i, 0), (size_t)PQgetlength(r, i, 0));
+	}
+	PQclear(r);
+	return n;
+}
+
 int db_watermarks_known(struct db *db, const int64_t *wm, size_t n, unsigned char *known)
 {
 	struct buf arr;

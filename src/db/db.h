@@ -75,6 +75,21 @@ enum db_missing db_which_missing(struct db *db, const char *partition, const cha
 long db_metadata(struct db *db, const char *partition, const char *study, const char *series, const char *sop,
 		 struct buf *out, char *etag, size_t etaglen, bool etag_only);
 
+struct db_changefeed_query {
+	bool by_time;            /* v2: time window; v1: sequence window */
+	bool latest;             /* only the latest entry */
+	int64_t offset, limit;
+	const char *start, *end; /* v2 window, NULL for open ends */
+	bool include_metadata;
+};
+
+/* Appends the change feed entries as JSON objects separated by commas
+ * (the caller adds the brackets). Returns the number of entries or -1. */
+long db_changefeed(struct db *db, const struct db_changefeed_query *q, struct buf *out);
+
+/* Compares two times PostgreSQL reads: <0, 0, >0 (0 also on error). */
+int db_time_cmp(struct db *db, const char *a, const char *b);
+
 /* Of the n watermarks, marks in known[i] (1/0) those an instance row has.
  * Returns 0 or -1. */
 int db_watermarks_known(struct db *db, const int64_t *wm, size_t n, unsigned char *known);

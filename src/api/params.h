@@ -1,0 +1,23 @@
+/* Query parameters with the service's model-binding errors (400). */
+#ifndef ADE_API_PARAMS_H
+#define ADE_API_PARAMS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "http/request.h"
+
+/* name is matched case-insensitively; field is the service's property name
+ * used in its messages ("Limit"). Each returns 0, or writes the 400 and
+ * returns -1. */
+int param_int(struct request *req, const char *name, const char *field, int64_t min, int64_t max, int64_t dflt,
+	      int64_t *out);
+int param_bool(struct request *req, const char *name, const char *field, bool dflt, bool *out);
+
+/* Parses an ISO 8601 date-time that must carry a zone (Z or +hh:mm);
+ * writes a form PostgreSQL reads into out and, when round_trip is not
+ * NULL, .NET's round-trip ("O") form into it (40 bytes). Returns 0, -1 when
+ * malformed, -2 when the zone is missing. */
+int param_parse_time(const char *s, char *out, size_t outlen, char *round_trip);
+
+#endif
