@@ -14,6 +14,13 @@ const struct route api_routes[] = {
 	{ "POST", "/studies", stow_handle, ROUTE_BODY | ROUTE_WRITE | P | J },
 	{ "POST", "/studies/{study}", stow_handle, ROUTE_BODY | ROUTE_WRITE | P | J },
 
+	{ "GET", "/studies", qido_studies, P | J },
+	{ "GET", "/series", qido_series, P | J },
+	{ "GET", "/instances", qido_instances, P | J },
+	{ "GET", "/studies/{study}/series", qido_study_series, P | J },
+	{ "GET", "/studies/{study}/instances", qido_study_instances, P | J },
+	{ "GET", "/studies/{study}/series/{series}/instances", qido_study_series_instances, P | J },
+
 	{ "GET", "/studies/{study}", wado_retrieve, P },
 	{ "GET", "/studies/{study}/metadata", wado_metadata, P | J },
 	{ "GET", "/studies/{study}/series/{series}", wado_retrieve, P },

@@ -1,5 +1,6 @@
 #include "db/db.h"
 #include "db/schema.h"
+#include "db/db_internal.h"
 #include "common/log.h"
 #include "common/xalloc.h"
 
@@ -94,6 +95,11 @@ static PGresult *exec_params(struct db *db, ExecStatusType want, const char *sql
 		return NULL;
 	}
 	return r;
+}
+
+PGresult *db_exec(struct db *db, ExecStatusType want, const char *sql, int n, const char *const *vals)
+{
+	return exec_params(db, want, sql, n, vals);
 }
 
 static int exec_cmd(struct db *db, const char *sql)

@@ -53,6 +53,12 @@ int dcm_foreach(const struct dcm_file *f, int (*cb)(void *ctx, const struct dcm_
  * top-level tags in skip. Returns 0 or -1. */
 int dcm_write_json(const struct dcm_file *f, struct buf *out, const uint32_t *skip, size_t nskip);
 
+/* The standard dictionary: a keyword ("PatientName", case-sensitive) to
+ * its tag and VR; 0 when known, -1 otherwise. vr may be NULL. */
+int dcm_keyword_tag(const char *keyword, uint32_t *tag, char vr[3]);
+/* The keyword and VR of a tag; keyword "" and vr "UN" when unknown. */
+void dcm_tag_info(uint32_t tag, char *keyword, size_t kwlen, char vr[3]);
+
 /* Writes src transcoded to transfer syntax ts into dst (a new file).
  * Returns 0, or -1 with a reason in err. */
 int dcm_transcode(const char *src, const char *dst, const char *ts, char *err, size_t errlen);

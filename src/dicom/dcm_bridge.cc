@@ -214,6 +214,51 @@ extern "C" int dcm_foreach(const struct dcm_file *f, int (*cb)(void *ctx, const 
 	}
 }
 
+// ---- dictionary -------------------------------------------------------
+
+static void vr_out(gdcm::VR vr, char out[3])
+{
+	if (vr == gdcm::VR::US_SS || vr == gdcm::VR::US_SS_OW)
+		vr = gdcm::VR::US;
+	else if (vr == gdcm::VR::OB_OW)
+		vr = gdcm::VR::OW;
+	snprintf(out, 3, "%s", vr == gdcm::VR::INVALID ? "UN" : vr_name(vr));
+}
+
+extern "C" int dcm_keyword_tag(const char *keyword, uint32_t *tag, char vr[3])
+{
+	try {
+		const gdcm::Dict &d = gdcm::Global::GetInstance().GetDicts().GetPublicDict();
+		gdcm::Tag t;
+		const gdcm::DictEntry &e = d.GetDictEntryByKeyword(keyword, t);
+		if (t == gdcm::Tag(0xffff, 0xffff) || !e.GetKeyword() || strcmp(e.GetKeyword(), keyword))
+			return -1;
+		*tag = ((uint32_t)t.GetGroup() << 16) | t.GetElement();
+		if (vr)
+			vr_out(e.GetVR(), vr);
+		return 0;
+	} catch (...) {
+		return -1;
+	}
+}
+
+extern "C" void dcm_tag_info(uint32_t tag, char *keyword, size_t kwlen, char vr[3])
+{
+	if (kwlen)
+		keyword[0] = '\0';
+	snprintf(vr, 3, "UN");
+	try {
+		gdcm::Tag t((uint16_t)(tag >> 16), (uint16_t)(tag & 0xffff));
+		if (t.IsPrivate())
+			return;
+		const gdcm::DictEntry &e = gdcm::Global::GetInstance().GetDicts().GetDictEntry(t);
+		if (e.GetKeyword() && kwlen)
+			snprintf(keyword, kwlen, "%s", e.GetKeyword());
+		vr_out(e.GetVR(), vr);
+	} catch (...) {
+	}
+}
+
 // ---- DICOM JSON -------------------------------------------------------
 
 static bool is_bulk(gdcm::VR vr)

@@ -127,6 +127,9 @@ int router_dispatch(struct request *req, const struct route *routes, size_t nrou
 	if (!target || router_split_target(req, target))
 		return http_error(req, 400, "The request URL is invalid."), 0;
 	path = req->path;
+	/* the service refuses markup in any query string */
+	if (strchr(req->query, '<') || strcasestr(req->query, "%3c"))
+		return http_error(req, 400, "The query string included invalid characters."), 0;
 	if (*base) {
 		size_t bl = strlen(base);
 		if (strncmp(path, base, bl) || (path[bl] != '/' && path[bl] != '\0'))

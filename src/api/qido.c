@@ -1,0 +1,47 @@
+/* QIDO-RS (§5): search studies, series and instances. */
+#include "api/app.h"
+#include "api/qido_query.h"
+#include "http/response.h"
+
+#include <string.h>
+
+#include "common/banned.h"
+
+static int search(struct request *req, enum qido_resource res)
+{
+	struct qido_param params[64];
+	size_t n = 0;
+	const char *cur = NULL, *name, *value, *err = NULL;
+	struct qido_query q;
+	struct buf out;
+
+	while (request_query_next(req, &cur, &name, &value)) {
+		if (n == sizeof(params) / sizeof(params[0]))
+			return http_error(req, 400, "Invalid query: too many query parameters.");
+		params[n].name = name;
+		params[n].value = value;
+		n++;
+	}
+	if (qido_parse(&req->arena, res, req->api_major, req->params[PARAM_STUDY], req->params[PARAM_SERIES], params, n,
+		       &q, &err))
+		return http_error(req, 400, "%s", err);
+	buf_init(&out, 0);
+	buf_addch(&out, '[');
+	long found = db_qido(req->app->db, req->partition, &q, &out);
+	if (found < 0) {
+		buf_release(&out);
+		return http_error(req, 503, "The server is temporarily unable to read data.");
+	}
+	buf_addch(&out, ']');
+	int rc = found == 0 ? http_send(req, 204, NULL, "", 0)
+			    : http_send(req, 200, "application/dicom+json", out.data, out.len);
+	buf_release(&out);
+	return rc;
+}
+
+int qido_studies(struct request *req) { return search(req, QIDO_ALL_STUDIES); }
+int qido_series(struct request *req) { return search(req, QIDO_ALL_SERIES); }
+int qido_instances(struct request *req) { return search(req, QIDO_ALL_INSTANCES); }
+int qido_study_series(struct request *req) { return search(req, QIDO_STUDY_SERIES); }
+int qido_study_instances(struct request *req) { return search(req, QIDO_STUDY_INSTANCES); }
+int qido_study_series_instances(struct request *req) { return search(req, QIDO_STUDY_SERIES_INSTANCES); }

@@ -1,0 +1,389 @@
+#include "api/qido_query.h"
+#include "dicom/dcm.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/banned.h"
+
+#define T(g, e) DCM_TAG(0x##g, 0x##e)
+
+/* The searchable attributes and their levels (QueryLimit.cs). */
+static const struct {
+	uint32_t tag;
+	unsigned level;
+	char vr[3];
+} searchable[] = {
+	{ T(0020, 000D), QIDO_LEVEL_STUDY, "UI" },  { T(0010, 0010), QIDO_LEVEL_STUDY, "PN" },
+	{ T(0010, 0020), QIDO_LEVEL_STUDY, "LO" },  { T(0010, 0030), QIDO_LEVEL_STUDY, "DA" },
+	{ T(0008, 0050), QIDO_LEVEL_STUDY, "SH" },  { T(0008, 0090), QIDO_LEVEL_STUDY, "PN" },
+	{ T(0008, 0020), QIDO_LEVEL_STUDY, "DA" },  { T(0008, 1030), QIDO_LEVEL_STUDY, "LO" },
+	{ T(0008, 0061), QIDO_LEVEL_STUDY, "CS" },  { T(0020, 000E), QIDO_LEVEL_SERIES, "UI" },
+	{ T(0008, 0060), QIDO_LEVEL_SERIES, "CS" }, { T(0040, 0244), QIDO_LEVEL_SERIES, "DA" },
+	{ T(0008, 1090), QIDO_LEVEL_SERIES, "LO" }, { T(0008, 0018), QIDO_LEVEL_INSTANCE, "UI" },
+};
+
+unsigned qido_tag_level(uint32_t tag)
+{
+	for (size_t i = 0; i < sizeof(searchable) / sizeof(searchable[0]); i++)
+		if (searchable[i].tag == tag)
+			return searchable[i].level;
+	return 0;
+}
+
+static const char *searchable_vr(uint32_t tag)
+{
+	for (size_t i = 0; i < sizeof(searchable) / sizeof(searchable[0]); i++)
+		if (searchable[i].tag == tag)
+			return searchable[i].vr;
+	return "UN";
+}
+
+/* Default attributes (QueryResponseBuilder.cs) */
+static const uint32_t v1_study[] = { T(0008, 0005), T(0008, 0020), T(0008, 0030), T(0008, 0050), T(0008, 0056),
+				     T(0008, 0090), T(0008, 0201), T(0010, 0010), T(0010, 0020), T(0010, 0030),
+				     T(0010, 0040), T(0020, 000D), T(0020, 0010), 0 };
+static const uint32_t v2_study[] = { T(0020, 000D), T(0008, 0020), T(0008, 1030), T(0008, 0050), T(0008, 0090),
+				     T(0010, 0010), T(0010, 0020), T(0010, 0030), 0 };
+static const uint32_t all_study[] = { T(0008, 1030), T(0008, 0063), T(0008, 1032), T(0008, 1060), T(0008, 1080),
+				      T(0008, 1110), T(0010, 1010), T(0010, 1020), T(0010, 1030), T(0010, 2180),
+				      T(0010, 21B0), 0 };
+static const uint32_t v1_series[] = { T(0008, 0005), T(0008, 0060), T(0008, 0201), T(0008, 103E), T(0020, 000E),
+				      T(0040, 0244), T(0040, 0245), T(0040, 0275), 0 };
+static const uint32_t v2_series[] = { T(0020, 000E), T(0008, 0060), T(0040, 0244), T(0008, 1090), 0 };
+static const uint32_t all_series[] = { T(0020, 0011), T(0020, 0060), T(0008, 0021), T(0008, 0031), 0 };
+static const uint32_t v1_instance[] = { T(0008, 0005), T(0008, 0016), T(0008, 0018), T(0008, 0056), T(0008, 0201),
+					T(0020, 0013), T(0028, 0010), T(0028, 0011), T(0028, 0100), T(0028, 0008), 0 };
+static const uint32_t v2_instance[] = { T(0008, 0018), 0 };
+
+#define COMPUTED_STUDY_INSTANCES T(0020, 1208)
+#define COMPUTED_SERIES_INSTANCES T(0020, 1209)
+#define MODALITIES_IN_STUDY T(0008, 0061)
+
+static int level_index(unsigned level)
+{
+	return level == QIDO_LEVEL_STUDY ? 0 : level == QIDO_LEVEL_SERIES ? 1 : 2;
+}
+
+static void add_tag(struct qido_query *q, int li, uint32_t tag)
+{
+	size_t n = q->ntags[li];
+	for (size_t i = 0; i < n; i++)
+		if (q->tags[li][i] == tag)
+			return;
+	if (n == QIDO_MAX_TAGS)
+		return;
+	size_t i = n;
+	while (i > 0 && q->tags[li][i - 1] > tag) {
+		q->tags[li][i] = q->tags[li][i - 1];
+		i--;
+	}
+	q->tags[li][i] = tag;
+	q->ntags[li]++;
+}
+
+static void add_list(struct qido_query *q, int li, const uint32_t *list)
+{
+	for (; *list; list++)
+		add_tag(q, li, *list);
+}
+
+/* An attribute id: keyword (case-sensitive) or 8 hex digits. */
+static int parse_attr(const char *s, uint32_t *tag, bool *is_hex)
+{
+	size_t n = strlen(s);
+	*is_hex = false;
+	if (n == 8) {
+		bool hex = true;
+		for (size_t i = 0; i < 8 && hex; i++)
+			hex = isxdigit((unsigned char)s[i]);
+		if (hex) {
+			*tag = (uint32_t)strtoul(s, NULL, 16);
+			*is_hex = true;
+			return 0;
+		}
+	}
+	return dcm_keyword_tag(s, tag, NULL);
+}
+
+static const char *trim(struct arena *a, const char *s)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	size_t n = strlen(s);
+	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		n--;
+	return arena_strndup(a, s, n);
+}
+
+static bool valid_date(const char *s)
+{
+	if (strlen(s) != 8)
+		return false;
+	for (int i = 0; i < 8; i++)
+		if (!isdigit((unsigned char)s[i]))
+			return false;
+	int m = (s[4] - '0') * 10 + (s[5] - '0'), d = (s[6] - '0') * 10 + (s[7] - '0');
+	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	return m >= 1 && m <= 12 && d >= 1 && d <= mdays[m - 1];
+}
+
+static int bad(struct arena *a, const char **err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int bad(struct arena *a, const char **err, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	*err = arena_strdup(a, msg);
+	return -1;
+}
+
+static int parse_int(struct arena *a, const char **err, const char *v, const char *field, long long min, long long max,
+		     int64_t *out)
+{
+	char *end;
+	errno = 0;
+	long long n = strtoll(v, &end, 10);
+	if (!*v || *end || errno)
+		return bad(a, err, "The query parameter '%s' is invalid. The value '%s' is not valid for %s.", field, v,
+			   field);
+	if (n < min || n > max)
+		return bad(a, err, "The query parameter '%s' is invalid. The field %s must be between %lld and %lld.", field,
+			   field, min, max);
+	*out = n;
+	return 0;
+}
+
+static const char unknown_param[] =
+	"Invalid query: unknown query parameter '%s'. If the parameter is an attribute keyword, check the casing as they "
+	"are case-sensitive. The conformance statement has a list of supported query parameters, attributes and the levels.";
+static const char not_queryable[] =
+	"Invalid query: AttributeId %s is not queryable.  If the parameter is an attribute keyword, check the casing as "
+	"they are case-sensitive. The conformance statement has a list of supported query parameters, attributes and the "
+	"levels.";
+
+static int parse_filter(struct arena *a, struct qido_query *q, const char *key, const char *value, unsigned allowed,
+			const char **given, const char **err)
+{
+	uint32_t tag;
+	bool hex;
+
+	if (parse_attr(key, &tag, &hex))
+		return bad(a, err, unknown_param, key);
+	unsigned level = qido_tag_level(tag);
+	if (!level || !(allowed & level))
+		return bad(a, err, not_queryable, key);
+	for (size_t i = 0; i < q->nfilters; i++) {
+		if (q->filters[i].tag != tag)
+			continue;
+		if (!strcmp(given[i], key))
+			return bad(a, err,
+				   "Invalid QIDO-RS query. Duplicate AttributeId '%s'. Each attribute is only allowed to be "
+				   "specified once.",
+				   key);
+		return bad(a, err,
+			   "Invalid query: attribute '%s' has been specified more than once using different ID formats. "
+			   "Each attribute is only allowed to be specified once.",
+			   key);
+	}
+	if (!*value)
+		return bad(a, err, "Invalid query: AttributeId '%s' has empty string value that is not supported.", key);
+	if (q->nfilters == QIDO_MAX_FILTERS)
+		return bad(a, err, "Invalid query: too many attributes.");
+
+	struct qido_filter *f = &q->filters[q->nfilters];
+	memset(f, 0, sizeof(*f));
+	f->tag = tag;
+	f->value = value;
+	const char *vr = searchable_vr(tag);
+	char kw[64], tvr[3];
+	dcm_tag_info(tag, kw, sizeof(kw), tvr);
+	if (!strcmp(vr, "DA")) {
+		const char *dash = strchr(value, '-');
+		if (dash && strchr(dash + 1, '-'))
+			return bad(a, err,
+				   "Invalid query: specified Date value '%s' is invalid for attribute '%s'. Date should be "
+				   "valid and formatted as yyyyMMdd.",
+				   value, kw);
+		if (dash) {
+			const char *lo = arena_strndup(a, value, (size_t)(dash - value));
+			const char *hi = dash + 1;
+			if (!*lo && !*hi)
+				return bad(a, err, "Invalid query: specified range is invalid. Both parts in the range cannot be empty.");
+			if (*lo && !valid_date(lo))
+				return bad(a, err,
+					   "Invalid query: specified Date value '%s' is invalid for attribute '%s'. Date should be "
+					   "valid and formatted as yyyyMMdd.",
+					   lo, kw);
+			if (*hi && !valid_date(hi))
+				return bad(a, err,
+					   "Invalid query: specified Date value '%s' is invalid for attribute '%s'. Date should be "
+					   "valid and formatted as yyyyMMdd.",
+					   hi, kw);
+			if (*lo && *hi && strcmp(lo, hi) > 0)
+				return bad(a, err,
+					   "Invalid query: specified date range '%s' is invalid. The first part date %s should be "
+					   "lesser than or equal to the second part date %s.",
+					   value, lo, hi);
+			f->match = QIDO_RANGE;
+			f->lo = *lo ? lo : NULL;
+			f->hi = *hi ? hi : NULL;
+		} else {
+			if (!valid_date(value))
+				return bad(a, err,
+					   "Invalid query: specified Date value '%s' is invalid for attribute '%s'. Date should be "
+					   "valid and formatted as yyyyMMdd.",
+					   value, kw);
+			f->match = QIDO_EXACT;
+		}
+	} else if (!strcmp(vr, "PN")) {
+		f->match = QIDO_PN;
+	} else if (tag == MODALITIES_IN_STUDY) {
+		f->match = QIDO_ANY_SERIES;
+	} else {
+		f->match = QIDO_EXACT;
+	}
+	given[q->nfilters] = key;
+	q->nfilters++;
+	return 0;
+}
+
+int qido_parse(struct arena *a, enum qido_resource res, int api_major, const char *study, const char *series,
+	       const struct qido_param *params, size_t nparams, struct qido_query *q, const char **err)
+{
+	static const unsigned levels_of[] = {
+		[QIDO_ALL_STUDIES] = QIDO_LEVEL_STUDY,
+		[QIDO_ALL_SERIES] = QIDO_LEVEL_STUDY | QIDO_LEVEL_SERIES,
+		[QIDO_ALL_INSTANCES] = QIDO_LEVEL_STUDY | QIDO_LEVEL_SERIES | QIDO_LEVEL_INSTANCE,
+		[QIDO_STUDY_SERIES] = QIDO_LEVEL_SERIES,
+		[QIDO_STUDY_INSTANCES] = QIDO_LEVEL_SERIES | QIDO_LEVEL_INSTANCE,
+		[QIDO_STUDY_SERIES_INSTANCES] = QIDO_LEVEL_INSTANCE,
+	};
+	const char *given[QIDO_MAX_FILTERS];
+	uint32_t include[QIDO_MAX_TAGS];
+	size_t ninclude = 0;
+	bool include_all = false, include_other = false;
+
+	memset(q, 0, sizeof(*q));
+	q->resource = res;
+	q->levels = levels_of[res];
+	q->study = study;
+	q->series = series;
+	q->limit = 100;
+
+	for (size_t i = 0; i < nparams; i++) {
+		const char *name = trim(a, params[i].name);
+		const char *value = trim(a, params[i].value);
+		if (!*name)
+			continue;
+		if (!strcasecmp(name, "limit")) {
+			if (parse_int(a, err, value, "Limit", 1, 200, &q->limit))
+				return -1;
+		} else if (!strcasecmp(name, "offset")) {
+			if (parse_int(a, err, value, "Offset", 0, INT64_MAX, &q->offset))
+				return -1;
+		} else if (!strcasecmp(name, "fuzzymatching")) {
+			if (!strcasecmp(value, "true"))
+				q->fuzzy = true;
+			else if (!strcasecmp(value, "false"))
+				q->fuzzy = false;
+			else
+				return bad(a, err, "The query parameter 'FuzzyMatching' is invalid. The value '%s' is not valid for FuzzyMatching.",
+					   value);
+		} else if (!strcasecmp(name, "includefield")) {
+			/* a comma list, and the parameter may repeat */
+			const char *p = value;
+			while (*p) {
+				size_t n = strcspn(p, ",");
+				const char *item = trim(a, arena_strndup(a, p, n));
+				p += n;
+				if (*p == ',')
+					p++;
+				if (!*item)
+					continue;
+				if (!strcasecmp(item, "all")) {
+					include_all = true;
+					continue;
+				}
+				uint32_t tag;
+				bool hex;
+				if (parse_attr(item, &tag, &hex))
+					return bad(a, err, "Invalid query: IncludeField has unknown attribute '%s'.", item);
+				include_other = true;
+				if (ninclude < QIDO_MAX_TAGS)
+					include[ninclude++] = tag;
+			}
+		} else {
+			unsigned allowed = q->levels;
+			if (parse_filter(a, q, name, value, allowed, given, err))
+				return -1;
+		}
+	}
+	if (include_all && include_other)
+		return bad(a, err, "Invalid query: cannot specify included fields in addition to 'all'.");
+
+	/* fuzzy matching applies to every person name filter */
+	for (size_t i = 0; i < q->nfilters; i++)
+		if (q->filters[i].match == QIDO_PN && q->fuzzy)
+			q->filters[i].match = QIDO_PN_FUZZY;
+
+	/* returned attributes: defaults, includefield, filtered tags, path UIDs */
+	bool v1 = api_major < 2 || include_all;
+	if (q->levels & QIDO_LEVEL_STUDY) {
+		add_list(q, 0, v1 ? v1_study : v2_study);
+		if (include_all) {
+			add_list(q, 0, all_study);
+			q->computed_study_instances = q->computed_modalities = true;
+		}
+	}
+	if (q->levels & QIDO_LEVEL_SERIES) {
+		add_list(q, 1, v1 ? v1_series : v2_series);
+		if (include_all) {
+			add_list(q, 1, all_series);
+			q->computed_series_instances = true;
+		}
+	}
+	if (q->levels & QIDO_LEVEL_INSTANCE)
+		add_list(q, 2, v1 ? v1_instance : v2_instance);
+	for (size_t i = 0; i < ninclude; i++) {
+		uint32_t t = include[i];
+		if (t == COMPUTED_STUDY_INSTANCES && (q->levels & QIDO_LEVEL_STUDY)) {
+			q->computed_study_instances = true;
+			continue;
+		}
+		if (t == COMPUTED_SERIES_INSTANCES && (q->levels & QIDO_LEVEL_SERIES)) {
+			q->computed_series_instances = true;
+			continue;
+		}
+		if (t == MODALITIES_IN_STUDY && (q->levels & QIDO_LEVEL_STUDY)) {
+			q->computed_modalities = true;
+			continue;
+		}
+		unsigned lvl = qido_tag_level(t);
+		/* a non-searchable attribute comes from the most specific level returned */
+		if (!lvl || !(q->levels & lvl))
+			lvl = (q->levels & QIDO_LEVEL_INSTANCE) ? QIDO_LEVEL_INSTANCE
+			      : (q->levels & QIDO_LEVEL_SERIES) ? QIDO_LEVEL_SERIES
+								: QIDO_LEVEL_STUDY;
+		add_tag(q, level_index(lvl), t);
+	}
+	for (size_t i = 0; i < q->nfilters; i++) {
+		if (q->filters[i].tag == MODALITIES_IN_STUDY) {
+			q->computed_modalities = true;
+			continue;
+		}
+		add_tag(q, level_index(qido_tag_level(q->filters[i].tag)), q->filters[i].tag);
+	}
+	if (study && (q->levels & QIDO_LEVEL_STUDY))
+		add_tag(q, 0, T(0020, 000D));
+	if (series && (q->levels & QIDO_LEVEL_SERIES))
+		add_tag(q, 1, T(0020, 000E));
+	return 0;
+}

@@ -1,0 +1,191 @@
+/* QIDO-RS search: one statement made of fixed fragments, every value a
+ * parameter. Results come newest first, as the service pages them. */
+#include "db/qido.h"
+#include "db/db_internal.h"
+#include "common/log.h"
+
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/banned.h"
+
+#define MAX_PARAMS (8 + 2 * QIDO_MAX_FILTERS)
+#define TAG(g, e) ((uint32_t)(((uint32_t)(g) << 16) | (uint32_t)(e)))
+
+struct sql {
+	struct buf text;
+	const char *values[MAX_PARAMS];
+	char *owned[MAX_PARAMS];
+	int n;
+};
+
+/* Adds a parameter and returns its $ number. */
+static int param(struct sql *s, const char *value, bool copy)
+{
+	if (s->n == MAX_PARAMS)
+		return s->n; /* cannot happen: filters are bounded */
+	s->owned[s->n] = copy ? strdup(value) : NULL;
+	s->values[s->n] = copy ? s->owned[s->n] : value;
+	return ++s->n;
+}
+
+static void tags_param(struct sql *s, const uint32_t *tags, size_t n)
+{
+	struct buf b;
+	buf_init(&b, 0);
+	buf_addch(&b, '{');
+	for (size_t i = 0; i < n; i++)
+		buf_addf(&b, "%s%08X", i ? "," : "", tags[i]);
+	buf_addch(&b, '}');
+	param(s, buf_str(&b), true);
+	buf_release(&b);
+}
+
+struct column {
+	uint32_t tag;
+	const char *expr;   /* column expression */
+	int ci;             /* compare case-insensitively */
+};
+
+static const struct column columns[] = {
+	{ TAG(0x0020, 0x000D), "s.study_uid", 0 },
+	{ TAG(0x0010, 0x0010), "s.patient_name_norm", 0 },
+	{ TAG(0x0010, 0x0020), "s.patient_id", 1 },
+	{ TAG(0x0010, 0x0030), "s.patient_birth_date", 0 },
+	{ TAG(0x0008, 0x0050), "s.accession_number", 1 },
+	{ TAG(0x0008, 0x0090), "s.referring_physician_name_norm", 0 },
+	{ TAG(0x0008, 0x0020), "s.study_date", 0 },
+	{ TAG(0x0008, 0x1030), "s.study_description", 1 },
+	{ TAG(0x0020, 0x000E), "se.series_uid", 0 },
+	{ TAG(0x0008, 0x0060), "se.modality", 1 },
+	{ TAG(0x0040, 0x0244), "se.performed_procedure_step_start_date", 0 },
+	{ TAG(0x0008, 0x1090), "se.manufacturer_model_name", 1 },
+	{ TAG(0x0008, 0x0018), "i.sop_uid", 0 },
+};
+
+static const struct column *column_of(uint32_t tag)
+{
+	for (size_t i = 0; i < sizeof(columns) / sizeof(columns[0]); i++)
+		if (columns[i].tag == tag)
+			return &columns[i];
+	return NULL;
+}
+
+static void add_filter(struct sql *s, const struct qido_filter *f)
+{
+	const struct column *c = column_of(f->tag);
+	struct buf *t = &s->text;
+
+	if (f->match == QIDO_ANY_SERIES) {
+		buf_addf(t, " AND EXISTS (SELECT 1 FROM series m WHERE m.study_key = s.study_key "
+			    "AND lower(m.modality) = lower($%d))",
+			 param(s, f->value, false));
+		return;
+	}
+	if (!c)
+		return;
+	switch (f->match) {
+	case QIDO_RANGE:
+		if (f->lo)
+			buf_addf(t, " AND %s >= $%d", c->expr, param(s, f->lo, false));
+		if (f->hi)
+			buf_addf(t, " AND %s <= $%d", c->expr, param(s, f->hi, false));
+		break;
+	case QIDO_PN:
+		buf_addf(t, " AND %s = dicom_pn_norm($%d)", c->expr, param(s, f->value, false));
+		break;
+	case QIDO_PN_FUZZY:
+		buf_addf(t, " AND dicom_pn_fuzzy(%s, dicom_pn_norm($%d))", c->expr, param(s, f->value, false));
+		break;
+	default:
+		if (c->ci)
+			buf_addf(t, " AND lower(%s) = lower($%d)", c->expr, param(s, f->value, false));
+		else
+			buf_addf(t, " AND %s = $%d", c->expr, param(s, f->value, false));
+		break;
+	}
+}
+
+long db_qido(struct db *db, const char *partition, const struct qido_query *q, struct buf *out)
+{
+	struct sql s = { .n = 0 };
+	char lim[24], off[24];
+	bool study = q->levels & QIDO_LEVEL_STUDY, series = q->levels & QIDO_LEVEL_SERIES,
+	     instance = q->levels & QIDO_LEVEL_INSTANCE;
+	long n = -1;
+
+	buf_init(&s.text, 0);
+	snprintf(lim, sizeof(lim), "%lld", (long long)q->limit);
+	snprintf(off, sizeof(off), "%lld", (long long)q->offset);
+	int p_part = param(&s, partition, false);
+	int p_lim = param(&s, lim, false);
+	int p_off = param(&s, off, false);
+
+	/* the attributes: each level's from its latest instance's metadata */
+	buf_adds(&s.text, "SELECT ('{}'::jsonb");
+	if (study) {
+		tags_param(&s, q->tags[0], q->ntags[0]);
+		buf_addf(&s.text,
+			 " || dicom_pick((SELECT l.metadata FROM instance l WHERE l.partition_key = s.partition_key "
+			 "AND l.study_uid = s.study_uid ORDER BY l.watermark DESC LIMIT 1), $%d)",
+			 s.n);
+	}
+	if (series) {
+		tags_param(&s, q->tags[1], q->ntags[1]);
+		buf_addf(&s.text,
+			 " || dicom_pick((SELECT l.metadata FROM instance l WHERE l.series_key = se.series_key "
+			 "ORDER BY l.watermark DESC LIMIT 1), $%d)",
+			 s.n);
+	}
+	if (instance) {
+		tags_param(&s, q->tags[2], q->ntags[2]);
+		buf_addf(&s.text, " || dicom_pick(i.metadata, $%d)", s.n);
+	}
+	if (q->computed_modalities)
+		buf_adds(&s.text, " || COALESCE((SELECT jsonb_build_object('00080061', jsonb_build_object('vr', 'CS', "
+				  "'Value', jsonb_agg(DISTINCT m.modality ORDER BY m.modality))) FROM series m "
+				  "WHERE m.study_key = s.study_key AND m.modality IS NOT NULL HAVING count(*) > 0), '{}'::jsonb)");
+	if (q->computed_study_instances)
+		buf_adds(&s.text, " || jsonb_build_object('00201208', jsonb_build_object('vr', 'IS', 'Value', "
+				  "jsonb_build_array((SELECT count(*) FROM instance c WHERE c.partition_key = s.partition_key "
+				  "AND c.study_uid = s.study_uid))))");
+	if (q->computed_series_instances)
+		buf_adds(&s.text, " || jsonb_build_object('00201209', jsonb_build_object('vr', 'IS', 'Value', "
+				  "jsonb_build_array((SELECT count(*) FROM instance c WHERE c.series_key = se.series_key))))");
+	buf_adds(&s.text, ")::text");
+
+	if (instance)
+		buf_adds(&s.text, " FROM instance i JOIN series se ON se.series_key = i.series_key"
+				  " JOIN study s ON s.study_key = se.study_key");
+	else if (series)
+		buf_adds(&s.text, " FROM series se JOIN study s ON s.study_key = se.study_key");
+	else
+		buf_adds(&s.text, " FROM study s");
+	buf_addf(&s.text, " WHERE s.partition_key = (SELECT partition_key FROM partition WHERE partition_name = $%d)",
+		 p_part);
+	if (q->study)
+		buf_addf(&s.text, " AND s.study_uid = $%d", param(&s, q->study, false));
+	if (q->series)
+		buf_addf(&s.text, " AND se.series_uid = $%d", param(&s, q->series, false));
+	for (size_t k = 0; k < q->nfilters; k++)
+		add_filter(&s, &q->filters[k]);
+	buf_addf(&s.text, " ORDER BY %s DESC OFFSET $%d LIMIT $%d",
+		 instance ? "i.watermark" : series ? "se.last_watermark" : "s.last_watermark", p_off, p_lim);
+
+	PGresult *r = db_exec(db, PGRES_TUPLES_OK, buf_str(&s.text), s.n, s.values);
+	if (r) {
+		n = PQntuples(r);
+		for (int k = 0; k < n; k++) {
+			if (k)
+				buf_addch(out, ',');
+			buf_add(out, PQgetvalue(r, k, 0), (size_t)PQgetlength(r, k, 0));
+		}
+		PQclear(r);
+	}
+	for (int k = 0; k < s.n; k++)
+		free(s.owned[k]);
+	buf_release(&s.text);
+	return n;
+}

@@ -1,0 +1,136 @@
+/* Unit tests of the QIDO-RS query parser (src/api/qido_query.c). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "api/qido_query.h"
+
+static struct arena a;
+
+static int parse(enum qido_resource res, int api, const char *const *kv, struct qido_query *q, const char **err)
+{
+	struct qido_param p[16] = { { NULL, NULL } };
+	size_t n = 0;
+	for (; kv && kv[2 * n]; n++) {
+		p[n].name = kv[2 * n];
+		p[n].value = kv[2 * n + 1];
+	}
+	*err = NULL;
+	return qido_parse(&a, res, api, NULL, NULL, p, n, q, err);
+}
+
+static bool has_tag(const struct qido_query *q, int level, uint32_t tag)
+{
+	for (size_t i = 0; i < q->ntags[level]; i++)
+		if (q->tags[level][i] == tag)
+			return true;
+	return false;
+}
+
+static void parse__defaults__limit_100_v2_tags_sorted(void **state)
+{
+	struct qido_query q;
+	const char *err;
+	assert_int_equal(parse(QIDO_ALL_STUDIES, 2, NULL, &q, &err), 0);
+	assert_int_equal(q.limit, 100);
+	assert_int_equal(q.offset, 0);
+	assert_int_equal(q.levels, QIDO_LEVEL_STUDY);
+	assert_int_equal(q.ntags[0], 8);
+	for (size_t i = 1; i < q.ntags[0]; i++)
+		assert_true(q.tags[0][i - 1] < q.tags[0][i]);
+	assert_false(has_tag(&q, 0, 0x00080030));
+	assert_int_equal(parse(QIDO_ALL_STUDIES, 1, NULL, &q, &err), 0);
+	assert_true(has_tag(&q, 0, 0x00080030));
+}
+
+static void parse__filters__kinds_by_vr(void **state)
+{
+	struct qido_query q;
+	const char *err;
+	const char *kv[] = { "PatientName", "doe", "StudyDate", "20200101-", "0020000D", " 1.2.3 ", "fuzzymatching", "TRUE",
+			     NULL };
+	assert_int_equal(parse(QIDO_ALL_INSTANCES, 2, kv, &q, &err), 0);
+	assert_int_equal(q.nfilters, 3);
+	assert_int_equal(q.filters[0].match, QIDO_PN_FUZZY);
+	assert_int_equal(q.filters[1].match, QIDO_RANGE);
+	assert_string_equal(q.filters[1].lo, "20200101");
+	assert_null(q.filters[1].hi);
+	assert_int_equal(q.filters[2].match, QIDO_EXACT);
+	assert_string_equal(q.filters[2].value, "1.2.3"); /* trimmed */
+	assert_true(q.fuzzy);
+	/* filtered attributes are returned */
+	assert_true(has_tag(&q, 0, 0x00100010));
+}
+
+static void parse__level_rules__not_queryable(void **state)
+{
+	struct qido_query q;
+	const char *err;
+	const char *kv[] = { "Modality", "CT", NULL };
+	assert_int_equal(parse(QIDO_ALL_STUDIES, 2, kv, &q, &err), -1);
+	assert_non_null(strstr(err, "AttributeId Modality is not queryable"));
+	assert_int_equal(parse(QIDO_ALL_SERIES, 2, kv, &q, &err), 0);
+	const char *kv2[] = { "PatientID", "1", NULL };
+	assert_int_equal(parse(QIDO_STUDY_SERIES, 2, kv2, &q, &err), -1);
+}
+
+static void parse__includefield__computed_and_all(void **state)
+{
+	struct qido_query q;
+	const char *err;
+	const char *kv[] = { "includefield", "NumberOfStudyRelatedInstances, ModalitiesInStudy", "includefield", "00280010",
+			     NULL };
+	assert_int_equal(parse(QIDO_ALL_STUDIES, 2, kv, &q, &err), 0);
+	assert_true(q.computed_study_instances);
+	assert_true(q.computed_modalities);
+	assert_true(has_tag(&q, 0, 0x00280010));
+	const char *all[] = { "includefield", "all", NULL };
+	assert_int_equal(parse(QIDO_ALL_SERIES, 2, all, &q, &err), 0);
+	assert_true(has_tag(&q, 1, 0x00200011)); /* SeriesNumber */
+	assert_true(q.computed_series_instances);
+	const char *mix[] = { "includefield", "all", "includefield", "Rows", NULL };
+	assert_int_equal(parse(QIDO_ALL_SERIES, 2, mix, &q, &err), -1);
+}
+
+static void parse__errors__service_messages(void **state)
+{
+	struct qido_query q;
+	const char *err;
+	struct {
+		const char *k, *v, *msg;
+	} cases[] = {
+		{ "limit", "0", "The field Limit must be between 1 and 200." },
+		{ "LIMIT", "x", "The value 'x' is not valid for Limit." },
+		{ "offset", "-3", "The field Offset must be between 0 and" },
+		{ "StudyDate", "2020", "Date should be valid and formatted as yyyyMMdd." },
+		{ "StudyDate", "20200230", "Date should be valid" },
+		{ "StudyDate", "20200301-20200201", "should be lesser than or equal to the second part date" },
+		{ "PatientBirthDate", "-", "Both parts in the range cannot be empty." },
+		{ "Nonsense", "1", "unknown query parameter 'Nonsense'" },
+		{ "StudyDescription", "", "has empty string value that is not supported." },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *kv[] = { cases[i].k, cases[i].v, NULL };
+		assert_int_equal(parse(QIDO_ALL_STUDIES, 2, kv, &q, &err), -1);
+		assert_non_null(strstr(err, cases[i].msg));
+	}
+}
+
+int main(void)
+{
+	arena_init(&a);
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(parse__defaults__limit_100_v2_tags_sorted),
+		cmocka_unit_test(parse__filters__kinds_by_vr),
+		cmocka_unit_test(parse__level_rules__not_queryable),
+		cmocka_unit_test(parse__includefield__computed_and_all),
+		cmocka_unit_test(parse__errors__service_messages),
+	};
+	int rc = cmocka_run_group_tests(tests, NULL, NULL);
+	arena_release(&a);
+	return rc;
+}
