@@ -40,6 +40,7 @@ struct stow {
 	struct buf refs, fails;
 	size_t nrefs, nfails, nparts;
 	bool warned;
+	bool multi_valued; /* some stored instance had a multi-valued indexed attribute */
 
 	/* body accounting */
 	uint64_t body_bytes;
@@ -259,6 +260,7 @@ static void process_instance(struct stow *st)
 	switch (db_store_instance(app->db, &in, &seq)) {
 	case DB_STORED:
 		add_success(st, sop_class, study, series, sop, warning, &v);
+		st->multi_valued |= v.multi_valued_index;
 		log_info("stored sop='%s' watermark=%lld sequence=%lld bytes=%llu", sop, (long long)wm, (long long)seq,
 			 (unsigned long long)st->size);
 		break;
@@ -399,6 +401,14 @@ static int respond(struct stow *st)
 		buf_adds(&out, "]}");
 	}
 	buf_addch(&out, '}');
+	if (st->multi_valued) {
+		/* the service's Warning: 299 {host}: "{message}" */
+		const char *host = request_header(req, "Host");
+		size_t hl = host ? strcspn(host, ":") : 0;
+		http_add_header(req, "Warning",
+				"299 %.*s: \"One or more indexed Dicom tag(s) have multiple values, only first value is indexed.\"",
+				(int)hl, host ? host : "");
+	}
 	int rc = http_send(req, status, "application/dicom+json", out.data, out.len);
 	buf_release(&out);
 	return rc;

@@ -302,6 +302,8 @@ static int on_element(void *ctx, const struct dcm_element *e)
 
 	int required = idx >= 0 && known[idx].required;
 	int indexed = idx >= 0 && known[idx].indexed;
+	if (indexed && e->value && memchr(e->value, '\\', e->len))
+		w->v->multi_valued_index = true;
 	if (idx >= 0)
 		w->seen_required |= 1u << idx;
 

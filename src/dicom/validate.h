@@ -3,6 +3,7 @@
 #ifndef ADE_DICOM_VALIDATE_H
 #define ADE_DICOM_VALIDATE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,6 +18,7 @@ struct validation {
 	size_t nwarnings;
 	uint32_t dropped[256];   /* top-level tags dropped (v2) */
 	size_t ndropped;
+	bool multi_valued_index; /* an indexed attribute has several values: only the first is indexed */
 };
 
 void validation_init(struct validation *v);

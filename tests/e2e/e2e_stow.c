@@ -401,6 +401,22 @@ static void stow__implicit_vr__stored_with_warning_45063(void **state)
 	free(g);
 }
 
+static void stow__multi_valued_indexed_attribute__warning_header(void **state)
+{
+	char *f = make_dcm("--set '0008,1030=LO:first\\second'");
+	struct resp r;
+	char w[256];
+
+	post_one("/v2/studies", f, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(resp_header(&r, "Warning", w, sizeof(w)));
+	assert_string_equal(w, "299 127.0.0.1: \"One or more indexed Dicom tag(s) have multiple values, only first value is "
+			       "indexed.\"");
+	resp_release(&r);
+	unlink(f);
+	free(f);
+}
+
 static void stow__preamble__zeroed_rest_byte_exact(void **state)
 {
 	char sop[65];
@@ -504,6 +520,7 @@ int main(void)
 		cmocka_unit_test(stow__invalid_indexed_date__v1_409_v2_202_dropped),
 		cmocka_unit_test(stow__empty_patient_id__v1_409_v2_202),
 		cmocka_unit_test(stow__implicit_vr__stored_with_warning_45063),
+		cmocka_unit_test(stow__multi_valued_indexed_attribute__warning_header),
 		cmocka_unit_test(stow__preamble__zeroed_rest_byte_exact),
 		cmocka_unit_test(stow__rows_changefeed_and_event__one_transaction),
 		cmocka_unit_test(stow__forwarded_headers__retrieve_url),
