@@ -4,7 +4,9 @@
 #include "common/log.h"
 #include "common/xalloc.h"
 
+#include <errno.h>
 #include <libpq-fe.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -360,6 +362,46 @@ long db_metadata(struct db *db, const char *partition, const char *study, const 
 	"  THEN ', \"metadata\" : ' || i.metadata ELSE '' END || '}' " \
 	"FROM changefeed c JOIN partition p USING (partition_key) " \
 	"LEFT JOIN instance i ON i.watermark = c.current_watermark "
+
+int db_listen(struct db *db, const char *channel)
+{
+	char *ident = PQescapeIdentifier(db->conn, channel, strlen(channel));
+	char sql[256];
+	if (!ident)
+		return -1;
+	snprintf(sql, sizeof(sql), "LISTEN %s", ident);
+	PQfreemem(ident);
+	return exec_cmd(db, sql);
+}
+
+int db_wait(struct db *db, int timeout_ms)
+{
+	PGnotify *n;
+	int got = 0;
+
+	if (PQstatus(db->conn) != CONNECTION_OK)
+		return -1;
+	PQconsumeInput(db->conn);
+	while ((n = PQnotifies(db->conn))) {
+		got = 1;
+		PQfreemem(n);
+	}
+	if (got)
+		return 1;
+	struct pollfd p = { PQsocket(db->conn), POLLIN, 0 };
+	int rc = poll(&p, 1, timeout_ms);
+	if (rc < 0)
+		return errno == EINTR ? 0 : -1;
+	if (rc == 0)
+		return 0;
+	if (!PQconsumeInput(db->conn))
+		return -1;
+	while ((n = PQnotifies(db->conn))) {
+		got = 1;
+		PQfreemem(n);
+	}
+	return got;
+}
 
 int db_time_cmp(struct db *db, const char *a, const char *b)
 {

@@ -87,6 +87,11 @@ struct db_changefeed_query {
  * (the caller adds the brackets). Returns the number of entries or -1. */
 long db_changefeed(struct db *db, const struct db_changefeed_query *q, struct buf *out);
 
+/* LISTEN on channel; db_wait then waits up to timeout_ms for a notification:
+ * 1 notified, 0 time-out, -1 the connection failed. */
+int db_listen(struct db *db, const char *channel);
+int db_wait(struct db *db, int timeout_ms);
+
 /* Compares two times PostgreSQL reads: <0, 0, >0 (0 also on error). */
 int db_time_cmp(struct db *db, const char *a, const char *b);
 

@@ -1,0 +1,183 @@
+#include "db/relay.h"
+#include "db/db.h"
+#include "db/db_internal.h"
+#include "common/buf.h"
+#include "common/log.h"
+#include "common/xalloc.h"
+
+#include <errno.h>
+#include <libpq-fe.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/banned.h"
+
+/* A PostgreSQL text[] literal (each element quoted). */
+static void text_array(struct buf *b, const char *const *v, size_t n, bool lower)
+{
+	buf_addch(b, '{');
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			buf_addch(b, ',');
+		buf_addch(b, '"');
+		for (const char *p = v[i]; *p; p++) {
+			if (*p == '"' || *p == '\\')
+				buf_addch(b, '\\');
+			buf_addch(b, lower && *p >= 'A' && *p <= 'Z' ? (char)(*p - 'A' + 'a') : *p);
+		}
+		buf_addch(b, '"');
+	}
+	buf_addch(b, '}');
+}
+
+int db_relay_register(struct db *db, const struct db_subscription *s)
+{
+	struct buf types;
+	buf_init(&types, 0);
+	if (s->event_types)
+		text_array(&types, s->event_types, s->ntypes, true);
+	const char *v[] = { s->name, s->provider, s->event_types ? buf_str(&types) : NULL, s->begins_with, s->ends_with,
+			    s->case_sensitive ? "true" : "false" };
+	PGresult *r = db_exec(db, PGRES_COMMAND_OK,
+			      "INSERT INTO subscription (name, provider, event_types, subject_begins_with, subject_ends_with, "
+			      "subject_case_sensitive) VALUES ($1, $2, $3::text[], $4, $5, $6::boolean) "
+			      "ON CONFLICT (name) DO UPDATE SET provider = EXCLUDED.provider, event_types = EXCLUDED.event_types, "
+			      "subject_begins_with = EXCLUDED.subject_begins_with, subject_ends_with = EXCLUDED.subject_ends_with, "
+			      "subject_case_sensitive = EXCLUDED.subject_case_sensitive, seen_at = now()",
+			      6, v);
+	buf_release(&types);
+	if (!r)
+		return -1;
+	PQclear(r);
+	return 0;
+}
+
+int db_relay_heartbeat(struct db *db, const char *const *names, size_t n)
+{
+	struct buf a;
+	buf_init(&a, 0);
+	text_array(&a, names, n, false);
+	const char *v[] = { buf_str(&a) };
+	PGresult *r = db_exec(db, PGRES_COMMAND_OK, "UPDATE subscription SET seen_at = now() WHERE name = ANY ($1::text[])",
+			      1, v);
+	buf_release(&a);
+	if (!r)
+		return -1;
+	PQclear(r);
+	return 0;
+}
+
+long db_relay_fanout(struct db *db, int batch)
+{
+	char b[16];
+	snprintf(b, sizeof(b), "%d", batch);
+	const char *v[] = { b };
+	/* one statement: the rows taken, their deliveries, the mark */
+	PGresult *r = db_exec(db, PGRES_TUPLES_OK,
+			      "WITH batch AS (SELECT id, event_type, subject FROM outbox WHERE NOT fanned_out "
+			      "  ORDER BY id LIMIT $1::int FOR UPDATE SKIP LOCKED), "
+			      "ins AS (INSERT INTO delivery (outbox_id, subscription) "
+			      "  SELECT b.id, s.name FROM batch b JOIN subscription s "
+			      "    ON s.seen_at > now() - interval '10 minutes' "
+			      "   AND dicom_subscription_matches(s, b.event_type, b.subject) "
+			      "  ON CONFLICT DO NOTHING) "
+			      "UPDATE outbox SET fanned_out = true WHERE id IN (SELECT id FROM batch) RETURNING id",
+			      1, v);
+	if (!r)
+		return -1;
+	long n = PQntuples(r);
+	PQclear(r);
+	return n;
+}
+
+void db_claims_free(struct db_claim *c, long n)
+{
+	for (long i = 0; i < n; i++) {
+		free(c[i].subscription);
+		free(c[i].payload);
+	}
+	free(c);
+}
+
+long db_relay_claim(struct db *db, const char *const *subs, size_t nsubs, const char *owner, int lease_seconds,
+		    int batch, struct db_claim **out)
+{
+	struct buf a;
+	char lease[16], b[16];
+
+	*out = NULL;
+	buf_init(&a, 0);
+	text_array(&a, subs, nsubs, false);
+	snprintf(lease, sizeof(lease), "%d", lease_seconds);
+	snprintf(b, sizeof(b), "%d", batch);
+	const char *v[] = { buf_str(&a), lease, owner, b };
+	PGresult *r = db_exec(db, PGRES_TUPLES_OK,
+			      "UPDATE delivery d SET locked_until = now() + make_interval(secs => $2::int), locked_by = $3, "
+			      "  attempts = d.attempts + 1, last_attempt_at = now() "
+			      "FROM (SELECT outbox_id, subscription FROM delivery WHERE status = 'pending' "
+			      "        AND subscription = ANY ($1::text[]) AND next_attempt_at <= now() "
+			      "        AND (locked_until IS NULL OR locked_until < now()) "
+			      "      ORDER BY next_attempt_at, outbox_id LIMIT $4::int FOR UPDATE SKIP LOCKED) c, outbox o "
+			      "WHERE d.outbox_id = c.outbox_id AND d.subscription = c.subscription AND o.id = d.outbox_id "
+			      "RETURNING d.outbox_id, d.subscription, d.attempts, o.payload::text, "
+			      "  extract(epoch FROM now() - o.created_at)",
+			      4, v);
+	buf_release(&a);
+	if (!r)
+		return -1;
+	long n = PQntuples(r);
+	struct db_claim *c = xcalloc((size_t)n, sizeof(*c));
+	for (long i = 0; i < n; i++) {
+		c[i].outbox_id = strtoll(PQgetvalue(r, (int)i, 0), NULL, 10);
+		c[i].subscription = xstrdup(PQgetvalue(r, (int)i, 1));
+		c[i].attempt = atoi(PQgetvalue(r, (int)i, 2));
+		c[i].payload = xstrdup(PQgetvalue(r, (int)i, 3));
+		c[i].age_seconds = strtod(PQgetvalue(r, (int)i, 4), NULL);
+	}
+	PQclear(r);
+	*out = c;
+	return n;
+}
+
+int db_relay_record(struct db *db, int64_t outbox_id, const char *subscription, const char *owner, const char *status,
+		    double retry_in, int http_status, const char *outcome, const char *reason)
+{
+	char id[24], retry[32], hs[16];
+	snprintf(id, sizeof(id), "%lld", (long long)outbox_id);
+	snprintf(retry, sizeof(retry), "%.3f", retry_in);
+	snprintf(hs, sizeof(hs), "%d", http_status);
+	const char *v[] = { id, subscription, owner, status, retry, http_status ? hs : NULL, outcome, reason };
+	PGresult *r = db_exec(db, PGRES_COMMAND_OK,
+			      "UPDATE delivery SET status = $4, locked_until = NULL, locked_by = NULL, "
+			      "  next_attempt_at = CASE WHEN $4 = 'pending' THEN now() + make_interval(secs => $5::float8) "
+			      "                         ELSE next_attempt_at END, "
+			      "  last_status = $6::int, last_outcome = $7, dead_letter_reason = $8, "
+			      "  delivered_at = CASE WHEN $4 = 'delivered' THEN now() END "
+			      "WHERE outbox_id = $1::bigint AND subscription = $2 AND locked_by = $3",
+			      8, v);
+	if (!r)
+		return -1;
+	PQclear(r);
+	return 0;
+}
+
+double db_relay_next_due(struct db *db, const char *const *subs, size_t nsubs)
+{
+	struct buf a;
+	buf_init(&a, 0);
+	text_array(&a, subs, nsubs, false);
+	const char *v[] = { buf_str(&a) };
+	PGresult *r = db_exec(db, PGRES_TUPLES_OK,
+			      "SELECT greatest(0, extract(epoch FROM min(greatest(next_attempt_at, coalesce(locked_until, "
+			      "next_attempt_at))) - now())) FROM delivery WHERE status = 'pending' AND subscription = ANY ($1::text[])",
+			      1, v);
+	buf_release(&a);
+	if (!r)
+		return -1;
+	double d = PQgetisnull(r, 0, 0) ? -1 : strtod(PQgetvalue(r, 0, 0), NULL);
+	PQclear(r);
+	return d;
+}

@@ -1,0 +1,54 @@
+/* The SQL of outbox-relay: subscriptions, fan-out, claims, outcomes. */
+#ifndef ADE_DB_RELAY_H
+#define ADE_DB_RELAY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct db;
+
+struct db_subscription {
+	const char *name, *provider;
+	const char *const *event_types; /* NULL = every type */
+	size_t ntypes;
+	const char *begins_with, *ends_with; /* NULL = no filter */
+	bool case_sensitive;
+};
+
+/* Creates or updates the subscription and marks it alive. */
+int db_relay_register(struct db *db, const struct db_subscription *s);
+/* Marks the named subscriptions alive (a relay's heartbeat). */
+int db_relay_heartbeat(struct db *db, const char *const *names, size_t n);
+/* Fans out up to batch outbox rows to every live matching subscription.
+ * Returns the number of outbox rows taken, or -1. */
+long db_relay_fanout(struct db *db, int batch);
+
+struct db_claim {
+	int64_t outbox_id;
+	char *subscription; /* caller frees (db_claims_free) */
+	int attempt;        /* 1 for the first delivery */
+	char *payload;      /* the Event Grid event, as stored */
+	double age_seconds; /* since the event was written */
+};
+
+/* Leases up to batch due deliveries of the named subscriptions for
+ * lease_seconds to owner. Returns the count (claims in *out), or -1. */
+long db_relay_claim(struct db *db, const char *const *subs, size_t nsubs, const char *owner, int lease_seconds,
+		    int batch, struct db_claim **out);
+void db_claims_free(struct db_claim *c, long n);
+
+/* Records an attempt's outcome: status "delivered", "pending" (retry in
+ * retry_in seconds), "dead" or "dropped". Only the lease owner's record
+ * counts. */
+int db_relay_record(struct db *db, int64_t outbox_id, const char *subscription, const char *owner, const char *status,
+		    double retry_in, int http_status, const char *outcome, const char *reason);
+/* Seconds until the next delivery of these subscriptions is due (0 when
+ * one is due now, -1 when none is pending). */
+double db_relay_next_due(struct db *db, const char *const *subs, size_t nsubs);
+
+/* db_listen() and db_wait() are in db/db.h: LISTEN on a channel, then
+ * wait up to a time-out for a notification (1), time-out (0) or a failed
+ * connection (-1). */
+
+#endif

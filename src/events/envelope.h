@@ -1,0 +1,13 @@
+/* Event envelopes: the stored Event Grid event as each schema sends it. */
+#ifndef ADE_EVENTS_ENVELOPE_H
+#define ADE_EVENTS_ENVELOPE_H
+
+#include "common/buf.h"
+#include "events/subscription.h"
+
+/* The event as one JSON object in schema (appended to out). For Event
+ * Grid that is the stored event itself; for CloudEvents 1.0 the same
+ * fields under their CloudEvents names. Returns 0 or -1. */
+int envelope_event(enum event_schema schema, const char *stored, struct buf *out);
+
+#endif

@@ -1,0 +1,288 @@
+/* outbox-relay: delivers the events that store and delete wrote to the
+ * outbox, to every subscription of its configuration, at least once.
+ * Several relays may run: they share the work through row locks and leases. */
+#include "config.h"
+#include "common/config.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "db/db.h"
+#include "db/relay.h"
+#include "events/envelope.h"
+#include "events/subscription.h"
+#include "relay/provider.h"
+
+#include <curl/curl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/banned.h"
+
+static const char usage[] =
+	"usage: outbox-relay [-c FILE] [--help] [--version]\n"
+	"\n"
+	"Delivers the events of azure-dicom-emulator (DicomImageCreated, ...Deleted,\n"
+	"...Updated) from the outbox table to the subscriptions of its configuration:\n"
+	"[subscription:NAME] sections of the INI file, and the EVENT_PROVIDERS\n"
+	"environment variable (a JSON array). Runs until SIGTERM or SIGINT.\n"
+	"\n"
+	"  -c, --config FILE  configuration file (default: $DICOM_CONFIG, else\n"
+	"                     " SYSCONFDIR "/azure-dicom-emulator/dicom.ini if present)\n"
+	"  -h, --help         show this help and exit\n"
+	"  -V, --version      show the version and exit\n"
+	"\n"
+	"The database comes from the [database] section or DICOM_DB_CONNINFO, as for\n"
+	"dicom-fcgi; [relay] holds poll_interval_ms, batch, lease_seconds,\n"
+	"retry_schedule and retry_scale.\n";
+
+static volatile sig_atomic_t stopping;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stopping = 1;
+}
+
+struct relay {
+	struct config cfg;
+	struct relay_config rc;
+	struct db *db;
+	const char **names; /* enabled subscriptions */
+	size_t nnames;
+	char owner[128];
+};
+
+static struct subscription *find_sub(struct relay *r, const char *name)
+{
+	for (size_t i = 0; i < r->rc.nsubs; i++)
+		if (!strcmp(r->rc.subs[i].name, name))
+			return &r->rc.subs[i];
+	return NULL;
+}
+
+/* Event Grid's schedule, scaled for tests, with a little jitter. */
+static double retry_delay(const struct relay_config *rc, int attempt)
+{
+	size_t i = attempt - 1 < (int)rc->nretry ? (size_t)(attempt - 1) : rc->nretry - 1;
+	double d = rc->retry_schedule[i] * rc->retry_scale;
+	return d * (0.95 + 0.1 * (rand() / (double)RAND_MAX));
+}
+
+static void handle(struct relay *r, const struct db_claim *c)
+{
+	struct subscription *s = find_sub(r, c->subscription);
+	struct outcome o = { OUTCOME_RETRY, 0, "" };
+	const char *status, *reason = NULL;
+	double retry_in = 0;
+
+	if (!s)
+		return; /* not ours after all: the lease runs out and another relay takes it */
+	const struct provider *p = provider_find(s->provider);
+	if (c->age_seconds > s->ttl_minutes * 60.0) {
+		/* Event Grid checks the time to live at the next scheduled attempt */
+		status = s->dead_letter ? "dead" : "dropped";
+		reason = "TimeToLiveExceeded";
+		snprintf(o.text, sizeof(o.text), "TimeToLiveExceeded");
+	} else {
+		struct buf body;
+		buf_init(&body, 0);
+		if (envelope_event(s->schema, c->payload, &body)) {
+			o.kind = OUTCOME_FATAL;
+			snprintf(o.text, sizeof(o.text), "BadEvent");
+		} else {
+			struct event_out ev = { body.data, body.len, c->attempt };
+			p->deliver(s, &ev, &o);
+		}
+		buf_release(&body);
+		if (o.kind == OUTCOME_DELIVERED) {
+			status = "delivered";
+		} else if (o.kind == OUTCOME_FATAL) {
+			status = s->dead_letter ? "dead" : "dropped";
+			reason = o.text;
+		} else if (c->attempt >= s->max_attempts) {
+			status = s->dead_letter ? "dead" : "dropped";
+			reason = "MaxDeliveryAttemptsExceeded";
+		} else {
+			status = "pending";
+			retry_in = retry_delay(&r->rc, c->attempt);
+		}
+	}
+	log_info("delivery subscription='%s' outbox=%lld attempt=%d outcome=%s http=%d status=%s", s->name,
+		 (long long)c->outbox_id, c->attempt, o.text, o.http_status, status);
+	if (db_relay_record(r->db, c->outbox_id, s->name, r->owner, status, retry_in, o.http_status, o.text, reason))
+		log_error("cannot record the delivery of outbox=%lld to '%s'", (long long)c->outbox_id, s->name);
+}
+
+static int register_all(struct relay *r)
+{
+	for (size_t i = 0; i < r->rc.nsubs; i++) {
+		struct subscription *s = &r->rc.subs[i];
+		if (!s->enabled)
+			continue;
+		struct db_subscription d = { s->name,
+					     s->provider,
+					     (const char *const *)s->event_types,
+					     s->ntypes,
+					     s->begins_with,
+					     s->ends_with,
+					     s->case_sensitive };
+		if (db_relay_register(r->db, &d))
+			return -1;
+	}
+	return db_listen(r->db, "outbox");
+}
+
+/* Until there is nothing left: fan out, claim, deliver. */
+static int work(struct relay *r)
+{
+	long n;
+
+	do {
+		n = db_relay_fanout(r->db, 200);
+		if (n < 0)
+			return -1;
+	} while (n == 200 && !stopping);
+	if (!r->nnames)
+		return 0;
+	do {
+		struct db_claim *claims;
+		n = db_relay_claim(r->db, r->names, r->nnames, r->owner, r->rc.lease_seconds, r->rc.batch, &claims);
+		if (n < 0)
+			return -1;
+		for (long i = 0; i < n; i++)
+			handle(r, &claims[i]);
+		db_claims_free(claims, n);
+	} while (n == r->rc.batch && !stopping);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *config_path = getenv("DICOM_CONFIG");
+	struct relay r;
+	char err[1024], host[64] = "localhost";
+	int c, rc = 1;
+
+	while ((c = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': config_path = optarg; break;
+		case 'h': fputs(usage, stdout); return 0;
+		case 'V': printf("outbox-relay (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION); return 0;
+		default: fputs(usage, stderr); return 2;
+		}
+	}
+	if (!config_path && access(SYSCONFDIR "/azure-dicom-emulator/dicom.ini", R_OK) == 0)
+		config_path = SYSCONFDIR "/azure-dicom-emulator/dicom.ini";
+
+	memset(&r, 0, sizeof(r));
+	log_set_ident("outbox-relay");
+	if (config_load(&r.cfg, config_path, err, sizeof(err)) || relay_config_load(&r.rc, config_path, err, sizeof(err))) {
+		fprintf(stderr, "outbox-relay: %s\n", err);
+		return 1;
+	}
+	enum log_level lvl;
+	if (!log_level_parse(r.cfg.log_level, &lvl))
+		log_set_level(lvl);
+	gethostname(host, sizeof(host) - 1);
+	snprintf(r.owner, sizeof(r.owner), "%s:%ld", host, (long)getpid());
+	srand((unsigned)(time(NULL) ^ getpid()));
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal; /* no SA_RESTART: a wait returns at once */
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	r.names = calloc(r.rc.nsubs + 1, sizeof(*r.names));
+	for (size_t i = 0; i < r.rc.nsubs; i++) {
+		struct subscription *s = &r.rc.subs[i];
+		if (!s->enabled)
+			continue;
+		const struct provider *p = provider_find(s->provider);
+		if (!p) {
+			fprintf(stderr, "outbox-relay: [subscription:%s] provider: '%s' is not available in this version\n",
+				s->name, s->provider);
+			goto out;
+		}
+		if (p->open(s, err, sizeof(err))) {
+			fprintf(stderr, "outbox-relay: %s\n", err);
+			goto out;
+		}
+		r.names[r.nnames++] = s->name;
+	}
+
+	char *conninfo = config_conninfo(&r.cfg);
+	for (int attempt = 0; !r.db && !stopping; attempt++) {
+		r.db = db_connect(conninfo, err, sizeof(err));
+		if (!r.db) {
+			if (attempt >= 30) {
+				log_error("%s", err);
+				free(conninfo);
+				goto out;
+			}
+			sleep(1);
+		}
+	}
+	free(conninfo);
+	if (!r.db)
+		goto out;
+	if (db_migrate(r.db, err, sizeof(err))) {
+		log_error("%s", err);
+		goto out;
+	}
+	if (register_all(&r)) {
+		log_error("cannot register the subscriptions");
+		goto out;
+	}
+	log_info("ready subscriptions=%zu owner='%s'", r.nnames, r.owner);
+
+	time_t last_beat = time(NULL);
+	while (!stopping) {
+		if (work(&r)) {
+			/* the database went away: reconnect and listen again */
+			log_warn("database error; reconnecting");
+			while (!stopping && (db_ensure(r.db) || register_all(&r)))
+				sleep(1);
+			continue;
+		}
+		if (time(NULL) - last_beat >= 60) {
+			db_relay_heartbeat(r.db, r.names, r.nnames);
+			last_beat = time(NULL);
+		}
+		double due = r.nnames ? db_relay_next_due(r.db, r.names, r.nnames) : -1;
+		int wait_ms = r.rc.poll_interval_ms;
+		if (due >= 0 && due * 1000 < wait_ms)
+			wait_ms = (int)(due * 1000) + 1;
+		if (!stopping && db_wait(r.db, wait_ms) < 0) {
+			log_warn("database connection lost; reconnecting");
+			while (!stopping && (db_ensure(r.db) || register_all(&r)))
+				sleep(1);
+		}
+	}
+	log_info("shutting down");
+	rc = 0;
+out:
+	for (size_t i = 0; i < r.rc.nsubs; i++) {
+		const struct provider *p = provider_find(r.rc.subs[i].provider ? r.rc.subs[i].provider : "");
+		if (p && r.rc.subs[i].state)
+			p->close(&r.rc.subs[i]);
+	}
+	free(r.names);
+	db_free(r.db);
+	relay_config_release(&r.rc);
+	config_release(&r.cfg);
+	curl_global_cleanup();
+	return rc;
+}

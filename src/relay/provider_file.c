@@ -1,0 +1,77 @@
+/* JSON Lines: one event per line, fsynced before the delivery is recorded. */
+#include "relay/provider.h"
+#include "common/log.h"
+#include "common/xalloc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/banned.h"
+
+struct file_state {
+	int fd;
+};
+
+static int open_file(struct subscription *s, char *err, size_t errlen)
+{
+	struct file_state *st = xcalloc(1, sizeof(*st));
+	st->fd = open(s->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	if (st->fd < 0) {
+		snprintf(err, errlen, "[subscription:%s] path: cannot open '%s': %s", s->name, s->path, strerror(errno));
+		free(st);
+		return -1;
+	}
+	s->state = st;
+	return 0;
+}
+
+static void deliver(struct subscription *s, const struct event_out *ev, struct outcome *out)
+{
+	struct file_state *st = s->state;
+	struct piece {
+		const void *p;
+		size_t n;
+	} parts[2] = { { ev->body, ev->len }, { "\n", 1 } };
+
+	out->http_status = 0;
+	for (int i = 0; i < 2; i++) {
+		const char *p = parts[i].p;
+		size_t n = parts[i].n;
+		while (n) {
+			ssize_t w = write(st->fd, p, n);
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0) {
+				log_error("cannot write '%s': %s", s->path, strerror(errno));
+				out->kind = OUTCOME_RETRY;
+				snprintf(out->text, sizeof(out->text), "WriteError");
+				return;
+			}
+			p += w;
+			n -= (size_t)w;
+		}
+	}
+	if (fsync(st->fd)) {
+		log_error("cannot fsync '%s': %s", s->path, strerror(errno));
+		out->kind = OUTCOME_RETRY;
+		snprintf(out->text, sizeof(out->text), "WriteError");
+		return;
+	}
+	out->kind = OUTCOME_DELIVERED;
+	snprintf(out->text, sizeof(out->text), "Success");
+}
+
+static void close_file(struct subscription *s)
+{
+	struct file_state *st = s->state;
+	if (st) {
+		close(st->fd);
+		free(st);
+		s->state = NULL;
+	}
+}
+
+const struct provider provider_file = { "file", open_file, deliver, close_file };
