@@ -41,6 +41,8 @@ install_deps() {
 	for p in $ADE_PACKAGES; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
 	done
+	# Node.js runs the tests' webhook receiver (any recent version will do)
+	command -v node >/dev/null || missing="$missing nodejs"
 	[ -z "$missing" ] && return 0
 	say "installing:$missing"
 	as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
@@ -141,6 +143,8 @@ write_configs() {
 		    -e "s|^x_sendfile =.*|x_sendfile = true|" \
 		    -e "s|^x_sendfile2 =.*|x_sendfile2 = true|" \
 		    "$ADE_ROOT/conf/dicom.ini.sample" > "$VAR/conf/dicom.ini"
+		# every event also lands in a JSON Lines file, for a look at what Azure would send
+		printf '\n[subscription:local-file]\nprovider = file\npath = %s/log/events.jsonl\n' "$VAR" >> "$VAR/conf/dicom.ini"
 	fi
 	sed -e "s|@VAR@|$VAR|g" -e "s|@PORT@|$PORT|g" \
 		"$ADE_ROOT/lighttpd/azure-dicom-emulator.conf.in" > "$VAR/conf/lighttpd.conf"
@@ -183,6 +187,24 @@ responder_pids() {
 	pgrep -f "dicom-fcgi -c $VAR/conf/dicom.ini" || true
 }
 
+start_relay() {
+	setsid "$BUILD/outbox-relay" -c "$VAR/conf/dicom.ini" </dev/null >>"$VAR/log/outbox-relay.log" 2>&1 &
+	echo $! > "$VAR/run/outbox-relay.pid"
+}
+
+stop_relay() {
+	local pid
+	[ -f "$VAR/run/outbox-relay.pid" ] || return 0
+	pid=$(cat "$VAR/run/outbox-relay.pid")
+	kill -TERM "$pid" 2>/dev/null || true
+	for _ in $(seq 1 30); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.2
+	done
+	kill -KILL "$pid" 2>/dev/null || true
+	rm -f "$VAR/run/outbox-relay.pid"
+}
+
 start_lighttpd() {
 	lighttpd -tt -f "$VAR/conf/lighttpd.conf" >/dev/null || die "lighttpd configuration is invalid"
 	lighttpd -f "$VAR/conf/lighttpd.conf" || die "lighttpd did not start (see $VAR/log/lighttpd-error.log)"
@@ -213,12 +235,14 @@ stack_start() {
 	pg_start
 	write_configs
 	start_responders
+	start_relay
 	start_lighttpd
 	wait_healthy
 }
 
 stack_stop() {
 	stop_lighttpd
+	stop_relay
 	stop_responders
 	pg_stop
 }

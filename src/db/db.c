@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <libpq-fe.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,6 +84,22 @@ static int usable(struct db *db)
 	return PQstatus(db->conn) == CONNECTION_OK ? 0 : -1;
 }
 
+/* Runs a statement; when the server went away (a restart) and no
+ * transaction was open, reconnects and runs it once more. */
+static PGresult *run(struct db *db, const char *sql, int n, const char *const *vals)
+{
+	bool idle = PQtransactionStatus(db->conn) == PQTRANS_IDLE;
+	PGresult *r = PQexecParams(db->conn, sql, n, NULL, vals, NULL, NULL, 0);
+
+	if (idle && PQstatus(db->conn) == CONNECTION_BAD) {
+		PQclear(r);
+		log_warn("database connection lost, reconnecting");
+		PQreset(db->conn);
+		r = PQexecParams(db->conn, sql, n, NULL, vals, NULL, NULL, 0);
+	}
+	return r;
+}
+
 /* Runs sql expecting status; logs and returns NULL otherwise. */
 static PGresult *exec_params(struct db *db, ExecStatusType want, const char *sql, int n, const char *const *vals)
 {
@@ -90,7 +107,7 @@ static PGresult *exec_params(struct db *db, ExecStatusType want, const char *sql
 
 	if (usable(db))
 		return NULL;
-	r = PQexecParams(db->conn, sql, n, NULL, vals, NULL, NULL, 0);
+	r = run(db, sql, n, vals);
 	if (PQresultStatus(r) != want) {
 		log_error("query failed: %s sql=\"%.60s\"", PQresultErrorMessage(r), sql);
 		PQclear(r);
@@ -215,10 +232,10 @@ int db_store_instance(struct db *db, const struct db_new_instance *in, int64_t *
 	};
 	if (usable(db))
 		return DB_FAILED;
-	r = PQexecParams(db->conn,
-			 "SELECT dicom_store_instance($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,"
-			 "$17,$18,$19,$20,$21)",
-			 21, NULL, v, NULL, NULL, 0);
+	r = run(db,
+		"SELECT dicom_store_instance($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,"
+		"$17,$18,$19,$20,$21)",
+		21, v);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
 		int rc = DB_FAILED;

@@ -1,0 +1,194 @@
+#!/usr/bin/env bash
+# End-to-end: outbox-relay with real receivers. A Node.js webhook receiver
+# answering 200, 500, 400, slow, and the validation handshake; the file
+# provider's JSON Lines. Checks the exact envelopes and headers, sequence
+# numbers against the change feed, filters, retries then success,
+# non-retried codes, dead-lettering after the last attempt, two relays
+# without double deliveries, kill -9 of a relay mid-batch, and a PostgreSQL
+# restart under a running relay.
+set -u
+if [ -z "${EMULATOR_URL:-}" ] || [ -z "${EMULATOR_VAR:-}" ]; then
+	[ "${EMULATOR_REQUIRE_STACK:-0}" = 1 ] && { echo "no stack configured"; exit 1; }
+	echo "no stack (EMULATOR_URL unset): skipped"; exit 77
+fi
+. "$ABS_TOP_SRCDIR/scripts/lib.sh"
+pass=0 fail=0
+ok() { echo "ok - $*"; pass=$((pass + 1)); }
+not_ok() { echo "not ok - $*"; fail=$((fail + 1)); }
+check() { if [ "$1" = "$2" ]; then ok "$3"; else not_ok "$3 (got '$1', expected '$2')"; fi; }
+q() { psql "$EMULATOR_DB_CONNINFO" -Atc "$1"; }
+
+tmp=$(mktemp -d)
+relays=()
+cleanup() {
+	for p in "${relays[@]}" ${hook_pid:-}; do kill -KILL "$p" 2>/dev/null; done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+hport=$(free_port)
+node "$ABS_TOP_SRCDIR/tests/e2e/hook-receiver.js" "$hport" "$tmp/hooks.log" &
+hook_pid=$!
+for _ in $(seq 1 100); do [ -f "$tmp/hooks.log.ready" ] && break; sleep 0.05; done
+H="http://127.0.0.1:$hport"
+hooks() { node "$ABS_TOP_SRCDIR/tests/e2e/hook-log.js" "$tmp/hooks.log" "$1"; }
+
+p="t$$"   # subscription names unique to this run
+{
+	awk '/^\[database\]/{on=1; print; next} /^\[/{on=0} on' "$EMULATOR_VAR/conf/dicom.ini"
+	cat <<INI
+[relay]
+poll_interval_ms = 200
+retry_scale = 0.01
+lease_seconds = 5
+
+[subscription:$p-ok]
+provider = webhook
+url = $H/ok
+header = Authorization: Bearer test-token
+validation_handshake = true
+
+[subscription:$p-ce]
+provider = webhook
+url = $H/ce
+schema = cloudevents
+
+[subscription:$p-flaky]
+provider = webhook
+url = $H/flaky
+max_attempts = 5
+
+[subscription:$p-bad]
+provider = webhook
+url = $H/bad
+
+[subscription:$p-down]
+provider = webhook
+url = $H/down
+max_attempts = 3
+
+[subscription:$p-file]
+provider = file
+path = $tmp/events.jsonl
+
+[subscription:$p-deletes]
+provider = file
+path = $tmp/deletes.jsonl
+event_types = Microsoft.HealthcareApis.DicomImageDeleted
+INI
+} > "$tmp/relay.ini"
+
+start_relay_test() { # config file, log file
+	"$EMULATOR_BUILD/outbox-relay" -c "$1" >>"$2" 2>&1 &
+	relays+=($!)
+}
+settled() { # no pending delivery left for this run's subscriptions (or only those of $1)
+	[ "$(q "SELECT count(*) FROM delivery WHERE subscription LIKE '$p-%' AND status = 'pending'")" = 0 ]
+}
+wait_settled() {
+	for _ in $(seq 1 300); do settled && return 0; sleep 0.1; done
+	return 1
+}
+store() { # study series sop
+	"$MKDCM" -o "$tmp/x.dcm" --study "$1" --series "$2" --sop "$3" &&
+	curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/dicom' -H 'Accept: application/dicom+json' \
+		--data-binary @"$tmp/x.dcm" "$EMULATOR_URL/v2/studies"
+}
+
+start_relay_test "$tmp/relay.ini" "$tmp/relay1.log"
+for _ in $(seq 1 100); do grep -q "ready" "$tmp/relay1.log" 2>/dev/null && break; sleep 0.05; done
+grep -q "ready" "$tmp/relay1.log" && ok "the relay starts (its webhook passed the validation handshake)" ||
+	{ not_ok "the relay did not start"; cat "$tmp/relay1.log"; }
+check "$(hooks /ok | awk -F'\t' '$1 == "SubscriptionValidation"' | wc -l)" 1 "the handshake reached the receiver once"
+
+st="2.25.$$$RANDOM" se="$st.1"
+check "$(store "$st" "$se" "$st.1.1")$(store "$st" "$se" "$st.1.2")" "200200" "two instances stored"
+check "$(curl -s -o /dev/null -w '%{http_code}' -X DELETE "$EMULATOR_URL/v2/studies/$st/series/$se/instances/$st.1.2")" 204 "one deleted"
+wait_settled && ok "every delivery settled" || not_ok "deliveries still pending"
+
+# --- Event Grid schema over a webhook: headers and body as Azure sends them
+n=$(hooks /ok | awk -F'\t' '$1 == "Notification"' | wc -l)
+check "$n" 3 "the ok webhook got the 3 events, once each"
+bad_lines=$(hooks /ok | awk -F'\t' '$1 == "Notification" && !($2 == "0" && $3 == toupper("'"$p"'-ok") && $4 == "1" && $5 == "1" &&
+	$6 == "application/json; charset=utf-8" && $7 == "Bearer test-token" && $8 == "array1" &&
+	$12 == "id,topic,subject,data,eventType,dataVersion,metadataVersion,eventTime")' | wc -l)
+check "$bad_lines" 0 "Event Grid headers, custom header, a one-event array with Azure's keys in order"
+# ids and sequence numbers are those the store and delete wrote
+expected=$(q "SELECT event_id || ' ' || event_type || ' ' || sequence FROM outbox WHERE payload->'data'->>'imageStudyInstanceUid' = '$st' ORDER BY 1")
+got=$(hooks /ok | awk -F'\t' '$1 == "Notification" { print $9 " " $10 " " $11 }' | sort)
+check "$got" "$expected" "event ids, types and sequence numbers match the outbox"
+cf=$(q "SELECT string_agg(sequence::text, ',' ORDER BY sequence) FROM changefeed WHERE study_uid = '$st'")
+seqs=$(hooks /ok | awk -F'\t' '$1 == "Notification" { print $11 }' | sort -n | paste -sd,)
+check "$seqs" "$cf" "data.sequenceNumber is the change feed sequence"
+
+# --- CloudEvents 1.0
+bad_lines=$(hooks /ce | awk -F'\t' '!($6 == "application/cloudevents+json; charset=utf-8" && $8 == "object" && $5 == "1.0" && $4 == "-" &&
+	$12 == "source,subject,type,time,id,data,specversion")' | wc -l)
+check "$(hooks /ce | wc -l)/$bad_lines" "3/0" "CloudEvents: one object each, its attributes, its content type"
+
+# --- retries then success; non-retried codes; the last attempt
+check "$(hooks /flaky | wc -l)" 9 "flaky endpoint: 3 attempts for each of 3 events"
+check "$(hooks /flaky | awk -F'\t' '{ print $2 }' | sort | uniq -c | awk '{ print $1 "x" $2 }' | paste -sd' ')" "3x0 3x1 3x2" "aeg-delivery-count counts the earlier attempts"
+check "$(q "SELECT string_agg(DISTINCT status || '/' || attempts, ',') FROM delivery WHERE subscription = '$p-flaky'")" "delivered/3" "flaky deliveries end delivered after 3 attempts"
+check "$(hooks /bad | wc -l)" 3 "400 is not retried: one request per event"
+check "$(q "SELECT string_agg(DISTINCT status || '/' || dead_letter_reason || '/' || last_status, ',') FROM delivery WHERE subscription = '$p-bad'")" "dead/BadRequest/400" "400 dead-letters at once"
+check "$(hooks /down | wc -l)" 9 "a failing endpoint gets max_attempts (3) tries per event"
+check "$(q "SELECT string_agg(DISTINCT status || '/' || dead_letter_reason, ',') FROM delivery WHERE subscription = '$p-down'")" "dead/MaxDeliveryAttemptsExceeded" "then the event is dead-lettered"
+
+# --- the file provider and a filter
+check "$(wc -l < "$tmp/events.jsonl")" 3 "the file provider wrote one line per event"
+check "$(node -e 'const fs=require("fs");let ok=0;for (const l of fs.readFileSync(process.argv[1],"utf8").split("\n").filter(Boolean)){const e=JSON.parse(l);if(e.id&&e.eventType&&e.data&&typeof e.data.sequenceNumber==="number")ok++;}console.log(ok)' "$tmp/events.jsonl")" 3 "each line is a whole event"
+check "$(grep -c DicomImageDeleted "$tmp/deletes.jsonl")/$(wc -l < "$tmp/deletes.jsonl")" "1/1" "an event-type filter lets only deletes through"
+
+# --- two relays share the work without delivering one event twice
+sed -e '/validation_handshake/d' "$tmp/relay.ini" > "$tmp/relay2.ini"
+start_relay_test "$tmp/relay2.ini" "$tmp/relay2.log"
+sleep 0.5
+before=$(hooks /ok | awk -F'\t' '$1 == "Notification"' | wc -l)
+st2="2.25.$$$RANDOM.2"
+for i in $(seq 1 20); do store "$st2" "$st2.1" "$st2.1.$i" >/dev/null; done
+wait_settled || not_ok "two relays: deliveries still pending"
+after=$(hooks /ok | awk -F'\t' '$1 == "Notification"' | wc -l)
+dups=$(hooks /ok | awk -F'\t' '$1 == "Notification" { print $9 }' | sort | uniq -d | wc -l)
+check "$((after - before))/$dups" "20/0" "two relays: 20 events, each delivered once"
+owners=$(grep -h "delivery subscription='$p-ok'" "$tmp/relay1.log" "$tmp/relay2.log" | grep -c "outcome=Success")
+[ "$owners" -ge 20 ] && ok "both relays' logs account for the deliveries" || not_ok "deliveries in logs: $owners"
+
+# --- kill -9 a relay in the middle of a batch: nothing is lost
+for r in "${relays[@]}"; do kill -TERM "$r" 2>/dev/null; done
+wait "${relays[@]}" 2>/dev/null
+relays=()
+sed -e '/validation_handshake/d' -e "s|url = $H/ok|url = $H/slow|" "$tmp/relay.ini" > "$tmp/relay3.ini"
+start_relay_test "$tmp/relay3.ini" "$tmp/relay3.log"
+sleep 0.3
+st3="2.25.$$$RANDOM.3"
+for i in $(seq 1 5); do store "$st3" "$st3.1" "$st3.1.$i" >/dev/null; done
+for _ in $(seq 1 100); do [ "$(hooks /slow | wc -l)" -ge 1 ] && break; sleep 0.05; done
+kill -KILL "${relays[0]}"
+wait "${relays[0]}" 2>/dev/null
+relays=()
+partial=$(hooks /slow | wc -l)
+start_relay_test "$tmp/relay3.ini" "$tmp/relay4.log"
+wait_settled || not_ok "after the kill: deliveries still pending"
+ids=$(q "SELECT event_id FROM outbox WHERE payload->'data'->>'imageStudyInstanceUid' = '$st3' ORDER BY 1")
+got=$(hooks /slow | awk -F'\t' '{ print $9 }' | sort -u)
+[ "$partial" -lt 5 ] && ok "the kill came mid-batch ($partial of 5 delivered)" || not_ok "the kill came too late ($partial of 5)"
+check "$got" "$ids" "after a restart every event arrived at least once"
+
+# --- PostgreSQL restarts under a running relay
+bin=$(pg_bindir)
+pgdata="$(readlink -f "$EMULATOR_VAR/pg")/data"
+pg_run "$bin/pg_ctl" -D "$pgdata" -m fast -w restart -o "-c listen_addresses='' -c unix_socket_directories='$(readlink -f "$EMULATOR_VAR/pg")/run' -p $EMULATOR_PG_PORT" >/dev/null 2>&1 &&
+	ok "PostgreSQL restarted" || not_ok "PostgreSQL did not restart"
+for _ in $(seq 1 50); do curl -fs "$EMULATOR_URL/health" >/dev/null && break; sleep 0.2; done
+st4="2.25.$$$RANDOM.4"
+
+wait_settled
+id=$(q "SELECT event_id FROM outbox WHERE payload->'data'->>'imageStudyInstanceUid' = '$st4'")
+hooks /slow | grep -q "$id" && ok "the relay reconnected and delivered the new event" || not_ok "the event after the restart was not delivered"
+
+curl -s -o /dev/null -X DELETE "$EMULATOR_URL/v2/studies/$st2"
+curl -s -o /dev/null -X DELETE "$EMULATOR_URL/v2/studies/$st3"
+curl -s -o /dev/null -X DELETE "$EMULATOR_URL/v2/studies/$st4"
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
