@@ -21,7 +21,9 @@ q() { psql "$EMULATOR_DB_CONNINFO" -Atc "$1"; }
 tmp=$(mktemp -d)
 relays=()
 cleanup() {
-	for p in "${relays[@]}" ${hook_pid:-}; do kill -KILL "$p" 2>/dev/null; done
+	{
+		for p in "${relays[@]}" ${hook_pid:-}; do kill -KILL "$p"; wait "$p"; done
+	} 2>/dev/null
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -82,8 +84,8 @@ start_relay_test() { # config file, log file
 	"$EMULATOR_BUILD/outbox-relay" -c "$1" >>"$2" 2>&1 &
 	relays+=($!)
 }
-settled() { # no pending delivery left for this run's subscriptions (or only those of $1)
-	[ "$(q "SELECT count(*) FROM delivery WHERE subscription LIKE '$p-%' AND status = 'pending'")" = 0 ]
+settled() { # every event fanned out, and no delivery of this run's subscriptions pending
+	[ "$(q "SELECT (SELECT count(*) FROM outbox WHERE NOT fanned_out) + (SELECT count(*) FROM delivery WHERE subscription LIKE '$p-%' AND status = 'pending')")" = 0 ]
 }
 wait_settled() {
 	for _ in $(seq 1 300); do settled && return 0; sleep 0.1; done
@@ -164,8 +166,7 @@ sleep 0.3
 st3="2.25.$$$RANDOM.3"
 for i in $(seq 1 5); do store "$st3" "$st3.1" "$st3.1.$i" >/dev/null; done
 for _ in $(seq 1 100); do [ "$(hooks /slow | wc -l)" -ge 1 ] && break; sleep 0.05; done
-kill -KILL "${relays[0]}"
-wait "${relays[0]}" 2>/dev/null
+{ kill -KILL "${relays[0]}"; wait "${relays[0]}"; } 2>/dev/null
 relays=()
 partial=$(hooks /slow | wc -l)
 start_relay_test "$tmp/relay3.ini" "$tmp/relay4.log"
@@ -180,12 +181,18 @@ bin=$(pg_bindir)
 pgdata="$(readlink -f "$EMULATOR_VAR/pg")/data"
 pg_run "$bin/pg_ctl" -D "$pgdata" -m fast -w restart -o "-c listen_addresses='' -c unix_socket_directories='$(readlink -f "$EMULATOR_VAR/pg")/run' -p $EMULATOR_PG_PORT" >/dev/null 2>&1 &&
 	ok "PostgreSQL restarted" || not_ok "PostgreSQL did not restart"
-for _ in $(seq 1 50); do curl -fs "$EMULATOR_URL/health" >/dev/null && break; sleep 0.2; done
+sleep 0.5
 st4="2.25.$$$RANDOM.4"
+# every responder's first query after the restart reconnects and succeeds
+codes=""
+for i in 1 2 3 4 5 6; do codes="$codes$(curl -s -o /dev/null -w '%{http_code}' "$EMULATOR_URL/health/check")"; done
+check "$codes" "200200200200200200" "the responders answer at once after the restart"
+check "$(store "$st4" "$st4.1" "$st4.1.1")" 200 "the stack stores after the restart"
+wait_settled || not_ok "after the database restart: events still waiting"
 
 wait_settled
 id=$(q "SELECT event_id FROM outbox WHERE payload->'data'->>'imageStudyInstanceUid' = '$st4'")
-hooks /slow | grep -q "$id" && ok "the relay reconnected and delivered the new event" || not_ok "the event after the restart was not delivered"
+if [ -n "$id" ] && hooks /slow | grep -q "$id"; then ok "the relay reconnected and delivered the new event"; else not_ok "the event after the restart was not delivered"; tail -n 15 "$tmp/relay4.log"; fi
 
 curl -s -o /dev/null -X DELETE "$EMULATOR_URL/v2/studies/$st2"
 curl -s -o /dev/null -X DELETE "$EMULATOR_URL/v2/studies/$st3"
