@@ -12,7 +12,7 @@ PG_PORT=${EMULATOR_PG_PORT:-5432}
 # point of comparison).
 ADE_PACKAGES="build-essential autoconf automake libtool pkg-config make g++
  libfcgi-dev spawn-fcgi multiwatch lighttpd postgresql postgresql-client libpq-dev
- libgdcm-dev libcjson-dev libinih-dev libcurl4-openssl-dev libcmocka-dev
+ libgdcm-dev libcjson-dev libinih-dev libcurl4-openssl-dev libssl-dev libcmocka-dev
  curl procps orthanc orthanc-dicomweb"
 
 say() { printf '%s\n' "$*" >&2; }

@@ -32,6 +32,7 @@ struct provider {
 extern const struct provider provider_webhook;
 extern const struct provider provider_file;
 extern const struct provider provider_debug;
+extern const struct provider provider_queue;
 
 const struct provider *provider_find(const char *name);
 

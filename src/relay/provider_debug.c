@@ -28,7 +28,7 @@ const struct provider provider_debug = { "debug", open_debug, deliver, close_deb
 
 const struct provider *provider_find(const char *name)
 {
-	static const struct provider *const all[] = { &provider_webhook, &provider_file, &provider_debug };
+	static const struct provider *const all[] = { &provider_webhook, &provider_file, &provider_debug, &provider_queue };
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		if (!strcmp(all[i]->name, name))
 			return all[i];
