@@ -35,7 +35,12 @@ qport=$(free_port)
 "$npmdir/node_modules/.bin/azurite-queue" --queueHost 127.0.0.1 --queuePort "$qport" --inMemoryPersistence \
 	--silent --disableTelemetry --skipApiVersionCheck --loose >"$tmp/azurite.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$qport") 2>/dev/null && break; sleep 0.1; done
+up=0
+for _ in $(seq 1 600); do
+	if (exec 3<>"/dev/tcp/127.0.0.1/$qport") 2>/dev/null; then up=1; break; fi
+	sleep 0.1
+done
+if [ "$up" = 1 ]; then ok "Azurite listens"; else not_ok "Azurite did not start in 60 s"; cat "$tmp/azurite.log"; fi
 key='Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=='
 export ADE_AZ_CONN="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=$key;QueueEndpoint=http://127.0.0.1:$qport/devstoreaccount1;"
 
