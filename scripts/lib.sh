@@ -142,6 +142,7 @@ write_configs() {
 		    -e "s|^user =.*|user = dicom|" \
 		    -e "s|^x_sendfile =.*|x_sendfile = true|" \
 		    -e "s|^x_sendfile2 =.*|x_sendfile2 = true|" \
+		    -e "s|^enabled = false|enabled = true|" \
 		    "$ADE_ROOT/conf/dicom.ini.sample" > "$VAR/conf/dicom.ini"
 		# every event also lands in a JSON Lines file, for a look at what Azure would send
 		printf '\n[subscription:local-file]\nprovider = file\npath = %s/log/events.jsonl\n' "$VAR" >> "$VAR/conf/dicom.ini"

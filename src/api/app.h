@@ -34,6 +34,10 @@ int qido_study_instances(struct request *req);
 int qido_study_series_instances(struct request *req);
 int changefeed_list(struct request *req);
 int changefeed_latest(struct request *req);
+int debug_events_list(struct request *req);
+int debug_events_stats(struct request *req);
+int debug_events_clear(struct request *req);
+int debug_events_replay(struct request *req);
 int health_check(struct request *req);
 int health_simple(struct request *req);
 

@@ -10,6 +10,10 @@
 const struct route api_routes[] = {
 	{ "GET", "/health/check", health_check, ROUTE_UNVERSIONED },
 	{ "GET", "/health", health_simple, ROUTE_UNVERSIONED },
+	{ "GET", "/debug/events", debug_events_list, ROUTE_UNVERSIONED },
+	{ "DELETE", "/debug/events", debug_events_clear, ROUTE_UNVERSIONED | ROUTE_WRITE },
+	{ "GET", "/debug/events/stats", debug_events_stats, ROUTE_UNVERSIONED },
+	{ "POST", "/debug/events/replay", debug_events_replay, ROUTE_UNVERSIONED | ROUTE_BODY | ROUTE_WRITE },
 
 	{ "POST", "/studies", stow_handle, ROUTE_BODY | ROUTE_WRITE | P | J },
 	{ "POST", "/studies/{study}", stow_handle, ROUTE_BODY | ROUTE_WRITE | P | J },

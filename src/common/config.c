@@ -50,6 +50,7 @@ static const struct ckey keys[] = {
 	{ "cors", "expose_headers", C_STR, OFF(cors_expose_headers),
 	  "Location, ETag, Warning, Content-Location, erroneous-dicom-attributes", 0, 0, NULL },
 	{ "cors", "max_age", C_INT, OFF(cors_max_age), "600", 0, 86400, NULL },
+	{ "debug", "enabled", C_BOOL, OFF(debug_enabled), "false", 0, 0, "DICOM_DEBUG" },
 	{ "events", "service_host_name", C_STR, OFF(events_service_host), "localhost", 0, 0, "DICOM_EVENTS_SERVICE_HOST" },
 	{ "events", "topic", C_STR, OFF(events_topic),
 	  "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/local/providers/Microsoft.HealthcareApis/workspaces/emulator",
@@ -121,7 +122,7 @@ static int on_ini(void *user, const char *section, const char *name, const char 
 	}
 	/* Sections other tools own (events subscriptions and the like) are theirs. */
 	if (!strcmp(section, "server") || !strcmp(section, "database") || !strcmp(section, "store") ||
-	    !strcmp(section, "cors")) {
+	    !strcmp(section, "cors") || !strcmp(section, "debug")) {
 		snprintf(st->err, st->errlen, "unknown key '%s' in [%s]", name, section);
 		st->failed = 1;
 		return 0;

@@ -29,6 +29,8 @@ struct config {
 	char *cors_allow_headers;
 	char *cors_expose_headers;
 	int64_t cors_max_age;
+	/* [debug] */
+	bool debug_enabled;
 	/* [events] */
 	char *events_service_host;
 	char *events_topic;
