@@ -36,6 +36,7 @@ H="http://127.0.0.1:$hport"
 hooks() { node "$ABS_TOP_SRCDIR/tests/e2e/hook-log.js" "$tmp/hooks.log" "$1"; }
 
 p="t$$"   # subscription names unique to this run
+st="2.25.$$$RANDOM" se="$st.1"
 {
 	awk '/^\[database\]/{on=1; print; next} /^\[/{on=0} on' "$EMULATOR_VAR/conf/dicom.ini"
 	cat <<INI
@@ -77,6 +78,17 @@ path = $tmp/events.jsonl
 provider = file
 path = $tmp/deletes.jsonl
 event_types = Microsoft.HealthcareApis.DicomImageDeleted
+
+[subscription:$p-study]
+provider = file
+path = $tmp/study.jsonl
+subject_begins_with = LOCALHOST/V1/PARTITIONS/MICROSOFT.DEFAULT/STUDIES/$st/
+
+[subscription:$p-one]
+provider = file
+path = $tmp/one.jsonl
+subject_ends_with = /instances/$st.1.1
+subject_case_sensitive = true
 INI
 } > "$tmp/relay.ini"
 
@@ -103,7 +115,6 @@ grep -q "ready" "$tmp/relay1.log" && ok "the relay starts (its webhook passed th
 	{ not_ok "the relay did not start"; cat "$tmp/relay1.log"; }
 check "$(hooks /ok | awk -F'\t' '$1 == "SubscriptionValidation"' | wc -l)" 1 "the handshake reached the receiver once"
 
-st="2.25.$$$RANDOM" se="$st.1"
 check "$(store "$st" "$se" "$st.1.1")$(store "$st" "$se" "$st.1.2")" "200200" "two instances stored"
 check "$(curl -s -o /dev/null -w '%{http_code}' -X DELETE "$EMULATOR_URL/v2/studies/$st/series/$se/instances/$st.1.2")" 204 "one deleted"
 wait_settled && ok "every delivery settled" || not_ok "deliveries still pending"
@@ -141,6 +152,8 @@ check "$(q "SELECT string_agg(DISTINCT status || '/' || dead_letter_reason, ',')
 check "$(wc -l < "$tmp/events.jsonl")" 3 "the file provider wrote one line per event"
 check "$(node -e 'const fs=require("fs");let ok=0;for (const l of fs.readFileSync(process.argv[1],"utf8").split("\n").filter(Boolean)){const e=JSON.parse(l);if(e.id&&e.eventType&&e.data&&typeof e.data.sequenceNumber==="number")ok++;}console.log(ok)' "$tmp/events.jsonl")" 3 "each line is a whole event"
 check "$(grep -c DicomImageDeleted "$tmp/deletes.jsonl")/$(wc -l < "$tmp/deletes.jsonl")" "1/1" "an event-type filter lets only deletes through"
+check "$(grep -c "studies/$st/" "$tmp/study.jsonl")/$(wc -l < "$tmp/study.jsonl")" "3/3" "subject_begins_with (case-insensitive by default) keeps the study's events"
+check "$(grep -c "instances/$st.1.1\"" "$tmp/one.jsonl")/$(wc -l < "$tmp/one.jsonl")" "1/1" "subject_ends_with keeps one instance's event"
 
 # --- two relays share the work without delivering one event twice
 sed -e '/validation_handshake/d' "$tmp/relay.ini" > "$tmp/relay2.ini"
