@@ -169,18 +169,24 @@ start_responders() {
 	die "the responders did not start (see $VAR/log/dicom-fcgi.log)"
 }
 
-stop_responders() {
+# SIGTERM to the process in a pid file, SIGKILL after 6 s; removes the file.
+stop_pidfile() {
 	local pid
-	[ -f "$VAR/run/multiwatch.pid" ] || return 0
-	pid=$(cat "$VAR/run/multiwatch.pid")
+	[ -f "$1" ] || return 0
+	pid=$(cat "$1")
 	kill -TERM "$pid" 2>/dev/null || true
 	for _ in $(seq 1 30); do
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.2
 	done
 	kill -KILL "$pid" 2>/dev/null || true
+	rm -f "$1"
+}
+
+stop_responders() {
+	stop_pidfile "$VAR/run/multiwatch.pid"
 	pkill -KILL -f "dicom-fcgi -c $VAR/conf/dicom.ini" 2>/dev/null || true
-	rm -f "$VAR/run/multiwatch.pid" "$VAR/run/dicom-fcgi.sock"
+	rm -f "$VAR/run/dicom-fcgi.sock"
 }
 
 # PIDs of the running responders (for tests that kill one).
@@ -194,16 +200,7 @@ start_relay() {
 }
 
 stop_relay() {
-	local pid
-	[ -f "$VAR/run/outbox-relay.pid" ] || return 0
-	pid=$(cat "$VAR/run/outbox-relay.pid")
-	kill -TERM "$pid" 2>/dev/null || true
-	for _ in $(seq 1 30); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.2
-	done
-	kill -KILL "$pid" 2>/dev/null || true
-	rm -f "$VAR/run/outbox-relay.pid"
+	stop_pidfile "$VAR/run/outbox-relay.pid"
 }
 
 start_lighttpd() {

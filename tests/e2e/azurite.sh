@@ -4,16 +4,7 @@
 # Microsoft's @azure/storage-queue client: base64 messages in the Event Grid
 # schema, and plain XML-escaped text in CloudEvents.
 set -u
-if [ -z "${EMULATOR_URL:-}" ] || [ -z "${EMULATOR_VAR:-}" ]; then
-	[ "${EMULATOR_REQUIRE_STACK:-0}" = 1 ] && { echo "no stack configured"; exit 1; }
-	echo "no stack (EMULATOR_URL unset): skipped"; exit 77
-fi
-. "$ABS_TOP_SRCDIR/scripts/lib.sh"
-pass=0 fail=0
-ok() { echo "ok - $*"; pass=$((pass + 1)); }
-not_ok() { echo "not ok - $*"; fail=$((fail + 1)); }
-check() { if [ "$1" = "$2" ]; then ok "$3"; else not_ok "$3 (got '$1', expected '$2')"; fi; }
-q() { psql "$EMULATOR_DB_CONNINFO" -Atc "$1"; }
+. "$ABS_TOP_SRCDIR/tests/e2e/testlib.sh"
 
 # the npm packages, installed once per build directory
 npmdir=${EMULATOR_NPM_DIR:-$EMULATOR_BUILD/npm}
@@ -93,5 +84,4 @@ got=$(node -e 'const fs=require("fs");for (const l of fs.readFileSync(process.ar
 want=$(q "SELECT '1.0 ' || event_type || ' ' || sequence FROM outbox WHERE payload->'data'->>'imageStudyInstanceUid' = '$st' ORDER BY sequence")
 check "$got" "$want" "plain-text messages carry the CloudEvents form"
 
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+finish

@@ -3,16 +3,8 @@
 # multi-instance STOW. Afterwards: no index row without its file, no change
 # feed row without its event (and the reverse), and the stack still serves.
 set -u
-if [ -z "${EMULATOR_URL:-}" ] || [ -z "${EMULATOR_VAR:-}" ]; then
-	[ "${EMULATOR_REQUIRE_STACK:-0}" = 1 ] && { echo "no stack configured"; exit 1; }
-	echo "no stack (EMULATOR_URL unset): skipped"; exit 77
-fi
-. "$ABS_TOP_SRCDIR/scripts/lib.sh"
+. "$ABS_TOP_SRCDIR/tests/e2e/testlib.sh"
 
-pass=0 fail=0
-ok() { echo "ok - $*"; pass=$((pass + 1)); }
-not_ok() { echo "not ok - $*"; fail=$((fail + 1)); }
-q() { psql "$EMULATOR_DB_CONNINFO" -Atc "$1"; }
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -110,5 +102,4 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Accept: multipart/related; typ
 code=$(curl -s -o /dev/null -w '%{http_code}' -X DELETE "$EMULATOR_URL/v2/studies/$study")
 [ "$code" = 204 ] && ok "the study deletes" || not_ok "delete answered $code"
 
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+finish

@@ -4,18 +4,11 @@
 # stores a study to the emulator (chunked multipart, a Content-Length per
 # part, a 73-character boundary) and retrieves it back over WADO-RS.
 set -u
-if [ -z "${EMULATOR_URL:-}" ]; then
-	[ "${EMULATOR_REQUIRE_STACK:-0}" = 1 ] && { echo "no stack configured"; exit 1; }
-	echo "no stack (EMULATOR_URL unset): skipped"; exit 77
-fi
-. "$ABS_TOP_SRCDIR/scripts/lib.sh"
+. "$ABS_TOP_SRCDIR/tests/e2e/testlib.sh"
 command -v Orthanc >/dev/null || { echo "Orthanc is not installed"; exit 1; }
 plugin=/usr/share/orthanc/plugins/libOrthancDicomWeb.so
 [ -f "$plugin" ] || { echo "the Orthanc DICOMweb plugin is not installed"; exit 1; }
 
-pass=0 fail=0
-ok() { echo "ok - $*"; pass=$((pass + 1)); }
-not_ok() { echo "not ok - $*"; fail=$((fail + 1)); }
 
 tmp=$(mktemp -d)
 oport=$(free_port)
@@ -62,5 +55,4 @@ done
 [ "$same" = 3 ] && ok "what Orthanc received is byte for byte what it sent" || not_ok "$same of 3 identical in Orthanc"
 
 curl -s -o /dev/null -X DELETE "$EMULATOR_URL/v2/studies/$study"
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+finish

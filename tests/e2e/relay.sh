@@ -7,16 +7,7 @@
 # without double deliveries, kill -9 of a relay mid-batch, and a PostgreSQL
 # restart under a running relay.
 set -u
-if [ -z "${EMULATOR_URL:-}" ] || [ -z "${EMULATOR_VAR:-}" ]; then
-	[ "${EMULATOR_REQUIRE_STACK:-0}" = 1 ] && { echo "no stack configured"; exit 1; }
-	echo "no stack (EMULATOR_URL unset): skipped"; exit 77
-fi
-. "$ABS_TOP_SRCDIR/scripts/lib.sh"
-pass=0 fail=0
-ok() { echo "ok - $*"; pass=$((pass + 1)); }
-not_ok() { echo "not ok - $*"; fail=$((fail + 1)); }
-check() { if [ "$1" = "$2" ]; then ok "$3"; else not_ok "$3 (got '$1', expected '$2')"; fi; }
-q() { psql "$EMULATOR_DB_CONNINFO" -Atc "$1"; }
+. "$ABS_TOP_SRCDIR/tests/e2e/testlib.sh"
 
 tmp=$(mktemp -d)
 relays=()
@@ -210,5 +201,4 @@ if [ -n "$id" ] && hooks /slow | grep -q "$id"; then ok "the relay reconnected a
 curl -s -o /dev/null -X DELETE "$EMULATOR_URL/v2/studies/$st2"
 curl -s -o /dev/null -X DELETE "$EMULATOR_URL/v2/studies/$st3"
 curl -s -o /dev/null -X DELETE "$EMULATOR_URL/v2/studies/$st4"
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+finish
