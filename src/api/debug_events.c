@@ -80,19 +80,16 @@ int debug_events_clear(struct request *req)
 
 int debug_events_replay(struct request *req)
 {
-	char body[4096];
-	ssize_t got, n = 0;
 	struct buf out;
 
 	if (!enabled(req))
 		return 0;
-	while (n < (ssize_t)sizeof(body) - 1 && (got = req->io.read(req->io.rctx, body + n, sizeof(body) - 1 - (size_t)n)) > 0)
-		n += got;
-	body[n] = '\0';
-	cJSON *j = cJSON_Parse(body);
-	const cJSON *sub = j ? cJSON_GetObjectItemCaseSensitive(j, "subscription") : NULL;
-	const cJSON *from = j ? cJSON_GetObjectItemCaseSensitive(j, "fromSequence") : NULL;
-	const cJSON *to = j ? cJSON_GetObjectItemCaseSensitive(j, "toSequence") : NULL;
+	cJSON *j = param_json_body(req, 4096);
+	if (!j)
+		return 0;
+	const cJSON *sub = cJSON_GetObjectItemCaseSensitive(j, "subscription");
+	const cJSON *from = cJSON_GetObjectItemCaseSensitive(j, "fromSequence");
+	const cJSON *to = cJSON_GetObjectItemCaseSensitive(j, "toSequence");
 	if (!cJSON_IsString(sub) || !cJSON_IsNumber(from) || (to && !cJSON_IsNumber(to))) {
 		cJSON_Delete(j);
 		return http_error(req, 400,

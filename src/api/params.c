@@ -1,6 +1,8 @@
 #include "api/params.h"
 #include "http/response.h"
 
+#include <cjson/cJSON.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -125,4 +127,25 @@ int param_parse_time(const char *s, char *out, size_t outlen, char *round_trip)
 		snprintf(round_trip, 40, "%04d-%02d-%02dT%02d:%02d:%02d.%s%.6s", y, mo, d, h, mi, sec, f7, zone);
 	}
 	return 0;
+}
+
+struct cJSON *param_json_body(struct request *req, size_t max)
+{
+	struct buf body;
+	char chunk[8192];
+	ssize_t got;
+
+	buf_init(&body, max);
+	while ((got = req->io.read(req->io.rctx, chunk, sizeof(chunk))) > 0) {
+		if (buf_add(&body, chunk, (size_t)got)) {
+			buf_release(&body);
+			http_error(req, 413, "The request exceeded the allowed limit of %zu bytes.", max);
+			return NULL;
+		}
+	}
+	cJSON *j = got < 0 ? NULL : cJSON_ParseWithLength(buf_str(&body), body.len);
+	buf_release(&body);
+	if (!j)
+		http_error(req, 400, "The syntax of the request body is invalid.");
+	return j;
 }

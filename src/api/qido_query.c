@@ -169,8 +169,16 @@ static const char not_queryable[] =
 	"they are case-sensitive. The conformance statement has a list of supported query parameters, attributes and the "
 	"levels.";
 
+static const struct qido_eqt *find_eqt(const struct qido_eqt *eqts, size_t n, uint32_t tag)
+{
+	for (size_t i = 0; i < n; i++)
+		if (eqts[i].tag == tag)
+			return &eqts[i];
+	return NULL;
+}
+
 static int parse_filter(struct arena *a, struct qido_query *q, const char *key, const char *value, unsigned allowed,
-			const char **given, const char **err)
+			const struct qido_eqt *eqts, size_t neqts, const char **given, const char **err)
 {
 	uint32_t tag;
 	bool hex;
@@ -178,8 +186,13 @@ static int parse_filter(struct arena *a, struct qido_query *q, const char *key, 
 	if (parse_attr(key, &tag, &hex))
 		return bad(a, err, unknown_param, key);
 	unsigned level = qido_tag_level(tag);
+	const struct qido_eqt *eqt = level ? NULL : find_eqt(eqts, neqts, tag);
+	if (eqt)
+		level = eqt->level;
 	if (!level || !(allowed & level))
 		return bad(a, err, not_queryable, key);
+	if (eqt && !eqt->enabled)
+		return bad(a, err, "Query is disabled on specified attribute '%s'.", key);
 	for (size_t i = 0; i < q->nfilters; i++) {
 		if (q->filters[i].tag != tag)
 			continue;
@@ -202,7 +215,46 @@ static int parse_filter(struct arena *a, struct qido_query *q, const char *key, 
 	memset(f, 0, sizeof(*f));
 	f->tag = tag;
 	f->value = value;
-	const char *vr = searchable_vr(tag);
+	const char *vr = eqt ? eqt->vr : searchable_vr(tag);
+	if (eqt) {
+		f->eqt_key = eqt->key;
+		f->eqt_level = eqt->level;
+		if (eqt->has_errors && q->nerroneous < QIDO_MAX_FILTERS)
+			q->erroneous[q->nerroneous++] = key;
+	}
+	if (!strcmp(vr, "IS") || !strcmp(vr, "SL") || !strcmp(vr, "SS") || !strcmp(vr, "UL") || !strcmp(vr, "US") ||
+	    !strcmp(vr, "FL") || !strcmp(vr, "FD")) {
+		char *end;
+		bool integral = vr[0] != 'F';
+		if (integral)
+			(void)strtoll(value, &end, 10);
+		else
+			(void)strtod(value, &end);
+		if (*end || end == value)
+			return bad(a, err, "Invalid query: the value '%s' of attribute '%s' is not a valid %s value.", value, key,
+				   integral ? "long" : "double");
+		f->match = QIDO_NUMBER;
+		given[q->nfilters] = key;
+		q->nfilters++;
+		return 0;
+	}
+	if (eqt && (!strcmp(vr, "DT") || !strcmp(vr, "TM"))) {
+		/* ranges of date-times and times compare as their digits */
+		const char *dash = strchr(value, '-');
+		if (dash && dash != value && strchr(dash + 1, '-') == NULL && !strchr(value, '+')) {
+			f->match = QIDO_RANGE;
+			f->lo = arena_strndup(a, value, (size_t)(dash - value));
+			f->hi = dash[1] ? dash + 1 : NULL;
+		} else if (dash == value && value[1]) {
+			f->match = QIDO_RANGE;
+			f->hi = value + 1;
+		} else {
+			f->match = QIDO_EXACT;
+		}
+		given[q->nfilters] = key;
+		q->nfilters++;
+		return 0;
+	}
 	char kw[64], tvr[3];
 	dcm_tag_info(tag, kw, sizeof(kw), tvr);
 	if (!strcmp(vr, "DA")) {
@@ -256,7 +308,8 @@ static int parse_filter(struct arena *a, struct qido_query *q, const char *key, 
 }
 
 int qido_parse(struct arena *a, enum qido_resource res, int api_major, const char *study, const char *series,
-	       const struct qido_param *params, size_t nparams, struct qido_query *q, const char **err)
+	       const struct qido_param *params, size_t nparams, const struct qido_eqt *eqts, size_t neqts,
+	       struct qido_query *q, const char **err)
 {
 	static const unsigned levels_of[] = {
 		[QIDO_ALL_STUDIES] = QIDO_LEVEL_STUDY,
@@ -322,7 +375,7 @@ int qido_parse(struct arena *a, enum qido_resource res, int api_major, const cha
 			}
 		} else {
 			unsigned allowed = q->levels;
-			if (parse_filter(a, q, name, value, allowed, given, err))
+			if (parse_filter(a, q, name, value, allowed, eqts, neqts, given, err))
 				return -1;
 		}
 	}
@@ -379,7 +432,8 @@ int qido_parse(struct arena *a, enum qido_resource res, int api_major, const cha
 			q->computed_modalities = true;
 			continue;
 		}
-		add_tag(q, level_index(qido_tag_level(q->filters[i].tag)), q->filters[i].tag);
+		unsigned lvl = q->filters[i].eqt_key ? q->filters[i].eqt_level : qido_tag_level(q->filters[i].tag);
+		add_tag(q, level_index(lvl), q->filters[i].tag);
 	}
 	if (study && (q->levels & QIDO_LEVEL_STUDY))
 		add_tag(q, 0, T(0020, 000D));

@@ -18,7 +18,8 @@ struct qido_param {
 /* Parses params into q. api_major chooses the default attributes. On a
  * client error returns -1 with the service's message in err (arena-owned). */
 int qido_parse(struct arena *a, enum qido_resource res, int api_major, const char *study, const char *series,
-	       const struct qido_param *params, size_t nparams, struct qido_query *q, const char **err);
+	       const struct qido_param *params, size_t nparams, const struct qido_eqt *eqts, size_t neqts,
+	       struct qido_query *q, const char **err);
 
 /* Which level a searchable tag belongs to; 0 when it is not searchable. */
 unsigned qido_tag_level(uint32_t tag);

@@ -32,6 +32,14 @@ const struct route api_routes[] = {
 	{ "GET", "/studies/{study}/series/{series}/instances/{instance}", wado_retrieve, P },
 	{ "GET", "/studies/{study}/series/{series}/instances/{instance}/metadata", wado_metadata, P | J },
 
+	{ "POST", "/extendedquerytags", eqt_add, ROUTE_BODY | ROUTE_WRITE },
+	{ "GET", "/extendedquerytags", eqt_list, 0 },
+	{ "GET", "/extendedquerytags/{tag}", eqt_get, 0 },
+	{ "DELETE", "/extendedquerytags/{tag}", eqt_delete, ROUTE_WRITE },
+	{ "PATCH", "/extendedquerytags/{tag}", eqt_patch, ROUTE_BODY | ROUTE_WRITE },
+	{ "GET", "/extendedquerytags/{tag}/errors", eqt_errors, 0 },
+	{ "GET", "/operations/{id}", operation_get, 0 },
+
 	{ "GET", "/changefeed", changefeed_list, 0 },
 	{ "GET", "/changefeed/latest", changefeed_latest, 0 },
 

@@ -73,10 +73,53 @@ static const struct column *column_of(uint32_t tag)
 	return NULL;
 }
 
+/* A filter on an extended query tag: a value of the tag at its level. */
+static void add_eqt_filter(struct sql *s, const struct qido_filter *f)
+{
+	struct buf *t = &s->text;
+	char key[16];
+
+	snprintf(key, sizeof(key), "%d", f->eqt_key);
+	buf_addf(t, " AND EXISTS (SELECT 1 FROM extended_query_tag_value v WHERE v.tag_key = $%d::int AND ",
+		 param(s, key, true));
+	if (f->eqt_level == QIDO_LEVEL_STUDY)
+		buf_adds(t, "v.partition_key = s.partition_key AND v.study_uid = s.study_uid");
+	else if (f->eqt_level == QIDO_LEVEL_SERIES)
+		buf_adds(t, "v.series_key = se.series_key");
+	else
+		buf_adds(t, "v.watermark = i.watermark");
+	switch (f->match) {
+	case QIDO_NUMBER:
+		buf_addf(t, " AND v.num_value = $%d::float8", param(s, f->value, false));
+		break;
+	case QIDO_RANGE:
+		if (f->lo)
+			buf_addf(t, " AND v.text_value >= $%d", param(s, f->lo, false));
+		if (f->hi)
+			buf_addf(t, " AND v.text_value <= $%d", param(s, f->hi, false));
+		break;
+	case QIDO_PN:
+		buf_addf(t, " AND v.pn_norm = dicom_pn_norm($%d)", param(s, f->value, false));
+		break;
+	case QIDO_PN_FUZZY:
+		buf_addf(t, " AND dicom_pn_fuzzy(v.pn_norm, dicom_pn_norm($%d))", param(s, f->value, false));
+		break;
+	default:
+		buf_addf(t, " AND lower(v.text_value) = lower($%d)", param(s, f->value, false));
+		break;
+	}
+	buf_addch(t, ')');
+}
+
 static void add_filter(struct sql *s, const struct qido_filter *f)
 {
 	const struct column *c = column_of(f->tag);
 	struct buf *t = &s->text;
+
+	if (f->eqt_key) {
+		add_eqt_filter(s, f);
+		return;
+	}
 
 	if (f->match == QIDO_ANY_SERIES) {
 		buf_addf(t, " AND EXISTS (SELECT 1 FROM series m WHERE m.study_key = s.study_key "

@@ -20,11 +20,23 @@ enum qido_resource {
 
 enum qido_level { QIDO_LEVEL_STUDY = 1, QIDO_LEVEL_SERIES = 2, QIDO_LEVEL_INSTANCE = 4 };
 
-enum qido_match { QIDO_EXACT, QIDO_RANGE, QIDO_PN, QIDO_PN_FUZZY, QIDO_ANY_SERIES };
+enum qido_match { QIDO_EXACT, QIDO_RANGE, QIDO_PN, QIDO_PN_FUZZY, QIDO_ANY_SERIES, QIDO_NUMBER };
+
+/* An extended query tag QIDO may search (status ready). */
+struct qido_eqt {
+	uint32_t tag;
+	int key;
+	unsigned level;  /* enum qido_level */
+	char vr[3];
+	bool enabled;
+	bool has_errors;
+};
 
 struct qido_filter {
 	uint32_t tag;
 	enum qido_match match;
+	int eqt_key;          /* 0 for the core attributes */
+	unsigned eqt_level;
 	const char *value;     /* exact, PN */
 	const char *lo, *hi;  /* range: either may be NULL */
 };
@@ -44,6 +56,9 @@ struct qido_query {
 	bool computed_study_instances, computed_series_instances, computed_modalities;
 	int64_t limit, offset;
 	bool fuzzy;
+	/* query keys that name extended query tags with indexing errors */
+	const char *erroneous[QIDO_MAX_FILTERS];
+	size_t nerroneous;
 };
 
 struct db;

@@ -181,6 +181,10 @@ static const char *relay_key(struct relay_config *rc, const char *key, const cha
 		return to_int(v, 1, 1000, &rc->batch) ? "must be a whole number from 1 to 1000" : NULL;
 	if (!strcmp(key, "lease_seconds"))
 		return to_int(v, 5, 3600, &rc->lease_seconds) ? "must be a whole number from 5 to 3600" : NULL;
+	if (!strcmp(key, "operation_batch"))
+		return to_int(v, 1, 100000, &rc->operation_batch) ? "must be a whole number from 1 to 100000" : NULL;
+	if (!strcmp(key, "operation_pause_ms"))
+		return to_int(v, 0, 60000, &rc->operation_pause_ms) ? "must be a whole number from 0 to 60000" : NULL;
 	if (!strcmp(key, "retry_scale")) {
 		char *end;
 		double d = strtod(v, &end);
@@ -353,6 +357,7 @@ int relay_config_load(struct relay_config *rc, const char *path, char *err, size
 	rc->batch = 50;
 	rc->lease_seconds = 60;
 	rc->retry_scale = 1.0;
+	rc->operation_batch = 500;
 	memcpy(rc->retry_schedule, default_schedule, sizeof(default_schedule));
 	rc->nretry = sizeof(default_schedule) / sizeof(default_schedule[0]);
 	if (path) {

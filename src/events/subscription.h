@@ -44,6 +44,8 @@ struct relay_config {
 	double retry_schedule[16]; /* seconds, before scaling */
 	size_t nretry;
 	double retry_scale;        /* tests shrink the schedule */
+	int operation_batch;       /* instances a reindex step takes */
+	int operation_pause_ms;    /* rest between steps */
 	struct subscription *subs;
 	size_t nsubs;
 };

@@ -7,6 +7,7 @@
 #include "common/util.h"
 #include "db/db.h"
 #include "db/relay.h"
+#include "db/eqt.h"
 #include "events/envelope.h"
 #include "events/subscription.h"
 #include "relay/provider.h"
@@ -14,6 +15,7 @@
 #include <curl/curl.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +39,11 @@ static const char usage[] =
 	"\n"
 	"The database comes from the [database] section or DICOM_DB_CONNINFO, as for\n"
 	"dicom-fcgi; [relay] holds poll_interval_ms, batch, lease_seconds,\n"
-	"retry_schedule and retry_scale.\n";
+	"retry_schedule, retry_scale, operation_batch and operation_pause_ms.\n"
+	"\n"
+	"It also carries out the long-running operations (extended query tag\n"
+	"reindexing), claimed by lease, so a relay that dies leaves the rest of\n"
+	"the work to another, from where it stopped.\n";
 
 static volatile sig_atomic_t stopping;
 
@@ -134,6 +140,37 @@ static int register_all(struct relay *r)
 			return -1;
 	}
 	return db_listen(r->db, "outbox");
+}
+
+/* A slice of operation work: claims a job when none is held, then takes
+ * steps for at most 200 ms so that events keep flowing. Returns 1 when work
+ * remains, 0 when idle, -1 on a database error. */
+static int operations(struct relay *r, struct db_reindex *job, bool *held)
+{
+	if (!*held) {
+		int c = db_reindex_claim(r->db, r->owner, r->rc.lease_seconds, job);
+		if (c <= 0)
+			return c;
+		*held = true;
+		log_info("operation id=%s reindex tags=%zu from=%lld to=%lld", job->id, job->ntags, (long long)job->cursor,
+			 (long long)job->end);
+	}
+	uint64_t until = util_now_ms() + 200;
+	while (!stopping && util_now_ms() < until) {
+		int more = db_reindex_step(r->db, r->owner, r->rc.lease_seconds, r->rc.operation_batch, job);
+		if (more <= 0) {
+			if (more == 0)
+				log_info("operation id=%s finished", job->id);
+			db_reindex_release(job);
+			*held = false;
+			return more < 0 ? -1 : 1; /* look for the next one */
+		}
+		if (r->rc.operation_pause_ms) {
+			struct timespec ts = { r->rc.operation_pause_ms / 1000, (long)(r->rc.operation_pause_ms % 1000) * 1000000L };
+			nanosleep(&ts, NULL);
+		}
+	}
+	return 1;
 }
 
 /* Until there is nothing left: fan out, claim, deliver. */
@@ -249,8 +286,14 @@ int main(int argc, char **argv)
 	log_info("ready subscriptions=%zu owner='%s'", r.nnames, r.owner);
 
 	time_t last_beat = time(NULL);
+	struct db_reindex job;
+	bool held = false;
+	memset(&job, 0, sizeof(job));
 	while (!stopping) {
-		if (work(&r)) {
+		int busy = operations(&r, &job, &held);
+		if (busy < 0 || work(&r)) {
+			db_reindex_release(&job);
+			held = false;
 			/* the database went away: reconnect and listen again */
 			log_warn("database error; reconnecting");
 			while (!stopping && (db_ensure(r.db) || register_all(&r)))
@@ -261,6 +304,8 @@ int main(int argc, char **argv)
 			db_relay_heartbeat(r.db, r.names, r.nnames);
 			last_beat = time(NULL);
 		}
+		if (busy > 0)
+			continue; /* an operation is under way: no waiting */
 		double due = r.nnames ? db_relay_next_due(r.db, r.names, r.nnames) : -1;
 		int wait_ms = r.rc.poll_interval_ms;
 		if (due >= 0 && due * 1000 < wait_ms)
@@ -271,6 +316,7 @@ int main(int argc, char **argv)
 				sleep(1);
 		}
 	}
+	db_reindex_release(&job);
 	log_info("shutting down");
 	rc = 0;
 out:

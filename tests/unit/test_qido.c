@@ -20,7 +20,7 @@ static int parse(enum qido_resource res, int api, const char *const *kv, struct 
 		p[n].value = kv[2 * n + 1];
 	}
 	*err = NULL;
-	return qido_parse(&a, res, api, NULL, NULL, p, n, q, err);
+	return qido_parse(&a, res, api, NULL, NULL, p, n, NULL, 0, q, err);
 }
 
 static bool has_tag(const struct qido_query *q, int level, uint32_t tag)

@@ -1,0 +1,417 @@
+/* Extended query tags (§8): add (a reindex operation), list, get, delete,
+ * PATCH queryStatus, and the errors found while indexing. */
+#include "api/app.h"
+#include "api/params.h"
+#include "api/qido_query.h"
+#include "db/eqt.h"
+#include "dicom/dcm.h"
+#include "http/response.h"
+
+#include <cjson/cJSON.h>
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/banned.h"
+
+#define MAX_TAGS 128
+
+static const char *const supported_vrs[] = { "AE", "AS", "CS", "DA", "DT", "FD", "FL", "IS", "LO",
+					     "PN", "SH", "SL", "SS", "TM", "UI", "UL", "US" };
+static const char *const all_vrs[] = { "AE", "AS", "AT", "CS", "DA", "DS", "DT", "FD", "FL", "IS", "LO", "LT", "OB",
+				       "OD", "OF", "OL", "OV", "OW", "PN", "SH", "SL", "SQ", "SS", "ST", "SV", "TM",
+				       "UC", "UI", "UL", "UN", "UR", "US", "UT", "UV" };
+
+static bool in_list(const char *v, const char *const *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(v, list[i]))
+			return true;
+	return false;
+}
+
+/* A tag path: 8 hex digits or a keyword; into 8 upper-case hex digits. */
+static int parse_path(const char *s, char out[9], uint32_t *tag)
+{
+	size_t n = strlen(s);
+	if (n == 8) {
+		bool hex = true;
+		for (size_t i = 0; i < 8 && hex; i++)
+			hex = isxdigit((unsigned char)s[i]);
+		if (hex) {
+			*tag = (uint32_t)strtoul(s, NULL, 16);
+			snprintf(out, 9, "%08X", *tag);
+			return 0;
+		}
+	}
+	if (dcm_keyword_tag(s, tag, NULL))
+		return -1;
+	snprintf(out, 9, "%08X", *tag);
+	return 0;
+}
+
+/* One tag as the service lists it. */
+static void add_entry(struct request *req, struct buf *b, const struct db_eqt *e)
+{
+	const char *base = request_base_url(req);
+	buf_addf(b, "{\"path\":\"%s\",\"vr\":\"%s\"", e->path, e->vr);
+	if (*e->private_creator) {
+		buf_adds(b, ",\"privateCreator\":");
+		buf_add_json_str(b, e->private_creator, strlen(e->private_creator));
+	}
+	buf_addf(b, ",\"level\":\"%s\",\"status\":\"%s\",\"queryStatus\":\"%s\"", e->level, e->status, e->query_status);
+	if (e->error_count > 0)
+		buf_addf(b, ",\"errors\":{\"count\":%d,\"href\":\"%s/%s/extendedquerytags/%s/errors\"}", e->error_count, base,
+			 req->api_version, e->path);
+	if (*e->operation)
+		buf_addf(b, ",\"operation\":{\"id\":\"%s\",\"href\":\"%s/%s/operations/%s\"}", e->operation, base,
+			 req->api_version, e->operation);
+	buf_addch(b, '}');
+}
+
+static int send_json(struct request *req, int status, const struct buf *b)
+{
+	return http_send(req, status, "application/json; charset=utf-8", b->data, b->len);
+}
+
+/* The body's string property (names compare case-insensitively). */
+static const char *prop(const cJSON *o, const char *name)
+{
+	const cJSON *v = cJSON_GetObjectItem(o, name);
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static bool blank(const char *s)
+{
+	if (!s)
+		return true;
+	for (; *s; s++)
+		if (!isspace((unsigned char)*s))
+			return false;
+	return true;
+}
+
+int eqt_add(struct request *req)
+{
+	struct db_new_eqt tags[MAX_TAGS + 1];
+	char paths[MAX_TAGS + 1][9], vrs[MAX_TAGS + 1][3], levels[MAX_TAGS + 1][9];
+	char op[33], busy[33];
+	int rc;
+
+	cJSON *j = param_json_body(req, 1 << 20);
+	if (!j)
+		return 0;
+	if (!cJSON_IsArray(j)) {
+		cJSON_Delete(j);
+		return http_error(req, 400, "The syntax of the request body is invalid.");
+	}
+	int n = cJSON_GetArraySize(j);
+	if (n == 0) {
+		rc = http_error(req, 400, "The extended query tag(s) is missing.");
+		goto out;
+	}
+	if (n > MAX_TAGS) {
+		rc = http_error(req, 503, "Extended query tags exceeds max allowed count '%d'.", MAX_TAGS);
+		goto out;
+	}
+	/* the model first: required properties, the level's name */
+	for (int i = 0; i < n; i++) {
+		const cJSON *e = cJSON_GetArrayItem(j, i);
+		const char *path = prop(e, "Path"), *level = prop(e, "Level");
+		if (!cJSON_IsObject(e)) {
+			rc = http_error(req, 400, "The syntax of the request body is invalid.");
+			goto out;
+		}
+		if (blank(path) || blank(level)) {
+			const char *p = blank(path) ? "Path" : "Level";
+			rc = http_error(req, 400,
+					"The field '[%d].%s' in request body is invalid: The Dicom Tag Property %s must be "
+					"specified and must not be null, empty or whitespace",
+					i, p, p);
+			goto out;
+		}
+		if (strcasecmp(level, "Study") && strcasecmp(level, "Series") && strcasecmp(level, "Instance")) {
+			rc = http_error(req, 400,
+					"The field '$[%d].Level' in request body is invalid: Expected value '%s' to be one of "
+					"the following values: ['Instance', 'Series', 'Study']",
+					i, level);
+			goto out;
+		}
+	}
+	/* then each tag */
+	for (int i = 0; i < n; i++) {
+		const cJSON *e = cJSON_GetArrayItem(j, i);
+		const char *path = prop(e, "Path"), *vr = prop(e, "VR"), *creator = prop(e, "PrivateCreator");
+		const char *level = prop(e, "Level");
+		uint32_t tag;
+		if (parse_path(path, paths[i], &tag)) {
+			rc = http_error(req, 400, "The extended query tag '%s' is invalid as it cannot be parsed into a valid Dicom Tag.",
+					path);
+			goto out;
+		}
+		for (int k = 0; k < i; k++) {
+			if (!strcmp(paths[k], paths[i])) {
+				rc = http_error(req, 400, "The extended query tag '%s' has been specified before.", path);
+				goto out;
+			}
+		}
+		if (qido_tag_level(tag)) {
+			rc = http_error(req, 400, "The query tag '%s' is already supported.", path);
+			goto out;
+		}
+		bool private_tag = (tag >> 16) % 2 == 1;
+		bool creator_element = private_tag && (tag & 0xffff) >= 0x0010 && (tag & 0xffff) <= 0x00ff;
+		char kw[64], dict_vr[3];
+		dcm_tag_info(tag, kw, sizeof(kw), dict_vr);
+		char want[3] = "";
+		if (vr && *vr) {
+			for (int c = 0; c < 2 && vr[c]; c++)
+				want[c] = (char)toupper((unsigned char)vr[c]);
+			want[2] = '\0';
+			if (strlen(vr) != 2 || !in_list(want, all_vrs, sizeof(all_vrs) / sizeof(all_vrs[0]))) {
+				rc = http_error(req, 400, "The VR code '%s' for tag '%s' is invalid.", vr, path);
+				goto out;
+			}
+		}
+		if (!private_tag && !*kw && !*want) {
+			rc = http_error(req, 400, "The vr for tag '%s' is missing.", path);
+			goto out;
+		}
+		if (private_tag && !creator_element) {
+			if (!*want) {
+				rc = http_error(req, 400, "The vr for tag '%s' is missing.", path);
+				goto out;
+			}
+			if (blank(creator)) {
+				rc = http_error(req, 400, "The private creator for private tag '%s' is missing.", path);
+				goto out;
+			}
+			if (strlen(creator) > 64) {
+				rc = http_error(req, 400, "The private creator '%s' for tag '%s' is invalid.", creator, path);
+				goto out;
+			}
+		} else {
+			if (!blank(creator)) {
+				rc = http_error(req, 400, "The private creator for tag '%s' is not empty.", path);
+				goto out;
+			}
+			if (creator_element)
+				snprintf(want, sizeof(want), "LO");
+			else if (!*want)
+				snprintf(want, sizeof(want), "%s", dict_vr);
+			else if (*kw && strcmp(want, dict_vr)) {
+				rc = http_error(req, 400,
+						"The VR code '%s' is incorrectly specified for '%s'. The expected VR code for it is "
+						"'%s'. Retry this request either with the correct VR code or without specifying it.",
+						vr, path, dict_vr);
+				goto out;
+			}
+		}
+		if (!in_list(want, supported_vrs, sizeof(supported_vrs) / sizeof(supported_vrs[0]))) {
+			rc = http_error(req, 400, "The VR code '%s' specified for tag '%s' is not supported.", want, path);
+			goto out;
+		}
+		snprintf(vrs[i], sizeof(vrs[i]), "%s", want);
+		snprintf(levels[i], sizeof(levels[i]), "%s",
+			 !strcasecmp(level, "Study") ? "study" : !strcasecmp(level, "Series") ? "series" : "instance");
+		tags[i].path = paths[i];
+		tags[i].vr = vrs[i];
+		tags[i].private_creator = private_tag && !creator_element ? creator : NULL;
+		tags[i].level = levels[i];
+	}
+
+	struct buf b;
+	const char *base = request_base_url(req);
+	switch (db_eqt_add(req->app->db, tags, (size_t)n, MAX_TAGS, op, busy)) {
+	case EQT_ADDED:
+		buf_init(&b, 0);
+		buf_addf(&b, "{\"id\":\"%s\",\"href\":\"%s/%s/operations/%s\"}", op, base, req->api_version, op);
+		http_add_header(req, "Location", "%s/%s/operations/%s", base, req->api_version, op);
+		rc = send_json(req, 202, &b);
+		buf_release(&b);
+		break;
+	case EQT_EXISTS:
+		rc = http_error(req, 409, "One or more extended query tags already exist.");
+		break;
+	case EQT_BUSY: {
+		char msg[160];
+		int len = snprintf(msg, sizeof(msg), "There is already an active re-index operation with ID '%s'.", busy);
+		http_add_header(req, "Location", "%s/%s/operations/%s", base, req->api_version, busy);
+		rc = http_send(req, 409, "text/plain; charset=utf-8", msg, (size_t)len);
+		break;
+	}
+	case EQT_TOO_MANY:
+		rc = http_error(req, 503, "Extended query tags exceeds max allowed count '%d'.", MAX_TAGS);
+		break;
+	default:
+		rc = http_error(req, 503, "The server is temporarily unable to write data.");
+		break;
+	}
+out:
+	cJSON_Delete(j);
+	return rc;
+}
+
+int eqt_list(struct request *req)
+{
+	int64_t limit, offset;
+	struct db_eqt *tags;
+	struct buf b;
+
+	if (param_int(req, "limit", "Limit", 1, 200, 100, &limit) || param_int(req, "offset", "Offset", 0, INT64_MAX, 0, &offset))
+		return 0;
+	tags = calloc((size_t)limit, sizeof(*tags));
+	long n = tags ? db_eqt_list(req->app->db, tags, (long)limit, (long)offset) : -1;
+	if (n < 0) {
+		free(tags);
+		return http_error(req, 503, "The server is temporarily unable to read data.");
+	}
+	buf_init(&b, 0);
+	buf_addch(&b, '[');
+	for (long i = 0; i < n; i++) {
+		if (i)
+			buf_addch(&b, ',');
+		add_entry(req, &b, &tags[i]);
+	}
+	buf_addch(&b, ']');
+	int rc = send_json(req, 200, &b);
+	buf_release(&b);
+	free(tags);
+	return rc;
+}
+
+/* The tag of the path parameter: 1 found (in e), 0 answered (400/404/503). */
+static int find(struct request *req, struct db_eqt *e)
+{
+	const char *given = req->params[PARAM_TAG];
+	char path[9];
+	uint32_t tag;
+
+	if (parse_path(given, path, &tag)) {
+		http_error(req, 400, "The extended query tag '%s' is invalid as it cannot be parsed into a valid Dicom Tag.", given);
+		return 0;
+	}
+	int f = db_eqt_get(req->app->db, path, e);
+	if (f < 0) {
+		http_error(req, 503, "The server is temporarily unable to read data.");
+		return 0;
+	}
+	if (!f) {
+		http_error(req, 404, "The specified extended query tag with tag path %s cannot be found.", given);
+		return 0;
+	}
+	return 1;
+}
+
+int eqt_get(struct request *req)
+{
+	struct db_eqt e;
+	struct buf b;
+
+	if (!find(req, &e))
+		return 0;
+	buf_init(&b, 0);
+	add_entry(req, &b, &e);
+	int rc = send_json(req, 200, &b);
+	buf_release(&b);
+	return rc;
+}
+
+int eqt_delete(struct request *req)
+{
+	struct db_eqt e;
+
+	if (!find(req, &e))
+		return 0;
+	if (db_eqt_delete(req->app->db, e.path) < 0)
+		return http_error(req, 503, "The server is temporarily unable to delete data.");
+	return http_send(req, 204, NULL, "", 0);
+}
+
+int eqt_patch(struct request *req)
+{
+	struct db_eqt e;
+	struct buf b;
+
+	if (!find(req, &e))
+		return 0;
+	cJSON *j = param_json_body(req, 4096);
+	if (!j)
+		return 0;
+	const char *qs = prop(j, "queryStatus");
+	int rc;
+	if (!qs || (strcasecmp(qs, "Enabled") && strcasecmp(qs, "Disabled"))) {
+		rc = http_error(req, 400,
+				"The field '$.queryStatus' in request body is invalid: Expected value '%s' to be one of the "
+				"following values: ['Disabled', 'Enabled']",
+				qs ? qs : "");
+		cJSON_Delete(j);
+		return rc;
+	}
+	if (db_eqt_set_query_status(req->app->db, e.path, !strcasecmp(qs, "Enabled") ? "enabled" : "disabled") < 0 ||
+	    db_eqt_get(req->app->db, e.path, &e) != 1) {
+		cJSON_Delete(j);
+		return http_error(req, 503, "The server is temporarily unable to write data.");
+	}
+	cJSON_Delete(j);
+	buf_init(&b, 0);
+	add_entry(req, &b, &e);
+	rc = send_json(req, 200, &b);
+	buf_release(&b);
+	return rc;
+}
+
+int eqt_errors(struct request *req)
+{
+	struct db_eqt e;
+	int64_t limit, offset;
+	struct buf b;
+
+	if (param_int(req, "limit", "Limit", 1, 200, 100, &limit) || param_int(req, "offset", "Offset", 0, INT64_MAX, 0, &offset))
+		return 0;
+	if (!find(req, &e))
+		return 0;
+	buf_init(&b, 0);
+	buf_addch(&b, '[');
+	if (db_eqt_errors(req->app->db, e.key, (long)limit, (long)offset, &b) < 0) {
+		buf_release(&b);
+		return http_error(req, 503, "The server is temporarily unable to read data.");
+	}
+	buf_addch(&b, ']');
+	int rc = send_json(req, 200, &b);
+	buf_release(&b);
+	return rc;
+}
+
+int operation_get(struct request *req)
+{
+	struct db_operation op;
+	struct buf b;
+	const char *base = request_base_url(req);
+
+	int f = db_operation_get(req->app->db, req->params[PARAM_ID], &op);
+	if (f < 0)
+		return http_error(req, 503, "The server is temporarily unable to read data.");
+	if (!f)
+		return http_error(req, 404, "The specified operation '%s' cannot be found.", req->params[PARAM_ID]);
+	/* v1 still calls a finished operation completed */
+	const char *status = op.status;
+	if (req->api_major < 2 && !strcmp(status, "succeeded"))
+		status = "completed";
+	buf_init(&b, 0);
+	buf_addf(&b, "{\"operationId\":\"%s\",\"type\":\"%s\",\"createdTime\":\"%s\",\"lastUpdatedTime\":\"%s\",\"status\":\"%s\","
+		     "\"percentComplete\":%d,\"resources\":[",
+		 op.id, op.type, op.created, op.updated, status, op.percent);
+	for (size_t i = 0; i < op.nresources; i++)
+		buf_addf(&b, "%s\"%s/%s/extendedquerytags/%s\"", i ? "," : "", base, req->api_version, op.resources[i]);
+	buf_adds(&b, "]}");
+	bool active = !strcmp(op.status, "notStarted") || !strcmp(op.status, "running");
+	if (active)
+		http_add_header(req, "Location", "%s/%s/operations/%s", base, req->api_version, op.id);
+	int rc = send_json(req, active ? 202 : 200, &b);
+	buf_release(&b);
+	db_operation_release(&op);
+	return rc;
+}

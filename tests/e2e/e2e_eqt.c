@@ -1,0 +1,319 @@
+/* End-to-end: extended query tags and operations (§8, §9.1). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "client.h"
+
+static char study[65], se1[65], se2[65], bad_sop[65];
+
+static int store(const char *series, const char *sop, const char *extra)
+{
+	const char *h[] = { "Accept: application/dicom+json", "Content-Type: application/dicom", NULL };
+	struct resp r;
+	char *f = make_dcm("--study %s --series %s --sop %s %s", study, series, sop, extra);
+	if (!f)
+		return -1;
+	int rc = http_post_file("/v2/studies", h, f, &r) || r.status != 200;
+	resp_release(&r);
+	unlink(f);
+	free(f);
+	return rc ? -1 : 0;
+}
+
+/* Instances stored before the tags exist: the reindex must find them. */
+static int setup(void **state)
+{
+	snprintf(study, sizeof(study), "%s", uid_new());
+	snprintf(se1, sizeof(se1), "%s", uid_new());
+	snprintf(se2, sizeof(se2), "%s", uid_new());
+	snprintf(bad_sop, sizeof(bad_sop), "%s", uid_new());
+#define PRIV "--set '0009,0010=LO:ADE TEST' --set '0009,1001=LO:secret-%d'"
+	char e1[256], e2[256], e3[256];
+	snprintf(e1, sizeof(e1), "--set 0018,0015=CS:CHEST --set 0020,0013=IS:2 --set 0008,0021=DA:20230105 ");
+	snprintf(e1 + strlen(e1), sizeof(e1) - strlen(e1), PRIV, 1);
+	snprintf(e2, sizeof(e2), "--set 0018,0015=CS:CHEST --set 0020,0013=IS:3 --set 0008,0021=DA:20230105");
+	/* a SeriesDate that is not a date: an indexing error (stored as v2 does, with a warning) */
+	snprintf(e3, sizeof(e3), "--set 0018,0015=CS:HEAD --set 0020,0013=IS:7");
+	if (store(se1, uid_new(), e1) || store(se1, uid_new(), e2) || store(se2, bad_sop, e3))
+		return -1;
+	/* the bad date goes straight into the stored metadata, as an older store would have left it */
+	return db_scalar("UPDATE instance SET metadata = (metadata::jsonb || '{\"00080021\": {\"vr\": \"DA\", \"Value\": "
+			 "[\"notadate\"]}}'::jsonb)::text WHERE sop_uid = $1 RETURNING 1",
+			 bad_sop, NULL) == 1
+		       ? 0
+		       : -1;
+}
+
+static long request(const char *method, const char *path, const char *body, struct resp *r)
+{
+	const char *h[] = { "Content-Type: application/json", "Accept: application/dicom+json", NULL };
+	http_do(method, path, h, body, body ? strlen(body) : 0, r);
+	return r->status;
+}
+
+static void eqt__add_validation__400s(void **state)
+{
+	struct {
+		const char *body, *text;
+	} cases[] = {
+		{ "[]", "The extended query tag(s) is missing." },
+		{ "[{\"Level\":\"Study\"}]", "The field '[0].Path' in request body is invalid: The Dicom Tag Property Path must be "
+					     "specified and must not be null, empty or whitespace" },
+		{ "[{\"Path\":\"00101010\",\"Level\":\"Studys\"}]",
+		  "The field '$[0].Level' in request body is invalid: Expected value 'Studys' to be one of the following "
+		  "values: ['Instance', 'Series', 'Study']" },
+		{ "[{\"Path\":\"NotATag\",\"Level\":\"Study\"}]", "The extended query tag 'NotATag' is invalid as it cannot be "
+								"parsed into a valid Dicom Tag." },
+		{ "[{\"Path\":\"00101010\",\"Level\":\"Study\"},{\"Path\":\"PatientAge\",\"Level\":\"Study\"}]",
+		  "The extended query tag 'PatientAge' has been specified before." },
+		{ "[{\"Path\":\"PatientName\",\"Level\":\"Study\"}]", "The query tag 'PatientName' is already supported." },
+		{ "[{\"Path\":\"00101010\",\"VR\":\"DA\",\"Level\":\"Study\"}]",
+		  "The VR code 'DA' is incorrectly specified for '00101010'. The expected VR code for it is 'AS'." },
+		{ "[{\"Path\":\"00091001\",\"PrivateCreator\":\"X\",\"Level\":\"Study\"}]", "The vr for tag '00091001' is missing." },
+		{ "[{\"Path\":\"00101010\",\"VR\":\"XX\",\"Level\":\"Study\"}]", "The VR code 'XX' for tag '00101010' is invalid." },
+		{ "[{\"Path\":\"ReferencedSeriesSequence\",\"Level\":\"Study\"}]", "The VR code 'SQ' specified for tag "
+										   "'ReferencedSeriesSequence' is not supported." },
+		{ "not json", "The syntax of the request body is invalid." },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct resp r;
+		request("POST", "/v2/extendedquerytags", cases[i].body, &r);
+		if (r.status != 400 || !strstr(buf_str(&r.body), cases[i].text))
+			fprintf(stderr, "%s: %ld %s\n", cases[i].body, r.status, buf_str(&r.body));
+		assert_int_equal(r.status, 400);
+		assert_non_null(strstr(buf_str(&r.body), cases[i].text));
+		resp_release(&r);
+	}
+}
+
+/* Polls the operation until it is done; returns its JSON. */
+static cJSON *wait_operation(const char *href_path)
+{
+	for (int i = 0; i < 300; i++) {
+		struct resp r;
+		request("GET", href_path, NULL, &r);
+		cJSON *j = resp_json(&r);
+		long st = r.status;
+		resp_release(&r);
+		if (st == 200)
+			return j;
+		assert_int_equal(st, 202);
+		cJSON_Delete(j);
+		usleep(100 * 1000);
+	}
+	fail_msg("the operation did not finish");
+	return NULL;
+}
+
+static char op_path[256];
+
+static void eqt__add__reindex_operation_succeeds(void **state)
+{
+	struct resp r;
+	char loc[512];
+	const char *body = "[{\"Path\":\"BodyPartExamined\",\"Level\":\"Series\"},"
+			   "{\"path\":\"00200013\",\"vr\":\"IS\",\"level\":\"Instance\"},"
+			   "{\"Path\":\"00091001\",\"VR\":\"LO\",\"PrivateCreator\":\"ADE TEST\",\"Level\":\"Instance\"},"
+			   "{\"Path\":\"SeriesDate\",\"Level\":\"Series\"}]";
+	assert_int_equal(request("POST", "/v2/extendedquerytags", body, &r), 202);
+	cJSON *j = resp_json(&r);
+	const char *id = cJSON_GetObjectItem(j, "id")->valuestring;
+	assert_int_equal(strlen(id), 32);
+	char want[512];
+	snprintf(want, sizeof(want), "%s/v2/operations/%s", e2e_base(), id);
+	assert_string_equal(cJSON_GetObjectItem(j, "href")->valuestring, want);
+	assert_string_equal(resp_header(&r, "Location", loc, sizeof(loc)), want);
+	snprintf(op_path, sizeof(op_path), "/v2/operations/%s", id);
+	cJSON_Delete(j);
+	resp_release(&r);
+
+	j = wait_operation(op_path);
+	assert_string_equal(cJSON_GetObjectItem(j, "operationId")->valuestring, strrchr(op_path, '/') + 1);
+	assert_string_equal(cJSON_GetObjectItem(j, "type")->valuestring, "reindex");
+	assert_string_equal(cJSON_GetObjectItem(j, "status")->valuestring, "succeeded");
+	assert_int_equal(cJSON_GetObjectItem(j, "percentComplete")->valueint, 100);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(j, "resources")), 4);
+	cJSON_Delete(j);
+	/* v1 calls it completed */
+	char v1[300];
+	snprintf(v1, sizeof(v1), "/v1%s", op_path + 3);
+	request("GET", v1, NULL, &r);
+	j = resp_json(&r);
+	assert_string_equal(cJSON_GetObjectItem(j, "status")->valuestring, "completed");
+	cJSON_Delete(j);
+	resp_release(&r);
+
+	/* the same tag again */
+	assert_int_equal(request("POST", "/v2/extendedquerytags", "[{\"Path\":\"BodyPartExamined\",\"Level\":\"Series\"}]", &r), 409);
+	assert_string_equal(buf_str(&r.body), "One or more extended query tags already exist.");
+	resp_release(&r);
+}
+
+static void eqt__list_get_errors_patch(void **state)
+{
+	struct resp r;
+	assert_int_equal(request("GET", "/v2/extendedquerytags/BodyPartExamined", NULL, &r), 200);
+	cJSON *j = resp_json(&r);
+	assert_string_equal(cJSON_GetObjectItem(j, "path")->valuestring, "00180015");
+	assert_string_equal(cJSON_GetObjectItem(j, "vr")->valuestring, "CS");
+	assert_string_equal(cJSON_GetObjectItem(j, "level")->valuestring, "series");
+	assert_string_equal(cJSON_GetObjectItem(j, "status")->valuestring, "ready");
+	assert_string_equal(cJSON_GetObjectItem(j, "queryStatus")->valuestring, "enabled");
+	assert_null(cJSON_GetObjectItem(j, "errors"));
+	cJSON_Delete(j);
+	resp_release(&r);
+
+	/* the bad date was recorded and the tag switched off */
+	assert_int_equal(request("GET", "/v2/extendedquerytags/00080021", NULL, &r), 200);
+	j = resp_json(&r);
+	assert_string_equal(cJSON_GetObjectItem(j, "queryStatus")->valuestring, "disabled");
+	const cJSON *errs = cJSON_GetObjectItem(j, "errors");
+	assert_int_equal(cJSON_GetObjectItem(errs, "count")->valueint, 1);
+	char want[300];
+	snprintf(want, sizeof(want), "%s/v2/extendedquerytags/00080021/errors", e2e_base());
+	assert_string_equal(cJSON_GetObjectItem(errs, "href")->valuestring, want);
+	cJSON_Delete(j);
+	resp_release(&r);
+	assert_int_equal(request("GET", "/v2/extendedquerytags/SeriesDate/errors", NULL, &r), 200);
+	j = resp_json(&r);
+	assert_int_equal(cJSON_GetArraySize(j), 1);
+	const cJSON *e = cJSON_GetArrayItem(j, 0);
+	assert_string_equal(cJSON_GetObjectItem(e, "sopInstanceUid")->valuestring, bad_sop);
+	assert_string_equal(cJSON_GetObjectItem(e, "studyInstanceUid")->valuestring, study);
+	assert_non_null(cJSON_GetObjectItem(e, "errorMessage"));
+	assert_non_null(cJSON_GetObjectItem(e, "createdTime"));
+	cJSON_Delete(j);
+	resp_release(&r);
+
+	/* a disabled tag cannot be queried; enabled, answers carry the header */
+	const char *h[] = { "Accept: application/dicom+json", NULL };
+	char path[256];
+	snprintf(path, sizeof(path), "/v2/studies/%s/series?SeriesDate=20230105", study);
+	http_do("GET", path, h, NULL, 0, &r);
+	assert_int_equal(r.status, 400);
+	assert_string_equal(buf_str(&r.body), "Query is disabled on specified attribute 'SeriesDate'.");
+	resp_release(&r);
+	assert_int_equal(request("PATCH", "/v2/extendedquerytags/SeriesDate", "{\"queryStatus\":\"Enabled\"}", &r), 200);
+	j = resp_json(&r);
+	assert_string_equal(cJSON_GetObjectItem(j, "queryStatus")->valuestring, "enabled");
+	cJSON_Delete(j);
+	resp_release(&r);
+	http_do("GET", path, h, NULL, 0, &r);
+	assert_int_equal(r.status, 200);
+	char hv[128];
+	assert_string_equal(resp_header(&r, "erroneous-dicom-attributes", hv, sizeof(hv)), "SeriesDate");
+	j = resp_json(&r);
+	assert_int_equal(cJSON_GetArraySize(j), 1);
+	assert_string_equal(dj_str(cJSON_GetArrayItem(j, 0), "0020000E"), se1);
+	cJSON_Delete(j);
+	resp_release(&r);
+	assert_int_equal(request("PATCH", "/v2/extendedquerytags/SeriesDate", "{\"queryStatus\":\"Sometimes\"}", &r), 400);
+	resp_release(&r);
+
+	/* the list pages */
+	assert_int_equal(request("GET", "/v2/extendedquerytags?limit=2", NULL, &r), 200);
+	j = resp_json(&r);
+	assert_int_equal(cJSON_GetArraySize(j), 2);
+	cJSON_Delete(j);
+	resp_release(&r);
+	assert_int_equal(request("GET", "/v2/extendedquerytags?limit=0", NULL, &r), 400);
+	resp_release(&r);
+}
+
+static void eqt__qido_on_tags(void **state)
+{
+	struct resp r;
+	const char *h[] = { "Accept: application/dicom+json", NULL };
+	char path[300];
+
+	snprintf(path, sizeof(path), "/v2/studies/%s/series?BodyPartExamined=chest", study);
+	http_do("GET", path, h, NULL, 0, &r);
+	assert_int_equal(r.status, 200);
+	cJSON *j = resp_json(&r);
+	assert_int_equal(cJSON_GetArraySize(j), 1);
+	assert_string_equal(dj_str(cJSON_GetArrayItem(j, 0), "0020000E"), se1);
+	assert_string_equal(dj_str(cJSON_GetArrayItem(j, 0), "00180015"), "CHEST"); /* the filtered tag is returned */
+	cJSON_Delete(j);
+	resp_release(&r);
+
+	/* IS compares as a number; the private tag by its hex path */
+	snprintf(path, sizeof(path), "/v2/studies/%s/instances?InstanceNumber=0003", study);
+	http_do("GET", path, h, NULL, 0, &r);
+	assert_int_equal(r.status, 200);
+	j = resp_json(&r);
+	assert_int_equal(cJSON_GetArraySize(j), 1);
+	cJSON_Delete(j);
+	resp_release(&r);
+	snprintf(path, sizeof(path), "/v2/studies/%s/instances?00091001=secret-1", study);
+	http_do("GET", path, h, NULL, 0, &r);
+	assert_int_equal(r.status, 200);
+	resp_release(&r);
+	snprintf(path, sizeof(path), "/v2/studies/%s/instances?InstanceNumber=three", study);
+	http_do("GET", path, h, NULL, 0, &r);
+	assert_int_equal(r.status, 400);
+	resp_release(&r);
+	/* a series-level tag is not searchable at the study level */
+	http_do("GET", "/v2/studies?BodyPartExamined=CHEST", h, NULL, 0, &r);
+	assert_int_equal(r.status, 400);
+	resp_release(&r);
+
+	/* a new instance is indexed as it is stored */
+	char sop[65];
+	snprintf(sop, sizeof(sop), "%s", uid_new());
+	assert_int_equal(store(se2, sop, "--set 0018,0015=CS:KNEE --set 0020,0013=IS:9"), 0);
+	snprintf(path, sizeof(path), "/v2/studies/%s/series?BodyPartExamined=KNEE", study);
+	http_do("GET", path, h, NULL, 0, &r);
+	assert_int_equal(r.status, 200);
+	resp_release(&r);
+}
+
+static void eqt__delete_and_operations_404(void **state)
+{
+	struct resp r;
+	assert_int_equal(request("DELETE", "/v2/extendedquerytags/00091001", NULL, &r), 204);
+	resp_release(&r);
+	assert_int_equal(request("GET", "/v2/extendedquerytags/00091001", NULL, &r), 404);
+	assert_string_equal(buf_str(&r.body), "The specified extended query tag with tag path 00091001 cannot be found.");
+	resp_release(&r);
+	const char *h[] = { "Accept: application/dicom+json", NULL };
+	char path[300];
+	snprintf(path, sizeof(path), "/v2/studies/%s/instances?00091001=secret-1", study);
+	http_do("GET", path, h, NULL, 0, &r);
+	assert_int_equal(r.status, 400);
+	resp_release(&r);
+	assert_int_equal(request("GET", "/v2/operations/00000000000000000000000000000000", NULL, &r), 404);
+	resp_release(&r);
+	assert_int_equal(request("GET", "/v2/operations/not-a-guid", NULL, &r), 404);
+	resp_release(&r);
+	/* the others go too, leaving the server as it was */
+	const char *rest[] = { "BodyPartExamined", "00200013", "SeriesDate" };
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "/v2/extendedquerytags/%s", rest[i]);
+		assert_int_equal(request("DELETE", path, NULL, &r), 204);
+		resp_release(&r);
+	}
+	snprintf(path, sizeof(path), "/v2/studies/%s", study);
+	request("DELETE", path, NULL, &r);
+	resp_release(&r);
+}
+
+int main(void)
+{
+	e2e_init();
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(eqt__add_validation__400s),
+		cmocka_unit_test(eqt__add__reindex_operation_succeeds),
+		cmocka_unit_test(eqt__list_get_errors_patch),
+		cmocka_unit_test(eqt__qido_on_tags),
+		cmocka_unit_test(eqt__delete_and_operations_404),
+	};
+	return cmocka_run_group_tests(tests, setup, NULL);
+}
