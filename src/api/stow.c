@@ -6,10 +6,12 @@
 #include "dicom/dcm.h"
 #include "dicom/validate.h"
 #include "http/multipart.h"
+#include "db/eqt.h"
 #include "http/response.h"
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
@@ -44,6 +46,10 @@ struct stow {
 
 	/* body accounting */
 	uint64_t body_bytes;
+
+	/* extended query tags: validated as indexed attributes */
+	uint32_t eqt[128];
+	size_t neqt;
 };
 
 static bool is_dicom_type(const char *ct)
@@ -199,7 +205,7 @@ static void process_instance(struct stow *st)
 	dcm_get_string(f, DCM_TAG(0x0008, 0x0018), sop, sizeof(sop));
 	dcm_get_string(f, DCM_TAG(0x0008, 0x0016), sop_class, sizeof(sop_class));
 
-	if (validate_instance(f, st->req->api_major, &v)) {
+	if (validate_instance(f, st->req->api_major, st->eqt, st->neqt, &v)) {
 		add_failure(st, sop_class, sop, FAIL_VALIDATION, &v.errors, v.nerrors);
 		goto drop;
 	}
@@ -437,6 +443,13 @@ int stow_handle(struct request *req)
 	if (!ct || multipart_parse_content_type(&req->arena, ct, &mct))
 		return http_error(req, 415, "The specified content type '%s' is not supported.", ct ? ct : "");
 	st.base_url = request_base_url(req);
+	{
+		struct db_eqt tags[128];
+		long n = db_eqt_list(req->app->db, tags, 128, 0);
+		for (long i = 0; i < n; i++)
+			if (strcmp(tags[i].status, "deleting"))
+				st.eqt[st.neqt++] = (uint32_t)strtoul(tags[i].path, NULL, 16);
+	}
 
 	if (!strcmp(mct.media, "application/dicom")) {
 		struct multipart_part part = { ct, req->content_length, 0 };

@@ -287,6 +287,8 @@ struct walk {
 	int api;
 	struct validation *v;
 	unsigned seen_required; /* bit per known[] index */
+	const uint32_t *extra;  /* extended query tags: indexed too */
+	size_t nextra;
 };
 
 static int on_element(void *ctx, const struct dcm_element *e)
@@ -297,11 +299,16 @@ static int on_element(void *ctx, const struct dcm_element *e)
 	for (size_t i = 0; i < NKNOWN; i++)
 		if (known[i].tag == e->tag)
 			idx = (int)i;
-	if (e->tag >> 16 == 0x0002 || (e->tag >> 16) % 2)
-		return 0; /* meta header and private tags are not validated */
+	bool extra = false;
+	for (size_t i = 0; i < w->nextra && !extra; i++)
+		extra = w->extra[i] == e->tag;
+	if (e->tag >> 16 == 0x0002 || ((e->tag >> 16) % 2 && !extra))
+		return 0; /* meta header and private tags are not validated, unless indexed */
 
 	int required = idx >= 0 && known[idx].required;
 	int indexed = idx >= 0 && known[idx].indexed;
+	for (size_t i = 0; i < w->nextra && !indexed; i++)
+		indexed = w->extra[i] == e->tag;
 	if (indexed && e->value && memchr(e->value, '\\', e->len))
 		w->v->multi_valued_index = true;
 	if (idx >= 0)
@@ -348,9 +355,10 @@ static int on_element(void *ctx, const struct dcm_element *e)
 	return 0;
 }
 
-int validate_instance(const struct dcm_file *f, int api_major, struct validation *v)
+int validate_instance(const struct dcm_file *f, int api_major, const uint32_t *extra, size_t nextra,
+		      struct validation *v)
 {
-	struct walk w = { api_major, v, 0 };
+	struct walk w = { api_major, v, 0, extra, nextra };
 
 	if (dcm_foreach(f, on_element, &w) < 0) {
 		add_comment(&v->errors, 0, "The DICOM instance is invalid.");

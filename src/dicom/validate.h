@@ -23,8 +23,10 @@ struct validation {
 
 void validation_init(struct validation *v);
 void validation_release(struct validation *v);
-/* Validates f for API major version (1 or 2). Returns 0 when it may be stored. */
-int validate_instance(const struct dcm_file *f, int api_major, struct validation *v);
+/* Validates f for API major version (1 or 2); extra lists more indexed
+ * attributes (the extended query tags). Returns 0 when it may be stored. */
+int validate_instance(const struct dcm_file *f, int api_major, const uint32_t *extra, size_t nextra,
+		      struct validation *v);
 
 /* Checks one value of VR vr with the service's minimum rules; returns NULL
  * when valid, else the reason (static). */

@@ -265,6 +265,27 @@ static void eqt__qido_on_tags(void **state)
 	assert_int_equal(r.status, 400);
 	resp_release(&r);
 
+	/* an invalid value of an indexed tag: v1 refuses the instance, v2 stores it with a warning */
+	{
+		const char *hs[] = { "Accept: application/dicom+json", "Content-Type: application/dicom", NULL };
+		char *bad = make_dcm("--study %s --series %s --set '0018,0015=CS:not upper case' --set 0020,0013=IS:4", study, se2);
+		assert_non_null(bad);
+		http_post_file("/v1/studies", hs, bad, &r);
+		assert_int_equal(r.status, 409);
+		cJSON *fj = resp_json(&r);
+		assert_int_equal(dj_int(cJSON_GetArrayItem(dj_seq(fj, "00081198"), 0), "00081197", 0), 43264);
+		cJSON_Delete(fj);
+		resp_release(&r);
+		http_post_file("/v2/studies", hs, bad, &r);
+		assert_int_equal(r.status, 202);
+		fj = resp_json(&r);
+		assert_int_equal(dj_int(cJSON_GetArrayItem(dj_seq(fj, "00081199"), 0), "00081196", 0), 1);
+		cJSON_Delete(fj);
+		resp_release(&r);
+		unlink(bad);
+		free(bad);
+	}
+
 	/* a new instance is indexed as it is stored */
 	char sop[65];
 	snprintf(sop, sizeof(sop), "%s", uid_new());
