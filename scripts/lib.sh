@@ -7,13 +7,16 @@ PORT=${EMULATOR_PORT:-8080}
 RESPONDERS=${EMULATOR_RESPONDERS:-4}
 PG_PORT=${EMULATOR_PG_PORT:-5432}
 
-# Debian 12 packages the build, the stack and the tests need (Orthanc and its
-# DICOMweb plugin: a real DICOMweb client in the tests, and the benchmark's
-# point of comparison).
+# Debian 12 packages the build and the stack need.
 ADE_PACKAGES="build-essential autoconf automake libtool pkg-config make g++
  libfcgi-dev spawn-fcgi multiwatch lighttpd postgresql postgresql-client libpq-dev
  libgdcm-dev libcjson-dev libinih-dev libcurl4-openssl-dev libssl-dev libcmocka-dev
- curl procps orthanc orthanc-dicomweb"
+ curl procps"
+# ... and what only the tests and benchmarks need: Orthanc with its DICOMweb
+# plugin (a real client, and the benchmark's point of comparison), Apache
+# with mod_xsendfile (the suite runs through it too). scripts/check installs
+# these; scripts/up does not.
+ADE_TEST_PACKAGES="orthanc orthanc-dicomweb apache2 libapache2-mod-xsendfile"
 
 say() { printf '%s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
@@ -36,18 +39,20 @@ as_root() {
 	fi
 }
 
-install_deps() {
-	local missing="" p
-	for p in $ADE_PACKAGES; do
+install_deps() { # [test]
+	local missing="" p list=$ADE_PACKAGES
+	[ "${1:-}" = test ] && list="$ADE_PACKAGES $ADE_TEST_PACKAGES"
+	for p in $list; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
 	done
-	# Node.js runs the tests' webhook receiver (any recent version will do)
-	command -v node >/dev/null || missing="$missing nodejs"
+	# Node.js runs the tests' webhook receiver and Azurite (any recent version)
+	[ "${1:-}" = test ] && ! command -v node >/dev/null && missing="$missing nodejs npm"
 	[ -z "$missing" ] && return 0
 	say "installing:$missing"
 	as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
 	# shellcheck disable=SC2086
-	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+	# packages that bring a service must not start it on the machine
+	as_root env DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 apt-get install -y -qq --no-install-recommends $missing >/dev/null
 }
 
 # Builds out of tree in $BUILD (default build/; build-asan/ for sanitizers).

@@ -77,8 +77,12 @@ int store_tmp_create(struct store *s, char *path, size_t pathlen)
 {
 	snprintf(path, pathlen, "%s/tmp/part-XXXXXX", s->dir);
 	int fd = mkostemp(path, O_CLOEXEC);
-	if (fd < 0)
+	if (fd < 0) {
 		log_error("cannot create a temp file in '%s/tmp': %s", s->dir, strerror(errno));
+		return -1;
+	}
+	/* readable by the web server, which may send stored files itself (X-Sendfile) */
+	fchmod(fd, 0644);
 	return fd;
 }
 

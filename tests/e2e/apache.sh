@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# The end-to-end programs again, through a real Apache httpd 2.4 with
+# mod_proxy_fcgi and mod_xsendfile, using the shipped apache/ snippet (only
+# its socket and store paths substituted). Apache gets its own responder
+# pool: mod_xsendfile knows X-Sendfile but not lighttpd's X-Sendfile2.
+set -u
+. "$ABS_TOP_SRCDIR/tests/e2e/testlib.sh"
+VAR=$EMULATOR_VAR
+BUILD=$EMULATOR_BUILD
+command -v apache2 >/dev/null || [ -x /usr/sbin/apache2 ] || { echo "apache2 is not installed"; exit 1; }
+mods=/usr/lib/apache2/modules
+
+tmp=$(mktemp -d "$VAR/apache.XXXXXX")
+chmod 755 "$tmp"
+pids=()
+cleanup() {
+	[ -f "$tmp/apache.pid" ] && kill -TERM "$(cat "$tmp/apache.pid")" 2>/dev/null
+	{ for p in "${pids[@]}"; do kill -TERM "$p"; wait "$p"; done; } 2>/dev/null
+	pkill -f "dicom-fcgi -c $tmp/dicom.ini" 2>/dev/null
+	sleep 0.5
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# Apache will not run as root: as root it runs as www-data and the socket is theirs
+if is_root; then
+	user=www-data group=www-data
+	owner=(-U www-data -G www-data)
+	run_as="User www-data
+Group www-data"
+else
+	user=$(id -un) group=$(id -gn)
+	owner=()
+	run_as=""
+fi
+sock="$tmp/dicom-fcgi.sock"
+sed -e 's|^x_sendfile2 =.*|x_sendfile2 = false|' "$VAR/conf/dicom.ini" > "$tmp/dicom.ini"
+spawn-fcgi -n -s "$sock" -M 0660 "${owner[@]}" -- /usr/bin/multiwatch -f 2 -s TERM -- \
+	/bin/sh -c "exec '$BUILD/dicom-fcgi' -c '$tmp/dicom.ini' 2>>'$tmp/dicom-fcgi.log'" >/dev/null 2>&1 &
+pids+=($!)
+for _ in $(seq 1 100); do [ -S "$sock" ] && break; sleep 0.05; done
+
+aport=$(free_port)
+sed -e "s|/run/azure-dicom-emulator/dicom-fcgi.sock|$sock|" -e "s|/var/lib/azure-dicom-emulator/store|$VAR/store|" \
+	"$ABS_TOP_SRCDIR/apache/azure-dicom-emulator.conf" > "$tmp/snippet.conf"
+cat > "$tmp/apache2.conf" <<CONF
+ServerRoot /etc/apache2
+ServerName localhost
+Listen 127.0.0.1:$aport
+PidFile $tmp/apache.pid
+DefaultRuntimeDir $tmp
+Mutex file:$tmp default
+ErrorLog $tmp/error.log
+LogFormat "%h %r %>s %b" short
+CustomLog $tmp/access.log short
+$run_as
+LoadModule mpm_event_module $mods/mod_mpm_event.so
+LoadModule authz_core_module $mods/mod_authz_core.so
+LoadModule setenvif_module $mods/mod_setenvif.so
+LoadModule proxy_module $mods/mod_proxy.so
+LoadModule proxy_fcgi_module $mods/mod_proxy_fcgi.so
+LoadModule xsendfile_module $mods/mod_xsendfile.so
+DocumentRoot $tmp
+Include $tmp/snippet.conf
+CONF
+/usr/sbin/apache2 -f "$tmp/apache2.conf" -t >/dev/null 2>&1 && ok "the shipped snippet passes apache2 -t" ||
+	{ not_ok "apache2 -t: $(/usr/sbin/apache2 -f "$tmp/apache2.conf" -t 2>&1 | head -3)"; finish; exit 1; }
+/usr/sbin/apache2 -f "$tmp/apache2.conf" -k start
+up=0
+for _ in $(seq 1 100); do
+	[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$aport/health")" = 200 ] && { up=1; break; }
+	sleep 0.1
+done
+[ "$up" = 1 ] && ok "Apache answers through the responders" || { not_ok "Apache did not answer"; cat "$tmp/error.log"; finish; exit 1; }
+server=$(curl -s -D - -o /dev/null "http://127.0.0.1:$aport/health" | tr -d '\r' | sed -n 's/^Server: //Ip')
+case "$server" in Apache*) ok "the answers come from Apache ($server)" ;; *) not_ok "Server header: $server" ;; esac
+
+# the C programs, now through Apache: STOW with a chunked body and 200 MB, WADO, QIDO, ...
+for t in e2e_stow e2e_wado e2e_delete e2e_qido e2e_changefeed e2e_misc; do
+	if EMULATOR_URL="http://127.0.0.1:$aport" "$BUILD/tests/e2e/$t" >"$tmp/$t.log" 2>&1; then
+		ok "$t through Apache ($(grep -o '[0-9]* test(s)' "$tmp/$t.log" | head -1))"
+	else
+		not_ok "$t through Apache"
+		grep -E '^\[  (ERROR|FAILED)|LINE' "$tmp/$t.log" | head -10
+	fi
+done
+n=$(grep -c . "$tmp/access.log")
+[ "$n" -gt 100 ] && ok "Apache's access log holds the requests ($n)" || not_ok "Apache's access log: $n lines"
+finish
