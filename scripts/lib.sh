@@ -82,7 +82,8 @@ pg_bindir() {
 # PostgreSQL will not run as root: as root, the cluster belongs to the
 # 'postgres' user, and lives where that user can reach it.
 pg_run() {
-	if is_root; then runuser -u postgres -- "$@"; else "$@"; fi
+	# from /: the postgres user may not enter the caller's directory
+	if is_root; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 pg_base() {
