@@ -25,6 +25,7 @@ extern const size_t api_nroutes;
 int stow_handle(struct request *req);
 int wado_retrieve(struct request *req);
 int wado_metadata(struct request *req);
+int wado_frames(struct request *req);
 int delete_handle(struct request *req);
 int qido_studies(struct request *req);
 int qido_series(struct request *req);

@@ -31,6 +31,7 @@ const struct route api_routes[] = {
 	{ "GET", "/studies/{study}/series/{series}/metadata", wado_metadata, P | J },
 	{ "GET", "/studies/{study}/series/{series}/instances/{instance}", wado_retrieve, P },
 	{ "GET", "/studies/{study}/series/{series}/instances/{instance}/metadata", wado_metadata, P | J },
+	{ "GET", "/studies/{study}/series/{series}/instances/{instance}/frames/{frames}", wado_frames, P },
 
 	{ "POST", "/extendedquerytags", eqt_add, ROUTE_BODY | ROUTE_WRITE },
 	{ "GET", "/extendedquerytags", eqt_list, 0 },

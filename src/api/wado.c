@@ -272,3 +272,189 @@ int wado_metadata(struct request *req)
 	buf_release(&out);
 	return rc;
 }
+
+/* ---- frames (§4.1, §4.2) ---------------------------------------------- */
+
+struct range {
+	int64_t off, len;
+};
+
+/* The ranges of frame n (1-based) in "o:l,o:l;o:l;..." into r (at most max);
+ * returns the count, 0 when there is no such frame. */
+static size_t frame_ranges(const char *all, long n, struct range *r, size_t max)
+{
+	const char *p = all;
+	for (long i = 1; i < n && p; i++) {
+		p = strchr(p, ';');
+		if (p)
+			p++;
+	}
+	if (!p || !*p)
+		return 0;
+	size_t k = 0;
+	while (*p && *p != ';' && k < max) {
+		long long o, l;
+		if (sscanf(p, "%lld:%lld", &o, &l) != 2)
+			return 0;
+		r[k].off = o;
+		r[k].len = l;
+		k++;
+		p += strcspn(p, ",;");
+		if (*p == ',')
+			p++;
+	}
+	return k;
+}
+
+static int send_ranges_of(struct request *req, const char *path, const struct range *r, size_t n)
+{
+	static char chunk[256 * 1024];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		int64_t left = r[i].len, at = r[i].off;
+		while (left > 0) {
+			ssize_t got = pread(fd, chunk, left < (int64_t)sizeof(chunk) ? (size_t)left : sizeof(chunk), at);
+			if (got <= 0 || http_write(req, chunk, (size_t)got)) {
+				close(fd);
+				return -1;
+			}
+			left -= got;
+			at += got;
+		}
+	}
+	close(fd);
+	return 0;
+}
+
+int wado_frames(struct request *req)
+{
+	struct app *app = req->app;
+	const char *study = req->params[PARAM_STUDY], *series = req->params[PARAM_SERIES],
+		   *sop = req->params[PARAM_INSTANCE], *list = req->params[PARAM_FRAMES];
+	struct accept_choice choice;
+	struct db_instance_list inst = { 0 };
+	long frames[1024];
+	size_t nframes = 0;
+	char *ranges = NULL;
+	struct buf computed;
+	struct outfile of = { .temp = false };
+	struct range (*rs)[64] = NULL;
+	size_t *nr = NULL;
+	uint64_t *bytes = NULL;
+	int rc = 0;
+
+	/* 1-based, comma-separated, every value at least 1 */
+	for (const char *p = list; *p;) {
+		char *end;
+		long v = strtol(p, &end, 10);
+		if (end == p || v < 1 || (*end && *end != ',') || nframes == sizeof(frames) / sizeof(frames[0]))
+			return http_error(req, 400, "The specified frames value is not valid. At least one frame must be present, "
+						    "and all requested frames must have value greater than 0.");
+		frames[nframes++] = v;
+		p = *end ? end + 1 : end;
+	}
+	if (nframes == 0)
+		return http_error(req, 400, "The specified frames value is not valid. At least one frame must be present, and "
+					    "all requested frames must have value greater than 0.");
+	if (accept_negotiate_frames(&req->arena, request_header(req, "Accept"), &choice))
+		return http_error(req, 406, "The request headers are not acceptable");
+	if (!choice.multipart && nframes > 1)
+		return http_error(req, 400, "The accept header is supported for single frame retrieval, use multi-part accept "
+					    "header instead.");
+	if (db_list_instances(app->db, req->partition, study, series, sop, &inst))
+		return http_error(req, 503, "The server is temporarily unable to read data.");
+	if (inst.n == 0) {
+		rc = api_not_found(req, study, series);
+		goto out;
+	}
+	buf_init(&computed, 0);
+	const struct db_instance_ref *it = &inst.items[0];
+	/* the stored bytes serve when no change of syntax is asked for (implicit
+	 * and explicit little endian share the pixel bytes) */
+	bool stored_ok = !strcmp(choice.ts, "*") || !strcmp(choice.ts, it->ts) ||
+			 (!strcmp(choice.ts, TS_EXPLICIT_LE) && !strcmp(it->ts, TS_IMPLICIT_LE));
+	const char *ts = !strcmp(choice.ts, "*") ? it->ts : choice.ts;
+	long n = -1;
+	if (stored_ok) {
+		store_path(&app->store, it->watermark, of.path, sizeof(of.path));
+		if (db_frame_ranges_get(app->db, it->watermark, &ranges) == 0 && ranges) {
+			n = 1;
+			for (const char *p = ranges; *p; p++)
+				n += *p == ';';
+		} else {
+			n = dcm_frame_ranges(of.path, &computed);
+			if (n >= 0) {
+				ranges = strdup(buf_str(&computed));
+				if (n > 0)
+					db_frame_ranges_set(app->db, it->watermark, ranges); /* kept for the next request */
+			}
+		}
+	}
+	if (n < 0) {
+		/* another syntax, or a file whose frames cannot be cut out as stored */
+		const char *want = stored_ok ? TS_EXPLICIT_LE : choice.ts;
+		if (prepare(req, it, want, &of))
+			goto out_buf;
+		ts = want;
+		buf_reset(&computed);
+		n = dcm_frame_ranges(of.path, &computed);
+		if (n < 0) {
+			rc = http_error(req, 406, "The requested transfer syntax is not supported for this instance.");
+			goto out_buf;
+		}
+		free(ranges);
+		ranges = strdup(buf_str(&computed));
+	}
+	for (size_t i = 0; i < nframes; i++) {
+		if (frames[i] > n) {
+			rc = http_error(req, 404, "The specified frame cannot be found.");
+			goto out_buf;
+		}
+	}
+
+	rs = calloc(nframes, sizeof(*rs));
+	nr = calloc(nframes, sizeof(*nr));
+	bytes = calloc(nframes, sizeof(*bytes));
+	if (!rs || !nr || !bytes) {
+		rc = http_error(req, 503, "The server is temporarily unable to read data.");
+		goto out_buf;
+	}
+	for (size_t i = 0; i < nframes; i++) {
+		nr[i] = frame_ranges(ranges, frames[i], rs[i], 64);
+		bytes[i] = 0;
+		for (size_t k = 0; k < nr[i]; k++)
+			bytes[i] += (uint64_t)rs[i][k].len;
+	}
+	if (!choice.multipart) {
+		http_add_header(req, "Content-Type", "%s; transfer-syntax=%s", choice.media, ts);
+		http_add_header(req, "Content-Length", "%llu", (unsigned long long)bytes[0]);
+		rc = http_send_head(req) || send_ranges_of(req, of.path, rs[0], nr[0]);
+		goto out_buf;
+	}
+	char boundary[37], head[200], tail[64];
+	util_uuid(boundary);
+	int hl = snprintf(head, sizeof(head), "--%s\r\nContent-Type: %s; transfer-syntax=%s\r\n\r\n", boundary, choice.media, ts);
+	int tl = snprintf(tail, sizeof(tail), "--%s--\r\n", boundary);
+	uint64_t total = (uint64_t)tl;
+	for (size_t i = 0; i < nframes; i++)
+		total += (uint64_t)hl + bytes[i] + 2;
+	http_add_header(req, "Content-Type", "multipart/related; boundary=%s", boundary);
+	http_add_header(req, "Content-Length", "%llu", (unsigned long long)total);
+	for (size_t i = 0; i < nframes && !rc; i++)
+		rc = http_write(req, head, (size_t)hl) || send_ranges_of(req, of.path, rs[i], nr[i]) || http_write(req, "\r\n", 2);
+	if (!rc)
+		rc = http_write(req, tail, (size_t)tl);
+out_buf:
+	buf_release(&computed);
+out:
+	if (of.temp)
+		unlink(of.path);
+	free(ranges);
+	free(rs);
+	free(nr);
+	free(bytes);
+	db_instance_list_release(&inst);
+	return rc;
+}

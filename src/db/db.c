@@ -474,6 +474,33 @@ long db_changefeed(struct db *db, const struct db_changefeed_query *q, struct bu
 	return n;
 }
 
+int db_frame_ranges_get(struct db *db, int64_t watermark, char **ranges)
+{
+	char wm[24];
+	snprintf(wm, sizeof(wm), "%lld", (long long)watermark);
+	const char *v[] = { wm };
+	*ranges = NULL;
+	PGresult *r = exec_params(db, PGRES_TUPLES_OK, "SELECT frame_ranges FROM instance WHERE watermark = $1::bigint", 1, v);
+	if (!r)
+		return -1;
+	if (PQntuples(r) > 0 && !PQgetisnull(r, 0, 0))
+		*ranges = xstrdup(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return 0;
+}
+
+int db_frame_ranges_set(struct db *db, int64_t watermark, const char *ranges)
+{
+	char wm[24];
+	snprintf(wm, sizeof(wm), "%lld", (long long)watermark);
+	const char *v[] = { wm, ranges };
+	PGresult *r = exec_params(db, PGRES_COMMAND_OK, "UPDATE instance SET frame_ranges = $2 WHERE watermark = $1::bigint", 2, v);
+	if (!r)
+		return -1;
+	PQclear(r);
+	return 0;
+}
+
 int db_watermarks_known(struct db *db, const int64_t *wm, size_t n, unsigned char *known)
 {
 	struct buf arr;

@@ -95,6 +95,11 @@ int db_wait(struct db *db, int timeout_ms);
 /* Compares two times PostgreSQL reads: <0, 0, >0 (0 also on error). */
 int db_time_cmp(struct db *db, const char *a, const char *b);
 
+/* The cached frame ranges of an instance version (caller frees; NULL when
+ * not computed yet), and keeping them. */
+int db_frame_ranges_get(struct db *db, int64_t watermark, char **ranges);
+int db_frame_ranges_set(struct db *db, int64_t watermark, const char *ranges);
+
 /* Of the n watermarks, marks in known[i] (1/0) those an instance row has.
  * Returns 0 or -1. */
 int db_watermarks_known(struct db *db, const int64_t *wm, size_t n, unsigned char *known);

@@ -59,6 +59,13 @@ int dcm_keyword_tag(const char *keyword, uint32_t *tag, char vr[3]);
 /* The keyword and VR of a tag; keyword "" and vr "UN" when unknown. */
 void dcm_tag_info(uint32_t tag, char *keyword, size_t kwlen, char vr[3]);
 
+/* Where the frames of the file at path are: appends to out one entry per
+ * frame, "offset:length" ranges joined by ',', frames by ';' (a compressed
+ * frame may span several fragments). Returns the number of frames, 0 when
+ * the file has no pixel data, -1 when its pixel data cannot be located
+ * this way (deflated or big-endian files: transcode them first). */
+long dcm_frame_ranges(const char *path, struct buf *out);
+
 /* Writes src transcoded to transfer syntax ts into dst (a new file).
  * Returns 0, or -1 with a reason in err. */
 int dcm_transcode(const char *src, const char *dst, const char *ts, char *err, size_t errlen);

@@ -157,3 +157,48 @@ int accept_negotiate_retrieve(struct arena *a, const char *header, enum accept_r
 	*out = cand[best];
 	return 0;
 }
+
+int accept_negotiate_frames(struct arena *a, const char *header, struct accept_choice *out)
+{
+	struct accept_item *items;
+	int n = accept_parse(a, header, &items);
+	int best = -1;
+	struct accept_choice cand[64];
+
+	if (n <= 0)
+		return -1;
+	for (int i = 0; i < n && i < 64; i++) {
+		struct accept_item *it = &items[i];
+		struct accept_choice c;
+		if (!strcmp(it->media, "*/*")) {
+			c.multipart = true;
+			c.ts = it->ts ? it->ts : "*";
+			c.media = "application/octet-stream";
+			if (strcmp(c.ts, "*") && strcmp(c.ts, TS_EXPLICIT_LE))
+				continue;
+		} else if (!strcmp(it->media, "application/octet-stream")) {
+			c.multipart = it->multipart;
+			c.ts = it->ts ? it->ts : TS_EXPLICIT_LE;
+			c.media = "application/octet-stream";
+			if (strcmp(c.ts, "*") && strcmp(c.ts, TS_EXPLICIT_LE))
+				continue;
+		} else if (!strcmp(it->media, "image/jp2")) {
+			if (!it->multipart)
+				continue;
+			c.multipart = true;
+			c.ts = it->ts ? it->ts : TS_JPEG2000_LOSSLESS;
+			c.media = "image/jp2";
+			if (strcmp(c.ts, TS_JPEG2000_LOSSLESS))
+				continue;
+		} else {
+			continue;
+		}
+		cand[i] = c;
+		if (best < 0 || (items[i].q >= items[best].q && !strcmp(c.ts, "*") && strcmp(cand[best].ts, "*")))
+			best = i;
+	}
+	if (best < 0)
+		return -1;
+	*out = cand[best];
+	return 0;
+}

@@ -40,4 +40,9 @@ struct accept_choice {
 int accept_negotiate_retrieve(struct arena *a, const char *header, enum accept_resource res,
 			      struct accept_choice *out);
 
+/* The same for frames: application/octet-stream (single or multipart;
+ * explicit VR little endian unless transfer-syntax=*), image/jp2
+ * (multipart only, JPEG 2000 lossless), and *\/\* (multipart, original). */
+int accept_negotiate_frames(struct arena *a, const char *header, struct accept_choice *out);
+
 #endif

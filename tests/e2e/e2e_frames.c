@@ -1,0 +1,197 @@
+/* End-to-end: WADO-RS frames (§4.1, §4.2). Pixels are checked one by one
+ * against the pattern mkdcm wrote (pixel i = (i * 7 + seed) & 0x0fff). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "client.h"
+
+#define SEED 1234
+static char study[65], series[65], native_sop[65], j2k_sop[65], big_sop[65];
+
+static int store(const char *sop, const char *extra)
+{
+	const char *h[] = { "Accept: application/dicom+json", "Content-Type: application/dicom", NULL };
+	struct resp r;
+	char *f = make_dcm("--study %s --series %s --sop %s --seed %d %s", study, series, sop, SEED, extra);
+	if (!f)
+		return -1;
+	int rc = http_post_file("/v2/studies", h, f, &r) || r.status != 200;
+	resp_release(&r);
+	unlink(f);
+	free(f);
+	return rc ? -1 : 0;
+}
+
+static int setup(void **state)
+{
+	snprintf(study, sizeof(study), "%s", uid_new());
+	snprintf(series, sizeof(series), "%s", uid_new());
+	snprintf(native_sop, sizeof(native_sop), "%s", uid_new());
+	snprintf(j2k_sop, sizeof(j2k_sop), "%s", uid_new());
+	snprintf(big_sop, sizeof(big_sop), "%s", uid_new());
+	return store(native_sop, "--frames 3 --rows 16 --cols 10") || store(j2k_sop, "--frames 3 --rows 16 --cols 10 --ts j2k") ||
+		       store(big_sop, "--frames 1000 --rows 8 --cols 8")
+		       ? -1
+		       : 0;
+}
+
+static void get(const char *sop, const char *frames, const char *accept, struct resp *r)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "/v2/studies/%s/series/%s/instances/%s/frames/%s", study, series, sop, frames);
+	const char *h[] = { accept, NULL };
+	http_do("GET", path, accept ? h : NULL, NULL, 0, r);
+}
+
+/* Are the bytes frame k (1-based) of a rows x cols 16-bit image with SEED? */
+static void assert_frame(const char *data, size_t len, int k, int rows, int cols)
+{
+	size_t n = (size_t)rows * cols;
+	assert_int_equal(len, n * 2);
+	for (size_t i = 0; i < n; i++) {
+		size_t g = (size_t)(k - 1) * n + i;
+		unsigned v = (unsigned char)data[2 * i] | (unsigned)(unsigned char)data[2 * i + 1] << 8;
+		assert_int_equal(v, (g * 7 + SEED) & 0x0fff);
+	}
+}
+
+static void frames__native_single_part__exact_pixels(void **state)
+{
+	struct resp r;
+	char ct[200];
+	get(native_sop, "2", "Accept: application/octet-stream", &r);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(resp_header(&r, "Content-Type", ct, sizeof(ct)),
+			    "application/octet-stream; transfer-syntax=1.2.840.10008.1.2.1");
+	assert_frame(r.body.data, r.body.len, 2, 16, 10);
+	resp_release(&r);
+	/* computed once, then kept in the index */
+	long long has = db_scalar("SELECT count(*) FROM instance WHERE sop_uid = $1 AND frame_ranges IS NOT NULL", native_sop, NULL);
+	assert_int_equal(has, 1);
+}
+
+static void frames__multipart_list__parts_in_order(void **state)
+{
+	struct resp r;
+	const char *parts[4];
+	size_t lens[4];
+	char cts[4][128];
+	get(native_sop, "3%2C1", "Accept: multipart/related; type=\"application/octet-stream\"", &r);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(multipart_split(&r, parts, lens, 4, cts), 2);
+	assert_string_equal(cts[0], "application/octet-stream; transfer-syntax=1.2.840.10008.1.2.1");
+	assert_frame(parts[0], lens[0], 3, 16, 10);
+	assert_frame(parts[1], lens[1], 1, 16, 10);
+	resp_release(&r);
+	/* any type: multipart in the stored syntax */
+	get(native_sop, "1", "Accept: */*", &r);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(multipart_split(&r, parts, lens, 4, NULL), 1);
+	resp_release(&r);
+}
+
+static void frames__jpeg2000__decoded_or_as_stored(void **state)
+{
+	struct resp r;
+	char ct[200];
+	const char *parts[4];
+	size_t lens[4];
+	char cts[4][128];
+
+	/* asked for in explicit VR little endian: decoded, lossless, pixel for pixel */
+	get(j2k_sop, "3", "Accept: application/octet-stream", &r);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(resp_header(&r, "Content-Type", ct, sizeof(ct)),
+			    "application/octet-stream; transfer-syntax=1.2.840.10008.1.2.1");
+	assert_frame(r.body.data, r.body.len, 3, 16, 10);
+	resp_release(&r);
+	/* as stored: the JPEG 2000 codestream (SOC and SIZ markers) */
+	get(j2k_sop, "2", "Accept: multipart/related; type=\"application/octet-stream\"; transfer-syntax=*", &r);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(multipart_split(&r, parts, lens, 4, cts), 1);
+	assert_string_equal(cts[0], "application/octet-stream; transfer-syntax=1.2.840.10008.1.2.4.90");
+	assert_true(lens[0] > 4);
+	assert_memory_equal(parts[0], "\xff\x4f\xff\x51", 4);
+	resp_release(&r);
+	get(j2k_sop, "1", "Accept: multipart/related; type=\"image/jp2\"", &r);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(multipart_split(&r, parts, lens, 4, cts), 1);
+	assert_string_equal(cts[0], "image/jp2; transfer-syntax=1.2.840.10008.1.2.4.90");
+	resp_release(&r);
+}
+
+static void frames__thousand_frames__last_one_by_offset(void **state)
+{
+	struct resp r;
+	get(big_sop, "1000", "Accept: application/octet-stream", &r);
+	assert_int_equal(r.status, 200);
+	assert_frame(r.body.data, r.body.len, 1000, 8, 8);
+	resp_release(&r);
+	get(big_sop, "1001", "Accept: application/octet-stream", &r);
+	assert_int_equal(r.status, 404);
+	assert_string_equal(buf_str(&r.body), "The specified frame cannot be found.");
+	resp_release(&r);
+}
+
+static void frames__errors(void **state)
+{
+	struct resp r;
+	const char *bad_list = "The specified frames value is not valid. At least one frame must be present, and all "
+			       "requested frames must have value greater than 0.";
+	get(native_sop, "0", "Accept: application/octet-stream", &r);
+	assert_int_equal(r.status, 400);
+	assert_string_equal(buf_str(&r.body), bad_list);
+	resp_release(&r);
+	get(native_sop, "1,x", "Accept: application/octet-stream", &r);
+	assert_int_equal(r.status, 400);
+	resp_release(&r);
+	get(native_sop, "1,2", "Accept: application/octet-stream", &r);
+	assert_int_equal(r.status, 400);
+	assert_string_equal(buf_str(&r.body), "The accept header is supported for single frame retrieval, use multi-part "
+					      "accept header instead.");
+	resp_release(&r);
+	get(native_sop, "1", "Accept: image/png", &r);
+	assert_int_equal(r.status, 406);
+	resp_release(&r);
+	get(native_sop, "1", NULL, &r);
+	assert_int_equal(r.status, 406);
+	resp_release(&r);
+	get(native_sop, "1", "Accept: application/octet-stream; transfer-syntax=1.2.840.10008.1.2.4.50", &r);
+	assert_int_equal(r.status, 406);
+	resp_release(&r);
+	get(uid_new(), "1", "Accept: application/octet-stream", &r);
+	assert_int_equal(r.status, 404);
+	assert_string_equal(buf_str(&r.body), "The specified instance cannot be found.");
+	resp_release(&r);
+}
+
+static int teardown(void **state)
+{
+	struct resp r;
+	char path[256];
+	snprintf(path, sizeof(path), "/v2/studies/%s", study);
+	http_do("DELETE", path, NULL, NULL, 0, &r);
+	resp_release(&r);
+	return 0;
+}
+
+int main(void)
+{
+	e2e_init();
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(frames__native_single_part__exact_pixels),
+		cmocka_unit_test(frames__multipart_list__parts_in_order),
+		cmocka_unit_test(frames__jpeg2000__decoded_or_as_stored),
+		cmocka_unit_test(frames__thousand_frames__last_one_by_offset),
+		cmocka_unit_test(frames__errors),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
