@@ -32,6 +32,8 @@ const struct route api_routes[] = {
 	{ "GET", "/studies/{study}/series/{series}/instances/{instance}", wado_retrieve, P },
 	{ "GET", "/studies/{study}/series/{series}/instances/{instance}/metadata", wado_metadata, P | J },
 	{ "GET", "/studies/{study}/series/{series}/instances/{instance}/frames/{frames}", wado_frames, P },
+	{ "GET", "/studies/{study}/series/{series}/instances/{instance}/rendered", wado_rendered_instance, P },
+	{ "GET", "/studies/{study}/series/{series}/instances/{instance}/frames/{frames}/rendered", wado_rendered_frame, P },
 
 	{ "POST", "/extendedquerytags", eqt_add, ROUTE_BODY | ROUTE_WRITE },
 	{ "GET", "/extendedquerytags", eqt_list, 0 },

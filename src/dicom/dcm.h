@@ -66,6 +66,15 @@ void dcm_tag_info(uint32_t tag, char *keyword, size_t kwlen, char vr[3]);
  * this way (deflated or big-endian files: transcode them first). */
 long dcm_frame_ranges(const char *path, struct buf *out);
 
+/* Decodes frame (1-based) of the file at path into 8-bit pixels for
+ * display: grey (channels 1) after the rescale, the file's first window
+ * (else the frame's minimum to maximum) and MONOCHROME1's inversion; RGB
+ * (channels 3) for colour, palettes applied. *pixels is malloc'ed (caller
+ * frees), rows top to bottom. Returns 0, 1 when there is no such frame or
+ * no pixel data, -1 with a reason in err. */
+int dcm_render_frame(const char *path, long frame, unsigned char **pixels, int *width, int *height, int *channels,
+		     char *err, size_t errlen);
+
 /* Writes src transcoded to transfer syntax ts into dst (a new file).
  * Returns 0, or -1 with a reason in err. */
 int dcm_transcode(const char *src, const char *dst, const char *ts, char *err, size_t errlen);

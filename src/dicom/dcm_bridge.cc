@@ -8,6 +8,8 @@
 #include <gdcmFile.h>
 #include <gdcmFileExplicitFilter.h>
 #include <gdcmGlobal.h>
+#include <gdcmImageApplyLookupTable.h>
+#include <gdcmImageChangePhotometricInterpretation.h>
 #include <gdcmImageChangeTransferSyntax.h>
 #include <gdcmImageReader.h>
 #include <gdcmImageWriter.h>
@@ -695,6 +697,161 @@ done:
 		fclose(fp);
 	dcm_free(f);
 	return result;
+}
+
+// ---- rendering ----------------------------------------------------------
+
+static double first_ds(const gdcm::DataSet &ds, uint16_t g, uint16_t e, bool *found)
+{
+	*found = false;
+	gdcm::Tag t(g, e);
+	if (!ds.FindDataElement(t))
+		return 0;
+	const gdcm::ByteValue *bv = ds.GetDataElement(t).GetByteValue();
+	if (!bv || !bv->GetLength())
+		return 0;
+	std::string v(bv->GetPointer(), bv->GetLength());
+	size_t bs = v.find('\\');
+	if (bs != std::string::npos)
+		v.resize(bs);
+	char *end = nullptr;
+	double d = strtod(v.c_str(), &end);
+	*found = end && end != v.c_str();
+	return d;
+}
+
+extern "C" int dcm_render_frame(const char *path, long frame, unsigned char **pixels, int *width, int *height,
+				int *channels, char *err, size_t errlen)
+{
+	quiet_gdcm();
+	*pixels = nullptr;
+	try {
+		gdcm::ImageReader reader;
+		reader.SetFileName(path);
+		if (!reader.Read()) {
+			gdcm::Reader plain;
+			plain.SetFileName(path);
+			if (plain.Read() && !plain.GetFile().GetDataSet().FindDataElement(gdcm::Tag(0x7fe0, 0x0010)))
+				return 1; /* no pixel data */
+			set_err(err, errlen, "the pixel data cannot be decoded");
+			return -1;
+		}
+		gdcm::Image image = reader.GetImage();
+		gdcm::PhotometricInterpretation pi = image.GetPhotometricInterpretation();
+		if (pi == gdcm::PhotometricInterpretation::PALETTE_COLOR) {
+			gdcm::ImageApplyLookupTable lut;
+			lut.SetInput(image);
+			if (!lut.Apply()) {
+				set_err(err, errlen, "the palette cannot be applied");
+				return -1;
+			}
+			image = lut.GetOutput();
+		} else if (pi == gdcm::PhotometricInterpretation::YBR_FULL || pi == gdcm::PhotometricInterpretation::YBR_FULL_422) {
+			gdcm::ImageChangePhotometricInterpretation cpi;
+			cpi.SetPhotometricInterpretation(gdcm::PhotometricInterpretation::RGB);
+			cpi.SetInput(image);
+			if (cpi.Change())
+				image = cpi.GetOutput();
+		}
+		pi = image.GetPhotometricInterpretation();
+		long cols = image.GetDimension(0), rows = image.GetDimension(1);
+		long nframes = image.GetNumberOfDimensions() > 2 ? image.GetDimension(2) : 1;
+		if (frame < 1 || frame > nframes)
+			return 1;
+		const gdcm::PixelFormat &pf = image.GetPixelFormat();
+		int spp = pf.GetSamplesPerPixel(), bits = pf.GetBitsAllocated();
+		bool is_signed = pf.GetPixelRepresentation() == 1;
+		if ((bits != 8 && bits != 16 && bits != 32) || (spp != 1 && spp != 3)) {
+			set_err(err, errlen, "this pixel format cannot be rendered");
+			return -1;
+		}
+		std::vector<char> all(image.GetBufferLength());
+		if (!image.GetBuffer(all.data())) {
+			set_err(err, errlen, "the pixel data cannot be decoded");
+			return -1;
+		}
+		size_t bpp = (size_t)bits / 8, n = (size_t)rows * cols;
+		size_t fbytes = n * spp * bpp;
+		if (all.size() < fbytes * (size_t)frame) {
+			set_err(err, errlen, "the pixel data is shorter than its frames");
+			return -1;
+		}
+		const unsigned char *src = (const unsigned char *)all.data() + fbytes * (size_t)(frame - 1);
+		auto sample = [&](size_t i) -> double {
+			const unsigned char *p = src + i * bpp;
+			switch (bits) {
+			case 8: return is_signed ? (double)(int8_t)p[0] : (double)p[0];
+			case 16: {
+				uint16_t u = (uint16_t)(p[0] | p[1] << 8);
+				return is_signed ? (double)(int16_t)u : (double)u;
+			}
+			default: {
+				uint32_t u = le32(p);
+				return is_signed ? (double)(int32_t)u : (double)u;
+			}
+			}
+		};
+		unsigned char *out = (unsigned char *)malloc(n * (spp == 3 ? 3 : 1));
+		if (!out) {
+			set_err(err, errlen, "out of memory");
+			return -1;
+		}
+		if (spp == 3) {
+			bool planar = image.GetPlanarConfiguration() == 1;
+			int shift = bits - 8;
+			for (size_t i = 0; i < n; i++)
+				for (int k = 0; k < 3; k++) {
+					size_t idx = planar ? (size_t)k * n + i : i * 3 + (size_t)k;
+					double v = sample(idx);
+					out[i * 3 + (size_t)k] = (unsigned char)((long)v >> shift);
+				}
+			*channels = 3;
+		} else {
+			double slope = image.GetSlope(), intercept = image.GetIntercept();
+			if (slope == 0)
+				slope = 1;
+			const gdcm::DataSet &ds = reader.GetFile().GetDataSet();
+			bool hc, hw;
+			double c = first_ds(ds, 0x0028, 0x1050, &hc), w = first_ds(ds, 0x0028, 0x1051, &hw);
+			if (!hc || !hw || w < 1) {
+				double lo = 1e300, hi = -1e300;
+				for (size_t i = 0; i < n; i++) {
+					double v = sample(i) * slope + intercept;
+					lo = std::min(lo, v);
+					hi = std::max(hi, v);
+				}
+				c = (lo + hi) / 2 + 0.5;
+				w = hi - lo + 1;
+				if (w < 1)
+					w = 1;
+			}
+			bool invert = pi == gdcm::PhotometricInterpretation::MONOCHROME1;
+			/* the linear VOI function of PS3.3 C.11.2.1.2 */
+			double lo_edge = c - 0.5 - (w - 1) / 2, hi_edge = c - 0.5 + (w - 1) / 2;
+			for (size_t i = 0; i < n; i++) {
+				double v = sample(i) * slope + intercept, y;
+				if (v <= lo_edge)
+					y = 0;
+				else if (v > hi_edge)
+					y = 255;
+				else
+					y = ((v - (c - 0.5)) / (w > 1 ? w - 1 : 1) + 0.5) * 255;
+				long q = std::lround(y);
+				q = q < 0 ? 0 : q > 255 ? 255 : q;
+				out[i] = (unsigned char)(invert ? 255 - q : q);
+			}
+			*channels = 1;
+		}
+		*pixels = out;
+		*width = (int)cols;
+		*height = (int)rows;
+		return 0;
+	} catch (const std::exception &e) {
+		set_err(err, errlen, e.what());
+	} catch (...) {
+		set_err(err, errlen, "rendering failed");
+	}
+	return -1;
 }
 
 // ---- transcoding ------------------------------------------------------

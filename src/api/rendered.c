@@ -1,0 +1,100 @@
+/* Rendered images (§4.6): an instance's first frame, or one frame, as
+ * image/jpeg (quality 1-100) or image/png. */
+#include "api/app.h"
+#include "api/params.h"
+#include "dicom/dcm.h"
+#include "dicom/encode.h"
+#include "http/accept.h"
+#include "http/response.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/banned.h"
+
+#define MAX_RENDER_BYTES (100LL * 1024 * 1024)
+
+static int render(struct request *req, long frame)
+{
+	struct app *app = req->app;
+	const char *study = req->params[PARAM_STUDY], *series = req->params[PARAM_SERIES],
+		   *sop = req->params[PARAM_INSTANCE];
+	struct accept_item *items;
+	struct db_instance_list inst = { 0 };
+	int64_t quality;
+	bool png = false;
+	int rc;
+
+	if (param_int(req, "quality", "quality", INT64_MIN, INT64_MAX, 100, &quality))
+		return 0;
+	if (quality < 1 || quality > 100)
+		return http_error(req, 400, "Image quality must be between 1 and 100 inclusive");
+	/* no Accept: JPEG; exactly one of image/jpeg and image/png; nothing else */
+	int n = accept_parse(&req->arena, request_header(req, "Accept"), &items);
+	if (n > 1)
+		return http_error(req, 406, "The request contains multiple accept headers, which is not supported.");
+	if (n == 1) {
+		if (!strcmp(items[0].media, "image/png"))
+			png = true;
+		else if (strcmp(items[0].media, "image/jpeg") || items[0].multipart)
+			return http_error(req, 406, "The request headers are not acceptable");
+	} else if (n < 0) {
+		return http_error(req, 406, "The request headers are not acceptable");
+	}
+	if (db_list_instances(app->db, req->partition, study, series, sop, &inst))
+		return http_error(req, 503, "The server is temporarily unable to read data.");
+	if (inst.n == 0) {
+		rc = api_not_found(req, study, series);
+		goto out;
+	}
+	if (inst.items[0].size > MAX_RENDER_BYTES) {
+		rc = http_error(req, 406,
+				"Requested DICOM instance size is above the supported limit of %lld for rendering. The entire "
+				"instance can be retrieved with the original transfer syntax by specifying 'transfer-syntax=*' in "
+				"the Accept header.",
+				MAX_RENDER_BYTES);
+		goto out;
+	}
+	char path[4200], err[256];
+	unsigned char *px = NULL;
+	int w, h, ch;
+	store_path(&app->store, inst.items[0].watermark, path, sizeof(path));
+	int r = dcm_render_frame(path, frame, &px, &w, &h, &ch, err, sizeof(err));
+	if (r == 1) {
+		rc = http_error(req, 404, "The specified frame cannot be found.");
+		goto out;
+	}
+	if (r < 0) {
+		rc = http_error(req, 406, "The requested frame cannot be rendered: %s.", err);
+		goto out;
+	}
+	struct buf img;
+	buf_init(&img, 0);
+	r = png ? encode_png(px, w, h, ch, &img, err, sizeof(err)) : encode_jpeg(px, w, h, ch, (int)quality, &img, err, sizeof(err));
+	free(px);
+	if (r)
+		rc = http_error(req, 406, "The requested frame cannot be rendered: %s.", err);
+	else
+		rc = http_send(req, 200, png ? "image/png" : "image/jpeg", img.data, img.len);
+	buf_release(&img);
+out:
+	db_instance_list_release(&inst);
+	return rc;
+}
+
+int wado_rendered_instance(struct request *req)
+{
+	return render(req, 1);
+}
+
+int wado_rendered_frame(struct request *req)
+{
+	const char *f = req->params[PARAM_FRAMES];
+	char *end;
+	long frame = strtol(f, &end, 10);
+	if (end == f || *end || frame < 1)
+		return http_error(req, 400, "The specified frames value is not valid. At least one frame must be present, and "
+					    "all requested frames must have value greater than 0.");
+	return render(req, frame);
+}

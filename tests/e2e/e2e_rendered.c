@@ -1,0 +1,249 @@
+/* End-to-end: rendered images (§4.6). The answers are decoded (libpng,
+ * libjpeg) and their pixels compared with the linear VOI function applied to
+ * mkdcm's known pattern (pixel i = (i * 7 + seed) & 0x0fff). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <jpeglib.h>
+#include <math.h>
+#include <png.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "client.h"
+
+#define SEED 321
+#define ROWS 40
+#define COLS 24
+static char study[65], series[65], windowed[65], mono1[65], rescaled[65], plain[65];
+
+static int store(const char *sop, const char *extra)
+{
+	const char *h[] = { "Accept: application/dicom+json", "Content-Type: application/dicom", NULL };
+	struct resp r;
+	char *f = make_dcm("--study %s --series %s --sop %s --seed %d --rows %d --cols %d --frames 2 %s", study, series, sop,
+			   SEED, ROWS, COLS, extra);
+	if (!f)
+		return -1;
+	int rc = http_post_file("/v2/studies", h, f, &r) || r.status != 200;
+	resp_release(&r);
+	unlink(f);
+	free(f);
+	return rc ? -1 : 0;
+}
+
+static int setup(void **state)
+{
+	snprintf(study, sizeof(study), "%s", uid_new());
+	snprintf(series, sizeof(series), "%s", uid_new());
+	snprintf(windowed, sizeof(windowed), "%s", uid_new());
+	snprintf(mono1, sizeof(mono1), "%s", uid_new());
+	snprintf(rescaled, sizeof(rescaled), "%s", uid_new());
+	snprintf(plain, sizeof(plain), "%s", uid_new());
+	const char *win = "--set 0028,1050=DS:2048 --set 0028,1051=DS:4096";
+	char m1[200], rs[200];
+	snprintf(m1, sizeof(m1), "%s --set 0028,0004=CS:MONOCHROME1", win);
+	snprintf(rs, sizeof(rs), "--set 0028,1053=DS:2 --set 0028,1052=DS:-100 --set 0028,1050=DS:3000 --set 0028,1051=DS:2000");
+	return store(windowed, win) || store(mono1, m1) || store(rescaled, rs) || store(plain, "") ? -1 : 0;
+}
+
+static double raw(int frame, size_t i)
+{
+	size_t g = (size_t)(frame - 1) * ROWS * COLS + i;
+	return (double)((g * 7 + SEED) & 0x0fff);
+}
+
+static int voi(double v, double c, double w)
+{
+	double lo = c - 0.5 - (w - 1) / 2, hi = c - 0.5 + (w - 1) / 2, y;
+	if (v <= lo)
+		y = 0;
+	else if (v > hi)
+		y = 255;
+	else
+		y = ((v - (c - 0.5)) / (w - 1) + 0.5) * 255;
+	long q = lround(y);
+	return q < 0 ? 0 : q > 255 ? 255 : (int)q;
+}
+
+struct mem {
+	const unsigned char *p;
+	size_t n, at;
+};
+
+static void png_from_mem(png_structp p, png_bytep out, png_size_t n)
+{
+	struct mem *m = png_get_io_ptr(p);
+	if (m->at + n > m->n)
+		png_error(p, "short");
+	memcpy(out, m->p + m->at, n);
+	m->at += n;
+}
+
+/* Decodes an 8-bit grey PNG into px (ROWS x COLS). */
+static void decode_png(const struct resp *r, unsigned char *px)
+{
+	struct mem m = { (const unsigned char *)r->body.data, r->body.len, 0 };
+	png_structp p = png_create_read_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+	png_infop info = png_create_info_struct(p);
+	assert_int_equal(setjmp(png_jmpbuf(p)), 0);
+	png_set_read_fn(p, &m, png_from_mem);
+	png_read_info(p, info);
+	assert_int_equal(png_get_image_width(p, info), COLS);
+	assert_int_equal(png_get_image_height(p, info), ROWS);
+	assert_int_equal(png_get_color_type(p, info), PNG_COLOR_TYPE_GRAY);
+	for (int y = 0; y < ROWS; y++)
+		png_read_row(p, px + y * COLS, NULL);
+	png_destroy_read_struct(&p, &info, NULL);
+}
+
+static void decode_jpeg(const struct resp *r, unsigned char *px)
+{
+	struct jpeg_decompress_struct d;
+	struct jpeg_error_mgr e;
+	d.err = jpeg_std_error(&e);
+	jpeg_create_decompress(&d);
+	jpeg_mem_src(&d, (const unsigned char *)r->body.data, r->body.len);
+	assert_int_equal(jpeg_read_header(&d, TRUE), JPEG_HEADER_OK);
+	jpeg_start_decompress(&d);
+	assert_int_equal(d.output_width, COLS);
+	assert_int_equal(d.output_height, ROWS);
+	assert_int_equal(d.output_components, 1);
+	while (d.output_scanline < d.output_height) {
+		JSAMPROW row = px + d.output_scanline * COLS;
+		jpeg_read_scanlines(&d, &row, 1);
+	}
+	jpeg_finish_decompress(&d);
+	jpeg_destroy_decompress(&d);
+}
+
+static void get(const char *sop, const char *what, const char *accept, struct resp *r)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "/v2/studies/%s/series/%s/instances/%s/%s", study, series, sop, what);
+	/* an empty "Accept:" line makes libcurl send none */
+	const char *h[] = { accept ? accept : "Accept:", NULL };
+	http_do("GET", path, h, NULL, 0, r);
+}
+
+static void rendered__png__window_exact(void **state)
+{
+	struct resp r;
+	unsigned char px[ROWS * COLS];
+	char ct[64];
+	get(windowed, "frames/2/rendered", "Accept: image/png", &r);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(resp_header(&r, "Content-Type", ct, sizeof(ct)), "image/png");
+	decode_png(&r, px);
+	for (size_t i = 0; i < ROWS * COLS; i++)
+		assert_int_equal(px[i], voi(raw(2, i), 2048, 4096));
+	resp_release(&r);
+}
+
+static void rendered__monochrome1_and_rescale(void **state)
+{
+	struct resp r;
+	unsigned char px[ROWS * COLS];
+	get(mono1, "rendered", "Accept: image/png", &r);
+	assert_int_equal(r.status, 200);
+	decode_png(&r, px);
+	for (size_t i = 0; i < ROWS * COLS; i++)
+		assert_int_equal(px[i], 255 - voi(raw(1, i), 2048, 4096));
+	resp_release(&r);
+	get(rescaled, "rendered", "Accept: image/png", &r);
+	assert_int_equal(r.status, 200);
+	decode_png(&r, px);
+	for (size_t i = 0; i < ROWS * COLS; i++)
+		assert_int_equal(px[i], voi(raw(1, i) * 2 - 100, 3000, 2000));
+	resp_release(&r);
+}
+
+static void rendered__no_window__min_to_max(void **state)
+{
+	struct resp r;
+	unsigned char px[ROWS * COLS];
+	double lo = 1e9, hi = -1e9;
+	for (size_t i = 0; i < ROWS * COLS; i++) {
+		lo = fmin(lo, raw(1, i));
+		hi = fmax(hi, raw(1, i));
+	}
+	get(plain, "rendered", "Accept: image/png", &r);
+	assert_int_equal(r.status, 200);
+	decode_png(&r, px);
+	for (size_t i = 0; i < ROWS * COLS; i++)
+		assert_int_equal(px[i], voi(raw(1, i), (lo + hi) / 2 + 0.5, hi - lo + 1));
+	resp_release(&r);
+}
+
+static void rendered__jpeg_default__close_and_quality_matters(void **state)
+{
+	struct resp r, small;
+	unsigned char px[ROWS * COLS];
+	char ct[64];
+	get(windowed, "rendered", NULL, &r); /* no Accept: JPEG */
+	assert_int_equal(r.status, 200);
+	assert_string_equal(resp_header(&r, "Content-Type", ct, sizeof(ct)), "image/jpeg");
+	decode_jpeg(&r, px);
+	int worst = 0;
+	for (size_t i = 0; i < ROWS * COLS; i++)
+		worst = abs(px[i] - voi(raw(1, i), 2048, 4096)) > worst ? abs(px[i] - voi(raw(1, i), 2048, 4096)) : worst;
+	assert_true(worst <= 8); /* quality 100: close, not exact */
+	get(windowed, "rendered?quality=5", "Accept: image/jpeg", &small);
+	assert_int_equal(small.status, 200);
+	assert_true(small.body.len < r.body.len);
+	resp_release(&r);
+	resp_release(&small);
+}
+
+static void rendered__errors(void **state)
+{
+	struct resp r;
+	struct {
+		const char *what, *accept;
+		long status;
+		const char *text;
+	} cases[] = {
+		{ "rendered?quality=0", NULL, 400, "Image quality must be between 1 and 100 inclusive" },
+		{ "rendered?quality=101", "Accept: image/png", 400, "Image quality must be between 1 and 100 inclusive" },
+		{ "rendered", "Accept: */*", 406, "The request headers are not acceptable" },
+		{ "rendered", "Accept: image/png, image/jpeg", 406, "The request contains multiple accept headers, which is not supported." },
+		{ "frames/3/rendered", "Accept: image/png", 404, "The specified frame cannot be found." },
+		{ "frames/0/rendered", "Accept: image/png", 400, "The specified frames value is not valid." },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		get(windowed, cases[i].what, cases[i].accept, &r);
+		if (r.status != cases[i].status)
+			fprintf(stderr, "%s: %ld %s\n", cases[i].what, r.status, buf_str(&r.body));
+		assert_int_equal(r.status, cases[i].status);
+		assert_non_null(strstr(buf_str(&r.body), cases[i].text));
+		resp_release(&r);
+	}
+}
+
+static int teardown(void **state)
+{
+	struct resp r;
+	char path[256];
+	snprintf(path, sizeof(path), "/v2/studies/%s", study);
+	http_do("DELETE", path, NULL, NULL, 0, &r);
+	resp_release(&r);
+	return 0;
+}
+
+int main(void)
+{
+	e2e_init();
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(rendered__png__window_exact),
+		cmocka_unit_test(rendered__monochrome1_and_rescale),
+		cmocka_unit_test(rendered__no_window__min_to_max),
+		cmocka_unit_test(rendered__jpeg_default__close_and_quality_matters),
+		cmocka_unit_test(rendered__errors),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
