@@ -2,6 +2,7 @@
  * image/jpeg (quality 1-100) or image/png. */
 #include "api/app.h"
 #include "api/params.h"
+#include "common/isolate.h"
 #include "dicom/dcm.h"
 #include "dicom/encode.h"
 #include "http/accept.h"
@@ -10,10 +11,49 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/banned.h"
 
 #define MAX_RENDER_BYTES (100LL * 1024 * 1024)
+
+struct render_job {
+	const char *path;
+	long frame;
+	bool png;
+	int quality;
+	int fd; /* the encoded image goes here */
+};
+
+enum { RENDER_NO_FRAME = 3 };
+
+/* In the child: decode, map to 8 bits, encode, write. */
+static int render_in_child(void *arg, char *err, size_t errlen)
+{
+	struct render_job *j = arg;
+	unsigned char *px = NULL;
+	int w, h, ch;
+	int r = dcm_render_frame(j->path, j->frame, &px, &w, &h, &ch, err, errlen);
+	if (r == 1)
+		return RENDER_NO_FRAME;
+	if (r < 0)
+		return 1;
+	struct buf img;
+	buf_init(&img, 0);
+	r = j->png ? encode_png(px, w, h, ch, &img, err, errlen) : encode_jpeg(px, w, h, ch, j->quality, &img, err, errlen);
+	free(px);
+	for (size_t off = 0; !r && off < img.len;) {
+		ssize_t n = write(j->fd, img.data + off, img.len - off);
+		if (n <= 0) {
+			snprintf(err, errlen, "cannot write the image");
+			r = -1;
+			break;
+		}
+		off += (size_t)n;
+	}
+	buf_release(&img);
+	return r ? 1 : 0;
+}
 
 static int render(struct request *req, long frame)
 {
@@ -56,28 +96,33 @@ static int render(struct request *req, long frame)
 				MAX_RENDER_BYTES);
 		goto out;
 	}
-	char path[4200], err[256];
-	unsigned char *px = NULL;
-	int w, h, ch;
+	char path[4200], err[512], tmp[4200];
 	store_path(&app->store, inst.items[0].watermark, path, sizeof(path));
-	int r = dcm_render_frame(path, frame, &px, &w, &h, &ch, err, sizeof(err));
-	if (r == 1) {
+	int fd = store_tmp_create(&app->store, tmp, sizeof(tmp));
+	if (fd < 0) {
+		rc = http_error(req, 503, "The server is temporarily unable to read data.");
+		goto out;
+	}
+	struct render_job job = { path, frame, png, (int)quality, fd };
+	int r = isolate_run(render_in_child, &job, 60, 2048ULL * 1024 * 1024, err, sizeof(err));
+	if (r == RENDER_NO_FRAME) {
 		rc = http_error(req, 404, "The specified frame cannot be found.");
-		goto out;
-	}
-	if (r < 0) {
-		rc = http_error(req, 406, "The requested frame cannot be rendered: %s.", err);
-		goto out;
-	}
-	struct buf img;
-	buf_init(&img, 0);
-	r = png ? encode_png(px, w, h, ch, &img, err, sizeof(err)) : encode_jpeg(px, w, h, ch, (int)quality, &img, err, sizeof(err));
-	free(px);
-	if (r)
-		rc = http_error(req, 406, "The requested frame cannot be rendered: %s.", err);
-	else
+	} else if (r != 0) {
+		rc = http_error(req, 406, "The requested frame cannot be rendered: %s.", *err ? err : "decoding failed");
+	} else {
+		off_t size = lseek(fd, 0, SEEK_END);
+		struct buf img;
+		buf_init(&img, 0);
+		char chunk[65536];
+		ssize_t got;
+		lseek(fd, 0, SEEK_SET);
+		while (size > 0 && (got = read(fd, chunk, sizeof(chunk))) > 0)
+			buf_add(&img, chunk, (size_t)got);
 		rc = http_send(req, 200, png ? "image/png" : "image/jpeg", img.data, img.len);
-	buf_release(&img);
+		buf_release(&img);
+	}
+	close(fd);
+	unlink(tmp);
 out:
 	db_instance_list_release(&inst);
 	return rc;

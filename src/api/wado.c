@@ -3,6 +3,7 @@
  * web server's X-Sendfile when that is configured. */
 #include "api/app.h"
 #include "common/log.h"
+#include "common/isolate.h"
 #include "common/util.h"
 #include "dicom/dcm.h"
 #include "http/accept.h"
@@ -48,6 +49,20 @@ static int stream_file(struct request *req, const char *path)
 	return n < 0 ? -1 : 0;
 }
 
+/* GDCM's decoders and encoders run on clients' files: in a child */
+#define ISOLATE_SECONDS 60
+#define ISOLATE_MEMORY (2048ULL * 1024 * 1024)
+
+struct transcode_job {
+	const char *src, *dst, *ts;
+};
+
+static int transcode_in_child(void *arg, char *err, size_t errlen)
+{
+	struct transcode_job *j = arg;
+	return dcm_transcode(j->src, j->dst, j->ts, err, errlen) ? 1 : 0;
+}
+
 /* Prepares what to send for one instance: the stored file, or a copy in
  * the requested syntax. Returns 0, or an HTTP status with the reply sent. */
 static int prepare(struct request *req, const struct db_instance_ref *it, const char *ts, struct outfile *of)
@@ -73,7 +88,8 @@ static int prepare(struct request *req, const struct db_instance_ref *it, const 
 	if (fd < 0)
 		return http_error(req, 503, "The server is temporarily unable to read data."), 503;
 	close(fd);
-	if (dcm_transcode(of->path, tmp, ts, err, sizeof(err))) {
+	struct transcode_job job = { of->path, tmp, ts };
+	if (isolate_run(transcode_in_child, &job, ISOLATE_SECONDS, ISOLATE_MEMORY, err, sizeof(err))) {
 		unlink(tmp);
 		log_warn("transcoding failed sop='%s' to='%s': %s", it->sop, ts, err);
 		return http_error(req, 406, "The requested transfer syntax is not supported for this instance."), 406;

@@ -361,6 +361,39 @@ static void wado__metadata__json_etag_304(void **state)
 	resp_release(&r);
 }
 
+static void wado__decoder_crash__one_request_fails_not_the_server(void **state)
+{
+	/* GDCM's JPEG 2000 encoder crashes on images narrower than 8 pixels; the
+	 * work runs in a child process, so the request gets 406 and the
+	 * responder lives on */
+	char study[65], series[65], sop[65], path[512];
+	snprintf(study, sizeof(study), "%s", uid_new());
+	snprintf(series, sizeof(series), "%s", uid_new());
+	snprintf(sop, sizeof(sop), "%s", uid_new());
+	char *f = make_dcm("--study %s --series %s --sop %s --rows 6 --cols 5", study, series, sop);
+	const char *hs[] = { ACCEPT_JSON, "Content-Type: application/dicom", NULL };
+	struct resp r;
+	assert_int_equal(http_post_file("/v2/studies", hs, f, &r), 0);
+	assert_int_equal(r.status, 200);
+	resp_release(&r);
+	snprintf(path, sizeof(path), "/v2/studies/%s/series/%s/instances/%s", study, series, sop);
+	for (int i = 0; i < 6; i++) { /* more than there are responders */
+		const char *h[] = { "Accept: application/dicom; transfer-syntax=1.2.840.10008.1.2.4.90", NULL };
+		http_do("GET", path, h, NULL, 0, &r);
+		assert_int_equal(r.status, 406);
+		resp_release(&r);
+	}
+	const char *h2[] = { "Accept: application/dicom; transfer-syntax=*", NULL };
+	http_do("GET", path, h2, NULL, 0, &r);
+	assert_int_equal(r.status, 200);
+	resp_release(&r);
+	snprintf(path, sizeof(path), "/v2/studies/%s", study);
+	http_do("DELETE", path, NULL, NULL, 0, &r);
+	resp_release(&r);
+	unlink(f);
+	free(f);
+}
+
 static void wado__large_multiframe__round_trip(void **state)
 {
 	/* 512 x 512 x 16 bits x 400 frames: a 200 MB instance */
@@ -406,6 +439,7 @@ int main(void)
 		cmocka_unit_test(wado__not_acceptable__406),
 		cmocka_unit_test(wado__missing__404_by_level),
 		cmocka_unit_test(wado__metadata__json_etag_304),
+		cmocka_unit_test(wado__decoder_crash__one_request_fails_not_the_server),
 		cmocka_unit_test(wado__large_multiframe__round_trip),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
