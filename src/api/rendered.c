@@ -104,7 +104,7 @@ static int render(struct request *req, long frame)
 		goto out;
 	}
 	struct render_job job = { path, frame, png, (int)quality, fd };
-	int r = isolate_run(render_in_child, &job, 60, 2048ULL * 1024 * 1024, err, sizeof(err));
+	int r = isolate_run(render_in_child, &job, ISOLATE_SECONDS, ISOLATE_MEMORY, err, sizeof(err));
 	if (r == RENDER_NO_FRAME) {
 		rc = http_error(req, 404, "The specified frame cannot be found.");
 	} else if (r != 0) {

@@ -49,10 +49,6 @@ static int stream_file(struct request *req, const char *path)
 	return n < 0 ? -1 : 0;
 }
 
-/* GDCM's decoders and encoders run on clients' files: in a child */
-#define ISOLATE_SECONDS 60
-#define ISOLATE_MEMORY (2048ULL * 1024 * 1024)
-
 struct transcode_job {
 	const char *src, *dst, *ts;
 };

@@ -11,6 +11,10 @@ typedef int (*isolate_fn)(void *arg, char *err, size_t errlen);
 
 enum { ISOLATE_NOT_STARTED = -1, ISOLATE_DIED = -2 };
 
+/* Limits for one GDCM decode or encode of a client's file. */
+#define ISOLATE_SECONDS 60
+#define ISOLATE_MEMORY (2048ULL * 1024 * 1024)
+
 /* Runs fn(arg) in a forked child limited to seconds of CPU and wall time
  * and mem_bytes of address space (not in sanitizer builds). Returns fn's
  * code, ISOLATE_NOT_STARTED, or ISOLATE_DIED (crashed, killed, out of
