@@ -28,6 +28,8 @@ int wado_metadata(struct request *req);
 int wado_frames(struct request *req);
 int wado_rendered_instance(struct request *req);
 int wado_rendered_frame(struct request *req);
+int wado_thumbnail(struct request *req);
+int wado_thumbnail_frame(struct request *req);
 int delete_handle(struct request *req);
 int qido_studies(struct request *req);
 int qido_series(struct request *req);

@@ -1,5 +1,7 @@
 /* Rendered images (§4.6): an instance's first frame, or one frame, as
- * image/jpeg (quality 1-100) or image/png. */
+ * image/jpeg (quality 1-100) or image/png; and thumbnails (PS3.18 §9.5,
+ * beyond Azure): the same, shrunk to fit a viewport, for a study, series,
+ * instance or frame. */
 #include "api/app.h"
 #include "api/params.h"
 #include "common/isolate.h"
@@ -22,6 +24,7 @@ struct render_job {
 	long frame;
 	bool png;
 	int quality;
+	int max_width, max_height; /* thumbnails: fit within; 0 for full size */
 	int fd; /* the encoded image goes here */
 };
 
@@ -38,6 +41,16 @@ static int render_in_child(void *arg, char *err, size_t errlen)
 		return RENDER_NO_FRAME;
 	if (r < 0)
 		return 1;
+	if (j->max_width) {
+		unsigned char *small;
+		if (scale_fit(px, w, h, ch, j->max_width, j->max_height, &small, &w, &h)) {
+			free(px);
+			snprintf(err, errlen, "out of memory");
+			return 1;
+		}
+		free(px);
+		px = small;
+	}
 	struct buf img;
 	buf_init(&img, 0);
 	r = j->png ? encode_png(px, w, h, ch, &img, err, errlen) : encode_jpeg(px, w, h, ch, j->quality, &img, err, errlen);
@@ -55,7 +68,46 @@ static int render_in_child(void *arg, char *err, size_t errlen)
 	return r ? 1 : 0;
 }
 
-static int render(struct request *req, long frame)
+#define THUMBNAIL_SIZE 128
+#define THUMBNAIL_MAX 1024
+
+/* viewport=width,height (1 to THUMBNAIL_MAX each). Returns 0, or -1 with
+ * the 400 written. */
+static int parse_viewport(struct request *req, int *width, int *height)
+{
+	const char *v = request_query(req, "viewport");
+	*width = *height = THUMBNAIL_SIZE;
+	if (!v)
+		return 0;
+	char *end;
+	long w = strtol(v, &end, 10), h = 0;
+	if (end != v && *end == ',') {
+		const char *hs = end + 1;
+		h = strtol(hs, &end, 10);
+		if (end == hs)
+			h = 0;
+	}
+	if (*end || w < 1 || w > THUMBNAIL_MAX || h < 1 || h > THUMBNAIL_MAX) {
+		http_error(req, 400, "The specified viewport value is not valid. It must be width,height with each between 1 and %d.",
+			   THUMBNAIL_MAX);
+		return -1;
+	}
+	*width = (int)w;
+	*height = (int)h;
+	return 0;
+}
+
+/* The instance a study's or series' thumbnail shows: the middle one of the
+ * first series stored. */
+static size_t representative(const struct db_instance_list *l)
+{
+	size_t n = 1;
+	while (n < l->n && !strcmp(l->items[n].series, l->items[0].series))
+		n++;
+	return n / 2;
+}
+
+static int render(struct request *req, long frame, bool thumbnail)
 {
 	struct app *app = req->app;
 	const char *study = req->params[PARAM_STUDY], *series = req->params[PARAM_SERIES],
@@ -64,12 +116,14 @@ static int render(struct request *req, long frame)
 	struct db_instance_list inst = { 0 };
 	int64_t quality;
 	bool png = false;
-	int rc;
+	int rc, max_width = 0, max_height = 0;
 
 	if (param_int(req, "quality", "quality", INT64_MIN, INT64_MAX, 100, &quality))
 		return 0;
 	if (quality < 1 || quality > 100)
 		return http_error(req, 400, "Image quality must be between 1 and 100 inclusive");
+	if (thumbnail && parse_viewport(req, &max_width, &max_height))
+		return 0;
 	/* no Accept: JPEG; exactly one of image/jpeg and image/png; nothing else */
 	int n = accept_parse(&req->arena, request_header(req, "Accept"), &items);
 	if (n > 1)
@@ -88,7 +142,8 @@ static int render(struct request *req, long frame)
 		rc = api_not_found(req, study, series);
 		goto out;
 	}
-	if (inst.items[0].size > MAX_RENDER_BYTES) {
+	const struct db_instance_ref *it = &inst.items[sop ? 0 : representative(&inst)];
+	if (it->size > MAX_RENDER_BYTES) {
 		rc = http_error(req, 406,
 				"Requested DICOM instance size is above the supported limit of %lld for rendering. The entire "
 				"instance can be retrieved with the original transfer syntax by specifying 'transfer-syntax=*' in "
@@ -97,13 +152,13 @@ static int render(struct request *req, long frame)
 		goto out;
 	}
 	char path[4200], err[512], tmp[4200];
-	store_path(&app->store, inst.items[0].watermark, path, sizeof(path));
+	store_path(&app->store, it->watermark, path, sizeof(path));
 	int fd = store_tmp_create(&app->store, tmp, sizeof(tmp));
 	if (fd < 0) {
 		rc = http_error(req, 503, "The server is temporarily unable to read data.");
 		goto out;
 	}
-	struct render_job job = { path, frame, png, (int)quality, fd };
+	struct render_job job = { path, frame, png, (int)quality, max_width, max_height, fd };
 	int r = isolate_run(render_in_child, &job, ISOLATE_SECONDS, ISOLATE_MEMORY, err, sizeof(err));
 	if (r == RENDER_NO_FRAME) {
 		rc = http_error(req, 404, "The specified frame cannot be found.");
@@ -130,16 +185,37 @@ out:
 
 int wado_rendered_instance(struct request *req)
 {
-	return render(req, 1);
+	return render(req, 1, false);
 }
 
-int wado_rendered_frame(struct request *req)
+/* The one frame of a .../frames/{frame}/... path: 1 or more, or 0 with
+ * the 400 written. */
+static long one_frame(struct request *req)
 {
 	const char *f = req->params[PARAM_FRAMES];
 	char *end;
 	long frame = strtol(f, &end, 10);
-	if (end == f || *end || frame < 1)
-		return http_error(req, 400, "The specified frames value is not valid. At least one frame must be present, and "
-					    "all requested frames must have value greater than 0.");
-	return render(req, frame);
+	if (end == f || *end || frame < 1) {
+		http_error(req, 400, "The specified frames value is not valid. At least one frame must be present, and "
+				     "all requested frames must have value greater than 0.");
+		return 0;
+	}
+	return frame;
+}
+
+int wado_rendered_frame(struct request *req)
+{
+	long frame = one_frame(req);
+	return frame ? render(req, frame, false) : 0;
+}
+
+int wado_thumbnail(struct request *req)
+{
+	return render(req, 1, true);
+}
+
+int wado_thumbnail_frame(struct request *req)
+{
+	long frame = one_frame(req);
+	return frame ? render(req, frame, true) : 0;
 }

@@ -34,6 +34,10 @@ const struct route api_routes[] = {
 	{ "GET", "/studies/{study}/series/{series}/instances/{instance}/frames/{frames}", wado_frames, P },
 	{ "GET", "/studies/{study}/series/{series}/instances/{instance}/rendered", wado_rendered_instance, P },
 	{ "GET", "/studies/{study}/series/{series}/instances/{instance}/frames/{frames}/rendered", wado_rendered_frame, P },
+	{ "GET", "/studies/{study}/thumbnail", wado_thumbnail, P },
+	{ "GET", "/studies/{study}/series/{series}/thumbnail", wado_thumbnail, P },
+	{ "GET", "/studies/{study}/series/{series}/instances/{instance}/thumbnail", wado_thumbnail, P },
+	{ "GET", "/studies/{study}/series/{series}/instances/{instance}/frames/{frames}/thumbnail", wado_thumbnail_frame, P },
 
 	{ "POST", "/extendedquerytags", eqt_add, ROUTE_BODY | ROUTE_WRITE },
 	{ "GET", "/extendedquerytags", eqt_list, 0 },

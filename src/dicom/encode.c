@@ -95,3 +95,43 @@ int encode_png(const unsigned char *px, int width, int height, int channels, str
 	png_destroy_write_struct(&p, &info);
 	return 0;
 }
+
+int scale_fit(const unsigned char *px, int width, int height, int channels, int max_width, int max_height,
+	      unsigned char **out, int *out_width, int *out_height)
+{
+	long long w = width, h = height, ow = w, oh = h;
+
+	if (w > max_width || h > max_height) {
+		if (w * max_height >= h * max_width) { /* the width limits */
+			ow = max_width;
+			oh = (h * max_width + w / 2) / w;
+		} else {
+			oh = max_height;
+			ow = (w * max_height + h / 2) / h;
+		}
+		if (ow < 1)
+			ow = 1;
+		if (oh < 1)
+			oh = 1;
+	}
+	unsigned char *o = malloc((size_t)(ow * oh * channels));
+	if (!o)
+		return -1;
+	for (long long y = 0; y < oh; y++) {
+		long long y0 = y * h / oh, y1 = (y + 1) * h / oh;
+		for (long long x = 0; x < ow; x++) {
+			long long x0 = x * w / ow, x1 = (x + 1) * w / ow, n = (y1 - y0) * (x1 - x0);
+			for (int c = 0; c < channels; c++) {
+				long long sum = 0;
+				for (long long sy = y0; sy < y1; sy++)
+					for (long long sx = x0; sx < x1; sx++)
+						sum += px[(sy * w + sx) * channels + c];
+				o[(y * ow + x) * channels + c] = (unsigned char)((sum + n / 2) / n);
+			}
+		}
+	}
+	*out = o;
+	*out_width = (int)ow;
+	*out_height = (int)oh;
+	return 0;
+}

@@ -12,4 +12,11 @@ int encode_jpeg(const unsigned char *px, int width, int height, int channels, in
 		size_t errlen);
 int encode_png(const unsigned char *px, int width, int height, int channels, struct buf *out, char *err, size_t errlen);
 
+/* Shrinks an image to fit within max_width x max_height, keeping its
+ * aspect ratio (never enlarges): each output pixel is the rounded mean of
+ * the source box [x*w/ow, (x+1)*w/ow) x [y*h/oh, (y+1)*h/oh). Returns a
+ * malloc'ed image in *out with its size, or -1 when out of memory. */
+int scale_fit(const unsigned char *px, int width, int height, int channels, int max_width, int max_height,
+	      unsigned char **out, int *out_width, int *out_height);
+
 #endif

@@ -1,4 +1,4 @@
-/* End-to-end: rendered images (§4.6). The answers are decoded (libpng,
+/* End-to-end: rendered images (§4.6) and thumbnails. The answers are decoded (libpng,
  * libjpeg) and their pixels compared with the linear VOI function applied to
  * mkdcm's known pattern (pixel i = (i * 7 + seed) & 0x0fff). */
 #include <setjmp.h>
@@ -85,8 +85,8 @@ static void png_from_mem(png_structp p, png_bytep out, png_size_t n)
 	m->at += n;
 }
 
-/* Decodes an 8-bit grey PNG into px (ROWS x COLS). */
-static void decode_png(const struct resp *r, unsigned char *px)
+/* Decodes an 8-bit grey PNG of width x height into px. */
+static void decode_png_sized(const struct resp *r, unsigned char *px, unsigned width, unsigned height)
 {
 	struct mem m = { (const unsigned char *)r->body.data, r->body.len, 0 };
 	png_structp p = png_create_read_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
@@ -94,12 +94,17 @@ static void decode_png(const struct resp *r, unsigned char *px)
 	assert_int_equal(setjmp(png_jmpbuf(p)), 0);
 	png_set_read_fn(p, &m, png_from_mem);
 	png_read_info(p, info);
-	assert_int_equal(png_get_image_width(p, info), COLS);
-	assert_int_equal(png_get_image_height(p, info), ROWS);
+	assert_int_equal(png_get_image_width(p, info), width);
+	assert_int_equal(png_get_image_height(p, info), height);
 	assert_int_equal(png_get_color_type(p, info), PNG_COLOR_TYPE_GRAY);
-	for (int y = 0; y < ROWS; y++)
-		png_read_row(p, px + y * COLS, NULL);
+	for (unsigned y = 0; y < height; y++)
+		png_read_row(p, px + y * width, NULL);
 	png_destroy_read_struct(&p, &info, NULL);
+}
+
+static void decode_png(const struct resp *r, unsigned char *px)
+{
+	decode_png_sized(r, px, COLS, ROWS);
 }
 
 static void decode_jpeg(const struct resp *r, unsigned char *px)
@@ -129,6 +134,27 @@ static void get(const char *sop, const char *what, const char *accept, struct re
 	/* an empty "Accept:" line makes libcurl send none */
 	const char *h[] = { accept ? accept : "Accept:", NULL };
 	http_do("GET", path, h, NULL, 0, r);
+}
+
+/* Asks for each path below the windowed instance and checks the status
+ * and that the body holds the message. */
+struct error_case {
+	const char *what, *accept;
+	long status;
+	const char *text;
+};
+
+static void check_cases(const struct error_case *cases, size_t n)
+{
+	struct resp r;
+	for (size_t i = 0; i < n; i++) {
+		get(windowed, cases[i].what, cases[i].accept, &r);
+		if (r.status != cases[i].status)
+			fprintf(stderr, "%s: %ld %s\n", cases[i].what, r.status, buf_str(&r.body));
+		assert_int_equal(r.status, cases[i].status);
+		assert_non_null(strstr(buf_str(&r.body), cases[i].text));
+		resp_release(&r);
+	}
 }
 
 static void rendered__png__window_exact(void **state)
@@ -202,12 +228,7 @@ static void rendered__jpeg_default__close_and_quality_matters(void **state)
 
 static void rendered__errors(void **state)
 {
-	struct resp r;
-	struct {
-		const char *what, *accept;
-		long status;
-		const char *text;
-	} cases[] = {
+	const struct error_case cases[] = {
 		{ "rendered?quality=0", NULL, 400, "Image quality must be between 1 and 100 inclusive" },
 		{ "rendered?quality=101", "Accept: image/png", 400, "Image quality must be between 1 and 100 inclusive" },
 		{ "rendered", "Accept: */*", 406, "The request headers are not acceptable" },
@@ -215,14 +236,102 @@ static void rendered__errors(void **state)
 		{ "frames/3/rendered", "Accept: image/png", 404, "The specified frame cannot be found." },
 		{ "frames/0/rendered", "Accept: image/png", 400, "The specified frames value is not valid." },
 	};
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		get(windowed, cases[i].what, cases[i].accept, &r);
-		if (r.status != cases[i].status)
-			fprintf(stderr, "%s: %ld %s\n", cases[i].what, r.status, buf_str(&r.body));
-		assert_int_equal(r.status, cases[i].status);
-		assert_non_null(strstr(buf_str(&r.body), cases[i].text));
-		resp_release(&r);
-	}
+	check_cases(cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+static void get_path(const char *path, const char *accept, struct resp *r)
+{
+	const char *h[] = { accept ? accept : "Accept:", NULL };
+	http_do("GET", path, h, NULL, 0, r);
+}
+
+static void thumbnail__instance__box_means_within_viewport(void **state)
+{
+	struct resp full, thumb;
+	unsigned char px[ROWS * COLS], small[ROWS * COLS];
+	get(plain, "rendered", "Accept: image/png", &full);
+	assert_int_equal(full.status, 200);
+	decode_png(&full, px);
+	/* 24 x 40 into 12 x 10: the height limits, so 6 x 10 (aspect kept),
+	 * each pixel the rounded mean of a 4 x 4 box */
+	get(plain, "thumbnail?viewport=12,10", "Accept: image/png", &thumb);
+	assert_int_equal(thumb.status, 200);
+	decode_png_sized(&thumb, small, 6, 10);
+	for (int y = 0; y < 10; y++)
+		for (int x = 0; x < 6; x++) {
+			int sum = 0;
+			for (int sy = y * 4; sy < y * 4 + 4; sy++)
+				for (int sx = x * 4; sx < x * 4 + 4; sx++)
+					sum += px[sy * COLS + sx];
+			assert_int_equal(small[y * 6 + x], (sum + 8) / 16);
+		}
+	resp_release(&full);
+	resp_release(&thumb);
+}
+
+static void thumbnail__default__jpeg_never_enlarged(void **state)
+{
+	struct resp r;
+	unsigned char px[ROWS * COLS];
+	char ct[64];
+	get(windowed, "thumbnail", NULL, &r); /* 24 x 40 fits the default 128 x 128 */
+	assert_int_equal(r.status, 200);
+	assert_string_equal(resp_header(&r, "Content-Type", ct, sizeof(ct)), "image/jpeg");
+	decode_jpeg(&r, px);
+	resp_release(&r);
+}
+
+static void thumbnail__study_series_frame__representative(void **state)
+{
+	/* one series of four instances stored in order: the middle one
+	 * (index 2, the rescaled instance) stands for the study and series */
+	struct resp want, got;
+	char path[512];
+	get(rescaled, "rendered", "Accept: image/png", &want);
+	assert_int_equal(want.status, 200);
+	snprintf(path, sizeof(path), "/v2/studies/%s/thumbnail", study);
+	get_path(path, "Accept: image/png", &got);
+	assert_int_equal(got.status, 200);
+	assert_int_equal(got.body.len, want.body.len);
+	assert_memory_equal(got.body.data, want.body.data, want.body.len);
+	resp_release(&got);
+	snprintf(path, sizeof(path), "/v1/studies/%s/series/%s/thumbnail", study, series);
+	get_path(path, "Accept: image/png", &got);
+	assert_int_equal(got.status, 200);
+	assert_int_equal(got.body.len, want.body.len);
+	assert_memory_equal(got.body.data, want.body.data, want.body.len);
+	resp_release(&got);
+	resp_release(&want);
+	/* a frame's thumbnail is that frame */
+	get(mono1, "frames/2/rendered", "Accept: image/png", &want);
+	get(mono1, "frames/2/thumbnail", "Accept: image/png", &got);
+	assert_int_equal(want.status, 200);
+	assert_int_equal(got.status, 200);
+	assert_int_equal(got.body.len, want.body.len);
+	assert_memory_equal(got.body.data, want.body.data, want.body.len);
+	resp_release(&got);
+	resp_release(&want);
+}
+
+static void thumbnail__errors(void **state)
+{
+	struct resp r;
+	const struct error_case cases[] = {
+		{ "thumbnail?viewport=0,10", NULL, 400, "The specified viewport value is not valid." },
+		{ "thumbnail?viewport=10", NULL, 400, "The specified viewport value is not valid." },
+		{ "thumbnail?viewport=10,x", NULL, 400, "The specified viewport value is not valid." },
+		{ "thumbnail?viewport=10,1025", NULL, 400, "The specified viewport value is not valid." },
+		{ "thumbnail", "Accept: application/dicom", 406, "The request headers are not acceptable" },
+		{ "frames/3/thumbnail", "Accept: image/png", 404, "The specified frame cannot be found." },
+		{ "frames/x/thumbnail", "Accept: image/png", 400, "The specified frames value is not valid." },
+	};
+	check_cases(cases, sizeof(cases) / sizeof(cases[0]));
+	char path[512];
+	snprintf(path, sizeof(path), "/v2/studies/%s/thumbnail", uid_new());
+	get_path(path, NULL, &r);
+	assert_int_equal(r.status, 404);
+	assert_non_null(strstr(buf_str(&r.body), "The specified study cannot be found."));
+	resp_release(&r);
 }
 
 static int teardown(void **state)
@@ -244,6 +353,10 @@ int main(void)
 		cmocka_unit_test(rendered__no_window__min_to_max),
 		cmocka_unit_test(rendered__jpeg_default__close_and_quality_matters),
 		cmocka_unit_test(rendered__errors),
+		cmocka_unit_test(thumbnail__instance__box_means_within_viewport),
+		cmocka_unit_test(thumbnail__default__jpeg_never_enlarged),
+		cmocka_unit_test(thumbnail__study_series_frame__representative),
+		cmocka_unit_test(thumbnail__errors),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
