@@ -14,7 +14,8 @@
 #include "client.h"
 
 #define SEED 1234
-static char study[65], series[65], native_sop[65], j2k_sop[65], big_sop[65];
+static char study[65], series[65], native_sop[65], j2k_sop[65], big_sop[65], rle_sop[65], rgb_rle_sop[65],
+	rgb_j2k_sop[65];
 
 static int store(const char *sop, const char *extra)
 {
@@ -37,8 +38,14 @@ static int setup(void **state)
 	snprintf(native_sop, sizeof(native_sop), "%s", uid_new());
 	snprintf(j2k_sop, sizeof(j2k_sop), "%s", uid_new());
 	snprintf(big_sop, sizeof(big_sop), "%s", uid_new());
+	snprintf(rle_sop, sizeof(rle_sop), "%s", uid_new());
+	snprintf(rgb_rle_sop, sizeof(rgb_rle_sop), "%s", uid_new());
+	snprintf(rgb_j2k_sop, sizeof(rgb_j2k_sop), "%s", uid_new());
 	return store(native_sop, "--frames 3 --rows 16 --cols 10") || store(j2k_sop, "--frames 3 --rows 16 --cols 10 --ts j2k") ||
-		       store(big_sop, "--frames 1000 --rows 8 --cols 8")
+		       store(big_sop, "--frames 1000 --rows 8 --cols 8") ||
+		       store(rle_sop, "--frames 3 --rows 16 --cols 10 --ts rle") ||
+		       store(rgb_rle_sop, "--frames 2 --rows 9 --cols 11 --rgb --ts rle") ||
+		       store(rgb_j2k_sop, "--frames 2 --rows 9 --cols 11 --rgb --ts j2k")
 		       ? -1
 		       : 0;
 }
@@ -128,6 +135,48 @@ static void frames__jpeg2000__decoded_or_as_stored(void **state)
 	resp_release(&r);
 }
 
+/* Are the bytes frame k of a rows x cols 8-bit interleaved RGB image with SEED? */
+static void assert_rgb_frame(const char *data, size_t len, int k, int rows, int cols)
+{
+	size_t n = (size_t)rows * cols;
+	assert_int_equal(len, n * 3);
+	for (size_t i = 0; i < n; i++) {
+		size_t g = (size_t)(k - 1) * n + i;
+		for (unsigned c = 0; c < 3; c++)
+			assert_int_equal((unsigned char)data[i * 3 + c], (g * 7 + SEED + c * 85) & 0xff);
+	}
+}
+
+static void frames__rle_and_colour_sources__decoded_exactly(void **state)
+{
+	struct resp r;
+	char ct[200];
+	const char *le = "Accept: application/octet-stream; transfer-syntax=1.2.840.10008.1.2.1";
+
+	get(rle_sop, "2", le, &r);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(resp_header(&r, "Content-Type", ct, sizeof(ct)),
+			    "application/octet-stream; transfer-syntax=1.2.840.10008.1.2.1");
+	assert_frame(r.body.data, r.body.len, 2, 16, 10);
+	resp_release(&r);
+	get(rgb_rle_sop, "2", le, &r);
+	assert_int_equal(r.status, 200);
+	assert_rgb_frame(r.body.data, r.body.len, 2, 9, 11);
+	resp_release(&r);
+	get(rgb_j2k_sop, "1", le, &r);
+	assert_int_equal(r.status, 200);
+	assert_rgb_frame(r.body.data, r.body.len, 1, 9, 11);
+	resp_release(&r);
+	/* as stored: an RLE frame starts with its 64-byte header, segment count first */
+	get(rle_sop, "1", "Accept: application/octet-stream; transfer-syntax=*", &r);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(resp_header(&r, "Content-Type", ct, sizeof(ct)),
+			    "application/octet-stream; transfer-syntax=1.2.840.10008.1.2.5");
+	assert_true(r.body.len > 64);
+	assert_memory_equal(r.body.data, "\x02\x00\x00\x00\x40\x00\x00\x00", 8); /* 2 segments (16 bits), first at 64 */
+	resp_release(&r);
+}
+
 static void frames__thousand_frames__last_one_by_offset(void **state)
 {
 	struct resp r;
@@ -190,6 +239,7 @@ int main(void)
 		cmocka_unit_test(frames__native_single_part__exact_pixels),
 		cmocka_unit_test(frames__multipart_list__parts_in_order),
 		cmocka_unit_test(frames__jpeg2000__decoded_or_as_stored),
+		cmocka_unit_test(frames__rle_and_colour_sources__decoded_exactly),
 		cmocka_unit_test(frames__thousand_frames__last_one_by_offset),
 		cmocka_unit_test(frames__errors),
 	};

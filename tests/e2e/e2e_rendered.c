@@ -20,7 +20,7 @@
 #define SEED 321
 #define ROWS 40
 #define COLS 24
-static char study[65], series[65], windowed[65], mono1[65], rescaled[65], plain[65];
+static char study[65], series[65], windowed[65], mono1[65], rescaled[65], plain[65], colour_series[65], colour[65];
 
 static int store(const char *sop, const char *extra)
 {
@@ -49,7 +49,22 @@ static int setup(void **state)
 	char m1[200], rs[200];
 	snprintf(m1, sizeof(m1), "%s --set 0028,0004=CS:MONOCHROME1", win);
 	snprintf(rs, sizeof(rs), "--set 0028,1053=DS:2 --set 0028,1052=DS:-100 --set 0028,1050=DS:3000 --set 0028,1051=DS:2000");
-	return store(windowed, win) || store(mono1, m1) || store(rescaled, rs) || store(plain, "") ? -1 : 0;
+	if (store(windowed, win) || store(mono1, m1) || store(rescaled, rs) || store(plain, ""))
+		return -1;
+	/* RGB, stored as JPEG 2000, in a series of its own (after the first) */
+	snprintf(colour_series, sizeof(colour_series), "%s", uid_new());
+	snprintf(colour, sizeof(colour), "%s", uid_new());
+	const char *h[] = { "Accept: application/dicom+json", "Content-Type: application/dicom", NULL };
+	struct resp r;
+	char *f = make_dcm("--study %s --series %s --sop %s --seed %d --rows %d --cols %d --frames 2 --rgb --ts j2k", study,
+			   colour_series, colour, SEED, ROWS, COLS);
+	if (!f)
+		return -1;
+	int rc = http_post_file("/v2/studies", h, f, &r) || r.status != 200;
+	resp_release(&r);
+	unlink(f);
+	free(f);
+	return rc ? -1 : 0;
 }
 
 static double raw(int frame, size_t i)
@@ -85,8 +100,8 @@ static void png_from_mem(png_structp p, png_bytep out, png_size_t n)
 	m->at += n;
 }
 
-/* Decodes an 8-bit grey PNG of width x height into px. */
-static void decode_png_sized(const struct resp *r, unsigned char *px, unsigned width, unsigned height)
+/* Decodes an 8-bit PNG of width x height, grey (channels 1) or RGB (3), into px. */
+static void decode_png_as(const struct resp *r, unsigned char *px, unsigned width, unsigned height, unsigned channels)
 {
 	struct mem m = { (const unsigned char *)r->body.data, r->body.len, 0 };
 	png_structp p = png_create_read_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
@@ -96,15 +111,16 @@ static void decode_png_sized(const struct resp *r, unsigned char *px, unsigned w
 	png_read_info(p, info);
 	assert_int_equal(png_get_image_width(p, info), width);
 	assert_int_equal(png_get_image_height(p, info), height);
-	assert_int_equal(png_get_color_type(p, info), PNG_COLOR_TYPE_GRAY);
+	assert_int_equal(png_get_color_type(p, info), channels == 3 ? PNG_COLOR_TYPE_RGB : PNG_COLOR_TYPE_GRAY);
+	assert_int_equal(png_get_bit_depth(p, info), 8);
 	for (unsigned y = 0; y < height; y++)
-		png_read_row(p, px + y * width, NULL);
+		png_read_row(p, px + y * width * channels, NULL);
 	png_destroy_read_struct(&p, &info, NULL);
 }
 
 static void decode_png(const struct resp *r, unsigned char *px)
 {
-	decode_png_sized(r, px, COLS, ROWS);
+	decode_png_as(r, px, COLS, ROWS, 1);
 }
 
 static void decode_jpeg(const struct resp *r, unsigned char *px)
@@ -245,6 +261,22 @@ static void get_path(const char *path, const char *accept, struct resp *r)
 	http_do("GET", path, h, NULL, 0, r);
 }
 
+static void rendered__rgb_jpeg2000__png_exact(void **state)
+{
+	/* colour is shown as it is stored: no window, sample for sample */
+	struct resp r;
+	char path[512];
+	unsigned char px[ROWS * COLS * 3];
+	snprintf(path, sizeof(path), "/v2/studies/%s/series/%s/instances/%s/frames/2/rendered", study, colour_series, colour);
+	get_path(path, "Accept: image/png", &r);
+	assert_int_equal(r.status, 200);
+	decode_png_as(&r, px, COLS, ROWS, 3);
+	for (size_t i = 0; i < ROWS * COLS; i++)
+		for (unsigned c = 0; c < 3; c++)
+			assert_int_equal(px[i * 3 + c], ((ROWS * COLS + i) * 7 + SEED + c * 85) & 0xff);
+	resp_release(&r);
+}
+
 static void thumbnail__instance__box_means_within_viewport(void **state)
 {
 	struct resp full, thumb;
@@ -256,7 +288,7 @@ static void thumbnail__instance__box_means_within_viewport(void **state)
 	 * each pixel the rounded mean of a 4 x 4 box */
 	get(plain, "thumbnail?viewport=12,10", "Accept: image/png", &thumb);
 	assert_int_equal(thumb.status, 200);
-	decode_png_sized(&thumb, small, 6, 10);
+	decode_png_as(&thumb, small, 6, 10, 1);
 	for (int y = 0; y < 10; y++)
 		for (int x = 0; x < 6; x++) {
 			int sum = 0;
@@ -353,6 +385,7 @@ int main(void)
 		cmocka_unit_test(rendered__no_window__min_to_max),
 		cmocka_unit_test(rendered__jpeg_default__close_and_quality_matters),
 		cmocka_unit_test(rendered__errors),
+		cmocka_unit_test(rendered__rgb_jpeg2000__png_exact),
 		cmocka_unit_test(thumbnail__instance__box_means_within_viewport),
 		cmocka_unit_test(thumbnail__default__jpeg_never_enlarged),
 		cmocka_unit_test(thumbnail__study_series_frame__representative),
