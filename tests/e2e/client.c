@@ -235,6 +235,28 @@ char *make_dcm(const char *fmt, ...)
 	return strdup(path);
 }
 
+int store_made(const char *fmt, ...)
+{
+	char args[4096];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(args, sizeof(args), fmt, ap);
+	va_end(ap);
+	char *f = make_dcm("%s", args);
+	if (!f)
+		return -1;
+	const char *h[] = { "Accept: application/dicom+json", "Content-Type: application/dicom", NULL };
+	struct resp r = { 0 };
+	int rc = http_post_file("/v2/studies", h, f, &r) || r.status != 200;
+	if (rc)
+		fprintf(stderr, "storing mkdcm %s: %ld %s\n", args, r.status, buf_str(&r.body));
+	resp_release(&r);
+	unlink(f);
+	free(f);
+	return rc ? -1 : 0;
+}
+
 int file_read(const char *path, struct buf *out)
 {
 	FILE *f = fopen(path, "rb");

@@ -16,16 +16,7 @@ static char study[65], se1[65], se2[65], bad_sop[65];
 
 static int store(const char *series, const char *sop, const char *extra)
 {
-	const char *h[] = { "Accept: application/dicom+json", "Content-Type: application/dicom", NULL };
-	struct resp r;
-	char *f = make_dcm("--study %s --series %s --sop %s %s", study, series, sop, extra);
-	if (!f)
-		return -1;
-	int rc = http_post_file("/v2/studies", h, f, &r) || r.status != 200;
-	resp_release(&r);
-	unlink(f);
-	free(f);
-	return rc ? -1 : 0;
+	return store_made("--study %s --series %s --sop %s %s", study, series, sop, extra);
 }
 
 /* Instances stored before the tags exist: the reindex must find them. */

@@ -19,16 +19,7 @@ static char study[65], series[65], native_sop[65], j2k_sop[65], big_sop[65], rle
 
 static int store(const char *sop, const char *extra)
 {
-	const char *h[] = { "Accept: application/dicom+json", "Content-Type: application/dicom", NULL };
-	struct resp r;
-	char *f = make_dcm("--study %s --series %s --sop %s --seed %d %s", study, series, sop, SEED, extra);
-	if (!f)
-		return -1;
-	int rc = http_post_file("/v2/studies", h, f, &r) || r.status != 200;
-	resp_release(&r);
-	unlink(f);
-	free(f);
-	return rc ? -1 : 0;
+	return store_made("--study %s --series %s --sop %s --seed %d %s", study, series, sop, SEED, extra);
 }
 
 static int setup(void **state)

@@ -20,18 +20,9 @@ static char pid[40], sa[65], sb[65], a1[65], a2[65], b1[65], sop_a1[65];
 static int store(const char *study, const char *series, const char *sop, const char *name, const char *date,
 		 const char *modality)
 {
-	const char *h[] = { "Accept: application/dicom+json", "Content-Type: application/dicom", NULL };
-	struct resp r;
-	char *f = make_dcm("--study %s --series %s --sop %s --set '0008,0005=CS:ISO_IR 192' --set '0010,0010=PN:%s' "
-			   "--set 0010,0020=LO:%s --set 0008,0020=DA:%s --set 0008,0060=CS:%s",
-			   study, series, sop, name, pid, date, modality);
-	if (!f)
-		return -1;
-	int rc = http_post_file("/v2/studies", h, f, &r) || r.status != 200;
-	resp_release(&r);
-	unlink(f);
-	free(f);
-	return rc ? -1 : 0;
+	return store_made("--study %s --series %s --sop %s --set '0008,0005=CS:ISO_IR 192' --set '0010,0010=PN:%s' "
+			  "--set 0010,0020=LO:%s --set 0008,0020=DA:%s --set 0008,0060=CS:%s",
+			  study, series, sop, name, pid, date, modality);
 }
 
 static int setup(void **state)

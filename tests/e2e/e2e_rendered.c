@@ -24,17 +24,8 @@ static char study[65], series[65], windowed[65], mono1[65], rescaled[65], plain[
 
 static int store(const char *sop, const char *extra)
 {
-	const char *h[] = { "Accept: application/dicom+json", "Content-Type: application/dicom", NULL };
-	struct resp r;
-	char *f = make_dcm("--study %s --series %s --sop %s --seed %d --rows %d --cols %d --frames 2 %s", study, series, sop,
-			   SEED, ROWS, COLS, extra);
-	if (!f)
-		return -1;
-	int rc = http_post_file("/v2/studies", h, f, &r) || r.status != 200;
-	resp_release(&r);
-	unlink(f);
-	free(f);
-	return rc ? -1 : 0;
+	return store_made("--study %s --series %s --sop %s --seed %d --rows %d --cols %d --frames 2 %s", study, series, sop,
+			  SEED, ROWS, COLS, extra);
 }
 
 static int setup(void **state)
@@ -54,17 +45,8 @@ static int setup(void **state)
 	/* RGB, stored as JPEG 2000, in a series of its own (after the first) */
 	snprintf(colour_series, sizeof(colour_series), "%s", uid_new());
 	snprintf(colour, sizeof(colour), "%s", uid_new());
-	const char *h[] = { "Accept: application/dicom+json", "Content-Type: application/dicom", NULL };
-	struct resp r;
-	char *f = make_dcm("--study %s --series %s --sop %s --seed %d --rows %d --cols %d --frames 2 --rgb --ts j2k", study,
-			   colour_series, colour, SEED, ROWS, COLS);
-	if (!f)
-		return -1;
-	int rc = http_post_file("/v2/studies", h, f, &r) || r.status != 200;
-	resp_release(&r);
-	unlink(f);
-	free(f);
-	return rc ? -1 : 0;
+	return store_made("--study %s --series %s --sop %s --seed %d --rows %d --cols %d --frames 2 --rgb --ts j2k", study,
+			  colour_series, colour, SEED, ROWS, COLS);
 }
 
 static double raw(int frame, size_t i)
