@@ -257,6 +257,17 @@ int store_made(const char *fmt, ...)
 	return rc ? -1 : 0;
 }
 
+long delete_study(const char *study)
+{
+	char path[256];
+	struct resp r = { 0 };
+
+	snprintf(path, sizeof(path), "/v2/studies/%s", study);
+	long status = http_do("DELETE", path, NULL, NULL, 0, &r) ? -1 : r.status;
+	resp_release(&r);
+	return status;
+}
+
 int file_read(const char *path, struct buf *out)
 {
 	FILE *f = fopen(path, "rb");

@@ -46,6 +46,8 @@ char *make_dcm(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Makes a file with mkdcm's options, stores it (POST /v2/studies, one
  * application/dicom body) and removes it. Returns 0 when stored (200). */
 int store_made(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* DELETE /v2/studies/{study}: the HTTP status, or -1 when no answer came. */
+long delete_study(const char *study);
 int file_read(const char *path, struct buf *out);
 /* multipart/related body of the files, each part application/dicom */
 void multipart_body(struct buf *out, const char *boundary, const char *const *files, size_t n, bool part_lengths,

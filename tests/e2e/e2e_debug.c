@@ -17,22 +17,10 @@ static long long seq_created, seq_deleted;
 
 static int setup(void **state)
 {
-	const char *h[] = { "Accept: application/dicom+json", "Content-Type: application/dicom", NULL };
-	struct resp r;
-	char path[200];
-
 	snprintf(study, sizeof(study), "%s", uid_new());
 	snprintf(sop, sizeof(sop), "%s", uid_new());
-	char *f = make_dcm("--study %s --sop %s", study, sop);
-	if (!f || http_post_file("/v2/studies", h, f, &r) || r.status != 200)
+	if (store_made("--study %s --sop %s", study, sop) || delete_study(study) != 204)
 		return -1;
-	resp_release(&r);
-	snprintf(path, sizeof(path), "/v2/studies/%s", study);
-	if (http_do("DELETE", path, NULL, NULL, 0, &r) || r.status != 204)
-		return -1;
-	resp_release(&r);
-	unlink(f);
-	free(f);
 	seq_created = db_scalar("SELECT sequence FROM changefeed WHERE sop_uid = $1 AND action = 0", sop, NULL);
 	seq_deleted = db_scalar("SELECT sequence FROM changefeed WHERE sop_uid = $1 AND action = 1", sop, NULL);
 	return seq_created > 0 && seq_deleted > seq_created ? 0 : -1;

@@ -215,11 +215,7 @@ static void frames__errors(void **state)
 
 static int teardown(void **state)
 {
-	struct resp r;
-	char path[256];
-	snprintf(path, sizeof(path), "/v2/studies/%s", study);
-	http_do("DELETE", path, NULL, NULL, 0, &r);
-	resp_release(&r);
+	delete_study(study);
 	return 0;
 }
 

@@ -387,9 +387,7 @@ static void wado__decoder_crash__one_request_fails_not_the_server(void **state)
 	http_do("GET", path, h2, NULL, 0, &r);
 	assert_int_equal(r.status, 200);
 	resp_release(&r);
-	snprintf(path, sizeof(path), "/v2/studies/%s", study);
-	http_do("DELETE", path, NULL, NULL, 0, &r);
-	resp_release(&r);
+	delete_study(study);
 	unlink(f);
 	free(f);
 }
@@ -423,9 +421,7 @@ static void wado__large_multiframe__round_trip(void **state)
 	unlink(out);
 	unlink(f);
 	free(f);
-	snprintf(path, sizeof(path), "/v2/studies/%s", study);
-	http_do("DELETE", path, NULL, NULL, 0, &r);
-	resp_release(&r);
+	delete_study(study);
 }
 
 int main(void)
