@@ -120,8 +120,57 @@ static bool ts_acceptable(const char *ts)
 	return !strcmp(ts, "*") || !strcmp(ts, TS_EXPLICIT_LE) || !strcmp(ts, TS_JPEG2000_LOSSLESS);
 }
 
-int accept_negotiate_retrieve(struct arena *a, const char *header, enum accept_resource res,
-			      struct accept_choice *out)
+/* What one Accept item offers, as a choice: true with c filled in, or
+ * false when the item is not one this resource can serve. */
+typedef bool (*accept_offer_fn)(const struct accept_item *it, enum accept_resource res, struct accept_choice *c);
+
+static bool retrieve_offer(const struct accept_item *it, enum accept_resource res, struct accept_choice *c)
+{
+	if (!strcmp(it->media, "*/*")) {
+		c->multipart = true;
+		c->ts = it->ts ? it->ts : "*";
+	} else if (!strcmp(it->media, "application/dicom")) {
+		if (!it->multipart && res != ACCEPT_INSTANCE)
+			return false;
+		c->multipart = it->multipart;
+		c->ts = it->ts ? it->ts : TS_EXPLICIT_LE;
+	} else {
+		return false;
+	}
+	c->media = "application/dicom";
+	return ts_acceptable(c->ts);
+}
+
+static bool frames_offer(const struct accept_item *it, enum accept_resource res, struct accept_choice *c)
+{
+	(void)res;
+	if (!strcmp(it->media, "*/*")) {
+		c->multipart = true;
+		c->ts = it->ts ? it->ts : "*";
+		c->media = "application/octet-stream";
+		return !strcmp(c->ts, "*") || !strcmp(c->ts, TS_EXPLICIT_LE);
+	}
+	if (!strcmp(it->media, "application/octet-stream")) {
+		c->multipart = it->multipart;
+		c->ts = it->ts ? it->ts : TS_EXPLICIT_LE;
+		c->media = "application/octet-stream";
+		return !strcmp(c->ts, "*") || !strcmp(c->ts, TS_EXPLICIT_LE);
+	}
+	if (!strcmp(it->media, "image/jp2")) {
+		if (!it->multipart)
+			return false;
+		c->multipart = true;
+		c->ts = it->ts ? it->ts : TS_JPEG2000_LOSSLESS;
+		c->media = "image/jp2";
+		return !strcmp(c->ts, TS_JPEG2000_LOSSLESS);
+	}
+	return false;
+}
+
+/* The first item on offer wins, unless a later one of at least its q asks
+ * for the original syntax and it does not. */
+static int negotiate(struct arena *a, const char *header, enum accept_resource res, accept_offer_fn offer,
+		     struct accept_choice *out)
 {
 	struct accept_item *items;
 	int n = accept_parse(a, header, &items);
@@ -131,25 +180,9 @@ int accept_negotiate_retrieve(struct arena *a, const char *header, enum accept_r
 	if (n <= 0)
 		return -1;
 	for (int i = 0; i < n && i < 64; i++) {
-		struct accept_item *it = &items[i];
-		struct accept_choice c;
-		if (!strcmp(it->media, "*/*")) {
-			c.multipart = true;
-			c.ts = it->ts ? it->ts : "*";
-		} else if (!strcmp(it->media, "application/dicom")) {
-			if (!it->multipart && res != ACCEPT_INSTANCE)
-				continue;
-			c.multipart = it->multipart;
-			c.ts = it->ts ? it->ts : TS_EXPLICIT_LE;
-		} else {
+		if (!offer(&items[i], res, &cand[i]))
 			continue;
-		}
-		if (!ts_acceptable(c.ts))
-			continue;
-		c.media = "application/dicom";
-		cand[i] = c;
-		/* highest q first; among equal q an original-syntax request wins */
-		if (best < 0 || (items[i].q >= items[best].q && !strcmp(c.ts, "*") && strcmp(cand[best].ts, "*")))
+		if (best < 0 || (items[i].q >= items[best].q && !strcmp(cand[i].ts, "*") && strcmp(cand[best].ts, "*")))
 			best = i;
 	}
 	if (best < 0)
@@ -158,47 +191,13 @@ int accept_negotiate_retrieve(struct arena *a, const char *header, enum accept_r
 	return 0;
 }
 
+int accept_negotiate_retrieve(struct arena *a, const char *header, enum accept_resource res,
+			      struct accept_choice *out)
+{
+	return negotiate(a, header, res, retrieve_offer, out);
+}
+
 int accept_negotiate_frames(struct arena *a, const char *header, struct accept_choice *out)
 {
-	struct accept_item *items;
-	int n = accept_parse(a, header, &items);
-	int best = -1;
-	struct accept_choice cand[64];
-
-	if (n <= 0)
-		return -1;
-	for (int i = 0; i < n && i < 64; i++) {
-		struct accept_item *it = &items[i];
-		struct accept_choice c;
-		if (!strcmp(it->media, "*/*")) {
-			c.multipart = true;
-			c.ts = it->ts ? it->ts : "*";
-			c.media = "application/octet-stream";
-			if (strcmp(c.ts, "*") && strcmp(c.ts, TS_EXPLICIT_LE))
-				continue;
-		} else if (!strcmp(it->media, "application/octet-stream")) {
-			c.multipart = it->multipart;
-			c.ts = it->ts ? it->ts : TS_EXPLICIT_LE;
-			c.media = "application/octet-stream";
-			if (strcmp(c.ts, "*") && strcmp(c.ts, TS_EXPLICIT_LE))
-				continue;
-		} else if (!strcmp(it->media, "image/jp2")) {
-			if (!it->multipart)
-				continue;
-			c.multipart = true;
-			c.ts = it->ts ? it->ts : TS_JPEG2000_LOSSLESS;
-			c.media = "image/jp2";
-			if (strcmp(c.ts, TS_JPEG2000_LOSSLESS))
-				continue;
-		} else {
-			continue;
-		}
-		cand[i] = c;
-		if (best < 0 || (items[i].q >= items[best].q && !strcmp(c.ts, "*") && strcmp(cand[best].ts, "*")))
-			best = i;
-	}
-	if (best < 0)
-		return -1;
-	*out = cand[best];
-	return 0;
+	return negotiate(a, header, ACCEPT_INSTANCE, frames_offer, out);
 }
