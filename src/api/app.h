@@ -26,6 +26,7 @@ int stow_handle(struct request *req);
 int wado_retrieve(struct request *req);
 int wado_metadata(struct request *req);
 int wado_frames(struct request *req);
+int wado_bulkdata(struct request *req);
 int wado_rendered_instance(struct request *req);
 int wado_rendered_frame(struct request *req);
 int wado_thumbnail(struct request *req);
@@ -55,5 +56,8 @@ int health_simple(struct request *req);
 
 /* 404 with the service's message for the missing level. */
 int api_not_found(struct request *req, const char *study, const char *series);
+/* The URL the request's resources live under: scheme, host, base path,
+ * version and partition ("http://host/v2", ".../v2/partitions/p"). */
+const char *api_service_url(struct request *req);
 
 #endif

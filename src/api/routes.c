@@ -34,6 +34,7 @@ const struct route api_routes[] = {
 	{ "GET", "/studies/{study}/series/{series}/instances/{instance}/frames/{frames}", wado_frames, P },
 	{ "GET", "/studies/{study}/series/{series}/instances/{instance}/rendered", wado_rendered_instance, P },
 	{ "GET", "/studies/{study}/series/{series}/instances/{instance}/frames/{frames}/rendered", wado_rendered_frame, P },
+	{ "GET", "/studies/{study}/series/{series}/instances/{instance}/bulkdata/{path*}", wado_bulkdata, P },
 	{ "GET", "/studies/{study}/thumbnail", wado_thumbnail, P },
 	{ "GET", "/studies/{study}/series/{series}/thumbnail", wado_thumbnail, P },
 	{ "GET", "/studies/{study}/series/{series}/instances/{instance}/thumbnail", wado_thumbnail, P },
@@ -56,6 +57,15 @@ const struct route api_routes[] = {
 };
 
 const size_t api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);
+
+const char *api_service_url(struct request *req)
+{
+	const char *base = request_base_url(req);
+	const char *version = req->api_version, *slash = *version ? "/" : "";
+	if (!req->app->policy.partitions)
+		return arena_printf(&req->arena, "%s%s%s", base, slash, version);
+	return arena_printf(&req->arena, "%s%s%s/partitions/%s", base, slash, version, req->partition);
+}
 
 int api_not_found(struct request *req, const char *study, const char *series)
 {

@@ -116,13 +116,6 @@ static void add_failure(struct stow *st, const char *sop_class, const char *sop,
 	log_info("stow failure code=%d sop='%s'", code, sop ? sop : "");
 }
 
-static const char *partition_segment(struct stow *st)
-{
-	if (!st->app->policy.partitions)
-		return "";
-	return arena_printf(&st->req->arena, "/partitions/%s", st->req->partition);
-}
-
 static void add_success(struct stow *st, const char *sop_class, const char *study, const char *series, const char *sop,
 			int warning, const struct validation *v)
 {
@@ -135,8 +128,8 @@ static void add_success(struct stow *st, const char *sop_class, const char *stud
 	buf_addch(b, ',');
 	add_ui(b, "00081155", sop);
 	buf_adds(b, ",\"00081190\":{\"vr\":\"UR\",\"Value\":[");
-	const char *url = arena_printf(&st->req->arena, "%s/%s%s/studies/%s/series/%s/instances/%s", st->base_url,
-				       st->req->api_version, partition_segment(st), study, series, sop);
+	const char *url =
+		arena_printf(&st->req->arena, "%s/studies/%s/series/%s/instances/%s", st->base_url, study, series, sop);
 	buf_add_json_str(b, url, strlen(url));
 	buf_adds(b, "]}");
 	if (warning) {
@@ -189,12 +182,13 @@ static void process_instance(struct stow *st)
 	char err[256], study[72], series[72], sop[72], sop_class[72];
 	struct validation v;
 	struct dcm_file *f;
-	struct buf meta;
+	struct buf meta, bulk;
 	int64_t wm, seq;
 	int warning = 0;
 
 	validation_init(&v);
 	buf_init(&meta, 0);
+	buf_init(&bulk, 0);
 	f = dcm_open(st->tmp, err, sizeof(err));
 	if (!f) {
 		add_failure(st, NULL, NULL, FAIL_VALIDATION, NULL, 0);
@@ -224,7 +218,9 @@ static void process_instance(struct stow *st)
 		add_failure(st, sop_class, sop, ex > 0 ? FAIL_EXISTS : FAIL_PROCESSING, NULL, 0);
 		goto drop;
 	}
-	if (dcm_write_json(f, &meta, v.dropped, v.ndropped) || zero_preamble(st)) {
+	/* both forms are kept: [retrieve] bulkdata_uri chooses when serving */
+	if (dcm_write_json(f, &meta, v.dropped, v.ndropped, false) || dcm_write_json(f, &bulk, v.dropped, v.ndropped, true) ||
+	    zero_preamble(st)) {
 		add_failure(st, sop_class, sop, FAIL_PROCESSING, NULL, 0);
 		goto drop;
 	}
@@ -243,6 +239,7 @@ static void process_instance(struct stow *st)
 		.watermark = wm,
 		.size = (int64_t)st->size,
 		.metadata = buf_str(&meta),
+		.metadata_bulk = buf_str(&bulk),
 		.patient_id = attr(st, f, DCM_TAG(0x0010, 0x0020), &v),
 		.patient_name = attr(st, f, DCM_TAG(0x0010, 0x0010), &v),
 		.patient_birth_date = attr(st, f, DCM_TAG(0x0010, 0x0030), &v),
@@ -289,6 +286,7 @@ drop:
 out:
 	dcm_free(f);
 	buf_release(&meta);
+	buf_release(&bulk);
 	validation_release(&v);
 }
 
@@ -388,8 +386,7 @@ static int respond(struct stow *st)
 	buf_addch(&out, '{');
 	bool first = true;
 	if (st->path_study && st->nrefs) {
-		const char *url = arena_printf(&req->arena, "%s/%s%s/studies/%s", st->base_url, req->api_version,
-					       partition_segment(st), st->path_study);
+		const char *url = arena_printf(&req->arena, "%s/studies/%s", st->base_url, st->path_study);
 		buf_adds(&out, "\"00081190\":{\"vr\":\"UR\",\"Value\":[");
 		buf_add_json_str(&out, url, strlen(url));
 		buf_adds(&out, "]}");
@@ -442,7 +439,7 @@ int stow_handle(struct request *req)
 				  (long long)req->app->cfg.max_request_bytes);
 	if (!ct || multipart_parse_content_type(&req->arena, ct, &mct))
 		return http_error(req, 415, "The specified content type '%s' is not supported.", ct ? ct : "");
-	st.base_url = request_base_url(req);
+	st.base_url = api_service_url(req);
 	{
 		struct db_eqt tags[128];
 		long n = db_eqt_list(req->app->db, tags, 128, 0);

@@ -168,7 +168,7 @@ int wado_retrieve(struct request *req)
 	size_t prepared = 0;
 	int rc = 0;
 
-	if (accept_negotiate_retrieve(&req->arena, request_header(req, "Accept"), res, &choice))
+	if (accept_negotiate_retrieve(&req->arena, request_header(req, "Accept"), res, app->cfg.transcode_all, &choice))
 		return http_error(req, 406, "The request headers are not acceptable");
 	if (db_list_instances(app->db, req->partition, study, series, sop, &list))
 		return http_error(req, 503, "The server is temporarily unable to read data.");
@@ -254,8 +254,10 @@ int wado_metadata(struct request *req)
 	struct buf out;
 	long n;
 
+	const char *bulk_url = app->cfg.bulkdata_uri ? api_service_url(req) : NULL;
+
 	buf_init(&out, 0);
-	n = db_metadata(app->db, req->partition, study, series, sop, &out, etag, sizeof(etag), inm != NULL);
+	n = db_metadata(app->db, req->partition, study, series, sop, bulk_url, &out, etag, sizeof(etag), inm != NULL);
 	if (n < 0) {
 		buf_release(&out);
 		return http_error(req, 503, "The server is temporarily unable to read data.");
@@ -272,7 +274,7 @@ int wado_metadata(struct request *req)
 			buf_release(&out);
 			return http_send(req, 304, NULL, "", 0);
 		}
-		n = db_metadata(app->db, req->partition, study, series, sop, &out, etag, sizeof(etag), false);
+		n = db_metadata(app->db, req->partition, study, series, sop, bulk_url, &out, etag, sizeof(etag), false);
 		if (n <= 0) {
 			buf_release(&out);
 			return n == 0 ? api_not_found(req, study, series)
@@ -340,6 +342,105 @@ static int send_ranges_of(struct request *req, const char *path, const struct ra
 	return 0;
 }
 
+/* A body part: ranges of a file, or bytes in memory (mem). */
+struct payload {
+	const char *path;
+	const struct range *r;
+	size_t nr;
+	const char *mem;
+	uint64_t len; /* bytes in all */
+};
+
+static int send_payload(struct request *req, const struct payload *p)
+{
+	return p->mem ? http_write(req, p->mem, (size_t)p->len) : send_ranges_of(req, p->path, p->r, p->nr);
+}
+
+/* One part as the whole body, or every part in a multipart/related body,
+ * each part with Content-Type ctype. */
+static int send_payloads(struct request *req, bool multipart, const char *ctype, const struct payload *parts, size_t n)
+{
+	int rc = 0;
+	if (!multipart) {
+		http_add_header(req, "Content-Type", "%s", ctype);
+		http_add_header(req, "Content-Length", "%llu", (unsigned long long)parts[0].len);
+		return http_send_head(req) || send_payload(req, &parts[0]);
+	}
+	char boundary[37], tail[64];
+	util_uuid(boundary);
+	const char *head = arena_printf(&req->arena, "--%s\r\nContent-Type: %s\r\n\r\n", boundary, ctype);
+	size_t hl = strlen(head);
+	int tl = snprintf(tail, sizeof(tail), "--%s--\r\n", boundary);
+	uint64_t total = (uint64_t)tl;
+	for (size_t i = 0; i < n; i++)
+		total += hl + parts[i].len + 2;
+	http_add_header(req, "Content-Type", "multipart/related; boundary=%s", boundary);
+	http_add_header(req, "Content-Length", "%llu", (unsigned long long)total);
+	rc = http_send_head(req);
+	for (size_t i = 0; i < n && !rc; i++)
+		rc = http_write(req, head, hl) || send_payload(req, &parts[i]) || http_write(req, "\r\n", 2);
+	if (!rc)
+		rc = http_write(req, tail, (size_t)tl);
+	return rc;
+}
+
+/* Where the frames of instance it are, in syntax want ("*" = as stored):
+ * the stored file (ranges kept in the database after the first time) or a
+ * transcoded copy in of. Sets *ranges (malloc'ed) and *ts, and returns the
+ * number of frames; or minus the HTTP status with the reply sent. */
+static long frames_source(struct request *req, const struct db_instance_ref *it, const char *want, struct outfile *of,
+			  char **ranges, const char **ts)
+{
+	struct app *app = req->app;
+	struct buf computed;
+	long n = -1;
+
+	/* the stored bytes serve when no change of syntax is asked for (implicit
+	 * and explicit little endian share the pixel bytes) */
+	bool stored_ok = !strcmp(want, "*") || !strcmp(want, it->ts) ||
+			 (!strcmp(want, TS_EXPLICIT_LE) && !strcmp(it->ts, TS_IMPLICIT_LE));
+	*ts = !strcmp(want, "*") ? it->ts : want;
+	*ranges = NULL;
+	buf_init(&computed, 0);
+	if (stored_ok) {
+		store_path(&app->store, it->watermark, of->path, sizeof(of->path));
+		if (db_frame_ranges_get(app->db, it->watermark, ranges) == 0 && *ranges) {
+			n = 1;
+			for (const char *p = *ranges; *p; p++)
+				n += *p == ';';
+		} else {
+			n = dcm_frame_ranges(of->path, &computed);
+			if (n >= 0) {
+				*ranges = strdup(buf_str(&computed));
+				if (n > 0)
+					db_frame_ranges_set(app->db, it->watermark, *ranges); /* kept for the next request */
+			}
+		}
+	}
+	if (n < 0) {
+		/* another syntax, or a file whose frames cannot be cut out as stored */
+		const char *to = stored_ok ? TS_EXPLICIT_LE : want;
+		int st = prepare(req, it, to, of);
+		if (st) {
+			buf_release(&computed);
+			return -st;
+		}
+		*ts = to;
+		buf_reset(&computed);
+		n = dcm_frame_ranges(of->path, &computed);
+		if (n < 0) {
+			buf_release(&computed);
+			return http_error(req, 406, "The requested transfer syntax is not supported for this instance."), -406;
+		}
+		free(*ranges);
+		*ranges = strdup(buf_str(&computed));
+	}
+	buf_release(&computed);
+	if (!*ranges)
+		return http_error(req, 503, "The server is temporarily unable to read data."), -503;
+	return n;
+}
+
 int wado_frames(struct request *req)
 {
 	struct app *app = req->app;
@@ -350,7 +451,6 @@ int wado_frames(struct request *req)
 	long frames[1024];
 	size_t nframes = 0;
 	char *ranges = NULL;
-	struct buf computed;
 	struct outfile of = { .temp = false };
 	struct range (*rs)[64] = NULL;
 	size_t *nr = NULL;
@@ -370,7 +470,7 @@ int wado_frames(struct request *req)
 	if (nframes == 0)
 		return http_error(req, 400, "The specified frames value is not valid. At least one frame must be present, and "
 					    "all requested frames must have value greater than 0.");
-	if (accept_negotiate_frames(&req->arena, request_header(req, "Accept"), &choice))
+	if (accept_negotiate_frames(&req->arena, request_header(req, "Accept"), app->cfg.transcode_all, &choice))
 		return http_error(req, 406, "The request headers are not acceptable");
 	if (!choice.multipart && nframes > 1)
 		return http_error(req, 400, "The accept header is supported for single frame retrieval, use multi-part accept "
@@ -381,48 +481,15 @@ int wado_frames(struct request *req)
 		rc = api_not_found(req, study, series);
 		goto out;
 	}
-	buf_init(&computed, 0);
 	const struct db_instance_ref *it = &inst.items[0];
-	/* the stored bytes serve when no change of syntax is asked for (implicit
-	 * and explicit little endian share the pixel bytes) */
-	bool stored_ok = !strcmp(choice.ts, "*") || !strcmp(choice.ts, it->ts) ||
-			 (!strcmp(choice.ts, TS_EXPLICIT_LE) && !strcmp(it->ts, TS_IMPLICIT_LE));
-	const char *ts = !strcmp(choice.ts, "*") ? it->ts : choice.ts;
-	long n = -1;
-	if (stored_ok) {
-		store_path(&app->store, it->watermark, of.path, sizeof(of.path));
-		if (db_frame_ranges_get(app->db, it->watermark, &ranges) == 0 && ranges) {
-			n = 1;
-			for (const char *p = ranges; *p; p++)
-				n += *p == ';';
-		} else {
-			n = dcm_frame_ranges(of.path, &computed);
-			if (n >= 0) {
-				ranges = strdup(buf_str(&computed));
-				if (n > 0)
-					db_frame_ranges_set(app->db, it->watermark, ranges); /* kept for the next request */
-			}
-		}
-	}
-	if (n < 0) {
-		/* another syntax, or a file whose frames cannot be cut out as stored */
-		const char *want = stored_ok ? TS_EXPLICIT_LE : choice.ts;
-		if (prepare(req, it, want, &of))
-			goto out_buf;
-		ts = want;
-		buf_reset(&computed);
-		n = dcm_frame_ranges(of.path, &computed);
-		if (n < 0) {
-			rc = http_error(req, 406, "The requested transfer syntax is not supported for this instance.");
-			goto out_buf;
-		}
-		free(ranges);
-		ranges = strdup(buf_str(&computed));
-	}
+	const char *ts;
+	long n = frames_source(req, it, choice.ts, &of, &ranges, &ts);
+	if (n < 0)
+		goto out; /* answered */
 	for (size_t i = 0; i < nframes; i++) {
 		if (frames[i] > n) {
 			rc = http_error(req, 404, "The specified frame cannot be found.");
-			goto out_buf;
+			goto out;
 		}
 	}
 
@@ -431,7 +498,7 @@ int wado_frames(struct request *req)
 	bytes = calloc(nframes, sizeof(*bytes));
 	if (!rs || !nr || !bytes) {
 		rc = http_error(req, 503, "The server is temporarily unable to read data.");
-		goto out_buf;
+		goto out;
 	}
 	for (size_t i = 0; i < nframes; i++) {
 		nr[i] = frame_ranges(ranges, frames[i], rs[i], 64);
@@ -439,27 +506,11 @@ int wado_frames(struct request *req)
 		for (size_t k = 0; k < nr[i]; k++)
 			bytes[i] += (uint64_t)rs[i][k].len;
 	}
-	if (!choice.multipart) {
-		http_add_header(req, "Content-Type", "%s; transfer-syntax=%s", choice.media, ts);
-		http_add_header(req, "Content-Length", "%llu", (unsigned long long)bytes[0]);
-		rc = http_send_head(req) || send_ranges_of(req, of.path, rs[0], nr[0]);
-		goto out_buf;
-	}
-	char boundary[37], head[200], tail[64];
-	util_uuid(boundary);
-	int hl = snprintf(head, sizeof(head), "--%s\r\nContent-Type: %s; transfer-syntax=%s\r\n\r\n", boundary, choice.media, ts);
-	int tl = snprintf(tail, sizeof(tail), "--%s--\r\n", boundary);
-	uint64_t total = (uint64_t)tl;
+	struct payload *parts = arena_alloc(&req->arena, nframes * sizeof(*parts));
 	for (size_t i = 0; i < nframes; i++)
-		total += (uint64_t)hl + bytes[i] + 2;
-	http_add_header(req, "Content-Type", "multipart/related; boundary=%s", boundary);
-	http_add_header(req, "Content-Length", "%llu", (unsigned long long)total);
-	for (size_t i = 0; i < nframes && !rc; i++)
-		rc = http_write(req, head, (size_t)hl) || send_ranges_of(req, of.path, rs[i], nr[i]) || http_write(req, "\r\n", 2);
-	if (!rc)
-		rc = http_write(req, tail, (size_t)tl);
-out_buf:
-	buf_release(&computed);
+		parts[i] = (struct payload){ .path = of.path, .r = rs[i], .nr = nr[i], .len = bytes[i] };
+	rc = send_payloads(req, choice.multipart, arena_printf(&req->arena, "%s; transfer-syntax=%s", choice.media, ts),
+			   parts, nframes);
 out:
 	if (of.temp)
 		unlink(of.path);
@@ -467,6 +518,121 @@ out:
 	free(rs);
 	free(nr);
 	free(bytes);
+	db_instance_list_release(&inst);
+	return rc;
+}
+
+/* ---- bulk data (PS3.18 §8.7.4; beyond the service) ----------------------- */
+
+/* "7FE00010" or "00081140/1/00081155": tags, and items from 1 between
+ * them. Returns the number of tags, or -1 when malformed. */
+static int parse_tag_path(const char *p, uint32_t *tags, long *items, int max)
+{
+	int n = 0;
+	for (;;) {
+		char hex[9], *end;
+		if (n == max || strspn(p, "0123456789abcdefABCDEF") != 8 || (p[8] && p[8] != '/'))
+			return -1;
+		memcpy(hex, p, 8);
+		hex[8] = '\0';
+		tags[n++] = (uint32_t)strtoul(hex, NULL, 16);
+		p += 8;
+		if (!*p)
+			return n;
+		long item = strtol(p + 1, &end, 10);
+		if (end == p + 1 || item < 1 || *end != '/')
+			return -1;
+		items[n - 1] = item;
+		p = end + 1;
+	}
+}
+
+/* All of a file's frames, one after another: the pixel data's native bytes. */
+static size_t all_ranges(struct request *req, const char *ranges, struct range **out, uint64_t *len)
+{
+	size_t n = 1;
+	for (const char *p = ranges; *p; p++)
+		n += *p == ',' || *p == ';';
+	struct range *r = arena_alloc(&req->arena, n * sizeof(*r));
+	size_t k = 0;
+	*len = 0;
+	for (const char *p = ranges; *p && k < n;) {
+		long long o, l;
+		if (sscanf(p, "%lld:%lld", &o, &l) != 2)
+			break;
+		r[k].off = o;
+		r[k].len = l;
+		*len += (uint64_t)l;
+		k++;
+		p += strcspn(p, ",;");
+		if (*p)
+			p++;
+	}
+	*out = r;
+	return k;
+}
+
+int wado_bulkdata(struct request *req)
+{
+	struct app *app = req->app;
+	const char *study = req->params[PARAM_STUDY], *series = req->params[PARAM_SERIES],
+		   *sop = req->params[PARAM_INSTANCE];
+	struct accept_choice choice;
+	struct db_instance_list inst = { 0 };
+	struct outfile of = { .temp = false };
+	uint32_t tags[16];
+	long items[16];
+	char *ranges = NULL;
+	struct buf value;
+	int rc = 0;
+
+	int depth = parse_tag_path(req->params[PARAM_PATH], tags, items, 16);
+	if (depth < 0)
+		return http_error(req, 400, "The specified bulk data path is not valid.");
+	if (accept_negotiate_bulkdata(&req->arena, request_header(req, "Accept"), &choice))
+		return http_error(req, 406, "The request headers are not acceptable");
+	if (db_list_instances(app->db, req->partition, study, series, sop, &inst))
+		return http_error(req, 503, "The server is temporarily unable to read data.");
+	if (inst.n == 0) {
+		db_instance_list_release(&inst);
+		return api_not_found(req, study, series);
+	}
+	buf_init(&value, 0);
+	const struct db_instance_ref *it = &inst.items[0];
+	struct payload part = { 0 };
+	const char *ctype = "application/octet-stream";
+	if (depth == 1 && tags[0] == 0x7FE00010u) {
+		/* the pixel data, native: compressed frames are decoded first */
+		const char *ts;
+		long n = frames_source(req, it, TS_EXPLICIT_LE, &of, &ranges, &ts);
+		if (n < 0)
+			goto out; /* answered */
+		if (n == 0) {
+			rc = http_error(req, 404, "The specified bulk data cannot be found.");
+			goto out;
+		}
+		struct range *r;
+		part.path = of.path;
+		part.nr = all_ranges(req, ranges, &r, &part.len);
+		part.r = r;
+		ctype = arena_printf(&req->arena, "application/octet-stream; transfer-syntax=%s", ts);
+	} else {
+		store_path(&app->store, it->watermark, of.path, sizeof(of.path));
+		int f = dcm_bulk_value(of.path, tags, items, (size_t)depth, &value);
+		if (f <= 0) {
+			rc = f < 0 ? http_error(req, 503, "The server is temporarily unable to read data.")
+				   : http_error(req, 404, "The specified bulk data cannot be found.");
+			goto out;
+		}
+		part.mem = value.data;
+		part.len = value.len;
+	}
+	rc = send_payloads(req, choice.multipart, ctype, &part, 1);
+out:
+	if (of.temp)
+		unlink(of.path);
+	free(ranges);
+	buf_release(&value);
 	db_instance_list_release(&inst);
 	return rc;
 }

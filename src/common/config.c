@@ -50,6 +50,8 @@ static const struct ckey keys[] = {
 	{ "cors", "expose_headers", C_STR, OFF(cors_expose_headers),
 	  "Location, ETag, Warning, Content-Location, erroneous-dicom-attributes", 0, 0, NULL },
 	{ "cors", "max_age", C_INT, OFF(cors_max_age), "600", 0, 86400, NULL },
+	{ "retrieve", "transcoding", C_STR, OFF(transcoding), "azure", 0, 0, "DICOM_TRANSCODING" },
+	{ "retrieve", "bulkdata_uri", C_BOOL, OFF(bulkdata_uri), "false", 0, 0, "DICOM_BULKDATA_URI" },
 	{ "debug", "enabled", C_BOOL, OFF(debug_enabled), "false", 0, 0, "DICOM_DEBUG" },
 	{ "events", "service_host_name", C_STR, OFF(events_service_host), "localhost", 0, 0, "DICOM_EVENTS_SERVICE_HOST" },
 	{ "events", "topic", C_STR, OFF(events_topic),
@@ -122,7 +124,7 @@ static int on_ini(void *user, const char *section, const char *name, const char 
 	}
 	/* Sections other tools own (events subscriptions and the like) are theirs. */
 	if (!strcmp(section, "server") || !strcmp(section, "database") || !strcmp(section, "store") ||
-	    !strcmp(section, "cors") || !strcmp(section, "debug")) {
+	    !strcmp(section, "cors") || !strcmp(section, "debug") || !strcmp(section, "retrieve")) {
 		snprintf(st->err, st->errlen, "unknown key '%s' in [%s]", name, section);
 		st->failed = 1;
 		return 0;
@@ -164,6 +166,11 @@ int config_load(struct config *cfg, const char *path, char *err, size_t errlen)
 			return -1;
 		}
 	}
+	if (strcmp(cfg->transcoding, "azure") && strcmp(cfg->transcoding, "all")) {
+		snprintf(err, errlen, "[retrieve] transcoding must be azure or all, not '%s'", cfg->transcoding);
+		return -1;
+	}
+	cfg->transcode_all = !strcmp(cfg->transcoding, "all");
 	if (!*cfg->store_dir) {
 		snprintf(err, errlen, "[store] dir must not be empty");
 		return -1;

@@ -29,6 +29,10 @@ struct config {
 	char *cors_allow_headers;
 	char *cors_expose_headers;
 	int64_t cors_max_age;
+	/* [retrieve] */
+	char *transcoding;     /* "azure": the service's two target syntaxes; "all": every one GDCM writes */
+	bool transcode_all;    /* transcoding is "all" */
+	bool bulkdata_uri;     /* metadata lists bulk data as BulkDataURI links */
 	/* [debug] */
 	bool debug_enabled;
 	/* [events] */

@@ -228,14 +228,14 @@ int db_store_instance(struct db *db, const struct db_new_instance *in, int64_t *
 		in->partition, in->study, in->series, in->sop, in->sop_class, in->ts, wm, size, in->metadata,
 		in->patient_id, in->patient_name, in->patient_birth_date, in->accession, in->referring,
 		in->study_date, in->study_description, in->modality, in->pps_start_date, in->model,
-		in->host, in->topic,
+		in->host, in->topic, in->metadata_bulk,
 	};
 	if (usable(db))
 		return DB_FAILED;
 	r = run(db,
-		"SELECT dicom_store_instance($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,"
-		"$17,$18,$19,$20,$21)",
-		21, v);
+		"SELECT dicom_store_bulk(dicom_store_instance($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,"
+		"$17,$18,$19,$20,$21), $7, $22)",
+		22, v);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
 		int rc = DB_FAILED;
@@ -321,9 +321,9 @@ enum db_missing db_which_missing(struct db *db, const char *partition, const cha
 }
 
 long db_metadata(struct db *db, const char *partition, const char *study, const char *series, const char *sop,
-		 struct buf *out, char *etag, size_t etaglen, bool etag_only)
+		 const char *bulk_url, struct buf *out, char *etag, size_t etaglen, bool etag_only)
 {
-	const char *v[] = { partition, study, series, sop };
+	const char *v[] = { partition, study, series, sop, bulk_url };
 	PGresult *r;
 	long count;
 
@@ -343,12 +343,24 @@ long db_metadata(struct db *db, const char *partition, const char *study, const 
 	PQclear(r);
 	if (count == 0 || etag_only)
 		return count;
-	r = exec_params(db, PGRES_TUPLES_OK,
-			"SELECT i.metadata FROM instance i JOIN partition p USING (partition_key) "
-			"WHERE p.partition_name = $1 AND i.study_uid = $2 "
-			"AND ($3::text IS NULL OR i.series_uid = $3) AND ($4::text IS NULL OR i.sop_uid = $4) "
-			"ORDER BY i.series_key, i.watermark",
-			4, v);
+	if (bulk_url)
+		/* the stored relative links made absolute */
+		r = exec_params(db, PGRES_TUPLES_OK,
+				"SELECT COALESCE(replace(b.metadata, '\"BulkDataURI\":\"bulkdata/', '\"BulkDataURI\":\"' || $5 || "
+				"'/studies/' || i.study_uid || '/series/' || i.series_uid || '/instances/' || i.sop_uid || "
+				"'/bulkdata/'), i.metadata) "
+				"FROM instance i JOIN partition p USING (partition_key) LEFT JOIN instance_bulk b USING (watermark) "
+				"WHERE p.partition_name = $1 AND i.study_uid = $2 "
+				"AND ($3::text IS NULL OR i.series_uid = $3) AND ($4::text IS NULL OR i.sop_uid = $4) "
+				"ORDER BY i.series_key, i.watermark",
+				5, v);
+	else
+		r = exec_params(db, PGRES_TUPLES_OK,
+				"SELECT i.metadata FROM instance i JOIN partition p USING (partition_key) "
+				"WHERE p.partition_name = $1 AND i.study_uid = $2 "
+				"AND ($3::text IS NULL OR i.series_uid = $3) AND ($4::text IS NULL OR i.sop_uid = $4) "
+				"ORDER BY i.series_key, i.watermark",
+				4, v);
 	if (!r)
 		return -1;
 	int n = PQntuples(r);

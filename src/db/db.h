@@ -33,6 +33,7 @@ struct db_new_instance {
 	const char *partition, *study, *series, *sop, *sop_class, *ts;
 	int64_t watermark, size;
 	const char *metadata;
+	const char *metadata_bulk; /* with BulkDataURI links ("bulkdata/..."); may be NULL */
 	/* study-level attributes, NULL when absent */
 	const char *patient_id, *patient_name, *patient_birth_date, *accession, *referring, *study_date,
 		*study_description;
@@ -70,10 +71,12 @@ enum db_missing { DB_FOUND = 0, DB_NO_STUDY, DB_NO_SERIES, DB_NO_INSTANCE };
 enum db_missing db_which_missing(struct db *db, const char *partition, const char *study, const char *series);
 
 /* Appends "[meta,meta,...]" to out and writes the ETag the service uses
- * ("{max watermark}-{count}", or the watermark for one instance). Returns
- * the number of instances, or -1. */
+ * ("{max watermark}-{count}", or the watermark for one instance). With
+ * bulk_url (the service URL, e.g. "http://host/v2"), bulk data is listed
+ * as BulkDataURI links under it; NULL leaves bulk data out. Returns the
+ * number of instances, or -1. */
 long db_metadata(struct db *db, const char *partition, const char *study, const char *series, const char *sop,
-		 struct buf *out, char *etag, size_t etaglen, bool etag_only);
+		 const char *bulk_url, struct buf *out, char *etag, size_t etaglen, bool etag_only);
 
 struct db_changefeed_query {
 	bool by_time;            /* v2: time window; v1: sequence window */

@@ -48,16 +48,27 @@ struct dcm_element {
  * non-zero and returns that value. */
 int dcm_foreach(const struct dcm_file *f, int (*cb)(void *ctx, const struct dcm_element *e), void *ctx);
 
-/* Appends the data set as a DICOM JSON object (PS3.18 F.2) without bulk
- * data (OB, OD, OF, OL, OV, OW, UN omitted, recursively), leaving out the
- * top-level tags in skip. Returns 0 or -1. */
-int dcm_write_json(const struct dcm_file *f, struct buf *out, const uint32_t *skip, size_t nskip);
+/* Appends the data set as a DICOM JSON object (PS3.18 F.2), leaving out
+ * the top-level tags in skip. Bulk data (OB, OD, OF, OL, OV, OW, UN) is
+ * left out, recursively, as the service does; with bulk_links it is listed
+ * as {"vr":..,"BulkDataURI":"bulkdata/{path}"} instead, path being the tag
+ * ("7FE00010") or, inside sequences, tag/item/tag with items from 1
+ * ("00089215/1/00091001"); an image's pixel data is listed as 7FE00010.
+ * Returns 0 or -1. */
+int dcm_write_json(const struct dcm_file *f, struct buf *out, const uint32_t *skip, size_t nskip, bool bulk_links);
 
 /* The standard dictionary: a keyword ("PatientName", case-sensitive) to
  * its tag and VR; 0 when known, -1 otherwise. vr may be NULL. */
 int dcm_keyword_tag(const char *keyword, uint32_t *tag, char vr[3]);
 /* The keyword and VR of a tag; keyword "" and vr "UN" when unknown. */
 void dcm_tag_info(uint32_t tag, char *keyword, size_t kwlen, char vr[3]);
+
+/* Appends to out the value of the bulk data element (OB, OW, OF, OD, OL,
+ * OV, UN) of the file at path at tags[0] / items[0] / tags[1] / ...
+ * (depth tags; items 1-based, depth - 1 of them), in little-endian byte
+ * order. Elements after the pixel data are not reached. Returns 1, 0 when
+ * there is no such bulk data element, -1 when the file cannot be read. */
+int dcm_bulk_value(const char *path, const uint32_t *tags, const long *items, size_t depth, struct buf *out);
 
 /* Where the frames of the file at path are: appends to out one entry per
  * frame, "offset:length" ranges joined by ',', frames by ';' (a compressed
@@ -76,7 +87,12 @@ int dcm_render_frame(const char *path, long frame, unsigned char **pixels, int *
 		     char *err, size_t errlen);
 
 /* Writes src transcoded to transfer syntax ts into dst (a new file).
- * Returns 0, or -1 with a reason in err. */
+ * Lossy targets use these settings: JPEG quality, JPEG-LS's largest error
+ * per sample, JPEG 2000's target PSNR in dB. Returns 0, or -1 with a
+ * reason in err. */
+#define DCM_LOSSY_JPEG_QUALITY 90
+#define DCM_LOSSY_JPEGLS_ERROR 2
+#define DCM_LOSSY_J2K_PSNR 50
 int dcm_transcode(const char *src, const char *dst, const char *ts, char *err, size_t errlen);
 
 #ifdef __cplusplus

@@ -13,6 +13,9 @@
 #include <gdcmImageChangeTransferSyntax.h>
 #include <gdcmImageReader.h>
 #include <gdcmImageWriter.h>
+#include <gdcmJPEG2000Codec.h>
+#include <gdcmJPEGCodec.h>
+#include <gdcmJPEGLSCodec.h>
 #include <gdcmReader.h>
 #include <gdcmSequenceOfItems.h>
 #include <gdcmTrace.h>
@@ -350,7 +353,8 @@ static void add_float(struct buf *out, double d, bool single)
 	buf_addf(out, single ? "%.9g" : "%.17g", d);
 }
 
-static void write_dataset(const gdcm::DataSet &ds, struct buf *out, bool swap, const uint32_t *skip, size_t nskip);
+static void write_dataset(const gdcm::DataSet &ds, struct buf *out, bool swap, const uint32_t *skip, size_t nskip,
+			  const std::string *bulk);
 
 static void write_values(const gdcm::DataElement &de, gdcm::VR vr, struct buf *out, bool swap)
 {
@@ -449,11 +453,17 @@ static void write_values(const gdcm::DataElement &de, gdcm::VR vr, struct buf *o
 	buf_addch(out, ']');
 }
 
-static void write_element(const gdcm::DataElement &de, const gdcm::DataSet &ds, struct buf *out, bool swap)
+// bulk: NULL leaves bulk data out (as the service does); else the tag path
+// so far ("" at the top, "00081140/2/" in a sequence's second item), and
+// bulk data becomes a BulkDataURI "bulkdata/{path}{tag}"
+static void write_element(const gdcm::DataElement &de, const gdcm::DataSet &ds, struct buf *out, bool swap,
+			  const std::string *bulk)
 {
 	gdcm::VR vr = element_vr(de, ds);
 	const gdcm::Tag &t = de.GetTag();
-	buf_addf(out, "\"%04X%04X\":{\"vr\":\"%s\"", t.GetGroup(), t.GetElement(), vr_name(vr));
+	char tag[9];
+	snprintf(tag, sizeof(tag), "%04X%04X", t.GetGroup(), t.GetElement());
+	buf_addf(out, "\"%s\":{\"vr\":\"%s\"", tag, vr_name(vr));
 	if (vr == gdcm::VR::SQ) {
 		gdcm::SmartPointer<gdcm::SequenceOfItems> sq = de.GetValueAsSQ();
 		if (sq && sq->GetNumberOfItems() > 0) {
@@ -461,17 +471,22 @@ static void write_element(const gdcm::DataElement &de, const gdcm::DataSet &ds, 
 			for (gdcm::SequenceOfItems::SizeType i = 1; i <= sq->GetNumberOfItems(); i++) {
 				if (i > 1)
 					buf_addch(out, ',');
-				write_dataset(sq->GetItem(i).GetNestedDataSet(), out, swap, nullptr, 0);
+				std::string inner = bulk ? *bulk + tag + "/" + std::to_string(i) + "/" : std::string();
+				write_dataset(sq->GetItem(i).GetNestedDataSet(), out, swap, nullptr, 0, bulk ? &inner : nullptr);
 			}
 			buf_addch(out, ']');
 		}
+	} else if (is_bulk(vr)) {
+		if (!de.IsEmpty())
+			buf_addf(out, ",\"BulkDataURI\":\"bulkdata/%s%s\"", bulk->c_str(), tag);
 	} else {
 		write_values(de, vr, out, swap);
 	}
 	buf_addch(out, '}');
 }
 
-static void write_dataset(const gdcm::DataSet &ds, struct buf *out, bool swap, const uint32_t *skip, size_t nskip)
+static void write_dataset(const gdcm::DataSet &ds, struct buf *out, bool swap, const uint32_t *skip, size_t nskip,
+			  const std::string *bulk)
 {
 	bool first = true;
 	buf_addch(out, '{');
@@ -485,22 +500,86 @@ static void write_dataset(const gdcm::DataSet &ds, struct buf *out, bool swap, c
 			skipped = skip[i] == tag;
 		if (skipped)
 			continue;
+		if (tag == 0x7FE00010u && bulk && bulk->empty())
+			continue; // listed by dcm_write_json
 		gdcm::VR vr = element_vr(de, ds);
-		if (is_bulk(vr))
+		if (is_bulk(vr) && !bulk)
 			continue;
 		if (!first)
 			buf_addch(out, ',');
 		first = false;
-		write_element(de, ds, out, swap);
+		write_element(de, ds, out, swap, bulk);
 	}
 	buf_addch(out, '}');
 }
 
-extern "C" int dcm_write_json(const struct dcm_file *f, struct buf *out, const uint32_t *skip, size_t nskip)
+extern "C" int dcm_write_json(const struct dcm_file *f, struct buf *out, const uint32_t *skip, size_t nskip,
+			      bool bulk_links)
 {
 	try {
-		write_dataset(f->reader.GetFile().GetDataSet(), out, f->big_endian, skip, nskip);
+		const gdcm::DataSet &ds = f->reader.GetFile().GetDataSet();
+		std::string top;
+		size_t start = out->len;
+		write_dataset(ds, out, f->big_endian, skip, nskip, bulk_links ? &top : nullptr);
+		// the pixel data, whether or not dcm_open read its header: an image has it
+		if (bulk_links && ds.FindDataElement(gdcm::Tag(0x0028, 0x0010))) {
+			gdcm::TransferSyntax ts = gdcm::TransferSyntax::GetTSType(f->ts.c_str());
+			gdcm::Attribute<0x0028, 0x0100> bits = {};
+			if (ds.FindDataElement(bits.GetTag()))
+				bits.SetFromDataElement(ds.GetDataElement(bits.GetTag()));
+			bool wide = bits.GetValue() > 8;
+			bool encapsulated = ts != gdcm::TransferSyntax::TS_END && ts.IsEncapsulated();
+			out->len--; // reopen the object
+			buf_addf(out, "%s\"7FE00010\":{\"vr\":\"%s\",\"BulkDataURI\":\"bulkdata/7FE00010\"}}",
+				 out->len - start > 1 ? "," : "", wide && !encapsulated ? "OW" : "OB");
+		}
 		return 0;
+	} catch (...) {
+		return -1;
+	}
+}
+
+// ---- bulk data ----------------------------------------------------------
+
+extern "C" int dcm_bulk_value(const char *path, const uint32_t *tags, const long *items, size_t depth,
+			      struct buf *out)
+{
+	quiet_gdcm();
+	try {
+		gdcm::Reader r;
+		r.SetFileName(path);
+		std::set<gdcm::Tag> skip;
+		if (depth == 0 || !r.ReadUpToTag(gdcm::Tag(0x7fe0, 0x0010), skip))
+			return -1;
+		const gdcm::FileMetaInformation &h = r.GetFile().GetHeader();
+		bool swap = h.GetDataSetTransferSyntax().GetSwapCode() == gdcm::SwapCode::BigEndian;
+		const gdcm::DataSet *ds = &r.GetFile().GetDataSet();
+		for (size_t d = 0;; d++) {
+			gdcm::Tag t((uint16_t)(tags[d] >> 16), (uint16_t)(tags[d] & 0xffff));
+			if (!ds->FindDataElement(t))
+				return 0;
+			const gdcm::DataElement &de = ds->GetDataElement(t);
+			gdcm::VR vr = element_vr(de, *ds);
+			if (d + 1 == depth) {
+				const gdcm::ByteValue *bv = de.GetByteValue();
+				if (!is_bulk(vr) || !bv)
+					return 0;
+				size_t at = out->len, n = bv->GetLength();
+				buf_add(out, bv->GetPointer(), n);
+				// little endian, as explicit VR little endian has it
+				size_t w = vr == gdcm::VR::OW ? 2 : (vr == gdcm::VR::OF || vr == gdcm::VR::OL) ? 4
+					   : (vr == gdcm::VR::OD || vr == gdcm::VR::OV)			    ? 8
+												    : 1;
+				if (swap && w > 1)
+					for (size_t i = 0; i + w <= n; i += w)
+						std::reverse(out->data + at + i, out->data + at + i + w);
+				return 1;
+			}
+			gdcm::SmartPointer<gdcm::SequenceOfItems> sq = de.GetValueAsSQ();
+			if (!sq || items[d] < 1 || (size_t)items[d] > sq->GetNumberOfItems())
+				return 0;
+			ds = &sq->GetItem((gdcm::SequenceOfItems::SizeType)items[d]).GetNestedDataSet();
+		}
 	} catch (...) {
 		return -1;
 	}
@@ -871,9 +950,49 @@ extern "C" int dcm_transcode(const char *src, const char *dst, const char *ts, c
 			gdcm::ImageChangeTransferSyntax change;
 			change.SetTransferSyntax(target);
 			change.SetInput(ir.GetImage());
+			// the lossy syntaxes: GDCM's encoders would otherwise write
+			// lossless bit streams under a lossy label
+			gdcm::JPEGCodec jpeg;
+			gdcm::JPEGLSCodec jpegls;
+			gdcm::JPEG2000Codec j2k;
+			if (target == gdcm::TransferSyntax::JPEGBaselineProcess1 ||
+			    target == gdcm::TransferSyntax::JPEGExtendedProcess2_4) {
+				jpeg.SetLossless(false);
+				jpeg.SetQuality(DCM_LOSSY_JPEG_QUALITY);
+				change.SetUserCodec(&jpeg);
+			} else if (target == gdcm::TransferSyntax::JPEGLSNearLossless) {
+				jpegls.SetLossless(false);
+				jpegls.SetLossyError(DCM_LOSSY_JPEGLS_ERROR);
+				change.SetUserCodec(&jpegls);
+			} else if (target == gdcm::TransferSyntax::JPEG2000) {
+				j2k.SetQuality(0, DCM_LOSSY_J2K_PSNR);
+				change.SetUserCodec(&j2k);
+			}
+			// GDCM labels 16-bit JPEG bit streams as baseline or extended
+			// (8 and 12 bits at most): refused here rather than sent invalid
+			if ((target == gdcm::TransferSyntax::JPEGBaselineProcess1 ||
+			     target == gdcm::TransferSyntax::JPEGExtendedProcess2_4) &&
+			    ir.GetImage().GetPixelFormat().GetBitsAllocated() != 8) {
+				set_err(err, errlen, "lossy JPEG needs 8-bit samples");
+				return -1;
+			}
 			if (!change.Change()) {
 				set_err(err, errlen, "the pixel data cannot be transcoded");
 				return -1;
+			}
+			if (target.IsLossy()) {
+				// PS3.3 C.7.6.1.1.5: once lossy, always marked lossy
+				gdcm::DataSet &ds = ir.GetFile().GetDataSet();
+				const char *method = target == gdcm::TransferSyntax::JPEGLSNearLossless ? "ISO_14495_1 "
+						     : target == gdcm::TransferSyntax::JPEG2000	       ? "ISO_15444_1 "
+											       : "ISO_10918_1 ";
+				gdcm::DataElement flag(gdcm::Tag(0x0028, 0x2110)), m(gdcm::Tag(0x0028, 0x2114));
+				flag.SetVR(gdcm::VR::CS);
+				flag.SetByteValue("01", 2);
+				m.SetVR(gdcm::VR::CS);
+				m.SetByteValue(method, 12);
+				ds.Replace(flag);
+				ds.Replace(m);
 			}
 			gdcm::ImageWriter w;
 			w.SetFileName(dst);
@@ -886,7 +1005,8 @@ extern "C" int dcm_transcode(const char *src, const char *dst, const char *ts, c
 			return 0;
 		}
 		// no image: only a change of encoding is possible
-		if (target != gdcm::TransferSyntax::ExplicitVRLittleEndian) {
+		if (target != gdcm::TransferSyntax::ExplicitVRLittleEndian &&
+		    target != gdcm::TransferSyntax::ImplicitVRLittleEndian) {
 			set_err(err, errlen, "an instance without pixel data can only be sent uncompressed");
 			return -1;
 		}
@@ -898,15 +1018,23 @@ extern "C" int dcm_transcode(const char *src, const char *dst, const char *ts, c
 		}
 		gdcm::FileExplicitFilter fef;
 		fef.SetFile(r.GetFile());
-		if (!fef.Change()) {
+		if (target == gdcm::TransferSyntax::ExplicitVRLittleEndian && !fef.Change()) {
 			set_err(err, errlen, "cannot make the data set explicit");
 			return -1;
 		}
-		r.GetFile().GetHeader().SetDataSetTransferSyntax(target);
+		gdcm::FileMetaInformation &h = r.GetFile().GetHeader();
+		h.SetDataSetTransferSyntax(target);
+		gdcm::DataElement tsde(gdcm::Tag(0x0002, 0x0010));
+		tsde.SetVR(gdcm::VR::UI);
+		std::string uid = ts;
+		if (uid.size() % 2)
+			uid.push_back('\0');
+		tsde.SetByteValue(uid.data(), (uint32_t)uid.size());
+		h.Replace(tsde);
 		gdcm::Writer w;
 		w.SetFileName(dst);
 		w.SetFile(r.GetFile());
-		w.CheckFileMetaInformationOff();
+		// the meta header is rebuilt (group length, syntax)
 		if (!w.Write()) {
 			set_err(err, errlen, "cannot write the transcoded file");
 			return -1;

@@ -115,16 +115,35 @@ bool accept_allows_dicom_json(const char *header)
 	return ok;
 }
 
-static bool ts_acceptable(const char *ts)
+/* What GDCM writes and transcoding "all" offers beyond the service's two
+ * (big endian and deflate are retired as targets and only read). */
+static const char *const extended_targets[] = {
+	TS_IMPLICIT_LE,		  "1.2.840.10008.1.2.5",    "1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.51",
+	"1.2.840.10008.1.2.4.57", "1.2.840.10008.1.2.4.70", "1.2.840.10008.1.2.4.80", "1.2.840.10008.1.2.4.81",
+	"1.2.840.10008.1.2.4.91",
+};
+
+static bool in_list(const char *ts, const char *const *list, size_t n)
 {
-	return !strcmp(ts, "*") || !strcmp(ts, TS_EXPLICIT_LE) || !strcmp(ts, TS_JPEG2000_LOSSLESS);
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(ts, list[i]))
+			return true;
+	return false;
+}
+
+static bool ts_acceptable(const char *ts, bool all)
+{
+	if (!strcmp(ts, "*") || !strcmp(ts, TS_EXPLICIT_LE) || !strcmp(ts, TS_JPEG2000_LOSSLESS))
+		return true;
+	return all && in_list(ts, extended_targets, sizeof(extended_targets) / sizeof(extended_targets[0]));
 }
 
 /* What one Accept item offers, as a choice: true with c filled in, or
  * false when the item is not one this resource can serve. */
-typedef bool (*accept_offer_fn)(const struct accept_item *it, enum accept_resource res, struct accept_choice *c);
+typedef bool (*accept_offer_fn)(const struct accept_item *it, enum accept_resource res, bool all,
+				struct accept_choice *c);
 
-static bool retrieve_offer(const struct accept_item *it, enum accept_resource res, struct accept_choice *c)
+static bool retrieve_offer(const struct accept_item *it, enum accept_resource res, bool all, struct accept_choice *c)
 {
 	if (!strcmp(it->media, "*/*")) {
 		c->multipart = true;
@@ -138,38 +157,64 @@ static bool retrieve_offer(const struct accept_item *it, enum accept_resource re
 		return false;
 	}
 	c->media = "application/dicom";
-	return ts_acceptable(c->ts);
+	return ts_acceptable(c->ts, all);
 }
 
-static bool frames_offer(const struct accept_item *it, enum accept_resource res, struct accept_choice *c)
+/* The compressed frame media types of PS3.18 table 8.7.3-2 with their
+ * default and allowed syntaxes: with transcoding "all", every one; as the
+ * service does, only image/jp2 (multipart, JPEG 2000 lossless). */
+static const struct frame_media {
+	const char *media;
+	const char *ts[4]; /* the first is the default */
+	bool azure;
+} frame_media[] = {
+	{ "image/jp2", { TS_JPEG2000_LOSSLESS, "1.2.840.10008.1.2.4.91" }, true },
+	{ "image/jpeg", { "1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.51", "1.2.840.10008.1.2.4.57", "1.2.840.10008.1.2.4.70" }, false },
+	{ "image/jls", { "1.2.840.10008.1.2.4.80", "1.2.840.10008.1.2.4.81" }, false },
+	{ "image/dicom-rle", { "1.2.840.10008.1.2.5" }, false },
+};
+
+/* application/octet-stream (single or multipart, explicit VR little
+ * endian unless transfer-syntax=*) and *\/\* (multipart, original). */
+static bool octet_offer(const struct accept_item *it, enum accept_resource res, bool all, struct accept_choice *c)
 {
 	(void)res;
-	if (!strcmp(it->media, "*/*")) {
-		c->multipart = true;
-		c->ts = it->ts ? it->ts : "*";
-		c->media = "application/octet-stream";
-		return !strcmp(c->ts, "*") || !strcmp(c->ts, TS_EXPLICIT_LE);
-	}
-	if (!strcmp(it->media, "application/octet-stream")) {
-		c->multipart = it->multipart;
-		c->ts = it->ts ? it->ts : TS_EXPLICIT_LE;
-		c->media = "application/octet-stream";
-		return !strcmp(c->ts, "*") || !strcmp(c->ts, TS_EXPLICIT_LE);
-	}
-	if (!strcmp(it->media, "image/jp2")) {
-		if (!it->multipart)
+	(void)all;
+	if (strcmp(it->media, "*/*") && strcmp(it->media, "application/octet-stream"))
+		return false;
+	bool any = !strcmp(it->media, "*/*");
+	c->multipart = any || it->multipart;
+	c->ts = it->ts ? it->ts : any ? "*" : TS_EXPLICIT_LE;
+	c->media = "application/octet-stream";
+	return !strcmp(c->ts, "*") || !strcmp(c->ts, TS_EXPLICIT_LE);
+}
+
+static bool frames_offer(const struct accept_item *it, enum accept_resource res, bool all, struct accept_choice *c)
+{
+	if (!strcmp(it->media, "*/*") || !strcmp(it->media, "application/octet-stream"))
+		return octet_offer(it, res, all, c);
+	for (size_t i = 0; i < sizeof(frame_media) / sizeof(frame_media[0]); i++) {
+		const struct frame_media *m = &frame_media[i];
+		if (strcmp(it->media, m->media) || !(all || m->azure))
+			continue;
+		if (!it->multipart && !all)
 			return false;
-		c->multipart = true;
-		c->ts = it->ts ? it->ts : TS_JPEG2000_LOSSLESS;
-		c->media = "image/jp2";
-		return !strcmp(c->ts, TS_JPEG2000_LOSSLESS);
+		c->multipart = it->multipart;
+		c->ts = it->ts ? it->ts : m->ts[0];
+		c->media = m->media;
+		if (!all)
+			return !strcmp(c->ts, m->ts[0]);
+		for (size_t k = 0; k < 4 && m->ts[k]; k++)
+			if (!strcmp(c->ts, m->ts[k]))
+				return true;
+		return false;
 	}
 	return false;
 }
 
 /* The first item on offer wins, unless a later one of at least its q asks
  * for the original syntax and it does not. */
-static int negotiate(struct arena *a, const char *header, enum accept_resource res, accept_offer_fn offer,
+static int negotiate(struct arena *a, const char *header, enum accept_resource res, bool all, accept_offer_fn offer,
 		     struct accept_choice *out)
 {
 	struct accept_item *items;
@@ -180,7 +225,7 @@ static int negotiate(struct arena *a, const char *header, enum accept_resource r
 	if (n <= 0)
 		return -1;
 	for (int i = 0; i < n && i < 64; i++) {
-		if (!offer(&items[i], res, &cand[i]))
+		if (!offer(&items[i], res, all, &cand[i]))
 			continue;
 		if (best < 0 || (items[i].q >= items[best].q && !strcmp(cand[i].ts, "*") && strcmp(cand[best].ts, "*")))
 			best = i;
@@ -191,13 +236,18 @@ static int negotiate(struct arena *a, const char *header, enum accept_resource r
 	return 0;
 }
 
-int accept_negotiate_retrieve(struct arena *a, const char *header, enum accept_resource res,
+int accept_negotiate_retrieve(struct arena *a, const char *header, enum accept_resource res, bool all,
 			      struct accept_choice *out)
 {
-	return negotiate(a, header, res, retrieve_offer, out);
+	return negotiate(a, header, res, all, retrieve_offer, out);
 }
 
-int accept_negotiate_frames(struct arena *a, const char *header, struct accept_choice *out)
+int accept_negotiate_frames(struct arena *a, const char *header, bool all, struct accept_choice *out)
 {
-	return negotiate(a, header, ACCEPT_INSTANCE, frames_offer, out);
+	return negotiate(a, header, ACCEPT_INSTANCE, all, frames_offer, out);
+}
+
+int accept_negotiate_bulkdata(struct arena *a, const char *header, struct accept_choice *out)
+{
+	return negotiate(a, header, ACCEPT_INSTANCE, false, octet_offer, out);
 }

@@ -36,13 +36,23 @@ struct accept_choice {
 #define TS_JPEG2000_LOSSLESS "1.2.840.10008.1.2.4.90"
 
 /* Chooses the response form for a WADO retrieve of a study, series or
- * instance (§4.2). Returns 0, or -1 when nothing acceptable (406). */
-int accept_negotiate_retrieve(struct arena *a, const char *header, enum accept_resource res,
+ * instance (§4.2). The service transcodes to explicit VR little endian
+ * and JPEG 2000 lossless only; all (transcoding "all") also offers
+ * implicit VR little endian, RLE, JPEG baseline, extended and lossless,
+ * JPEG-LS and lossy JPEG 2000. Returns 0, or -1 when nothing acceptable
+ * (406). */
+int accept_negotiate_retrieve(struct arena *a, const char *header, enum accept_resource res, bool all,
 			      struct accept_choice *out);
 
 /* The same for frames: application/octet-stream (single or multipart;
  * explicit VR little endian unless transfer-syntax=*), image/jp2
- * (multipart only, JPEG 2000 lossless), and *\/\* (multipart, original). */
-int accept_negotiate_frames(struct arena *a, const char *header, struct accept_choice *out);
+ * (multipart only, JPEG 2000 lossless), and *\/\* (multipart, original);
+ * with all, also image/jpeg, image/jls, image/dicom-rle and lossy
+ * image/jp2, single part or multipart (PS3.18 table 8.7.3-2). */
+int accept_negotiate_frames(struct arena *a, const char *header, bool all, struct accept_choice *out);
+
+/* Bulk data (PS3.18 §8.7.4): application/octet-stream, single part or
+ * multipart, and *\/\* (multipart). */
+int accept_negotiate_bulkdata(struct arena *a, const char *header, struct accept_choice *out);
 
 #endif

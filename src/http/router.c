@@ -25,7 +25,7 @@ static const char *param_name(const char *p, size_t n)
 {
 	static const struct { const char *name; int idx; } names[] = {
 		{ "study", PARAM_STUDY }, { "series", PARAM_SERIES }, { "instance", PARAM_INSTANCE },
-		{ "frames", PARAM_FRAMES }, { "tag", PARAM_TAG }, { "id", PARAM_ID },
+		{ "frames", PARAM_FRAMES }, { "tag", PARAM_TAG }, { "id", PARAM_ID }, { "path*", PARAM_PATH },
 	};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (strlen(names[i].name) == n && !strncmp(names[i].name, p, n))
@@ -40,6 +40,7 @@ static int param_index(const char *name)
 	if (!strcmp(name, "instance")) return PARAM_INSTANCE;
 	if (!strcmp(name, "frames")) return PARAM_FRAMES;
 	if (!strcmp(name, "tag")) return PARAM_TAG;
+	if (!strcmp(name, "path*")) return PARAM_PATH;
 	return PARAM_ID;
 }
 
@@ -57,6 +58,8 @@ static int match(struct request *req, const char *tmpl, const char *path, const 
 			const char *name = param_name(tmpl + 1, tl - 2);
 			if (!name || pl == 0)
 				return 0;
+			if (tmpl[tl - 2] == '*') /* the rest of the path, slashes and all */
+				pl = strlen(path);
 			params[param_index(name)] = arena_strndup(&req->arena, path, pl);
 		} else if (tl != pl || strncasecmp(tmpl, path, tl)) {
 			return 0;

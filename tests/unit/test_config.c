@@ -33,6 +33,8 @@ static void load__no_file__defaults(void **state)
 	assert_string_equal(c.cors_allow_origins, "*");
 	assert_int_equal(c.max_part_bytes, 2147483648LL);
 	assert_false(c.x_sendfile);
+	assert_false(c.transcode_all);
+	assert_false(c.bulkdata_uri);
 	config_release(&c);
 }
 
@@ -83,6 +85,19 @@ static void load__bad_values__line_numbered_errors(void **state)
 	assert_int_equal(config_load(&c, p, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "line 3"));
 	assert_non_null(strstr(err, "unknown key 'bogus'"));
+	config_release(&c);
+	unlink(p);
+
+	p = write_ini("[retrieve]\ntranscoding = everything\n");
+	assert_int_equal(config_load(&c, p, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "transcoding must be azure or all"));
+	config_release(&c);
+	unlink(p);
+
+	p = write_ini("[retrieve]\ntranscoding = all\nbulkdata_uri = on\n");
+	assert_int_equal(config_load(&c, p, err, sizeof(err)), 0);
+	assert_true(c.transcode_all);
+	assert_true(c.bulkdata_uri);
 	config_release(&c);
 	unlink(p);
 
