@@ -15,9 +15,11 @@ ADE_PACKAGES="build-essential autoconf automake libtool pkg-config make g++
  curl procps"
 # ... and what only the tests and benchmarks need: Orthanc with its DICOMweb
 # plugin (a real client, and the benchmark's point of comparison), Apache
-# with mod_xsendfile (the suite runs through it too). scripts/check installs
-# these; scripts/up does not.
-ADE_TEST_PACKAGES="orthanc orthanc-dicomweb apache2 libapache2-mod-xsendfile"
+# with mod_xsendfile (the suite runs through it too), dcmtk and GDCM's tools
+# (independent decoders to check pixels against) and python3-pydicom (only
+# for the public sample files it ships). scripts/check installs these;
+# scripts/up does not.
+ADE_TEST_PACKAGES="orthanc orthanc-dicomweb apache2 libapache2-mod-xsendfile dcmtk libgdcm-tools python3-pydicom"
 
 say() { printf '%s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }

@@ -88,11 +88,11 @@ int dcm_render_frame(const char *path, long frame, unsigned char **pixels, int *
 
 /* Writes src transcoded to transfer syntax ts into dst (a new file).
  * Lossy targets use these settings: JPEG quality, JPEG-LS's largest error
- * per sample, JPEG 2000's target PSNR in dB. Returns 0, or -1 with a
+ * per sample, JPEG 2000's compression ratio. Returns 0, or -1 with a
  * reason in err. */
 #define DCM_LOSSY_JPEG_QUALITY 90
 #define DCM_LOSSY_JPEGLS_ERROR 2
-#define DCM_LOSSY_J2K_PSNR 50
+#define DCM_LOSSY_J2K_RATIO 10
 int dcm_transcode(const char *src, const char *dst, const char *ts, char *err, size_t errlen);
 
 #ifdef __cplusplus

@@ -9,7 +9,6 @@
 #include <gdcmFileExplicitFilter.h>
 #include <gdcmGlobal.h>
 #include <gdcmImageApplyLookupTable.h>
-#include <gdcmImageChangePhotometricInterpretation.h>
 #include <gdcmImageChangeTransferSyntax.h>
 #include <gdcmImageReader.h>
 #include <gdcmImageWriter.h>
@@ -689,9 +688,15 @@ extern "C" long dcm_frame_ranges(const char *path, struct buf *out)
 		fp = fopen(path, "rb");
 		if (!fp)
 			goto done;
-		long long fsize_native = (r > 0 && c > 0 && bits > 0 && bits % 8 == 0 && nframes > 0)
-						 ? (long long)r * c * spp * (bits / 8) * nframes
-						 : -1;
+		// a frame's bytes; 1-bit frames run on without byte alignment, so
+		// several of them can only be cut when each fills whole bytes
+		long long fbits = (r > 0 && c > 0 && bits > 0 && nframes > 0) ? (long long)r * c * spp * bits : -1;
+		// native YBR_FULL_422 keeps two chroma samples for each two pixels
+		if (fbits > 0 && spp == 3 && dcm_get_string(f, DCM_TAG(0x0028, 0x0004), v, sizeof(v)) == 1 &&
+		    !strcmp(v, "YBR_FULL_422"))
+			fbits = fbits / 3 * 2;
+		long long fsize = fbits < 0 || (fbits % 8 && nframes > 1) ? -1 : (fbits + 7) / 8;
+		long long fsize_native = fsize < 0 ? -1 : fsize * nframes;
 		long long value = -1;
 		uint32_t len = 0;
 		if (!find_pixel_data(fp, f->implicit, fsize_native, &value, &len)) {
@@ -700,10 +705,7 @@ extern "C" long dcm_frame_ranges(const char *path, struct buf *out)
 		}
 		if (len != 0xFFFFFFFFu) {
 			/* native: frames one after the other */
-			if (r <= 0 || c <= 0 || bits <= 0 || bits % 8 || nframes <= 0)
-				goto done;
-			long long fsize = (long long)r * c * spp * (bits / 8);
-			if (fsize * nframes > (long long)len)
+			if (fsize < 0 || fsize * nframes > (long long)len)
 				goto done;
 			for (long i = 0; i < nframes; i++)
 				buf_addf(out, "%s%lld:%lld", i ? ";" : "", value + i * fsize, fsize);
@@ -799,6 +801,16 @@ static double first_ds(const gdcm::DataSet &ds, uint16_t g, uint16_t e, bool *fo
 	return d;
 }
 
+// GDCM 3.0.21's RLE decoder puts the byte segments of colour samples wider
+// than 8 bits in the wrong order (dcmtk's dcmdrle decodes them right): such
+// pixels are refused rather than sent wrong.
+static bool rle_colour_wide(const gdcm::File &file, const gdcm::Pixmap &img)
+{
+	const gdcm::PixelFormat &pf = img.GetPixelFormat();
+	return file.GetHeader().GetDataSetTransferSyntax() == gdcm::TransferSyntax::RLELossless &&
+	       pf.GetSamplesPerPixel() > 1 && pf.GetBitsAllocated() > 8;
+}
+
 extern "C" int dcm_render_frame(const char *path, long frame, unsigned char **pixels, int *width, int *height,
 				int *channels, char *err, size_t errlen)
 {
@@ -816,6 +828,10 @@ extern "C" int dcm_render_frame(const char *path, long frame, unsigned char **pi
 			return -1;
 		}
 		gdcm::Image image = reader.GetImage();
+		if (rle_colour_wide(reader.GetFile(), image)) {
+			set_err(err, errlen, "RLE colour wider than 8 bits cannot be decoded reliably");
+			return -1;
+		}
 		gdcm::PhotometricInterpretation pi = image.GetPhotometricInterpretation();
 		if (pi == gdcm::PhotometricInterpretation::PALETTE_COLOR) {
 			gdcm::ImageApplyLookupTable lut;
@@ -825,14 +841,11 @@ extern "C" int dcm_render_frame(const char *path, long frame, unsigned char **pi
 				return -1;
 			}
 			image = lut.GetOutput();
-		} else if (pi == gdcm::PhotometricInterpretation::YBR_FULL || pi == gdcm::PhotometricInterpretation::YBR_FULL_422) {
-			gdcm::ImageChangePhotometricInterpretation cpi;
-			cpi.SetPhotometricInterpretation(gdcm::PhotometricInterpretation::RGB);
-			cpi.SetInput(image);
-			if (cpi.Change())
-				image = cpi.GetOutput();
 		}
 		pi = image.GetPhotometricInterpretation();
+		// GDCM decodes YBR_FULL and YBR_FULL_422 (JPEG, or native 4:2:2
+		// upsampled) to full YCbCr samples: made RGB below
+		bool ybr = pi == gdcm::PhotometricInterpretation::YBR_FULL || pi == gdcm::PhotometricInterpretation::YBR_FULL_422;
 		long cols = image.GetDimension(0), rows = image.GetDimension(1);
 		long nframes = image.GetNumberOfDimensions() > 2 ? image.GetDimension(2) : 1;
 		if (frame < 1 || frame > nframes)
@@ -840,7 +853,8 @@ extern "C" int dcm_render_frame(const char *path, long frame, unsigned char **pi
 		const gdcm::PixelFormat &pf = image.GetPixelFormat();
 		int spp = pf.GetSamplesPerPixel(), bits = pf.GetBitsAllocated();
 		bool is_signed = pf.GetPixelRepresentation() == 1;
-		if ((bits != 8 && bits != 16 && bits != 32) || (spp != 1 && spp != 3)) {
+		if ((bits != 1 && bits != 8 && bits != 16 && bits != 32) || (spp != 1 && spp != 3) || (bits == 1 && spp != 1) ||
+		    (ybr && bits != 8)) {
 			set_err(err, errlen, "this pixel format cannot be rendered");
 			return -1;
 		}
@@ -849,7 +863,22 @@ extern "C" int dcm_render_frame(const char *path, long frame, unsigned char **pi
 			set_err(err, errlen, "the pixel data cannot be decoded");
 			return -1;
 		}
-		size_t bpp = (size_t)bits / 8, n = (size_t)rows * cols;
+		size_t n = (size_t)rows * cols;
+		if (bits == 1) {
+			// one bit a pixel, the first in each byte's lowest bit (PS3.5
+			// 8.1.1), frames one after the other: made one byte a pixel
+			if (all.size() * 8 < n * (size_t)frame) {
+				set_err(err, errlen, "the pixel data is shorter than its frames");
+				return -1;
+			}
+			std::vector<char> unpacked(n);
+			for (size_t i = 0, b = n * (size_t)(frame - 1); i < n; i++, b++)
+				unpacked[i] = (char)((all[b / 8] >> (b % 8)) & 1);
+			all.swap(unpacked);
+			bits = 8;
+			frame = 1;
+		}
+		size_t bpp = (size_t)bits / 8;
 		size_t fbytes = n * spp * bpp;
 		if (all.size() < fbytes * (size_t)frame) {
 			set_err(err, errlen, "the pixel data is shorter than its frames");
@@ -883,6 +912,14 @@ extern "C" int dcm_render_frame(const char *path, long frame, unsigned char **pi
 					size_t idx = planar ? (size_t)k * n + i : i * 3 + (size_t)k;
 					double v = sample(idx);
 					out[i * 3 + (size_t)k] = (unsigned char)((long)v >> shift);
+				}
+			if (ybr) // PS3.3 C.7.6.3.1.2
+				for (size_t i = 0; i < n; i++) {
+					unsigned char *p = out + i * 3;
+					double y = p[0], cb = p[1] - 128.0, cr = p[2] - 128.0;
+					double rgb[3] = { y + 1.402 * cr, y - 0.344136 * cb - 0.714136 * cr, y + 1.772 * cb };
+					for (int k = 0; k < 3; k++)
+						p[k] = (unsigned char)std::lround(rgb[k] < 0 ? 0 : rgb[k] > 255 ? 255 : rgb[k]);
 				}
 			*channels = 3;
 		} else {
@@ -935,6 +972,30 @@ extern "C" int dcm_render_frame(const char *path, long frame, unsigned char **pi
 
 // ---- transcoding ------------------------------------------------------
 
+// Rewrites the file at path with another PhotometricInterpretation.
+static int relabel(const char *path, const char *pi, char *err, size_t errlen)
+{
+	gdcm::Reader r;
+	r.SetFileName(path);
+	if (!r.Read()) {
+		set_err(err, errlen, "cannot read the transcoded file");
+		return -1;
+	}
+	gdcm::DataElement de(gdcm::Tag(0x0028, 0x0004));
+	de.SetVR(gdcm::VR::CS);
+	de.SetByteValue(pi, (uint32_t)strlen(pi));
+	r.GetFile().GetDataSet().Replace(de);
+	gdcm::Writer w;
+	w.SetFileName(path);
+	w.SetFile(r.GetFile());
+	w.CheckFileMetaInformationOff();
+	if (!w.Write()) {
+		set_err(err, errlen, "cannot write the transcoded file");
+		return -1;
+	}
+	return 0;
+}
+
 extern "C" int dcm_transcode(const char *src, const char *dst, const char *ts, char *err, size_t errlen)
 {
 	quiet_gdcm();
@@ -965,8 +1026,12 @@ extern "C" int dcm_transcode(const char *src, const char *dst, const char *ts, c
 				jpegls.SetLossyError(DCM_LOSSY_JPEGLS_ERROR);
 				change.SetUserCodec(&jpegls);
 			} else if (target == gdcm::TransferSyntax::JPEG2000) {
-				j2k.SetQuality(0, DCM_LOSSY_J2K_PSNR);
+				j2k.SetRate(0, DCM_LOSSY_J2K_RATIO);
 				change.SetUserCodec(&j2k);
+			}
+			if (rle_colour_wide(ir.GetFile(), ir.GetImage())) {
+				set_err(err, errlen, "RLE colour wider than 8 bits cannot be decoded reliably");
+				return -1;
 			}
 			// GDCM labels 16-bit JPEG bit streams as baseline or extended
 			// (8 and 12 bits at most): refused here rather than sent invalid
@@ -1002,6 +1067,12 @@ extern "C" int dcm_transcode(const char *src, const char *dst, const char *ts, c
 				set_err(err, errlen, "cannot write the transcoded file");
 				return -1;
 			}
+			// GDCM's lossy JPEG encoder stores colour as YCbCr (libjpeg's
+			// default) but keeps the label RGB: the label is put right
+			if ((target == gdcm::TransferSyntax::JPEGBaselineProcess1 ||
+			     target == gdcm::TransferSyntax::JPEGExtendedProcess2_4) &&
+			    change.GetOutput().GetPhotometricInterpretation() == gdcm::PhotometricInterpretation::RGB)
+				return relabel(dst, "YBR_FULL_422", err, errlen);
 			return 0;
 		}
 		// no image: only a change of encoding is possible

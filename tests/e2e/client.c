@@ -1,4 +1,5 @@
 #include "client.h"
+#include "dicom/dcm.h"
 
 #include <curl/curl.h>
 #include <libpq-fe.h>
@@ -32,6 +33,11 @@ void e2e_init(void)
 const char *e2e_base(void)
 {
 	return base;
+}
+
+void e2e_use_base(const char *url)
+{
+	base = url;
 }
 
 static size_t on_body(char *p, size_t size, size_t n, void *ud)
@@ -398,4 +404,122 @@ const cJSON *dj_seq(const cJSON *obj, const char *tag)
 {
 	const cJSON *e = cJSON_GetObjectItemCaseSensitive(obj, tag);
 	return e ? cJSON_GetObjectItemCaseSensitive(e, "Value") : NULL;
+}
+
+int run_cmd(const char *fmt, ...)
+{
+	char cmd[4096];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	int rc = system(cmd);
+	return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+static int us_value(const struct dcm_element *e)
+{
+	const unsigned char *p = (const unsigned char *)e->value;
+	return e->len >= 2 ? p[0] | p[1] << 8 : 0;
+}
+
+static int on_image_attr(void *ctx, const struct dcm_element *e)
+{
+	struct native *n = ctx;
+	switch (e->tag) {
+	case DCM_TAG(0x0028, 0x0002): n->spp = us_value(e); break;
+	case DCM_TAG(0x0028, 0x0006): n->planar = us_value(e); break;
+	case DCM_TAG(0x0028, 0x0010): n->rows = us_value(e); break;
+	case DCM_TAG(0x0028, 0x0011): n->cols = us_value(e); break;
+	case DCM_TAG(0x0028, 0x0100): n->bits = us_value(e); break;
+	default: break;
+	}
+	return 0;
+}
+
+int native_read(const char *file, struct native *n)
+{
+	char err[256];
+	struct buf ranges;
+	memset(n, 0, sizeof(*n));
+	buf_init(&n->px, 0);
+	struct dcm_file *f = dcm_open(file, err, sizeof(err));
+	if (!f)
+		return -1;
+	dcm_foreach(f, on_image_attr, n);
+	dcm_get_string(f, DCM_TAG(0x0028, 0x0004), n->pi, sizeof(n->pi));
+	snprintf(n->ts, sizeof(n->ts), "%s", dcm_transfer_syntax(f));
+	dcm_free(f);
+	buf_init(&ranges, 0);
+	n->frames = dcm_frame_ranges(file, &ranges);
+	FILE *fp = fopen(file, "rb");
+	int rc = n->frames > 0 && fp ? 0 : -1;
+	for (const char *p = buf_str(&ranges); !rc && *p;) {
+		long long o, l;
+		if (sscanf(p, "%lld:%lld", &o, &l) != 2 || fseeko(fp, (off_t)o, SEEK_SET)) {
+			rc = -1;
+			break;
+		}
+		char *tmp = malloc((size_t)l + 1);
+		if (!tmp || fread(tmp, 1, (size_t)l, fp) != (size_t)l || buf_add(&n->px, tmp, (size_t)l))
+			rc = -1;
+		free(tmp);
+		p += strcspn(p, ",;");
+		if (*p)
+			p++;
+	}
+	if (fp)
+		fclose(fp);
+	buf_release(&ranges);
+	return rc;
+}
+
+void native_interleave(struct native *n)
+{
+	if (n->spp == 3 && n->planar == 1 && n->bits % 8 == 0) {
+		size_t b = (size_t)n->bits / 8, plane = (size_t)n->rows * n->cols * b, fsz = plane * 3;
+		char *tmp = malloc(fsz);
+		for (size_t fo = 0; tmp && fo + fsz <= n->px.len; fo += fsz) {
+			for (size_t i = 0; i < (size_t)n->rows * n->cols; i++)
+				for (size_t c = 0; c < 3; c++)
+					memcpy(tmp + (i * 3 + c) * b, n->px.data + fo + c * plane + i * b, b);
+			memcpy(n->px.data + fo, tmp, fsz);
+		}
+		free(tmp);
+		n->planar = 0;
+	}
+}
+
+void native_release(struct native *n)
+{
+	buf_release(&n->px);
+}
+
+int pnm_read(const char *file, struct buf *px, int *width, int *height, int *channels)
+{
+	struct buf b;
+	buf_init(&b, 0);
+	buf_init(px, 0);
+	if (file_read(file, &b))
+		return -1;
+	char magic[3];
+	int w, h, max, used = 0;
+	buf_addch(&b, '\0');
+	if (sscanf(b.data, "%2s %d %d %d%n", magic, &w, &h, &max, &used) != 4 || max != 255 ||
+	    (strcmp(magic, "P5") && strcmp(magic, "P6"))) {
+		buf_release(&b);
+		return -1;
+	}
+	int ch = magic[1] == '6' ? 3 : 1;
+	size_t need = (size_t)w * h * ch, at = (size_t)used + 1;
+	if (b.len - 1 < at + need) {
+		buf_release(&b);
+		return -1;
+	}
+	buf_add(px, b.data + at, need);
+	buf_release(&b);
+	*width = w;
+	*height = h;
+	*channels = ch;
+	return 0;
 }

@@ -22,6 +22,8 @@ struct resp {
  * when EMULATOR_REQUIRE_STACK=1 (scripts/check sets it). */
 void e2e_init(void);
 const char *e2e_base(void);
+/* Sends the following requests to another stack (a URL like EMULATOR_URL). */
+void e2e_use_base(const char *url);
 
 /* path is appended to EMULATOR_URL. headers: NULL-terminated list of
  * "Name: value". body may be NULL. */
@@ -68,4 +70,20 @@ const char *dj_str(const cJSON *obj, const char *tag);
 long dj_int(const cJSON *obj, const char *tag, long dflt);
 const cJSON *dj_seq(const cJSON *obj, const char *tag);
 
+/* Runs a shell command (formatted); its exit status, -1 when it died. */
+int run_cmd(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* An uncompressed little-endian file's image: its attributes and all its
+ * frames' pixel bytes one after another. For decoders' outputs and the
+ * emulator's. native_interleave makes colour by plane colour by pixel. */
+struct native {
+	int rows, cols, spp, bits, planar;
+	long frames;
+	char pi[32], ts[72];
+	struct buf px;
+};
+int native_read(const char *file, struct native *n);
+void native_interleave(struct native *n);
+void native_release(struct native *n);
+/* A binary PGM or PPM (8-bit) as written by dcmj2pnm. */
+int pnm_read(const char *file, struct buf *px, int *width, int *height, int *channels);
 #endif

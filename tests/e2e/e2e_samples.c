@@ -1,0 +1,252 @@
+/* End-to-end: the public sample files Debian ships with python3-pydicom
+ * (RLE, JPEG baseline/extended/lossless, JPEG-LS, JPEG 2000, big endian,
+ * deflated, implicit VR, odd sizes, YBR, 1-, 8-, 16- and 32-bit), each
+ * stored with new UIDs and read back as the service serves it: the whole
+ * instance as explicit VR little endian, frame 1 as octet-stream and the
+ * rendered PNG. Pixels are compared with an independent decoder's: dcmtk
+ * (dcmdrle, dcmdjpeg, dcmdjpls, dcmconv, dcmj2pnm), or GDCM's own gdcmconv
+ * for JPEG 2000, which dcmtk does not read. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <png.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "dicom/dcm.h"
+
+#define SAMPLES "/usr/lib/python3/dist-packages/pydicom/data/test_files"
+
+struct sample {
+	const char *name;
+	bool refused;  /* decoded wrongly by GDCM 3.0: 406 for decoded forms */
+	int render_tol; /* largest difference from dcmj2pnm's rendering; -1: not compared */
+};
+
+static const struct sample samples[] = {
+	{ "CT_small", false, 1 },
+	{ "MR_small", false, 1 },
+	{ "MR_small_implicit", false, 1 },
+	{ "MR_small_bigendian", false, 1 },
+	{ "MR_small_expb", false, 1 },
+	{ "MR_small_RLE", false, 1 },
+	{ "MR_small_jpeg_ls_lossless", false, 1 },
+	{ "MR_small_jp2klossless", false, 1 },
+	{ "MR_small_padded", false, 1 },
+	{ "JPEG2000", false, 1 },
+	{ "693_J2KI", false, 1 },
+	/* the JPEG 2000 stream is signed, the data set says unsigned: GDCM
+	 * follows the stream, dcmj2pnm (after gdcmconv) the data set */
+	{ "J2K_pixelrep_mismatch", false, -1 },
+	{ "JPGExtended", false, 1 },
+	{ "JPEG-lossy", false, 1 },
+	{ "image_dfl", false, 1 },
+	{ "liver_1frame", false, 0 },
+	{ "liver_expb_1frame", false, 0 },
+	{ "rtdose", false, 1 },
+	{ "rtdose_expb", false, 1 },
+	/* (rtdose_rle: its odd-length encapsulated pixel data stops dcmodify) */
+	{ "SC_rgb_rle", false, 0 },
+	{ "SC_rgb_rle_2frame", false, 0 },
+	{ "SC_rgb_rle_16bit", true, 0 },
+	{ "SC_rgb_rle_32bit", true, 0 },
+	{ "SC_rgb_jpeg_gdcm", false, 0 },
+	{ "SC_rgb_jpeg_lossy_gdcm", false, 0 },
+	{ "SC_rgb_jpeg_dcmtk", false, 2 }, /* YCbCr to RGB: dcmtk rounds its own way */
+	{ "SC_rgb_dcmtk_+eb+cr", false, 0 },
+	{ "SC_rgb_dcmtk_+eb+cy+n1", false, 2 }, /* YCbCr to RGB: dcmtk rounds its own way */
+	{ "SC_rgb_dcmtk_+eb+cy+s2", false, 2 }, /* YCbCr to RGB: dcmtk rounds its own way */
+	{ "SC_jpeg_no_color_transform", false, 0 },
+	{ "SC_rgb_small_odd", false, 0 },
+	{ "SC_rgb_small_odd_jpeg", false, 2 }, /* YCbCr to RGB: dcmtk rounds its own way */
+	{ "SC_ybr_full_422_uncompressed", false, 2 }, /* YCbCr to RGB: dcmtk rounds its own way */
+	{ "SC_rgb_gdcm_KY", false, 0 },
+	{ "ExplVR_BigEnd", false, 0 },
+	{ "GDCMJ2K_TextGBR", false, 0 },
+};
+
+static char dir[] = "/tmp/ade-samples.XXXXXX";
+
+static int setup(void **state)
+{
+	(void)state;
+	if (access(SAMPLES "/MR_small.dcm", R_OK)) {
+		fprintf(stderr, "the sample files of python3-pydicom are not installed (%s)\n", SAMPLES);
+		return -1;
+	}
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	run_cmd("rm -rf '%s'", dir);
+	return 0;
+}
+
+/* The decoder of the other toolkit for the file's syntax, writing native
+ * explicit VR little endian (YCbCr kept as YCbCr, as GDCM keeps it). */
+static int reference_decode(const char *in, const char *out)
+{
+	char err[256], ts[72];
+	struct dcm_file *f = dcm_open(in, err, sizeof(err));
+	if (!f)
+		return -1;
+	snprintf(ts, sizeof(ts), "%s", dcm_transfer_syntax(f));
+	dcm_free(f);
+	const char *tool = "dcmconv +te";
+	if (!strcmp(ts, "1.2.840.10008.1.2.5"))
+		tool = "dcmdrle";
+	else if (!strncmp(ts, "1.2.840.10008.1.2.4.5", 21) || !strcmp(ts, "1.2.840.10008.1.2.4.70"))
+		tool = "dcmdjpeg +cn";
+	else if (!strncmp(ts, "1.2.840.10008.1.2.4.8", 21))
+		tool = "dcmdjpls";
+	else if (!strncmp(ts, "1.2.840.10008.1.2.4.9", 21))
+		tool = "gdcmconv --raw";
+	return run_cmd("%s '%s' '%s' >/dev/null 2>&1", tool, in, out);
+}
+
+static void decode_png(const struct resp *r, struct buf *px, int *w, int *h, int *ch)
+{
+	png_image img;
+	memset(&img, 0, sizeof(img));
+	img.version = PNG_IMAGE_VERSION;
+	assert_true(png_image_begin_read_from_memory(&img, r->body.data, r->body.len));
+	*ch = (img.format & PNG_FORMAT_FLAG_COLOR) ? 3 : 1;
+	img.format = *ch == 3 ? PNG_FORMAT_RGB : PNG_FORMAT_GRAY;
+	size_t n = PNG_IMAGE_SIZE(img);
+	char *tmp = malloc(n);
+	assert_non_null(tmp);
+	assert_true(png_image_finish_read(&img, NULL, tmp, 0, NULL));
+	buf_init(px, 0);
+	buf_add(px, tmp, n);
+	free(tmp);
+	*w = (int)img.width;
+	*h = (int)img.height;
+}
+
+static void sample__stored_and_served(void **state)
+{
+	const struct sample *s = *state;
+	char file[512], ref[512], got[512], pnm[512], url[1024], err[256];
+	char study[72], series[72], sop[72], pid[72];
+	struct resp r;
+
+	snprintf(file, sizeof(file), "%s/%s.dcm", dir, s->name);
+	snprintf(ref, sizeof(ref), "%s/%s.ref.dcm", dir, s->name);
+	snprintf(got, sizeof(got), "%s/%s.got.dcm", dir, s->name);
+	snprintf(pnm, sizeof(pnm), "%s/%s.pnm", dir, s->name);
+	/* new UIDs (several samples share theirs), and the PatientID v2 requires */
+	assert_int_equal(run_cmd("cp '" SAMPLES "/%s.dcm' '%s' && dcmodify -q -nb -gst -gse -gin -i '(0010,0020)=SAMPLE' '%s'",
+				 s->name, file, file),
+			 0);
+	struct dcm_file *f = dcm_open(file, err, sizeof(err));
+	assert_non_null(f);
+	dcm_get_string(f, DCM_TAG(0x0020, 0x000D), study, sizeof(study));
+	dcm_get_string(f, DCM_TAG(0x0020, 0x000E), series, sizeof(series));
+	dcm_get_string(f, DCM_TAG(0x0008, 0x0018), sop, sizeof(sop));
+	assert_int_equal(dcm_get_string(f, DCM_TAG(0x0010, 0x0020), pid, sizeof(pid)), 1);
+	bool windowed = dcm_get_string(f, DCM_TAG(0x0028, 0x1050), err, sizeof(err)) == 1;
+	dcm_free(f);
+
+	const char *ct[] = { "Content-Type: application/dicom", "Accept: application/dicom+json", NULL };
+	assert_int_equal(http_post_file("/v2/studies", ct, file, &r), 0);
+	if (r.status != 200 && r.status != 202)
+		fprintf(stderr, "%s: STOW %ld %s\n", s->name, r.status, buf_str(&r.body));
+	assert_true(r.status == 200 || r.status == 202); /* 202: implicit VR and the like, with warnings */
+	assert_non_null(strstr(buf_str(&r.body), sop));
+	assert_null(strstr(buf_str(&r.body), "00081198")); /* no failed instance */
+	resp_release(&r);
+
+	assert_int_equal(reference_decode(file, ref), 0);
+	struct native want, have;
+	assert_int_equal(native_read(ref, &want), 0);
+	snprintf(url, sizeof(url), "/v2/studies/%s/series/%s/instances/%s", study, series, sop);
+
+	/* the whole instance, explicit VR little endian */
+	const char *le[] = { "Accept: application/dicom; transfer-syntax=1.2.840.10008.1.2.1", NULL };
+	assert_int_equal(http_get_to_file(url, le, got, &r), 0);
+	if (s->refused) {
+		assert_int_equal(r.status, 406);
+		native_release(&want);
+		return;
+	}
+	assert_int_equal(r.status, 200);
+	assert_int_equal(native_read(got, &have), 0);
+	assert_string_equal(have.ts, "1.2.840.10008.1.2.1");
+	assert_string_equal(have.pi, want.pi);
+	assert_int_equal(have.rows, want.rows);
+	assert_int_equal(have.cols, want.cols);
+	assert_int_equal(have.bits, want.bits);
+	assert_int_equal(have.frames, want.frames);
+	/* the frame as served: colour by plane when the file has it so */
+	struct buf frame1;
+	buf_init(&frame1, 0);
+	buf_add(&frame1, have.px.data, have.px.len / (size_t)have.frames);
+	native_interleave(&want);
+	native_interleave(&have);
+	assert_int_equal(have.px.len, want.px.len);
+	assert_memory_equal(have.px.data, want.px.data, want.px.len);
+	native_release(&have);
+
+	/* frame 1, octet-stream: the first frame's bytes */
+	char fu[1100];
+	snprintf(fu, sizeof(fu), "%s/frames/1", url);
+	const char *oct[] = { "Accept: application/octet-stream", NULL };
+	assert_int_equal(http_do("GET", fu, oct, NULL, 0, &r), 0);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(r.body.len, frame1.len);
+	assert_memory_equal(r.body.data, frame1.data, frame1.len);
+	buf_release(&frame1);
+	resp_release(&r);
+
+	/* rendered PNG beside dcmj2pnm's: the file's window, else min-max */
+	snprintf(fu, sizeof(fu), "%s/rendered", url);
+	const char *png[] = { "Accept: image/png", NULL };
+	assert_int_equal(http_do("GET", fu, png, NULL, 0, &r), 0);
+	assert_int_equal(r.status, 200);
+	if (s->render_tol < 0) {
+		assert_memory_equal(r.body.data, "\x89PNG", 4);
+		resp_release(&r);
+		native_release(&want);
+		return;
+	}
+	assert_int_equal(run_cmd("dcmj2pnm --write-raw-pnm %s '%s' '%s' >/dev/null 2>&1", windowed ? "+Wi 1" : "+Wm", ref, pnm),
+			 0);
+	struct buf rpx, opx;
+	int rw, rh, rch, ow, oh, och;
+	assert_int_equal(pnm_read(pnm, &rpx, &rw, &rh, &rch), 0);
+	decode_png(&r, &opx, &ow, &oh, &och);
+	assert_int_equal(ow, rw);
+	assert_int_equal(oh, rh);
+	assert_int_equal(och, rch);
+	int worst = 0;
+	for (size_t i = 0; i < rpx.len; i++) {
+		int d = abs((unsigned char)rpx.data[i] - (unsigned char)opx.data[i]);
+		worst = d > worst ? d : worst;
+	}
+	if (worst > s->render_tol)
+		fprintf(stderr, "%s: rendered differs from dcmj2pnm by up to %d\n", s->name, worst);
+	assert_true(worst <= s->render_tol);
+	buf_release(&rpx);
+	buf_release(&opx);
+	resp_release(&r);
+	native_release(&want);
+}
+
+int main(void)
+{
+	e2e_init();
+	struct CMUnitTest tests[sizeof(samples) / sizeof(samples[0])];
+	for (size_t i = 0; i < sizeof(samples) / sizeof(samples[0]); i++) {
+		tests[i] = (struct CMUnitTest)cmocka_unit_test_prestate(sample__stored_and_served, (void *)&samples[i]);
+		tests[i].name = samples[i].name;
+	}
+	return _cmocka_run_group_tests("samples", tests, sizeof(tests) / sizeof(tests[0]), setup, teardown);
+}
