@@ -92,7 +92,7 @@ int dcm_render_frame(const char *path, long frame, unsigned char **pixels, int *
  * reason in err. */
 #define DCM_LOSSY_JPEG_QUALITY 90
 #define DCM_LOSSY_JPEGLS_ERROR 2
-#define DCM_LOSSY_J2K_RATIO 10
+#define DCM_LOSSY_J2K_RATIO 5
 int dcm_transcode(const char *src, const char *dst, const char *ts, char *err, size_t errlen);
 
 #ifdef __cplusplus
