@@ -38,7 +38,8 @@ static const char usage[] =
 	"\n"
 	"Environment: DICOM_CONFIG, DICOM_DB_CONNINFO (overrides [database]),\n"
 	"DICOM_STORE_DIR, DICOM_LISTEN, DICOM_BASE_PATH, DICOM_LOG_LEVEL,\n"
-	"DICOM_X_SENDFILE, DICOM_EVENTS_SERVICE_HOST, and libpq's PGHOST, PGPORT,\n"
+	"DICOM_X_SENDFILE, DICOM_X_SENDFILE2, DICOM_DEBUG, DICOM_TRANSCODING,\n"
+	"DICOM_BULKDATA_URI, DICOM_EVENTS_SERVICE_HOST, and libpq's PGHOST, PGPORT,\n"
 	"PGDATABASE, PGUSER, PGPASSWORD.\n";
 
 static ssize_t fcgi_read(void *ctx, void *dst, size_t n)

@@ -63,7 +63,9 @@ extern "C" struct dcm_file *dcm_open(const char *path, char *err, size_t errlen)
 	try {
 		f = new dcm_file();
 		f->reader.SetFileName(path);
-		std::set<gdcm::Tag> skip;
+		// the pixel data's value is skipped, not loaded (GDCM reads the
+		// stop tag itself otherwise)
+		std::set<gdcm::Tag> skip = { gdcm::Tag(0x7fe0, 0x0010) };
 		if (!f->reader.ReadUpToTag(gdcm::Tag(0x7fe0, 0x0010), skip)) {
 			set_err(err, errlen, "The DICOM instance is invalid.");
 			delete f;
@@ -547,7 +549,7 @@ extern "C" int dcm_bulk_value(const char *path, const uint32_t *tags, const long
 	try {
 		gdcm::Reader r;
 		r.SetFileName(path);
-		std::set<gdcm::Tag> skip;
+		std::set<gdcm::Tag> skip = { gdcm::Tag(0x7fe0, 0x0010) };
 		if (depth == 0 || !r.ReadUpToTag(gdcm::Tag(0x7fe0, 0x0010), skip))
 			return -1;
 		const gdcm::FileMetaInformation &h = r.GetFile().GetHeader();
