@@ -59,5 +59,10 @@ int api_not_found(struct request *req, const char *study, const char *series);
 /* The URL the request's resources live under: scheme, host, base path,
  * version and partition ("http://host/v2", ".../v2/partitions/p"). */
 const char *api_service_url(struct request *req);
+/* Where the frames of an instance's stored file are, "offset:length,...;..."
+ * per frame (malloc'ed into *ranges): computed once and kept in the index.
+ * Returns the number of frames (0: no pixel data), or -1 when the file's
+ * frames cannot be located as stored (big endian, deflated). */
+long api_stored_ranges(struct app *app, const struct db_instance_ref *it, char **ranges);
 
 #endif

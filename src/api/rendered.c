@@ -30,6 +30,26 @@ struct render_job {
 
 enum { RENDER_NO_FRAME = 3 };
 
+/* Shrinks px (freed here) to the job's viewport, if any, and encodes it
+ * into img. Returns 0, or -1 with a reason in err. */
+static int encode_image(const struct render_job *j, unsigned char *px, int w, int h, int ch, struct buf *img, char *err,
+			size_t errlen)
+{
+	if (j->max_width) {
+		unsigned char *small;
+		if (scale_fit(px, w, h, ch, j->max_width, j->max_height, &small, &w, &h)) {
+			free(px);
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		free(px);
+		px = small;
+	}
+	int r = j->png ? encode_png(px, w, h, ch, img, err, errlen) : encode_jpeg(px, w, h, ch, j->quality, img, err, errlen);
+	free(px);
+	return r ? -1 : 0;
+}
+
 /* In the child: decode, map to 8 bits, encode, write. */
 static int render_in_child(void *arg, char *err, size_t errlen)
 {
@@ -41,20 +61,9 @@ static int render_in_child(void *arg, char *err, size_t errlen)
 		return RENDER_NO_FRAME;
 	if (r < 0)
 		return 1;
-	if (j->max_width) {
-		unsigned char *small;
-		if (scale_fit(px, w, h, ch, j->max_width, j->max_height, &small, &w, &h)) {
-			free(px);
-			snprintf(err, errlen, "out of memory");
-			return 1;
-		}
-		free(px);
-		px = small;
-	}
 	struct buf img;
 	buf_init(&img, 0);
-	r = j->png ? encode_png(px, w, h, ch, &img, err, errlen) : encode_jpeg(px, w, h, ch, j->quality, &img, err, errlen);
-	free(px);
+	r = encode_image(j, px, w, h, ch, &img, err, errlen);
 	for (size_t off = 0; !r && off < img.len;) {
 		ssize_t n = write(j->fd, img.data + off, img.len - off);
 		if (n <= 0) {
@@ -66,6 +75,49 @@ static int render_in_child(void *arg, char *err, size_t errlen)
 	}
 	buf_release(&img);
 	return r ? 1 : 0;
+}
+
+/* Uncompressed files need no decoder: the frame is read at its kept offset
+ * and mapped in the responder, no child, no GDCM image reader. Returns 0
+ * (answered), or 1 when the file is not of that kind. */
+static int render_native(struct request *req, const struct db_instance_ref *it, const struct render_job *job, int *rc)
+{
+	char *ranges = NULL, err[256] = "";
+	long long off, len;
+	unsigned char *px;
+	int w, h, ch;
+
+	if (strcmp(it->ts, "1.2.840.10008.1.2") && strcmp(it->ts, "1.2.840.10008.1.2.1"))
+		return 1;
+	long n = api_stored_ranges(req->app, it, &ranges);
+	if (n < 0) {
+		free(ranges);
+		return 1;
+	}
+	if (job->frame > n) {
+		free(ranges);
+		*rc = http_error(req, 404, "The specified frame cannot be found.");
+		return 0;
+	}
+	const char *p = ranges;
+	for (long i = 1; i < job->frame; i++)
+		p = strchr(p, ';') + 1;
+	int fields = sscanf(p, "%lld:%lld", &off, &len);
+	bool one_range = fields == 2 && (p[strcspn(p, ",;")] != ',');
+	free(ranges);
+	if (!one_range)
+		return 1;
+	int r = dcm_render_native(job->path, off, len, &px, &w, &h, &ch, err, sizeof(err));
+	if (r == 1)
+		return 1;
+	struct buf img;
+	buf_init(&img, 0);
+	if (r < 0 || encode_image(job, px, w, h, ch, &img, err, sizeof(err)))
+		*rc = http_error(req, 406, "The requested frame cannot be rendered: %s.", *err ? err : "decoding failed");
+	else
+		*rc = http_send(req, 200, job->png ? "image/png" : "image/jpeg", img.data, img.len);
+	buf_release(&img);
+	return 0;
 }
 
 #define THUMBNAIL_SIZE 128
@@ -153,12 +205,15 @@ static int render(struct request *req, long frame, bool thumbnail)
 	}
 	char path[4200], err[512], tmp[4200];
 	store_path(&app->store, it->watermark, path, sizeof(path));
+	struct render_job job = { path, frame, png, (int)quality, max_width, max_height, -1 };
+	if (render_native(req, it, &job, &rc) == 0)
+		goto out;
 	int fd = store_tmp_create(&app->store, tmp, sizeof(tmp));
 	if (fd < 0) {
 		rc = http_error(req, 503, "The server is temporarily unable to read data.");
 		goto out;
 	}
-	struct render_job job = { path, frame, png, (int)quality, max_width, max_height, fd };
+	job.fd = fd;
 	int r = isolate_run(render_in_child, &job, ISOLATE_SECONDS, ISOLATE_MEMORY, err, sizeof(err));
 	if (r == RENDER_NO_FRAME) {
 		rc = http_error(req, 404, "The specified frame cannot be found.");

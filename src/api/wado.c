@@ -384,6 +384,33 @@ static int send_payloads(struct request *req, bool multipart, const char *ctype,
 	return rc;
 }
 
+long api_stored_ranges(struct app *app, const struct db_instance_ref *it, char **ranges)
+{
+	char path[4200];
+	struct buf computed;
+	long n;
+
+	*ranges = NULL;
+	if (db_frame_ranges_get(app->db, it->watermark, ranges) == 0 && *ranges) {
+		n = 1;
+		for (const char *p = *ranges; *p; p++)
+			n += *p == ';';
+		return n;
+	}
+	store_path(&app->store, it->watermark, path, sizeof(path));
+	buf_init(&computed, 0);
+	n = dcm_frame_ranges(path, &computed);
+	if (n >= 0) {
+		*ranges = strdup(buf_str(&computed));
+		if (!*ranges)
+			n = -1;
+		else if (n > 0)
+			db_frame_ranges_set(app->db, it->watermark, *ranges); /* kept for the next request */
+	}
+	buf_release(&computed);
+	return n;
+}
+
 /* Where the frames of instance it are, in syntax want ("*" = as stored):
  * the stored file (ranges kept in the database after the first time) or a
  * transcoded copy in of. Sets *ranges (malloc'ed) and *ts, and returns the
@@ -404,18 +431,7 @@ static long frames_source(struct request *req, const struct db_instance_ref *it,
 	buf_init(&computed, 0);
 	if (stored_ok) {
 		store_path(&app->store, it->watermark, of->path, sizeof(of->path));
-		if (db_frame_ranges_get(app->db, it->watermark, ranges) == 0 && *ranges) {
-			n = 1;
-			for (const char *p = *ranges; *p; p++)
-				n += *p == ';';
-		} else {
-			n = dcm_frame_ranges(of->path, &computed);
-			if (n >= 0) {
-				*ranges = strdup(buf_str(&computed));
-				if (n > 0)
-					db_frame_ranges_set(app->db, it->watermark, *ranges); /* kept for the next request */
-			}
-		}
+		n = api_stored_ranges(app, it, ranges);
 	}
 	if (n < 0) {
 		/* another syntax, or a file whose frames cannot be cut out as stored */

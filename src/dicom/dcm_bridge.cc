@@ -658,6 +658,19 @@ static bool find_pixel_data(FILE *fp, bool implicit, long long native_size, long
 	return found;
 }
 
+// A US attribute's first value in a little-endian data set; 0 when absent.
+static long us_attr(const gdcm::DataSet &ds, uint16_t g, uint16_t e)
+{
+	gdcm::Tag t(g, e);
+	if (!ds.FindDataElement(t))
+		return 0;
+	const gdcm::ByteValue *bv = ds.GetDataElement(t).GetByteValue();
+	if (!bv || bv->GetLength() < 2)
+		return 0;
+	const unsigned char *p = (const unsigned char *)bv->GetPointer();
+	return (long)(p[0] | p[1] << 8);
+}
+
 extern "C" long dcm_frame_ranges(const char *path, struct buf *out)
 {
 	char err[64];
@@ -671,16 +684,7 @@ extern "C" long dcm_frame_ranges(const char *path, struct buf *out)
 			goto done; /* positions in the file are not those of the data set */
 		char v[32];
 		const gdcm::DataSet &ds = f->reader.GetFile().GetDataSet();
-		auto us = [&](uint16_t g, uint16_t e) -> long {
-			gdcm::Tag t(g, e);
-			if (!ds.FindDataElement(t))
-				return 0;
-			const gdcm::ByteValue *bv = ds.GetDataElement(t).GetByteValue();
-			if (!bv || bv->GetLength() < 2)
-				return 0;
-			const unsigned char *p = (const unsigned char *)bv->GetPointer();
-			return (long)(p[0] | p[1] << 8);
-		};
+		auto us = [&](uint16_t g, uint16_t e) { return us_attr(ds, g, e); };
 		long r = us(0x0028, 0x0010), c = us(0x0028, 0x0011), spp = us(0x0028, 0x0002), bits = us(0x0028, 0x0100);
 		long nframes = 1;
 		if (dcm_get_string(f, DCM_TAG(0x0028, 0x0008), v, sizeof(v)) == 1)
@@ -803,6 +807,91 @@ static double first_ds(const gdcm::DataSet &ds, uint16_t g, uint16_t e, bool *fo
 	return d;
 }
 
+// What to_display maps to 8 bits: one frame's samples and how to read them.
+struct display_in {
+	const unsigned char *src;
+	size_t n; // pixels
+	int spp, bits, stored;
+	bool is_signed, planar, ybr, invert;
+	double slope, intercept;
+	bool windowed;
+	double c, w;
+};
+
+// 8-bit pixels for display (malloc'ed; NULL when out of memory): grey
+// (channels 1) after the rescale, the window (else the frame's minimum to
+// maximum, PS3.3 C.11.2.1.2's linear function) and MONOCHROME1's
+// inversion; colour (channels 3) as RGB.
+static unsigned char *to_display(const display_in &d, int *channels)
+{
+	const unsigned char *src = d.src;
+	size_t n = d.n, bpp = (size_t)d.bits / 8;
+	int bits = d.bits, stored = d.stored > 0 && d.stored < d.bits ? d.stored : d.bits;
+	bool is_signed = d.is_signed;
+	auto sample = [&](size_t i) -> double {
+		const unsigned char *p = src + i * bpp;
+		uint32_t u = bits == 8 ? p[0] : bits == 16 ? (uint32_t)(p[0] | p[1] << 8) : le32(p);
+		if (stored < 32) {
+			u &= (1u << stored) - 1; // bits above BitsStored are not the value's
+			if (is_signed && (u >> (stored - 1)) & 1)
+				return (double)u - (double)(1ull << stored);
+		} else if (is_signed) {
+			return (double)(int32_t)u;
+		}
+		return (double)u;
+	};
+	unsigned char *out = (unsigned char *)malloc(n * (d.spp == 3 ? 3 : 1));
+	if (!out)
+		return nullptr;
+	if (d.spp == 3) {
+		int shift = bits - 8;
+		for (size_t i = 0; i < n; i++)
+			for (int k = 0; k < 3; k++) {
+				size_t idx = d.planar ? (size_t)k * n + i : i * 3 + (size_t)k;
+				double v = sample(idx);
+				out[i * 3 + (size_t)k] = (unsigned char)((long)v >> shift);
+			}
+		if (d.ybr) // PS3.3 C.7.6.3.1.2
+			for (size_t i = 0; i < n; i++) {
+				unsigned char *p = out + i * 3;
+				double y = p[0], cb = p[1] - 128.0, cr = p[2] - 128.0;
+				double rgb[3] = { y + 1.402 * cr, y - 0.344136 * cb - 0.714136 * cr, y + 1.772 * cb };
+				for (int k = 0; k < 3; k++)
+					p[k] = (unsigned char)std::lround(rgb[k] < 0 ? 0 : rgb[k] > 255 ? 255 : rgb[k]);
+			}
+		*channels = 3;
+		return out;
+	}
+	double slope = d.slope == 0 ? 1 : d.slope, intercept = d.intercept, c = d.c, w = d.w;
+	if (!d.windowed || w < 1) {
+		double lo = 1e300, hi = -1e300;
+		for (size_t i = 0; i < n; i++) {
+			double v = sample(i) * slope + intercept;
+			lo = std::min(lo, v);
+			hi = std::max(hi, v);
+		}
+		c = (lo + hi) / 2 + 0.5;
+		w = hi - lo + 1;
+		if (w < 1)
+			w = 1;
+	}
+	double lo_edge = c - 0.5 - (w - 1) / 2, hi_edge = c - 0.5 + (w - 1) / 2;
+	for (size_t i = 0; i < n; i++) {
+		double v = sample(i) * slope + intercept, y;
+		if (v <= lo_edge)
+			y = 0;
+		else if (v > hi_edge)
+			y = 255;
+		else
+			y = ((v - (c - 0.5)) / (w > 1 ? w - 1 : 1) + 0.5) * 255;
+		long q = std::lround(y);
+		q = q < 0 ? 0 : q > 255 ? 255 : q;
+		out[i] = (unsigned char)(d.invert ? 255 - q : q);
+	}
+	*channels = 1;
+	return out;
+}
+
 // GDCM 3.0.21's RLE decoder puts the byte segments of colour samples wider
 // than 8 bits in the wrong order (dcmtk's dcmdrle decodes them right): such
 // pixels are refused rather than sent wrong.
@@ -887,78 +976,27 @@ extern "C" int dcm_render_frame(const char *path, long frame, unsigned char **pi
 			return -1;
 		}
 		const unsigned char *src = (const unsigned char *)all.data() + fbytes * (size_t)(frame - 1);
-		auto sample = [&](size_t i) -> double {
-			const unsigned char *p = src + i * bpp;
-			switch (bits) {
-			case 8: return is_signed ? (double)(int8_t)p[0] : (double)p[0];
-			case 16: {
-				uint16_t u = (uint16_t)(p[0] | p[1] << 8);
-				return is_signed ? (double)(int16_t)u : (double)u;
-			}
-			default: {
-				uint32_t u = le32(p);
-				return is_signed ? (double)(int32_t)u : (double)u;
-			}
-			}
-		};
-		unsigned char *out = (unsigned char *)malloc(n * (spp == 3 ? 3 : 1));
+		const gdcm::DataSet &ds = reader.GetFile().GetDataSet();
+		display_in d = {};
+		d.src = src;
+		d.n = n;
+		d.spp = spp;
+		d.bits = bits;
+		d.stored = bits; // GDCM's buffer holds the values as they are
+		d.is_signed = is_signed;
+		d.planar = image.GetPlanarConfiguration() == 1;
+		d.ybr = ybr;
+		d.invert = pi == gdcm::PhotometricInterpretation::MONOCHROME1;
+		d.slope = image.GetSlope();
+		d.intercept = image.GetIntercept();
+		bool hc, hw;
+		d.c = first_ds(ds, 0x0028, 0x1050, &hc);
+		d.w = first_ds(ds, 0x0028, 0x1051, &hw);
+		d.windowed = hc && hw;
+		unsigned char *out = to_display(d, channels);
 		if (!out) {
 			set_err(err, errlen, "out of memory");
 			return -1;
-		}
-		if (spp == 3) {
-			bool planar = image.GetPlanarConfiguration() == 1;
-			int shift = bits - 8;
-			for (size_t i = 0; i < n; i++)
-				for (int k = 0; k < 3; k++) {
-					size_t idx = planar ? (size_t)k * n + i : i * 3 + (size_t)k;
-					double v = sample(idx);
-					out[i * 3 + (size_t)k] = (unsigned char)((long)v >> shift);
-				}
-			if (ybr) // PS3.3 C.7.6.3.1.2
-				for (size_t i = 0; i < n; i++) {
-					unsigned char *p = out + i * 3;
-					double y = p[0], cb = p[1] - 128.0, cr = p[2] - 128.0;
-					double rgb[3] = { y + 1.402 * cr, y - 0.344136 * cb - 0.714136 * cr, y + 1.772 * cb };
-					for (int k = 0; k < 3; k++)
-						p[k] = (unsigned char)std::lround(rgb[k] < 0 ? 0 : rgb[k] > 255 ? 255 : rgb[k]);
-				}
-			*channels = 3;
-		} else {
-			double slope = image.GetSlope(), intercept = image.GetIntercept();
-			if (slope == 0)
-				slope = 1;
-			const gdcm::DataSet &ds = reader.GetFile().GetDataSet();
-			bool hc, hw;
-			double c = first_ds(ds, 0x0028, 0x1050, &hc), w = first_ds(ds, 0x0028, 0x1051, &hw);
-			if (!hc || !hw || w < 1) {
-				double lo = 1e300, hi = -1e300;
-				for (size_t i = 0; i < n; i++) {
-					double v = sample(i) * slope + intercept;
-					lo = std::min(lo, v);
-					hi = std::max(hi, v);
-				}
-				c = (lo + hi) / 2 + 0.5;
-				w = hi - lo + 1;
-				if (w < 1)
-					w = 1;
-			}
-			bool invert = pi == gdcm::PhotometricInterpretation::MONOCHROME1;
-			/* the linear VOI function of PS3.3 C.11.2.1.2 */
-			double lo_edge = c - 0.5 - (w - 1) / 2, hi_edge = c - 0.5 + (w - 1) / 2;
-			for (size_t i = 0; i < n; i++) {
-				double v = sample(i) * slope + intercept, y;
-				if (v <= lo_edge)
-					y = 0;
-				else if (v > hi_edge)
-					y = 255;
-				else
-					y = ((v - (c - 0.5)) / (w > 1 ? w - 1 : 1) + 0.5) * 255;
-				long q = std::lround(y);
-				q = q < 0 ? 0 : q > 255 ? 255 : q;
-				out[i] = (unsigned char)(invert ? 255 - q : q);
-			}
-			*channels = 1;
 		}
 		*pixels = out;
 		*width = (int)cols;
@@ -1119,4 +1157,76 @@ extern "C" int dcm_transcode(const char *src, const char *dst, const char *ts, c
 		set_err(err, errlen, "transcoding failed");
 	}
 	return -1;
+}
+
+extern "C" int dcm_render_native(const char *path, long long offset, long long length, unsigned char **pixels,
+				 int *width, int *height, int *channels, char *err, size_t errlen)
+{
+	*pixels = nullptr;
+	dcm_file *f = dcm_open(path, err, errlen);
+	if (!f)
+		return -1;
+	int rc = 1;
+	FILE *fp = nullptr;
+	try {
+		const gdcm::DataSet &ds = f->reader.GetFile().GetDataSet();
+		char pi[32] = "";
+		dcm_get_string(f, DCM_TAG(0x0028, 0x0004), pi, sizeof(pi));
+		display_in d = {};
+		long rows = us_attr(ds, 0x0028, 0x0010), cols = us_attr(ds, 0x0028, 0x0011);
+		d.spp = (int)us_attr(ds, 0x0028, 0x0002);
+		d.bits = (int)us_attr(ds, 0x0028, 0x0100);
+		d.stored = (int)us_attr(ds, 0x0028, 0x0101);
+		d.is_signed = us_attr(ds, 0x0028, 0x0103) == 1;
+		d.planar = us_attr(ds, 0x0028, 0x0006) == 1;
+		d.invert = !strcmp(pi, "MONOCHROME1");
+		d.ybr = !strcmp(pi, "YBR_FULL");
+		bool grey = d.invert || !strcmp(pi, "MONOCHROME2"), colour = !strcmp(pi, "RGB") || d.ybr;
+		// what this path reads: native little endian, grey or full colour,
+		// whole bytes a sample, and a frame of exactly its size
+		if ((f->ts != "1.2.840.10008.1.2" && f->ts != "1.2.840.10008.1.2.1") || f->big_endian || rows <= 0 ||
+		    cols <= 0 || !((grey && d.spp == 1) || (colour && d.spp == 3)) ||
+		    (d.bits != 8 && d.bits != 16 && d.bits != 32) || (d.ybr && d.bits != 8) ||
+		    length != (long long)rows * cols * d.spp * (d.bits / 8) || offset < 0)
+			goto done;
+		{
+			std::vector<unsigned char> frame((size_t)length);
+			fp = fopen(path, "rb");
+			if (!fp || !read_at(fp, offset, frame.data(), frame.size())) {
+				set_err(err, errlen, "the pixel data is shorter than its frames");
+				rc = -1;
+				goto done;
+			}
+			bool hs, hi, hc, hw;
+			d.slope = first_ds(ds, 0x0028, 0x1053, &hs);
+			d.intercept = first_ds(ds, 0x0028, 0x1052, &hi);
+			if (!hs)
+				d.slope = 1;
+			d.c = first_ds(ds, 0x0028, 0x1050, &hc);
+			d.w = first_ds(ds, 0x0028, 0x1051, &hw);
+			d.windowed = hc && hw;
+			d.src = frame.data();
+			d.n = (size_t)rows * cols;
+			*pixels = to_display(d, channels);
+			if (!*pixels) {
+				set_err(err, errlen, "out of memory");
+				rc = -1;
+				goto done;
+			}
+			*width = (int)cols;
+			*height = (int)rows;
+			rc = 0;
+		}
+	} catch (const std::exception &e) {
+		set_err(err, errlen, e.what());
+		rc = -1;
+	} catch (...) {
+		set_err(err, errlen, "rendering failed");
+		rc = -1;
+	}
+done:
+	if (fp)
+		fclose(fp);
+	dcm_free(f);
+	return rc;
 }
