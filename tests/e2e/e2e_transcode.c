@@ -20,6 +20,9 @@
 #include "client.h"
 #include "dicom/dcm.h"
 
+/* bulk data inside a sequence's first item */
+#define NESTED "--set 0008,1140/0008,1150=UI:1.2.3 --set 0008,1140/0029,0010=LO:EMU --set 0008,1140/0029,1001=OB:wxyz"
+
 static const char *extended, *azure;
 static char dir[] = "/tmp/ade-transcode.XXXXXX";
 static char study[72], series[72], grey16[72], grey8[72], rgb[72], j2k[72];
@@ -61,7 +64,7 @@ static int setup(void **state)
 	for (int i = 0; i < 4; i++)
 		snprintf(uids[i], 72, "%s", uid_new());
 	for (int i = 0; i < NSOURCES; i++)
-		if (store_made("--study %s --series %s --sop %s --rows 32 --cols 48 --smooth --set 0029,1010=OB:abcd %s", study,
+		if (store_made("--study %s --series %s --sop %s --rows 32 --cols 48 --smooth --set 0029,1010=OB:abcd " NESTED " %s", study,
 			       series, sources[i], source_opts[i]))
 			return -1;
 	return store_made("--study %s --series %s --sop %s --rows 16 --cols 16 --ts j2k", study, series, j2k);
@@ -79,7 +82,7 @@ static int teardown(void **state)
 /* mkdcm's pixels for a source, as stored */
 static void source_pixels(int i, struct native *n)
 {
-	char *f = make_dcm("--study %s --series %s --sop %s --rows 32 --cols 48 --smooth --set 0029,1010=OB:abcd %s", study,
+	char *f = make_dcm("--study %s --series %s --sop %s --rows 32 --cols 48 --smooth --set 0029,1010=OB:abcd " NESTED " %s", study,
 			   series, sources[i], source_opts[i]);
 	assert_non_null(f);
 	assert_int_equal(native_read(f, n), 0);
@@ -341,6 +344,17 @@ static void bulkdata__links_and_values(void **state)
 			assert_memory_equal(parts[0], "abcd", 4);
 			assert_string_equal(cts[0], "application/octet-stream");
 			resp_release(&r);
+			/* in a sequence: tag/item/tag */
+			cJSON *item = cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(ds, "00081140"), "Value"), 0);
+			assert_non_null(item);
+			uri = cJSON_GetObjectItem(cJSON_GetObjectItem(item, "00291001"), "BulkDataURI")->valuestring;
+			snprintf(bpath, sizeof(bpath), "%s/bulkdata/00081140/1/00291001", path);
+			assert_string_equal(under_base(uri), bpath);
+			assert_int_equal(http_do("GET", under_base(uri), oct, NULL, 0, &r), 0);
+			assert_int_equal(r.status, 200);
+			assert_int_equal(r.body.len, 4);
+			assert_memory_equal(r.body.data, "wxyz", 4);
+			resp_release(&r);
 		}
 		cJSON_Delete(arr);
 	}
@@ -356,6 +370,8 @@ static void bulkdata__links_and_values(void **state)
 		{ "bulkdata/00291010/0/00291010", "Accept: application/octet-stream", 400, "The specified bulk data path is not valid." },
 		{ "bulkdata/00100010", "Accept: application/octet-stream", 404, "The specified bulk data cannot be found." },
 		{ "bulkdata/00091010", "Accept: application/octet-stream", 404, "The specified bulk data cannot be found." },
+		{ "bulkdata/00081140/2/00291001", "Accept: application/octet-stream", 404, "The specified bulk data cannot be found." },
+		{ "bulkdata/00081140/1", "Accept: application/octet-stream", 400, "The specified bulk data path is not valid." },
 		{ "bulkdata/00291010", "Accept: image/jpeg", 406, "The request headers are not acceptable" },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
