@@ -2,6 +2,7 @@
  * into temp files; each instance is parsed, validated, made durable and
  * committed with its change feed and outbox rows before the next. */
 #include "api/app.h"
+#include "common/isolate.h"
 #include "common/log.h"
 #include "dicom/dcm.h"
 #include "dicom/validate.h"
@@ -176,12 +177,17 @@ static int zero_preamble(struct stow *st)
 	return pwrite(st->fd, zeros, 128, 0) == 128 ? 0 : -1;
 }
 
+static int probe_in_child(void *arg, char *err, size_t errlen)
+{
+	return dcm_probe(arg, err, errlen) ? 1 : 0;
+}
+
 static void process_instance(struct stow *st)
 {
 	struct app *app = st->app;
 	char err[256], study[72], series[72], sop[72], sop_class[72];
 	struct validation v;
-	struct dcm_file *f;
+	struct dcm_file *f = NULL;
 	struct buf meta, bulk;
 	int64_t wm, seq;
 	int warning = 0;
@@ -189,6 +195,13 @@ static void process_instance(struct stow *st)
 	validation_init(&v);
 	buf_init(&meta, 0);
 	buf_init(&bulk, 0);
+	/* GDCM parses a client's file first in a child: a file that makes it
+	 * abort (or stall) fails as unreadable, the responder lives on */
+	if (isolate_run(probe_in_child, st->tmp, ISOLATE_SECONDS, ISOLATE_MEMORY, err, sizeof(err))) {
+		log_info("unreadable instance: %s", err);
+		add_failure(st, NULL, NULL, FAIL_VALIDATION, NULL, 0);
+		goto drop;
+	}
 	f = dcm_open(st->tmp, err, sizeof(err));
 	if (!f) {
 		add_failure(st, NULL, NULL, FAIL_VALIDATION, NULL, 0);

@@ -1230,3 +1230,29 @@ done:
 	dcm_free(f);
 	return rc;
 }
+
+static int count_element(void *ctx, const struct dcm_element *e)
+{
+	(void)e;
+	++*(long *)ctx;
+	return 0;
+}
+
+extern "C" int dcm_probe(const char *path, char *err, size_t errlen)
+{
+	dcm_file *f = dcm_open(path, err, errlen);
+	if (!f)
+		return -1;
+	struct buf json;
+	long n = 0;
+	char v[72];
+	buf_init(&json, 0);
+	int rc = dcm_write_json(f, &json, nullptr, 0, false) || dcm_write_json(f, &json, nullptr, 0, true) ? -1 : 0;
+	dcm_foreach(f, count_element, &n);
+	dcm_get_string(f, DCM_TAG(0x0008, 0x0018), v, sizeof(v));
+	buf_release(&json);
+	dcm_free(f);
+	if (rc)
+		set_err(err, errlen, "The DICOM instance is invalid.");
+	return rc;
+}
