@@ -293,9 +293,35 @@ struct range {
 	int64_t off, len;
 };
 
-/* The ranges of frame n (1-based) in "o:l,o:l;o:l;..." into r (at most max);
- * returns the count, 0 when there is no such frame. */
-static size_t frame_ranges(const char *all, long n, struct range *r, size_t max)
+/* The "offset:length" ranges from p to the next ';' (one frame) or to the
+ * end (every frame), in the request's arena, with their total length. */
+static size_t parse_ranges(struct request *req, const char *p, bool one_frame, struct range **out, uint64_t *len)
+{
+	size_t n = 1;
+	for (const char *q = p; *q && !(one_frame && *q == ';'); q++)
+		n += *q == ',' || *q == ';';
+	struct range *r = arena_alloc(&req->arena, n * sizeof(*r));
+	size_t k = 0;
+	*len = 0;
+	while (*p && k < n) {
+		long long o, l;
+		if (sscanf(p, "%lld:%lld", &o, &l) != 2)
+			break;
+		r[k].off = o;
+		r[k].len = l;
+		*len += (uint64_t)l;
+		k++;
+		p += strcspn(p, ",;");
+		if (!*p || (one_frame && *p == ';'))
+			break;
+		p++;
+	}
+	*out = r;
+	return k;
+}
+
+/* The ranges of frame n (1-based) of "o:l,o:l;o:l;...". */
+static size_t frame_ranges(struct request *req, const char *all, long n, struct range **out, uint64_t *len)
 {
 	const char *p = all;
 	for (long i = 1; i < n && p; i++) {
@@ -303,21 +329,9 @@ static size_t frame_ranges(const char *all, long n, struct range *r, size_t max)
 		if (p)
 			p++;
 	}
-	if (!p || !*p)
-		return 0;
-	size_t k = 0;
-	while (*p && *p != ';' && k < max) {
-		long long o, l;
-		if (sscanf(p, "%lld:%lld", &o, &l) != 2)
-			return 0;
-		r[k].off = o;
-		r[k].len = l;
-		k++;
-		p += strcspn(p, ",;");
-		if (*p == ',')
-			p++;
-	}
-	return k;
+	*len = 0;
+	*out = NULL;
+	return p ? parse_ranges(req, p, true, out, len) : 0;
 }
 
 static int send_ranges_of(struct request *req, const char *path, const struct range *r, size_t n)
@@ -468,7 +482,7 @@ int wado_frames(struct request *req)
 	size_t nframes = 0;
 	char *ranges = NULL;
 	struct outfile of = { .temp = false };
-	struct range (*rs)[64] = NULL;
+	struct range **rs = NULL;
 	size_t *nr = NULL;
 	uint64_t *bytes = NULL;
 	int rc = 0;
@@ -517,10 +531,7 @@ int wado_frames(struct request *req)
 		goto out;
 	}
 	for (size_t i = 0; i < nframes; i++) {
-		nr[i] = frame_ranges(ranges, frames[i], rs[i], 64);
-		bytes[i] = 0;
-		for (size_t k = 0; k < nr[i]; k++)
-			bytes[i] += (uint64_t)rs[i][k].len;
+		nr[i] = frame_ranges(req, ranges, frames[i], &rs[i], &bytes[i]);
 	}
 	struct payload *parts = arena_alloc(&req->arena, nframes * sizeof(*parts));
 	for (size_t i = 0; i < nframes; i++)
@@ -561,31 +572,6 @@ static int parse_tag_path(const char *p, uint32_t *tags, long *items, int max)
 		items[n - 1] = item;
 		p = end + 1;
 	}
-}
-
-/* All of a file's frames, one after another: the pixel data's native bytes. */
-static size_t all_ranges(struct request *req, const char *ranges, struct range **out, uint64_t *len)
-{
-	size_t n = 1;
-	for (const char *p = ranges; *p; p++)
-		n += *p == ',' || *p == ';';
-	struct range *r = arena_alloc(&req->arena, n * sizeof(*r));
-	size_t k = 0;
-	*len = 0;
-	for (const char *p = ranges; *p && k < n;) {
-		long long o, l;
-		if (sscanf(p, "%lld:%lld", &o, &l) != 2)
-			break;
-		r[k].off = o;
-		r[k].len = l;
-		*len += (uint64_t)l;
-		k++;
-		p += strcspn(p, ",;");
-		if (*p)
-			p++;
-	}
-	*out = r;
-	return k;
 }
 
 int wado_bulkdata(struct request *req)
@@ -629,7 +615,7 @@ int wado_bulkdata(struct request *req)
 		}
 		struct range *r;
 		part.path = of.path;
-		part.nr = all_ranges(req, ranges, &r, &part.len);
+		part.nr = parse_ranges(req, ranges, false, &r, &part.len); /* every frame: the native bytes */
 		part.r = r;
 		ctype = arena_printf(&req->arena, "application/octet-stream; transfer-syntax=%s", ts);
 	} else {

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "dicom/dcm.h"
 
 #define SEED 1234
 static char study[65], series[65], native_sop[65], j2k_sop[65], big_sop[65], rle_sop[65], rgb_rle_sop[65],
@@ -219,6 +220,51 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* A frame in many fragments (gdcmconv --split): as stored, the fragments
+ * joined, the same code stream as the unsplit file's; decoded, the pixels. */
+static void frames__many_fragments__joined(void **state)
+{
+	(void)state;
+	char sop[65], split[600];
+	snprintf(sop, sizeof(sop), "%s", uid_new());
+	char *one = make_dcm("--study %s --series %s --sop %s --seed %d --rows 256 --cols 256 --ts j2k", study, series, sop, SEED);
+	assert_non_null(one);
+	snprintf(split, sizeof(split), "%s.split.dcm", one);
+	assert_int_equal(run_cmd("gdcmconv --split 64 '%s' '%s'", one, split), 0);
+	struct buf ranges;
+	buf_init(&ranges, 0);
+	assert_int_equal(dcm_frame_ranges(one, &ranges), 1); /* the unsplit file: one fragment */
+	long long off, len;
+	assert_int_equal(sscanf(buf_str(&ranges), "%lld:%lld", &off, &len), 2);
+	assert_null(strchr(buf_str(&ranges), ','));
+	struct buf all;
+	assert_int_equal(file_read(one, &all), 0);
+	assert_true(len > 64 * 64); /* more than 64 fragments of 64 bytes once split */
+	const char *ct[] = { "Content-Type: application/dicom", "Accept: application/dicom+json", NULL };
+	struct resp r;
+	assert_int_equal(http_post_file("/v2/studies", ct, split, &r), 0);
+	assert_int_equal(r.status, 200);
+	resp_release(&r);
+	get(sop, "1", "Accept: multipart/related; type=\"application/octet-stream\"; transfer-syntax=*", &r);
+	assert_int_equal(r.status, 200);
+	const char *parts[2];
+	size_t lens[2];
+	char cts[2][128];
+	assert_int_equal(multipart_split(&r, parts, lens, 2, cts), 1);
+	assert_int_equal(lens[0], (size_t)len);
+	assert_memory_equal(parts[0], all.data + off, (size_t)len);
+	resp_release(&r);
+	get(sop, "1", "Accept: application/octet-stream", &r);
+	assert_int_equal(r.status, 200);
+	assert_frame(r.body.data, r.body.len, 1, 256, 256);
+	resp_release(&r);
+	buf_release(&all);
+	buf_release(&ranges);
+	unlink(split);
+	unlink(one);
+	free(one);
+}
+
 int main(void)
 {
 	e2e_init();
@@ -229,6 +275,7 @@ int main(void)
 		cmocka_unit_test(frames__rle_and_colour_sources__decoded_exactly),
 		cmocka_unit_test(frames__thousand_frames__last_one_by_offset),
 		cmocka_unit_test(frames__errors),
+		cmocka_unit_test(frames__many_fragments__joined),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
