@@ -893,13 +893,66 @@ static unsigned char *to_display(const display_in &d, int *channels)
 }
 
 // GDCM 3.0.21's RLE decoder puts the byte segments of colour samples wider
-// than 8 bits in the wrong order (dcmtk's dcmdrle decodes them right): such
-// pixels are refused rather than sent wrong.
+// than 8 bits in the wrong order (dcmtk's dcmdrle decodes them right):
+// those files are decoded by rle_decode instead.
 static bool rle_colour_wide(const gdcm::File &file, const gdcm::Pixmap &img)
 {
 	const gdcm::PixelFormat &pf = img.GetPixelFormat();
 	return file.GetHeader().GetDataSetTransferSyntax() == gdcm::TransferSyntax::RLELossless &&
 	       pf.GetSamplesPerPixel() > 1 && pf.GetBitsAllocated() > 8;
+}
+
+// PS3.5 annex G: each frame one fragment, a 64-byte header of segment
+// offsets, one PackBits segment per byte of each sample (most significant
+// first). Appends every frame as native little-endian samples, colour by
+// pixel. False when the data does not fit the image.
+static bool rle_decode(const gdcm::Pixmap &img, std::vector<char> &out)
+{
+	const gdcm::SequenceOfFragments *sf = img.GetDataElement().GetSequenceOfFragments();
+	const gdcm::PixelFormat &pf = img.GetPixelFormat();
+	size_t spp = pf.GetSamplesPerPixel(), bytes = pf.GetBitsAllocated() / 8;
+	size_t n = (size_t)img.GetDimension(0) * img.GetDimension(1);
+	size_t frames = img.GetNumberOfDimensions() > 2 ? img.GetDimension(2) : 1;
+	if (!sf || sf->GetNumberOfFragments() != frames || bytes == 0 || spp * bytes > 15)
+		return false;
+	out.assign(n * spp * bytes * frames, 0);
+	for (size_t f = 0; f < frames; f++) {
+		const gdcm::ByteValue *bv = sf->GetFragment((unsigned)f).GetByteValue();
+		if (!bv || bv->GetLength() < 64)
+			return false;
+		const unsigned char *frag = (const unsigned char *)bv->GetPointer();
+		size_t flen = bv->GetLength();
+		if (le32(frag) != spp * bytes)
+			return false;
+		char *dst = out.data() + f * n * spp * bytes;
+		for (size_t seg = 0; seg < spp * bytes; seg++) {
+			size_t start = le32(frag + 4 + 4 * seg);
+			size_t end = seg + 1 < spp * bytes ? le32(frag + 8 + 4 * seg) : flen;
+			if (start < 64 || end > flen || start > end)
+				return false;
+			size_t sample = seg / bytes, byte = bytes - 1 - seg % bytes; // little endian out
+			size_t i = 0, at = start;
+			auto put = [&](unsigned char v) {
+				if (i < n)
+					dst[(i * spp + sample) * bytes + byte] = (char)v;
+				i++;
+			};
+			while (at < end && i < n) {
+				int h = (signed char)frag[at++];
+				if (h >= 0) {
+					for (int k = 0; k <= h && at < end; k++)
+						put(frag[at++]);
+				} else if (h != -128 && at < end) {
+					unsigned char v = frag[at++];
+					for (int k = 0; k <= -h; k++)
+						put(v);
+				}
+			}
+			if (i < n)
+				return false;
+		}
+	}
+	return true;
 }
 
 extern "C" int dcm_render_frame(const char *path, long frame, unsigned char **pixels, int *width, int *height,
@@ -919,10 +972,7 @@ extern "C" int dcm_render_frame(const char *path, long frame, unsigned char **pi
 			return -1;
 		}
 		gdcm::Image image = reader.GetImage();
-		if (rle_colour_wide(reader.GetFile(), image)) {
-			set_err(err, errlen, "RLE colour wider than 8 bits cannot be decoded reliably");
-			return -1;
-		}
+		bool own_rle = rle_colour_wide(reader.GetFile(), image);
 		gdcm::PhotometricInterpretation pi = image.GetPhotometricInterpretation();
 		if (pi == gdcm::PhotometricInterpretation::PALETTE_COLOR) {
 			gdcm::ImageApplyLookupTable lut;
@@ -949,8 +999,8 @@ extern "C" int dcm_render_frame(const char *path, long frame, unsigned char **pi
 			set_err(err, errlen, "this pixel format cannot be rendered");
 			return -1;
 		}
-		std::vector<char> all(image.GetBufferLength());
-		if (!image.GetBuffer(all.data())) {
+		std::vector<char> all;
+		if (own_rle ? !rle_decode(image, all) : (all.resize(image.GetBufferLength()), !image.GetBuffer(all.data()))) {
 			set_err(err, errlen, "the pixel data cannot be decoded");
 			return -1;
 		}
@@ -984,7 +1034,7 @@ extern "C" int dcm_render_frame(const char *path, long frame, unsigned char **pi
 		d.bits = bits;
 		d.stored = bits; // GDCM's buffer holds the values as they are
 		d.is_signed = is_signed;
-		d.planar = image.GetPlanarConfiguration() == 1;
+		d.planar = !own_rle && image.GetPlanarConfiguration() == 1;
 		d.ybr = ybr;
 		d.invert = pi == gdcm::PhotometricInterpretation::MONOCHROME1;
 		d.slope = image.GetSlope();
@@ -1050,7 +1100,26 @@ extern "C" int dcm_transcode(const char *src, const char *dst, const char *ts, c
 		if (ir.Read()) {
 			gdcm::ImageChangeTransferSyntax change;
 			change.SetTransferSyntax(target);
-			change.SetInput(ir.GetImage());
+			// (the filter keeps a counted reference to its input)
+			gdcm::SmartPointer<gdcm::Image> native;
+			if (rle_colour_wide(ir.GetFile(), ir.GetImage())) {
+				// decoded here, then handed to GDCM as native data
+				std::vector<char> px;
+				if (!rle_decode(ir.GetImage(), px)) {
+					set_err(err, errlen, "the RLE data does not fit the image");
+					return -1;
+				}
+				native = new gdcm::Image(ir.GetImage());
+				gdcm::DataElement pd(gdcm::Tag(0x7fe0, 0x0010));
+				pd.SetVR(gdcm::VR::OW);
+				pd.SetByteValue(px.data(), (uint32_t)px.size());
+				native->SetDataElement(pd);
+				native->SetTransferSyntax(gdcm::TransferSyntax::ExplicitVRLittleEndian);
+				native->SetPlanarConfiguration(0);
+				change.SetInput(*native);
+			} else {
+				change.SetInput(ir.GetImage());
+			}
 			// the lossy syntaxes: GDCM's encoders would otherwise write
 			// lossless bit streams under a lossy label
 			gdcm::JPEGCodec jpeg;
@@ -1068,10 +1137,6 @@ extern "C" int dcm_transcode(const char *src, const char *dst, const char *ts, c
 			} else if (target == gdcm::TransferSyntax::JPEG2000) {
 				j2k.SetRate(0, DCM_LOSSY_J2K_RATIO);
 				change.SetUserCodec(&j2k);
-			}
-			if (rle_colour_wide(ir.GetFile(), ir.GetImage())) {
-				set_err(err, errlen, "RLE colour wider than 8 bits cannot be decoded reliably");
-				return -1;
 			}
 			// GDCM labels 16-bit JPEG bit streams as baseline or extended
 			// (8 and 12 bits at most): refused here rather than sent invalid
