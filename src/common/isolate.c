@@ -7,7 +7,10 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -86,14 +89,14 @@ int isolate_run(isolate_fn fn, void *arg, int seconds, size_t mem_bytes, char *e
 
 	int status = 0;
 	pid_t w;
-	/* the pipe's end comes a moment before the child can be reaped: short
-	 * naps first (a fixed 5 ms nap cost every isolated request 5 ms) */
-	long nap_ns = 20 * 1000;
-	while ((w = waitpid(pid, &status, WNOHANG)) == 0 && util_now_ms() < deadline) {
-		struct timespec ts = { 0, nap_ns };
-		nanosleep(&ts, NULL);
-		if (nap_ns < 5 * 1000 * 1000)
-			nap_ns *= 2;
+	/* the pipe's end comes as the child exits (its work never closes the
+	 * pipe), so waiting is brief; and a child that stalls after all is
+	 * ended by its own alarm, so the wait is bounded either way */
+	if (util_now_ms() < deadline) {
+		while ((w = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
+			;
+	} else {
+		w = waitpid(pid, &status, WNOHANG);
 	}
 	if (w == 0) {
 		kill(pid, SIGKILL);
@@ -108,4 +111,172 @@ int isolate_run(isolate_fn fn, void *arg, int seconds, size_t mem_bytes, char *e
 		return ISOLATE_DIED;
 	}
 	return WIFEXITED(status) ? WEXITSTATUS(status) : ISOLATE_DIED;
+}
+
+/* ---- a kept worker ------------------------------------------------------- */
+
+/* Reads exactly n bytes; false on end of file or error. */
+static bool read_full(int fd, void *buf, size_t n)
+{
+	char *p = buf;
+	while (n) {
+		ssize_t r = read(fd, p, n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return false;
+		p += r;
+		n -= (size_t)r;
+	}
+	return true;
+}
+
+static bool write_full(int fd, const void *buf, size_t n)
+{
+	const char *p = buf;
+	while (n) {
+		ssize_t r = send(fd, p, n, MSG_NOSIGNAL);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return false;
+		p += r;
+		n -= (size_t)r;
+	}
+	return true;
+}
+
+/* The child's loop: [length u32][arg] in, [code u8][length u8][reason] out. */
+static void worker_loop(struct isolate_worker *w, int fd)
+{
+	for (;;) {
+		uint32_t len;
+		char arg[4096], why[256] = "";
+		if (!read_full(fd, &len, sizeof(len)) || len >= sizeof(arg) || !read_full(fd, arg, len))
+			_exit(0);
+		arg[len] = '\0';
+		int rc = w->fn(arg, why, sizeof(why));
+		unsigned char head[2] = { (unsigned char)(rc < 0 || rc > 125 ? 125 : rc), (unsigned char)strlen(why) };
+		if (!write_full(fd, head, 2) || !write_full(fd, why, head[1]))
+			_exit(0);
+	}
+}
+
+static int worker_start(struct isolate_worker *w, char *err, size_t errlen)
+{
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv)) {
+		snprintf(err, errlen, "cannot create a socket pair: %s", strerror(errno));
+		return -1;
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(sv[0]);
+		close(sv[1]);
+		snprintf(err, errlen, "cannot fork: %s", strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		/* nothing of the responder's (the FastCGI connection, the database)
+		 * stays open in a child that outlives the request */
+		for (int fd = 3; fd < 1024; fd++)
+			if (fd != sv[1])
+				close(fd);
+		setrlimit(RLIMIT_CORE, &(struct rlimit){ 0, 0 });
+#ifndef NO_AS_LIMIT
+		if (w->mem_bytes) {
+			struct rlimit as = { (rlim_t)w->mem_bytes, (rlim_t)w->mem_bytes };
+			setrlimit(RLIMIT_AS, &as);
+		}
+#endif
+		signal(SIGALRM, SIG_DFL);
+		signal(SIGPIPE, SIG_DFL);
+		worker_loop(w, sv[1]);
+		_exit(0);
+	}
+	close(sv[1]);
+	w->fd = sv[0];
+	w->pid = pid;
+	w->served = 0;
+	return 0;
+}
+
+/* Ends the child: SIGKILL when kill is set, else the end of its input. */
+static int worker_end(struct isolate_worker *w, bool kill_it)
+{
+	int status = 0;
+	if (w->fd < 0)
+		return 0;
+	close(w->fd);
+	w->fd = -1;
+	if (kill_it)
+		kill((pid_t)w->pid, SIGKILL);
+	while (waitpid((pid_t)w->pid, &status, 0) < 0 && errno == EINTR)
+		;
+	w->pid = 0;
+	return status;
+}
+
+void isolate_worker_stop(struct isolate_worker *w)
+{
+	worker_end(w, false);
+}
+
+int isolate_worker_run(struct isolate_worker *w, const char *arg, int seconds, char *err, size_t errlen)
+{
+	size_t len = strlen(arg);
+	if (errlen)
+		err[0] = '\0';
+	if (len >= 4096) {
+		snprintf(err, errlen, "the argument is too long");
+		return ISOLATE_NOT_STARTED;
+	}
+	if (w->fd >= 0 && w->served >= ISOLATE_WORKER_REQUESTS)
+		worker_end(w, false);
+	if (w->fd < 0 && worker_start(w, err, errlen))
+		return ISOLATE_NOT_STARTED;
+	uint32_t l32 = (uint32_t)len;
+	if (!write_full(w->fd, &l32, sizeof(l32)) || !write_full(w->fd, arg, len)) {
+		/* the child went since the last request: once more with a new one */
+		worker_end(w, true);
+		if (worker_start(w, err, errlen))
+			return ISOLATE_NOT_STARTED;
+		if (!write_full(w->fd, &l32, sizeof(l32)) || !write_full(w->fd, arg, len)) {
+			worker_end(w, true);
+			snprintf(err, errlen, "the worker does not take requests");
+			return ISOLATE_DIED;
+		}
+	}
+	w->served++;
+	struct pollfd pf = { w->fd, POLLIN, 0 };
+	int r;
+	while ((r = poll(&pf, 1, seconds * 1000)) < 0 && errno == EINTR)
+		;
+	unsigned char head[2];
+	if (r == 0) {
+		worker_end(w, true);
+		snprintf(err, errlen, "the work ran out of time");
+		log_warn("isolated work killed after %d s", seconds);
+		return ISOLATE_DIED;
+	}
+	if (r < 0 || !read_full(w->fd, head, 2)) {
+		int status = worker_end(w, true);
+		if (WIFSIGNALED(status)) {
+			snprintf(err, errlen, "the decoder failed (signal %d)", WTERMSIG(status));
+			log_warn("isolated work died signal=%d", WTERMSIG(status));
+		} else {
+			snprintf(err, errlen, "the worker ended");
+		}
+		return ISOLATE_DIED;
+	}
+	char why[256];
+	if (!read_full(w->fd, why, head[1])) {
+		worker_end(w, true);
+		snprintf(err, errlen, "the worker ended");
+		return ISOLATE_DIED;
+	}
+	why[head[1]] = '\0';
+	if (errlen)
+		snprintf(err, errlen, "%s", why);
+	return head[0];
 }

@@ -23,4 +23,28 @@ enum { ISOLATE_NOT_STARTED = -1, ISOLATE_DIED = -2 };
  * streams, and it ends with _exit. */
 int isolate_run(isolate_fn fn, void *arg, int seconds, size_t mem_bytes, char *err, size_t errlen);
 
+/* A kept child for small, frequent work (a fork costs about a millisecond):
+ * it serves one request after another, each a string, until it dies, is
+ * stopped, or has served ISOLATE_WORKER_REQUESTS; a crash or a stall costs
+ * the request under way, and the next one starts a new child. */
+typedef int (*isolate_str_fn)(const char *arg, char *err, size_t errlen);
+
+struct isolate_worker {
+	isolate_str_fn fn;
+	size_t mem_bytes;
+	int fd;          /* our end of the socket pair; -1 when no child */
+	long pid;
+	unsigned served;
+};
+
+#define ISOLATE_WORKER_REQUESTS 1000
+#define ISOLATE_WORKER_INIT(f, mem) { (f), (mem), -1, 0, 0 }
+
+/* Runs w->fn(arg) in the worker's child (started when needed) within
+ * seconds. Returns fn's code (0..125), ISOLATE_NOT_STARTED or
+ * ISOLATE_DIED, as isolate_run. */
+int isolate_worker_run(struct isolate_worker *w, const char *arg, int seconds, char *err, size_t errlen);
+/* Ends the child, if any. */
+void isolate_worker_stop(struct isolate_worker *w);
+
 #endif
