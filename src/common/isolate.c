@@ -115,12 +115,12 @@ int isolate_run(isolate_fn fn, void *arg, int seconds, size_t mem_bytes, char *e
 
 /* ---- a kept worker ------------------------------------------------------- */
 
-/* Reads exactly n bytes; false on end of file or error. */
-static bool read_full(int fd, void *buf, size_t n)
+/* Reads or sends exactly n bytes; false on end of file or error. */
+static bool io_full(int fd, void *buf, size_t n, bool sending)
 {
 	char *p = buf;
 	while (n) {
-		ssize_t r = read(fd, p, n);
+		ssize_t r = sending ? send(fd, p, n, MSG_NOSIGNAL) : read(fd, p, n);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
@@ -131,19 +131,14 @@ static bool read_full(int fd, void *buf, size_t n)
 	return true;
 }
 
+static bool read_full(int fd, void *buf, size_t n)
+{
+	return io_full(fd, buf, n, false);
+}
+
 static bool write_full(int fd, const void *buf, size_t n)
 {
-	const char *p = buf;
-	while (n) {
-		ssize_t r = send(fd, p, n, MSG_NOSIGNAL);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return false;
-		p += r;
-		n -= (size_t)r;
-	}
-	return true;
+	return io_full(fd, (void *)buf, n, true);
 }
 
 /* The child's loop: [length u32][arg] in, [code u8][length u8][reason] out. */
