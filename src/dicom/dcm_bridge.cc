@@ -863,21 +863,25 @@ static unsigned char *to_display(const display_in &d, int *channels)
 		return out;
 	}
 	double slope = d.slope == 0 ? 1 : d.slope, intercept = d.intercept, c = d.c, w = d.w;
+	// the samples' range: for the window when the file has none, and for
+	// a table of every value in it when that is small (16 bits or fewer)
+	double smin = 1e300, smax = -1e300;
+	for (size_t i = 0; i < n; i++) {
+		double v = sample(i);
+		smin = std::min(smin, v);
+		smax = std::max(smax, v);
+	}
 	if (!d.windowed || w < 1) {
-		double lo = 1e300, hi = -1e300;
-		for (size_t i = 0; i < n; i++) {
-			double v = sample(i) * slope + intercept;
-			lo = std::min(lo, v);
-			hi = std::max(hi, v);
-		}
+		double lo = std::min(smin * slope + intercept, smax * slope + intercept);
+		double hi = std::max(smin * slope + intercept, smax * slope + intercept);
 		c = (lo + hi) / 2 + 0.5;
 		w = hi - lo + 1;
 		if (w < 1)
 			w = 1;
 	}
 	double lo_edge = c - 0.5 - (w - 1) / 2, hi_edge = c - 0.5 + (w - 1) / 2;
-	for (size_t i = 0; i < n; i++) {
-		double v = sample(i) * slope + intercept, y;
+	auto display = [&](double s) -> unsigned char {
+		double v = s * slope + intercept, y;
 		if (v <= lo_edge)
 			y = 0;
 		else if (v > hi_edge)
@@ -886,7 +890,17 @@ static unsigned char *to_display(const display_in &d, int *channels)
 			y = ((v - (c - 0.5)) / (w > 1 ? w - 1 : 1) + 0.5) * 255;
 		long q = std::lround(y);
 		q = q < 0 ? 0 : q > 255 ? 255 : q;
-		out[i] = (unsigned char)(d.invert ? 255 - q : q);
+		return (unsigned char)(d.invert ? 255 - q : q);
+	};
+	if (n > 0 && smax - smin < 65536) {
+		std::vector<unsigned char> table((size_t)(smax - smin) + 1);
+		for (size_t k = 0; k < table.size(); k++)
+			table[k] = display(smin + (double)k);
+		for (size_t i = 0; i < n; i++)
+			out[i] = table[(size_t)(sample(i) - smin)];
+	} else {
+		for (size_t i = 0; i < n; i++)
+			out[i] = display(sample(i));
 	}
 	*channels = 1;
 	return out;
