@@ -64,5 +64,12 @@ const char *api_service_url(struct request *req);
  * Returns the number of frames (0: no pixel data), or -1 when the file's
  * frames cannot be located as stored (big endian, deflated). */
 long api_stored_ranges(struct app *app, const struct db_instance_ref *it, char **ranges);
+/* Byte ranges of a file. */
+struct range {
+	int64_t off, len;
+};
+/* The ranges of frame n (1-based) of such a string, in the request's
+ * arena, with their total length; 0 when there is no such frame. */
+size_t api_frame_ranges(struct request *req, const char *all, long n, struct range **out, uint64_t *len);
 
 #endif

@@ -35,18 +35,8 @@ static bool in_list(const char *v, const char *const *list, size_t n)
 /* A tag path: 8 hex digits or a keyword; into 8 upper-case hex digits. */
 static int parse_path(const char *s, char out[9], uint32_t *tag)
 {
-	size_t n = strlen(s);
-	if (n == 8) {
-		bool hex = true;
-		for (size_t i = 0; i < 8 && hex; i++)
-			hex = isxdigit((unsigned char)s[i]);
-		if (hex) {
-			*tag = (uint32_t)strtoul(s, NULL, 16);
-			snprintf(out, 9, "%08X", *tag);
-			return 0;
-		}
-	}
-	if (dcm_keyword_tag(s, tag, NULL))
+	bool hex;
+	if (dcm_parse_tag(s, tag, &hex))
 		return -1;
 	snprintf(out, 9, "%08X", *tag);
 	return 0;

@@ -93,24 +93,6 @@ static void add_list(struct qido_query *q, int li, const uint32_t *list)
 		add_tag(q, li, *list);
 }
 
-/* An attribute id: keyword (case-sensitive) or 8 hex digits. */
-static int parse_attr(const char *s, uint32_t *tag, bool *is_hex)
-{
-	size_t n = strlen(s);
-	*is_hex = false;
-	if (n == 8) {
-		bool hex = true;
-		for (size_t i = 0; i < 8 && hex; i++)
-			hex = isxdigit((unsigned char)s[i]);
-		if (hex) {
-			*tag = (uint32_t)strtoul(s, NULL, 16);
-			*is_hex = true;
-			return 0;
-		}
-	}
-	return dcm_keyword_tag(s, tag, NULL);
-}
-
 static const char *trim(struct arena *a, const char *s)
 {
 	while (*s == ' ' || *s == '\t')
@@ -183,7 +165,7 @@ static int parse_filter(struct arena *a, struct qido_query *q, const char *key, 
 	uint32_t tag;
 	bool hex;
 
-	if (parse_attr(key, &tag, &hex))
+	if (dcm_parse_tag(key, &tag, &hex))
 		return bad(a, err, unknown_param, key);
 	unsigned level = qido_tag_level(tag);
 	const struct qido_eqt *eqt = level ? NULL : find_eqt(eqts, neqts, tag);
@@ -367,7 +349,7 @@ int qido_parse(struct arena *a, enum qido_resource res, int api_major, const cha
 				}
 				uint32_t tag;
 				bool hex;
-				if (parse_attr(item, &tag, &hex))
+				if (dcm_parse_tag(item, &tag, &hex))
 					return bad(a, err, "Invalid query: IncludeField has unknown attribute '%s'.", item);
 				include_other = true;
 				if (ninclude < QIDO_MAX_TAGS)

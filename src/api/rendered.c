@@ -83,7 +83,6 @@ static int render_in_child(void *arg, char *err, size_t errlen)
 static int render_native(struct request *req, const struct db_instance_ref *it, const struct render_job *job, int *rc)
 {
 	char *ranges = NULL, err[256] = "";
-	long long off, len;
 	unsigned char *px;
 	int w, h, ch;
 
@@ -99,15 +98,13 @@ static int render_native(struct request *req, const struct db_instance_ref *it, 
 		*rc = http_error(req, 404, "The specified frame cannot be found.");
 		return 0;
 	}
-	const char *p = ranges;
-	for (long i = 1; i < job->frame; i++)
-		p = strchr(p, ';') + 1;
-	int fields = sscanf(p, "%lld:%lld", &off, &len);
-	bool one_range = fields == 2 && (p[strcspn(p, ",;")] != ',');
+	struct range *r1;
+	uint64_t bytes;
+	size_t k = api_frame_ranges(req, ranges, job->frame, &r1, &bytes);
 	free(ranges);
-	if (!one_range)
+	if (k != 1) /* native frames are one range each */
 		return 1;
-	int r = dcm_render_native(job->path, off, len, &px, &w, &h, &ch, err, sizeof(err));
+	int r = dcm_render_native(job->path, r1->off, r1->len, &px, &w, &h, &ch, err, sizeof(err));
 	if (r == 1)
 		return 1;
 	struct buf img;

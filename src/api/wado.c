@@ -289,10 +289,6 @@ int wado_metadata(struct request *req)
 
 /* ---- frames (§4.1, §4.2) ---------------------------------------------- */
 
-struct range {
-	int64_t off, len;
-};
-
 /* The "offset:length" ranges from p to the next ';' (one frame) or to the
  * end (every frame), in the request's arena, with their total length. */
 static size_t parse_ranges(struct request *req, const char *p, bool one_frame, struct range **out, uint64_t *len)
@@ -320,8 +316,7 @@ static size_t parse_ranges(struct request *req, const char *p, bool one_frame, s
 	return k;
 }
 
-/* The ranges of frame n (1-based) of "o:l,o:l;o:l;...". */
-static size_t frame_ranges(struct request *req, const char *all, long n, struct range **out, uint64_t *len)
+size_t api_frame_ranges(struct request *req, const char *all, long n, struct range **out, uint64_t *len)
 {
 	const char *p = all;
 	for (long i = 1; i < n && p; i++) {
@@ -531,7 +526,7 @@ int wado_frames(struct request *req)
 		goto out;
 	}
 	for (size_t i = 0; i < nframes; i++) {
-		nr[i] = frame_ranges(req, ranges, frames[i], &rs[i], &bytes[i]);
+		nr[i] = api_frame_ranges(req, ranges, frames[i], &rs[i], &bytes[i]);
 	}
 	struct payload *parts = arena_alloc(&req->arena, nframes * sizeof(*parts));
 	for (size_t i = 0; i < nframes; i++)

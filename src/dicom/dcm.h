@@ -66,6 +66,9 @@ int dcm_write_json(const struct dcm_file *f, struct buf *out, const uint32_t *sk
 /* The standard dictionary: a keyword ("PatientName", case-sensitive) to
  * its tag and VR; 0 when known, -1 otherwise. vr may be NULL. */
 int dcm_keyword_tag(const char *keyword, uint32_t *tag, char vr[3]);
+/* An attribute as requests name it: 8 hex digits (*is_hex) or a keyword.
+ * 0, or -1 when it is neither. */
+int dcm_parse_tag(const char *s, uint32_t *tag, bool *is_hex);
 /* The keyword and VR of a tag; keyword "" and vr "UN" when unknown. */
 void dcm_tag_info(uint32_t tag, char *keyword, size_t kwlen, char vr[3]);
 

@@ -250,6 +250,16 @@ extern "C" int dcm_keyword_tag(const char *keyword, uint32_t *tag, char vr[3])
 	}
 }
 
+extern "C" int dcm_parse_tag(const char *s, uint32_t *tag, bool *is_hex)
+{
+	*is_hex = strlen(s) == 8 && strspn(s, "0123456789abcdefABCDEF") == 8;
+	if (*is_hex) {
+		*tag = (uint32_t)strtoul(s, nullptr, 16);
+		return 0;
+	}
+	return dcm_keyword_tag(s, tag, nullptr);
+}
+
 extern "C" void dcm_tag_info(uint32_t tag, char *keyword, size_t kwlen, char vr[3])
 {
 	if (kwlen)

@@ -221,7 +221,7 @@ const char *uid_new(void)
 char *make_dcm(const char *fmt, ...)
 {
 	const char *mk = getenv("MKDCM");
-	char args[4096], path[256], cmd[8192];
+	char args[4096], path[256];
 	va_list ap;
 	static unsigned n;
 
@@ -232,10 +232,8 @@ char *make_dcm(const char *fmt, ...)
 	va_end(ap);
 	snprintf(path, sizeof(path), "%s/ade-e2e-%d-%u.dcm", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (int)getpid(),
 		 n++);
-	snprintf(cmd, sizeof(cmd), "'%s' -o '%s' %s", mk, path, args);
-	int rc = system(cmd);
-	if (rc != 0 || access(path, R_OK)) {
-		fprintf(stderr, "mkdcm failed: %s\n", cmd);
+	if (run_cmd("'%s' -o '%s' %s", mk, path, args) != 0 || access(path, R_OK)) {
+		fprintf(stderr, "mkdcm failed: %s -o %s %s\n", mk, path, args);
 		return NULL;
 	}
 	return strdup(path);
