@@ -26,11 +26,15 @@ die() { say "error: $*"; exit 1; }
 
 is_root() { [ "$(id -u)" = 0 ]; }
 
-# A TCP port on 127.0.0.1 that nothing listens on.
+# A TCP port on 127.0.0.1 that nothing listens on, below the kernel's
+# ephemeral range: a port in that range can be taken by any outgoing
+# connection between this check and the server's bind.
 free_port() {
-	local p
+	local p lo=32768
+	read -r lo _ < /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || lo=32768
+	[ "$lo" -gt 11024 ] || lo=32768
 	while :; do
-		p=$((20000 + RANDOM % 30000))
+		p=$((10000 + RANDOM % (lo - 10000)))
 		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
 	done
 }
