@@ -146,6 +146,58 @@ int db_server_version(struct db *db, char *out, size_t outlen)
 	return v ? 0 : -1;
 }
 
+/* Runs one piece of the schema inside the migration's transaction; on
+ * failure says which in err and returns -1. */
+static int apply_sql(struct db *db, const char *what, const char *name, const char *sql, char *err, size_t errlen)
+{
+	PGresult *r = PQexec(db->conn, sql);
+	int rc = 0;
+
+	if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK) {
+		snprintf(err, errlen, "schema %s %s failed: %s", what, name, PQresultErrorMessage(r));
+		rc = -1;
+	}
+	PQclear(r);
+	return rc;
+}
+
+/* Every function (or only the early ones) with CREATE OR REPLACE. */
+static int apply_functions(struct db *db, bool early_only, char *err, size_t errlen)
+{
+	for (unsigned i = 0; i < schema_nfunctions; i++) {
+		const struct schema_function *f = &schema_functions[i];
+		if (early_only && !f->early)
+			continue;
+		if (apply_sql(db, "function", f->name, f->sql, err, errlen))
+			return -1;
+	}
+	return 0;
+}
+
+/* Applies the numbered steps newer than have, each recorded. */
+static int apply_steps(struct db *db, int have, char *err, size_t errlen)
+{
+	for (unsigned i = 0; i < schema_nsteps; i++) {
+		const struct schema_step *s = &schema_steps[i];
+		char ver[16];
+		if (s->version <= have)
+			continue;
+		if (apply_sql(db, "step", s->name, s->sql, err, errlen))
+			return -1;
+		snprintf(ver, sizeof(ver), "%d", s->version);
+		const char *vv[] = { ver, s->name };
+		PGresult *r = exec_params(db, PGRES_COMMAND_OK, "INSERT INTO schema_version (version, name) VALUES ($1, $2)",
+					  2, vv);
+		if (!r) {
+			snprintf(err, errlen, "schema step %s cannot be recorded: %s", s->name, PQerrorMessage(db->conn));
+			return -1;
+		}
+		PQclear(r);
+		log_info("applied schema step %s", s->name);
+	}
+	return 0;
+}
+
 int db_migrate(struct db *db, char *err, size_t errlen)
 {
 	PGresult *r;
@@ -168,26 +220,12 @@ int db_migrate(struct db *db, char *err, size_t errlen)
 		goto fail;
 	have = atoi(PQgetvalue(r, 0, 0));
 	PQclear(r);
-	for (unsigned i = 0; i < schema_nsteps; i++) {
-		const struct schema_step *s = &schema_steps[i];
-		if (s->version <= have)
-			continue;
-		r = PQexec(db->conn, s->sql);
-		if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK) {
-			snprintf(err, errlen, "schema step %s failed: %s", s->name, PQresultErrorMessage(r));
-			PQclear(r);
-			exec_cmd(db, "ROLLBACK");
-			return -1;
-		}
-		PQclear(r);
-		char ver[16];
-		snprintf(ver, sizeof(ver), "%d", s->version);
-		const char *vv[] = { ver, s->name };
-		r = exec_params(db, PGRES_COMMAND_OK, "INSERT INTO schema_version (version, name) VALUES ($1, $2)", 2, vv);
-		if (!r)
-			goto fail;
-		PQclear(r);
-		log_info("applied schema step %s", s->name);
+	/* the steps first (with the few functions they use), then every
+	 * function: a function may use what the latest step made */
+	if (apply_functions(db, true, err, errlen) || apply_steps(db, have, err, errlen) ||
+	    apply_functions(db, false, err, errlen)) {
+		exec_cmd(db, "ROLLBACK");
+		return -1;
 	}
 	if (exec_cmd(db, "COMMIT"))
 		goto fail;
@@ -217,25 +255,49 @@ int db_reserve_instance(struct db *db, const char *partition, const char *study,
 	return exists;
 }
 
+/* The fields of dicom_instance_in (sql/007), in its order. */
+enum {
+	SI_PARTITION, SI_STUDY, SI_SERIES, SI_SOP, SI_SOP_CLASS, SI_TS, SI_WATERMARK, SI_SIZE, SI_METADATA,
+	SI_METADATA_BULK, SI_PATIENT_ID, SI_PATIENT_NAME, SI_BIRTH_DATE, SI_ACCESSION, SI_REFERRING, SI_STUDY_DATE,
+	SI_STUDY_DESCRIPTION, SI_MODALITY, SI_PPS_START_DATE, SI_MODEL, SI_HOST, SI_TOPIC, SI_COUNT
+};
+
 int db_store_instance(struct db *db, const struct db_new_instance *in, int64_t *sequence)
 {
 	char wm[24], size[24];
+	const char *v[SI_COUNT];
 	PGresult *r;
 
 	snprintf(wm, sizeof(wm), "%lld", (long long)in->watermark);
 	snprintf(size, sizeof(size), "%lld", (long long)in->size);
-	const char *v[] = {
-		in->partition, in->study, in->series, in->sop, in->sop_class, in->ts, wm, size, in->metadata,
-		in->patient_id, in->patient_name, in->patient_birth_date, in->accession, in->referring,
-		in->study_date, in->study_description, in->modality, in->pps_start_date, in->model,
-		in->host, in->topic, in->metadata_bulk,
-	};
+	v[SI_PARTITION] = in->partition;
+	v[SI_STUDY] = in->study;
+	v[SI_SERIES] = in->series;
+	v[SI_SOP] = in->sop;
+	v[SI_SOP_CLASS] = in->sop_class;
+	v[SI_TS] = in->ts;
+	v[SI_WATERMARK] = wm;
+	v[SI_SIZE] = size;
+	v[SI_METADATA] = in->metadata;
+	v[SI_METADATA_BULK] = in->metadata_bulk;
+	v[SI_PATIENT_ID] = in->patient_id;
+	v[SI_PATIENT_NAME] = in->patient_name;
+	v[SI_BIRTH_DATE] = in->patient_birth_date;
+	v[SI_ACCESSION] = in->accession;
+	v[SI_REFERRING] = in->referring;
+	v[SI_STUDY_DATE] = in->study_date;
+	v[SI_STUDY_DESCRIPTION] = in->study_description;
+	v[SI_MODALITY] = in->modality;
+	v[SI_PPS_START_DATE] = in->pps_start_date;
+	v[SI_MODEL] = in->model;
+	v[SI_HOST] = in->host;
+	v[SI_TOPIC] = in->topic;
 	if (usable(db))
 		return DB_FAILED;
 	r = run(db,
-		"SELECT dicom_store_bulk(dicom_store_instance($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,"
-		"$17,$18,$19,$20,$21), $7, $22)",
-		22, v);
+		"SELECT dicom_store(ROW($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22)"
+		"::dicom_instance_in)",
+		SI_COUNT, v);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
 		int rc = DB_FAILED;

@@ -43,7 +43,7 @@ code=$(cat "$tmp/code")
 # a statement in flight when its responder died may still commit (the
 # backend finishes it; its file was durable first): count once that is over
 for _ in $(seq 1 100); do
-	[ "$(q "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT dicom_store_instance%' AND state = 'active'")" = 0 ] && break
+	[ "$(q "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT dicom_store(%' AND state = 'active'")" = 0 ] && break
 	sleep 0.05
 done
 stored=$(q "SELECT count(*) FROM instance WHERE study_uid = '$study'")

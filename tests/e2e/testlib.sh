@@ -17,3 +17,37 @@ finish() {
 	echo "$pass passed, $fail failed"
 	[ "$fail" = 0 ]
 }
+
+# A second stack beside the suite's: its own responders (two) behind its
+# own lighttpd, from the shipped template, with the settings in $1/dicom.ini
+# and the store dir $2 (for X-Sendfile). Sets SIDE_URL. Its responders'
+# log joins the suite's in side_stack_stop, so that scripts/check sees
+# sanitizer reports.
+side_stack_start() { # DIR STORE
+	local dir=$1 store=$2 port
+	mkdir -p "$dir/run" "$dir/log" "$dir/www" "$dir/tmp"
+	port=$(free_port)
+	sed -e "s|@VAR@/store|$store|g" -e "s|@VAR@|$dir|g" -e "s|@PORT@|$port|g" \
+		"$ABS_TOP_SRCDIR/lighttpd/azure-dicom-emulator.conf.in" > "$dir/lighttpd.conf"
+	setsid spawn-fcgi -n -s "$dir/run/dicom-fcgi.sock" -M 0660 -- /usr/bin/multiwatch -f 2 -s TERM -- \
+		/bin/sh -c "exec '$EMULATOR_BUILD/dicom-fcgi' -c '$dir/dicom.ini' 2>>'$dir/log/dicom-fcgi.log'" >/dev/null 2>&1 &
+	echo $! > "$dir/run/multiwatch.pid"
+	for _ in $(seq 1 100); do [ -S "$dir/run/dicom-fcgi.sock" ] && break; sleep 0.05; done
+	lighttpd -f "$dir/lighttpd.conf" || { cat "$dir/log/lighttpd-error.log"; return 1; }
+	SIDE_URL="http://127.0.0.1:$port"
+	for _ in $(seq 1 100); do
+		[ "$(curl -s -o /dev/null -w '%{http_code}' "$SIDE_URL/health")" = 200 ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+side_stack_stop() { # DIR
+	local dir=$1
+	[ -f "$dir/run/lighttpd.pid" ] && kill -TERM "$(cat "$dir/run/lighttpd.pid")" 2>/dev/null
+	[ -f "$dir/run/multiwatch.pid" ] && kill -TERM "$(cat "$dir/run/multiwatch.pid")" 2>/dev/null
+	pkill -f "dicom-fcgi -c $dir/dicom.ini" 2>/dev/null
+	sleep 0.5
+	cat "$dir/log/dicom-fcgi.log" >> "$EMULATOR_VAR/log/dicom-fcgi.log" 2>/dev/null
+	rm -f "$dir/run/lighttpd.pid" "$dir/run/multiwatch.pid"
+}

@@ -1,0 +1,45 @@
+-- Deleting the latest instance of a series or study makes the latest of
+-- those left the one QIDO orders by.
+CREATE OR REPLACE FUNCTION dicom_delete(p_partition text, p_study text, p_series text, p_sop text,
+                                        p_host text, p_topic text)
+RETURNS SETOF bigint LANGUAGE plpgsql AS $$
+DECLARE
+    v_pk int := dicom_partition_key(p_partition, false);
+    r record;
+    v_seq bigint;
+    v_time timestamptz;
+    v_series_keys bigint[];
+BEGIN
+    IF v_pk IS NULL THEN
+        RETURN;
+    END IF;
+    FOR r IN
+        DELETE FROM instance
+         WHERE partition_key = v_pk AND study_uid = p_study
+           AND (p_series IS NULL OR series_uid = p_series)
+           AND (p_sop IS NULL OR sop_uid = p_sop)
+        RETURNING watermark, series_key, study_uid, series_uid, sop_uid
+    LOOP
+        v_series_keys := array_append(v_series_keys, r.series_key);
+        UPDATE changefeed SET current_watermark = NULL
+         WHERE partition_key = v_pk AND study_uid = r.study_uid AND series_uid = r.series_uid
+           AND sop_uid = r.sop_uid;
+        INSERT INTO changefeed (partition_key, study_uid, series_uid, sop_uid, action,
+                                original_watermark, current_watermark)
+        VALUES (v_pk, r.study_uid, r.series_uid, r.sop_uid, 1, r.watermark, NULL)
+        RETURNING sequence, "timestamp" INTO v_seq, v_time;
+        PERFORM dicom_event('Microsoft.HealthcareApis.DicomImageDeleted', p_partition, r.study_uid,
+                            r.series_uid, r.sop_uid, v_seq, v_time, p_host, p_topic);
+        RETURN NEXT r.watermark;
+    END LOOP;
+    DELETE FROM series s
+     WHERE s.series_key = ANY (v_series_keys)
+       AND NOT EXISTS (SELECT 1 FROM instance i WHERE i.series_key = s.series_key);
+    UPDATE series s SET last_watermark = (SELECT max(i.watermark) FROM instance i WHERE i.series_key = s.series_key)
+     WHERE s.series_key = ANY (v_series_keys);
+    DELETE FROM study st
+     WHERE st.partition_key = v_pk AND st.study_uid = p_study
+       AND NOT EXISTS (SELECT 1 FROM series s WHERE s.study_key = st.study_key);
+    UPDATE study st SET last_watermark = (SELECT max(s.last_watermark) FROM series s WHERE s.study_key = st.study_key)
+     WHERE st.partition_key = v_pk AND st.study_uid = p_study;
+END $$;

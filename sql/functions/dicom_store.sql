@@ -1,0 +1,68 @@
+-- Stores one instance: its study, series and instance rows, its bulk data
+-- metadata, its change feed row, its event, and its extended query tag
+-- values. Returns the change feed sequence, or NULL when the instance
+-- already exists (a concurrent store of the same instance fails with
+-- unique_violation instead).
+CREATE OR REPLACE FUNCTION dicom_store(p dicom_instance_in) RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_pk int := dicom_partition_key(p.partition_name, true);
+    v_study bigint;
+    v_series bigint;
+    v_seq bigint;
+    v_time timestamptz;
+BEGIN
+    IF EXISTS (SELECT 1 FROM instance WHERE partition_key = v_pk AND study_uid = p.study_uid
+               AND series_uid = p.series_uid AND sop_uid = p.sop_uid) THEN
+        RETURN NULL;
+    END IF;
+    -- study and series attributes follow the latest stored instance
+    INSERT INTO study AS s (partition_key, study_uid, patient_id, patient_name, patient_birth_date,
+                           accession_number, referring_physician_name, study_date, study_description,
+                           last_watermark)
+    VALUES (v_pk, p.study_uid, p.patient_id, p.patient_name, p.patient_birth_date, p.accession_number,
+            p.referring_physician_name, p.study_date, p.study_description, p.watermark)
+    ON CONFLICT (partition_key, study_uid) DO UPDATE SET
+        patient_id = COALESCE(EXCLUDED.patient_id, s.patient_id),
+        patient_name = EXCLUDED.patient_name,
+        patient_birth_date = EXCLUDED.patient_birth_date,
+        accession_number = EXCLUDED.accession_number,
+        referring_physician_name = EXCLUDED.referring_physician_name,
+        study_date = EXCLUDED.study_date,
+        study_description = EXCLUDED.study_description,
+        last_watermark = EXCLUDED.last_watermark
+    RETURNING study_key INTO v_study;
+
+    INSERT INTO series AS s (study_key, series_uid, modality, performed_procedure_step_start_date,
+                            manufacturer_model_name, last_watermark)
+    VALUES (v_study, p.series_uid, p.modality, p.pps_start_date, p.manufacturer_model_name, p.watermark)
+    ON CONFLICT (study_key, series_uid) DO UPDATE SET
+        modality = EXCLUDED.modality,
+        performed_procedure_step_start_date = EXCLUDED.performed_procedure_step_start_date,
+        manufacturer_model_name = EXCLUDED.manufacturer_model_name,
+        last_watermark = EXCLUDED.last_watermark
+    RETURNING series_key INTO v_series;
+
+    INSERT INTO instance (watermark, series_key, partition_key, study_uid, series_uid, sop_uid,
+                          sop_class_uid, transfer_syntax, file_size, metadata)
+    VALUES (p.watermark, v_series, v_pk, p.study_uid, p.series_uid, p.sop_uid, p.sop_class_uid,
+            p.transfer_syntax, p.file_size, p.metadata);
+    IF p.metadata_bulk IS NOT NULL THEN
+        INSERT INTO instance_bulk (watermark, metadata) VALUES (p.watermark, p.metadata_bulk);
+    END IF;
+
+    UPDATE changefeed SET current_watermark = p.watermark
+     WHERE partition_key = v_pk AND study_uid = p.study_uid AND series_uid = p.series_uid
+       AND sop_uid = p.sop_uid;
+    INSERT INTO changefeed (partition_key, study_uid, series_uid, sop_uid, action,
+                            original_watermark, current_watermark)
+    VALUES (v_pk, p.study_uid, p.series_uid, p.sop_uid, 0, p.watermark, p.watermark)
+    RETURNING sequence, "timestamp" INTO v_seq, v_time;
+
+    PERFORM dicom_event('Microsoft.HealthcareApis.DicomImageCreated', p.partition_name, p.study_uid,
+                        p.series_uid, p.sop_uid, v_seq, v_time, p.event_host, p.event_topic);
+    -- extended query tags, ready or being added, index the new instance now
+    PERFORM dicom_eqt_index(t.tag_key, p.watermark - 1, p.watermark)
+       FROM extended_query_tag t WHERE t.status IN ('adding', 'ready');
+    RETURN v_seq;
+END $$;

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Upgrade: a database made by release 0.1.0's schema (tests/fixtures/
+# schema-0.1.0.sql), holding an instance written by that release's own
+# store function, is migrated by this build's responders and then served:
+# the instance is retrieved byte for byte, found by QIDO, its change feed
+# entry is intact, and stores and deletes go on from there.
+set -u
+. "$ABS_TOP_SRCDIR/tests/e2e/testlib.sh"
+VAR=$EMULATOR_VAR
+
+db="dicom_upgrade_$$"
+up="${EMULATOR_DB_CONNINFO/dbname=dicom/dbname=$db}"
+uq() { psql "$up" -Atc "$1"; }
+tmp=$(mktemp -d "$VAR/upgrade.XXXXXX")
+chmod 755 "$tmp"
+study="2.25.$$$RANDOM$RANDOM"
+cleanup() {
+	side_stack_stop "$tmp"
+	q "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null
+	curl -s -o /dev/null -X DELETE "$EMULATOR_URL/v2/studies/$study"
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+q "CREATE DATABASE $db" >/dev/null
+psql "$up" -q -v ON_ERROR_STOP=1 -f "$ABS_TOP_SRCDIR/tests/fixtures/schema-0.1.0.sql" >/dev/null 2>"$tmp/restore.err" ||
+	{ not_ok "the 0.1.0 schema loads"; cat "$tmp/restore.err"; finish; exit 1; }
+check "$(uq 'SELECT max(version) FROM schema_version')" 6 "the fixture is the 0.1.0 schema (step 6)"
+
+# The instance's rows as 0.1.0 wrote them: its own functions, fed with what
+# the suite's stack made of a real file (metadata, attributes, the file).
+"$MKDCM" -o "$tmp/a.dcm" --study "$study" --series "$study.1" --sop "$study.1.1" \
+	--set "0010,0010=PN:Upgrade^Patient" --set "0010,0020=LO:UPG-$$" --set "0008,0060=CS:MR"
+check "$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/dicom' --data-binary @"$tmp/a.dcm" \
+	"$EMULATOR_URL/v2/studies")" 200 "the instance is stored on the suite's stack"
+IFS='|' read -r wm ts size < <(q "SELECT watermark, transfer_syntax, file_size FROM instance WHERE study_uid = '$study'")
+q "SELECT metadata FROM instance WHERE watermark = $wm" > "$tmp/meta.json"
+q "SELECT metadata FROM instance_bulk WHERE watermark = $wm" > "$tmp/bulk.json"
+mkdir -p "$tmp/store/tmp" "$tmp/store/$(printf '%02x' $((wm & 255)))"
+stored="$(printf '%s/%02x/%s.dcm' "$tmp/store" $((wm & 255)) "$wm")"
+cp "$EMULATOR_STORE_DIR/$(printf '%02x' $((wm & 255)))/$wm.dcm" "$stored"
+psql "$up" -q -v ON_ERROR_STOP=1 >"$tmp/old.out" 2>&1 <<SQL
+\\set meta \`cat $tmp/meta.json\`
+\\set bulk \`cat $tmp/bulk.json\`
+SELECT setval('watermark_seq', $wm);
+SELECT dicom_store_bulk(dicom_store_instance('Microsoft.Default', '$study', '$study.1', '$study.1.1',
+    '1.2.840.10008.5.1.4.1.1.4', '$ts', $wm, $size, :'meta', 'UPG-$$', 'Upgrade^Patient', NULL, NULL, NULL,
+    NULL, NULL, 'MR', NULL, NULL, 'localhost', 'topic'), $wm, :'bulk');
+SQL
+check "$?" 0 "0.1.0's dicom_store_instance stores it in the old database"
+
+# this build's responders migrate the old database as they start
+{ cat "$VAR/conf/dicom.ini"; printf '\n[database]\ndbname = %s\n[store]\ndir = %s\n' "$db" "$tmp/store"; } > "$tmp/dicom.ini"
+if side_stack_start "$tmp" "$tmp/store"; then
+	ok "this build serves the old database"
+else
+	not_ok "this build does not start on the old database"; tail -20 "$tmp/log/dicom-fcgi.log"; finish; exit 1
+fi
+S=$SIDE_URL/v2
+check "$(uq 'SELECT max(version) FROM schema_version')" 7 "migrated to step 7"
+check "$(uq "SELECT string_agg(proname, ',' ORDER BY proname) FROM pg_proc WHERE proname LIKE 'dicom_store%'")" \
+	dicom_store "the old store functions are gone, dicom_store is there"
+
+curl -s -o "$tmp/got.dcm" -H 'Accept: application/dicom; transfer-syntax=*' "$S/studies/$study/series/$study.1/instances/$study.1.1"
+cmp -s "$tmp/got.dcm" "$stored" && ok "the old instance is retrieved byte for byte" || not_ok "the old instance differs"
+check "$(curl -s "$S/studies/$study/metadata")" "[$(cat "$tmp/meta.json")]" "its metadata is as stored"
+check "$(curl -s "$S/studies?PatientID=UPG-$$" | grep -o "\"$study\"" | head -1)" "\"$study\"" "QIDO finds it"
+feed=$(curl -s "$S/changefeed?includeMetadata=false" | tr -d " ")
+check "$(echo "$feed" | grep -o '"sequence":[0-9]*,' | head -1)" '"sequence":1,' "the change feed starts at its entry"
+check "$(echo "$feed" | grep -o '"state":"[A-Za-z]*"' | head -1)" '"state":"Current"' "its change feed entry is current"
+
+"$MKDCM" -o "$tmp/b.dcm" --study "$study" --series "$study.1" --sop "$study.1.2"
+check "$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/dicom' --data-binary @"$tmp/b.dcm" "$S/studies")" \
+	200 "a new instance is stored after the upgrade"
+check "$(uq "SELECT count(*) FROM instance i JOIN instance_bulk b USING (watermark) WHERE study_uid = '$study'")" 2 \
+	"both have their bulk data metadata"
+check "$(uq "SELECT string_agg(action::text || ':' || sequence, ',' ORDER BY sequence) FROM changefeed")" "0:1,0:2" \
+	"the change feed goes on from the old entry"
+check "$(uq "SELECT count(*) FROM outbox")" 2 "each store has its event"
+check "$(curl -s -o /dev/null -w '%{http_code}' -X DELETE "$S/studies/$study")" 204 "the study is deleted"
+check "$(uq "SELECT count(*) FROM changefeed WHERE action = 1")" 2 "with a delete entry per instance"
+[ -e "$stored" ] && not_ok "the old file is still there" || ok "the old file is removed"
+finish
