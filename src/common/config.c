@@ -12,135 +12,189 @@
 
 #include "common/banned.h"
 
-enum ctype { C_STR, C_INT, C_BOOL };
-
-struct ckey {
-	const char *section, *key;
-	enum ctype type;
-	size_t offset;
-	const char *def;
-	int64_t min, max;
-	const char *env; /* environment variable that overrides, or NULL */
-};
-
 #define OFF(f) offsetof(struct config, f)
-#define GiB (1024LL * 1024 * 1024)
 
-static const struct ckey keys[] = {
-	{ "server", "listen", C_STR, OFF(listen), "", 0, 0, "DICOM_LISTEN" },
-	{ "server", "base_path", C_STR, OFF(base_path), "", 0, 0, "DICOM_BASE_PATH" },
-	{ "server", "log_level", C_STR, OFF(log_level), "info", 0, 0, "DICOM_LOG_LEVEL" },
-	{ "server", "max_request_bytes", C_INT, OFF(max_request_bytes), "4294967296", 1024, INT64_MAX, NULL },
-	{ "database", "host", C_STR, OFF(db_host), "", 0, 0, "PGHOST" },
-	{ "database", "port", C_STR, OFF(db_port), "", 0, 0, "PGPORT" },
-	{ "database", "dbname", C_STR, OFF(db_name), "dicom", 0, 0, "PGDATABASE" },
-	{ "database", "user", C_STR, OFF(db_user), "", 0, 0, "PGUSER" },
-	{ "database", "password", C_STR, OFF(db_password), "", 0, 0, "PGPASSWORD" },
-	{ "database", "options", C_STR, OFF(db_options), "", 0, 0, NULL },
-	{ NULL, NULL, C_STR, OFF(db_conninfo), "", 0, 0, "DICOM_DB_CONNINFO" },
-	{ "store", "dir", C_STR, OFF(store_dir), "/var/lib/azure-dicom-emulator/store", 0, 0, "DICOM_STORE_DIR" },
-	{ "store", "x_sendfile", C_BOOL, OFF(x_sendfile), "false", 0, 0, "DICOM_X_SENDFILE" },
-	{ "store", "x_sendfile2", C_BOOL, OFF(x_sendfile2), "false", 0, 0, "DICOM_X_SENDFILE2" },
-	{ "store", "max_part_bytes", C_INT, OFF(max_part_bytes), "2147483648", 1024, INT64_MAX, NULL },
-	{ "store", "max_parts", C_INT, OFF(max_parts), "10000", 1, 1000000, NULL },
-	{ "cors", "allow_origins", C_STR, OFF(cors_allow_origins), "*", 0, 0, NULL },
-	{ "cors", "allow_methods", C_STR, OFF(cors_allow_methods), "GET, POST, PUT, DELETE, PATCH, OPTIONS", 0, 0, NULL },
-	{ "cors", "allow_headers", C_STR, OFF(cors_allow_headers),
-	  "Accept, Authorization, Content-Type, If-None-Match, msdicom-request-original, X-Requested-With", 0, 0, NULL },
-	{ "cors", "expose_headers", C_STR, OFF(cors_expose_headers),
-	  "Location, ETag, Warning, Content-Location, erroneous-dicom-attributes", 0, 0, NULL },
-	{ "cors", "max_age", C_INT, OFF(cors_max_age), "600", 0, 86400, NULL },
-	{ "retrieve", "transcoding", C_STR, OFF(transcoding), "azure", 0, 0, "DICOM_TRANSCODING" },
-	{ "retrieve", "bulkdata_uri", C_BOOL, OFF(bulkdata_uri), "false", 0, 0, "DICOM_BULKDATA_URI" },
-	{ "debug", "enabled", C_BOOL, OFF(debug_enabled), "false", 0, 0, "DICOM_DEBUG" },
-	{ "events", "service_host_name", C_STR, OFF(events_service_host), "localhost", 0, 0, "DICOM_EVENTS_SERVICE_HOST" },
-	{ "events", "topic", C_STR, OFF(events_topic),
+static const struct config_key server_keys[] = {
+	{ "listen", CONFIG_STR, OFF(listen), "", 0, 0, "DICOM_LISTEN", NULL },
+	{ "base_path", CONFIG_STR, OFF(base_path), "", 0, 0, "DICOM_BASE_PATH", NULL },
+	{ "log_level", CONFIG_STR, OFF(log_level), "info", 0, 0, "DICOM_LOG_LEVEL", NULL },
+	{ "max_request_bytes", CONFIG_INT, OFF(max_request_bytes), "4294967296", 1024, INT64_MAX, NULL, NULL },
+};
+static const struct config_key database_keys[] = {
+	{ "host", CONFIG_STR, OFF(db_host), "", 0, 0, "PGHOST", NULL },
+	{ "port", CONFIG_STR, OFF(db_port), "", 0, 0, "PGPORT", NULL },
+	{ "dbname", CONFIG_STR, OFF(db_name), "dicom", 0, 0, "PGDATABASE", NULL },
+	{ "user", CONFIG_STR, OFF(db_user), "", 0, 0, "PGUSER", NULL },
+	{ "password", CONFIG_STR, OFF(db_password), "", 0, 0, "PGPASSWORD", NULL },
+	{ "options", CONFIG_STR, OFF(db_options), "", 0, 0, NULL, NULL },
+	{ NULL, CONFIG_STR, OFF(db_conninfo), "", 0, 0, "DICOM_DB_CONNINFO", NULL },
+};
+static const struct config_key store_keys[] = {
+	{ "dir", CONFIG_STR, OFF(store_dir), "/var/lib/azure-dicom-emulator/store", 0, 0, "DICOM_STORE_DIR", NULL },
+	{ "x_sendfile", CONFIG_BOOL, OFF(x_sendfile), "false", 0, 0, "DICOM_X_SENDFILE", NULL },
+	{ "x_sendfile2", CONFIG_BOOL, OFF(x_sendfile2), "false", 0, 0, "DICOM_X_SENDFILE2", NULL },
+	{ "max_part_bytes", CONFIG_INT, OFF(max_part_bytes), "2147483648", 1024, INT64_MAX, NULL, NULL },
+	{ "max_parts", CONFIG_INT, OFF(max_parts), "10000", 1, 1000000, NULL, NULL },
+};
+static const struct config_key cors_keys[] = {
+	{ "allow_origins", CONFIG_STR, OFF(cors_allow_origins), "*", 0, 0, NULL, NULL },
+	{ "allow_methods", CONFIG_STR, OFF(cors_allow_methods), "GET, POST, PUT, DELETE, PATCH, OPTIONS", 0, 0, NULL, NULL },
+	{ "allow_headers", CONFIG_STR, OFF(cors_allow_headers),
+	  "Accept, Authorization, Content-Type, If-None-Match, msdicom-request-original, X-Requested-With", 0, 0, NULL, NULL },
+	{ "expose_headers", CONFIG_STR, OFF(cors_expose_headers),
+	  "Location, ETag, Warning, Content-Location, erroneous-dicom-attributes", 0, 0, NULL, NULL },
+	{ "max_age", CONFIG_INT, OFF(cors_max_age), "600", 0, 86400, NULL, NULL },
+};
+static const struct config_key retrieve_keys[] = {
+	{ "transcoding", CONFIG_STR, OFF(transcoding), "azure", 0, 0, "DICOM_TRANSCODING", NULL },
+	{ "bulkdata_uri", CONFIG_BOOL, OFF(bulkdata_uri), "false", 0, 0, "DICOM_BULKDATA_URI", NULL },
+};
+static const struct config_key debug_keys[] = {
+	{ "enabled", CONFIG_BOOL, OFF(debug_enabled), "false", 0, 0, "DICOM_DEBUG", NULL },
+};
+static const struct config_key events_keys[] = {
+	{ "service_host_name", CONFIG_STR, OFF(events_service_host), "localhost", 0, 0, "DICOM_EVENTS_SERVICE_HOST", NULL },
+	{ "topic", CONFIG_STR, OFF(events_topic),
 	  "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/local/providers/Microsoft.HealthcareApis/workspaces/emulator",
-	  0, 0, NULL },
+	  0, 0, NULL, NULL },
 };
 
-#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+#define KEYS(t) t, sizeof(t) / sizeof(t[0])
+
+static void *the_config(void *ctx, const char *name)
+{
+	(void)name;
+	return ctx;
+}
+
+/* The sections of struct config, in the order of the sample file. */
+#define CORE_SECTIONS(cfg)                                                                                              \
+	{ "server", KEYS(server_keys), the_config, cfg }, { "database", KEYS(database_keys), the_config, cfg },         \
+		{ "store", KEYS(store_keys), the_config, cfg }, { "retrieve", KEYS(retrieve_keys), the_config, cfg },   \
+		{ "cors", KEYS(cors_keys), the_config, cfg }, { "debug", KEYS(debug_keys), the_config, cfg },           \
+		{ "events", KEYS(events_keys), the_config, cfg }
+enum { NCORE = 7 };
+
+/* ---- the loader ---------------------------------------------------------- */
+
+const char CONFIG_UNKNOWN[] = "is not a key of this section";
+
+static int parse_bool(const char *value, bool *out)
+{
+	if (!strcasecmp(value, "true") || !strcasecmp(value, "yes") || !strcmp(value, "1") || !strcasecmp(value, "on"))
+		*out = true;
+	else if (!strcasecmp(value, "false") || !strcasecmp(value, "no") || !strcmp(value, "0") || !strcasecmp(value, "off"))
+		*out = false;
+	else
+		return -1;
+	return 0;
+}
+
+/* Sets one key; NULL, or why the value is refused (in why). */
+static const char *set_value(void *obj, const struct config_key *k, const char *value, char *why, size_t whylen)
+{
+	void *field = (char *)obj + k->offset;
+
+	switch (k->type) {
+	case CONFIG_STR:
+	case CONFIG_OPTSTR: {
+		char **s = field;
+		free(*s);
+		*s = k->type == CONFIG_OPTSTR && !*value ? NULL : xstrdup(value);
+		return NULL;
+	}
+	case CONFIG_INT: {
+		char *end;
+		errno = 0;
+		long long v = strtoll(value, &end, 10);
+		if (errno || end == value || *end || v < k->min || v > k->max) {
+			snprintf(why, whylen, "must be a whole number from %lld to %lld", (long long)k->min, (long long)k->max);
+			return why;
+		}
+		*(int64_t *)field = v;
+		return NULL;
+	}
+	case CONFIG_BOOL:
+		return parse_bool(value, field) ? "is not true or false" : NULL;
+	case CONFIG_FN:
+		return k->set(obj, value);
+	}
+	return "cannot be set";
+}
+
+int config_defaults(void *obj, const struct config_key *keys, size_t nkeys, char *err, size_t errlen)
+{
+	char why[160];
+
+	for (size_t i = 0; i < nkeys; i++) {
+		const char *bad = keys[i].def ? set_value(obj, &keys[i], keys[i].def, why, sizeof(why)) : NULL;
+		if (bad) {
+			snprintf(err, errlen, "default of %s: %s", keys[i].key ? keys[i].key : keys[i].env, bad);
+			return -1;
+		}
+	}
+	return 0;
+}
 
 struct load_state {
-	struct config *cfg;
+	const struct config_section *secs;
+	size_t nsecs;
 	char *err;
 	size_t errlen;
 	int failed;
 };
 
-static int set_value(struct config *cfg, const struct ckey *k, const char *value, char *err, size_t errlen)
+const char *config_set_key(void *obj, const struct config_key *keys, size_t nkeys, const char *key, const char *value,
+			   char *why, size_t whylen)
 {
-	void *field = (char *)cfg + k->offset;
+	for (size_t i = 0; i < nkeys; i++)
+		if (keys[i].key && !strcmp(keys[i].key, key))
+			return set_value(obj, &keys[i], value, why, whylen);
+	return CONFIG_UNKNOWN;
+}
 
-	switch (k->type) {
-	case C_STR: {
-		char **s = field;
-		free(*s);
-		*s = xstrdup(value);
-		return 0;
-	}
-	case C_INT: {
-		char *end;
-		errno = 0;
-		long long v = strtoll(value, &end, 10);
-		if (errno || end == value || *end || v < k->min || v > k->max) {
-			snprintf(err, errlen, "'%s' is not a whole number from %lld to %lld", value,
-				 (long long)k->min, (long long)k->max);
-			return -1;
-		}
-		*(int64_t *)field = v;
-		return 0;
-	}
-	case C_BOOL:
-		if (!strcasecmp(value, "true") || !strcasecmp(value, "yes") || !strcmp(value, "1") ||
-		    !strcasecmp(value, "on")) {
-			*(bool *)field = true;
-		} else if (!strcasecmp(value, "false") || !strcasecmp(value, "no") || !strcmp(value, "0") ||
-			   !strcasecmp(value, "off")) {
-			*(bool *)field = false;
-		} else {
-			snprintf(err, errlen, "'%s' is not true or false", value);
-			return -1;
-		}
-		return 0;
-	}
-	return -1;
+static bool is_named(const struct config_section *sec)
+{
+	size_t nl = strlen(sec->name);
+	return nl && sec->name[nl - 1] == ':';
 }
 
 static int on_ini(void *user, const char *section, const char *name, const char *value)
 {
 	struct load_state *st = user;
-	char why[256];
+	const char *bad = CONFIG_UNKNOWN;
+	bool listed = false;
+	char why[160];
 
-	for (size_t i = 0; i < NKEYS; i++) {
-		if (!keys[i].section || strcmp(keys[i].section, section) || strcmp(keys[i].key, name))
+	/* a section's keys may come from several tables of the same name */
+	for (size_t s = 0; s < st->nsecs && bad == CONFIG_UNKNOWN; s++) {
+		const struct config_section *sec = &st->secs[s];
+		size_t nl = strlen(sec->name);
+		if (is_named(sec) ? strncmp(section, sec->name, nl) : strcmp(section, sec->name))
 			continue;
-		if (set_value(st->cfg, &keys[i], value, why, sizeof(why))) {
-			snprintf(st->err, st->errlen, "[%s] %s: %s", section, name, why);
-			st->failed = 1;
-			return 0;
+		listed = true;
+		if (is_named(sec) && !section[nl]) {
+			bad = "needs a name in the section's title";
+			break;
 		}
-		return 1;
+		void *obj = sec->object(sec->ctx, section + nl);
+		bad = config_set_key(obj, sec->keys, sec->nkeys, name, value, why, sizeof(why));
 	}
-	/* Sections other tools own (events subscriptions and the like) are theirs. */
-	if (!strcmp(section, "server") || !strcmp(section, "database") || !strcmp(section, "store") ||
-	    !strcmp(section, "cors") || !strcmp(section, "debug") || !strcmp(section, "retrieve")) {
+	if (!listed || !bad)
+		return 1; /* set, or a section another program reads */
+	if (bad == CONFIG_UNKNOWN)
 		snprintf(st->err, st->errlen, "unknown key '%s' in [%s]", name, section);
-		st->failed = 1;
-		return 0;
-	}
-	return 1;
+	else
+		snprintf(st->err, st->errlen, "[%s] %s: '%s' %s", section, name, value, bad);
+	st->failed = 1;
+	return 0;
 }
 
-int config_load(struct config *cfg, const char *path, char *err, size_t errlen)
+int config_read(const char *path, const struct config_section *secs, size_t nsecs, char *err, size_t errlen)
 {
-	struct load_state st = { cfg, err, errlen, 0 };
-	char why[256];
+	struct load_state st = { secs, nsecs, err, errlen, 0 };
+	char why[160];
 
-	memset(cfg, 0, sizeof(*cfg));
-	for (size_t i = 0; i < NKEYS; i++)
-		if (set_value(cfg, &keys[i], keys[i].def, why, sizeof(why)))
-			abort(); /* a bad default is a programming error */
 	if (path) {
 		int rc = ini_parse(path, on_ini, &st);
 		if (rc < 0) {
@@ -159,13 +213,23 @@ int config_load(struct config *cfg, const char *path, char *err, size_t errlen)
 			return -1;
 		}
 	}
-	for (size_t i = 0; i < NKEYS; i++) {
-		const char *v = keys[i].env ? getenv(keys[i].env) : NULL;
-		if (v && set_value(cfg, &keys[i], v, why, sizeof(why))) {
-			snprintf(err, errlen, "environment %s: %s", keys[i].env, why);
-			return -1;
+	for (size_t s = 0; s < nsecs; s++) {
+		for (size_t i = 0; !is_named(&secs[s]) && i < secs[s].nkeys; i++) {
+			const struct config_key *k = &secs[s].keys[i];
+			const char *v = k->env ? getenv(k->env) : NULL;
+			const char *bad = v ? set_value(secs[s].object(secs[s].ctx, ""), k, v, why, sizeof(why)) : NULL;
+			if (bad) {
+				snprintf(err, errlen, "environment %s: '%s' %s", k->env, v, bad);
+				return -1;
+			}
 		}
 	}
+	return 0;
+}
+
+/* What no single key can check. */
+static int validate(struct config *cfg, char *err, size_t errlen)
+{
 	if (strcmp(cfg->transcoding, "azure") && strcmp(cfg->transcoding, "all")) {
 		snprintf(err, errlen, "[retrieve] transcoding must be azure or all, not '%s'", cfg->transcoding);
 		return -1;
@@ -183,11 +247,48 @@ int config_load(struct config *cfg, const char *path, char *err, size_t errlen)
 	return 0;
 }
 
+int config_load_with(struct config *cfg, const char *path, const struct config_section *extra, size_t nextra, char *err,
+		     size_t errlen)
+{
+	const struct config_section core[] = { CORE_SECTIONS(cfg) };
+	struct config_section *all = xcalloc(NCORE + nextra, sizeof(*all));
+	int rc = -1;
+
+	memset(cfg, 0, sizeof(*cfg));
+	memcpy(all, core, sizeof(core));
+	if (nextra)
+		memcpy(all + NCORE, extra, nextra * sizeof(*extra));
+	for (size_t s = 0; s < NCORE; s++)
+		if (config_defaults(cfg, core[s].keys, core[s].nkeys, err, errlen))
+			abort(); /* a bad default is a programming error */
+	if (config_read(path, all, NCORE + nextra, err, errlen) == 0)
+		rc = validate(cfg, err, errlen);
+	free(all);
+	return rc;
+}
+
+int config_load(struct config *cfg, const char *path, char *err, size_t errlen)
+{
+	return config_load_with(cfg, path, NULL, 0, err, errlen);
+}
+
+void config_free_strings(void *obj, const struct config_key *keys, size_t nkeys)
+{
+	for (size_t i = 0; i < nkeys; i++) {
+		if (keys[i].type != CONFIG_STR && keys[i].type != CONFIG_OPTSTR)
+			continue;
+		char **s = (char **)((char *)obj + keys[i].offset);
+		free(*s);
+		*s = NULL;
+	}
+}
+
 void config_release(struct config *cfg)
 {
-	for (size_t i = 0; i < NKEYS; i++)
-		if (keys[i].type == C_STR)
-			free(*(char **)((char *)cfg + keys[i].offset));
+	const struct config_section core[] = { CORE_SECTIONS(cfg) };
+
+	for (size_t s = 0; s < NCORE; s++)
+		config_free_strings(cfg, core[s].keys, core[s].nkeys);
 	memset(cfg, 0, sizeof(*cfg));
 }
 

@@ -40,8 +40,58 @@ struct config {
 	char *events_topic;
 };
 
-/* Fills cfg with defaults, reads path (NULL: defaults only), applies the
- * environment, validates. On failure writes the reason into err. */
+/* ---- the loader: one for the whole file --------------------------------
+ * A section is a table of keys, each with its type, where its value goes
+ * (an offset into the section's object), its default, its range and the
+ * environment variable that overrides it. Sections named "NAME:" take a
+ * name after the colon ([subscription:hook]) and get one object a name. */
+/* CONFIG_STR: char * (malloc'ed); CONFIG_OPTSTR: the same, NULL when empty;
+ * CONFIG_INT: int64_t; CONFIG_BOOL: bool; CONFIG_FN: the key's own setter. */
+enum config_type { CONFIG_STR, CONFIG_OPTSTR, CONFIG_INT, CONFIG_BOOL, CONFIG_FN };
+
+struct config_key {
+	const char *key;          /* NULL: set from the environment only */
+	enum config_type type;
+	size_t offset;            /* of the field in the section's object */
+	const char *def;          /* default, as the file would say it; NULL: none */
+	int64_t min, max;         /* CONFIG_INT */
+	const char *env;          /* environment variable that overrides, or NULL */
+	/* CONFIG_FN: takes the value into obj; returns NULL, or why not (the
+	 * message goes on "[section] key: 'value' ") */
+	const char *(*set)(void *obj, const char *value);
+};
+
+struct config_section {
+	const char *name;         /* "store"; or "subscription:" for named ones */
+	const struct config_key *keys;
+	size_t nkeys;
+	/* the object the keys fill: for a named section, the one of that name
+	 * (made with its defaults on first sight) */
+	void *(*object)(void *ctx, const char *name);
+	void *ctx;
+};
+
+/* Sets every key of the table that has a default. Returns 0, or -1 with
+ * the reason in err. */
+int config_defaults(void *obj, const struct config_key *keys, size_t nkeys, char *err, size_t errlen);
+/* Frees the strings the keys of the table put in obj. */
+void config_free_strings(void *obj, const struct config_key *keys, size_t nkeys);
+/* Sets the key of that name in obj: NULL, CONFIG_UNKNOWN when the table
+ * has no such key, or why the value is refused (maybe in why). */
+extern const char CONFIG_UNKNOWN[];
+const char *config_set_key(void *obj, const struct config_key *keys, size_t nkeys, const char *key, const char *value,
+			   char *why, size_t whylen);
+/* Reads path (NULL: nothing) into the sections; a key that no section of
+ * its section's name has is refused, sections not listed are left to
+ * others. Then the environment of every listed unnamed section. Errors
+ * name the file, line, section and key. */
+int config_read(const char *path, const struct config_section *secs, size_t nsecs, char *err, size_t errlen);
+
+/* Fills cfg with defaults, reads path (NULL: defaults only) with the core
+ * sections and extra ones (the relay's), applies the environment,
+ * validates. On failure writes the reason into err. */
+int config_load_with(struct config *cfg, const char *path, const struct config_section *extra, size_t nextra, char *err,
+		     size_t errlen);
 int config_load(struct config *cfg, const char *path, char *err, size_t errlen);
 void config_release(struct config *cfg);
 /* The PostgreSQL conninfo built from the keys (caller frees). */

@@ -3,7 +3,8 @@
 #define ADE_EVENTS_ENVELOPE_H
 
 #include "common/buf.h"
-#include "events/subscription.h"
+
+enum event_schema { SCHEMA_EVENTGRID, SCHEMA_CLOUDEVENTS };
 
 /* The event as one JSON object in schema (appended to out). For Event
  * Grid that is the stored event itself; for CloudEvents 1.0 the same

@@ -9,8 +9,8 @@
 #include "db/relay.h"
 #include "db/eqt.h"
 #include "events/envelope.h"
-#include "events/subscription.h"
 #include "relay/provider.h"
+#include "relay/settings.h"
 
 #include <curl/curl.h>
 #include <getopt.h>
@@ -223,7 +223,7 @@ int main(int argc, char **argv)
 
 	memset(&r, 0, sizeof(r));
 	log_set_ident("outbox-relay");
-	if (config_load(&r.cfg, config_path, err, sizeof(err)) || relay_config_load(&r.rc, config_path, err, sizeof(err))) {
+	if (relay_config_load(&r.cfg, &r.rc, config_path, err, sizeof(err))) {
 		fprintf(stderr, "outbox-relay: %s\n", err);
 		return 1;
 	}
@@ -307,7 +307,7 @@ int main(int argc, char **argv)
 		if (busy > 0)
 			continue; /* an operation is under way: no waiting */
 		double due = r.nnames ? db_relay_next_due(r.db, r.names, r.nnames) : -1;
-		int wait_ms = r.rc.poll_interval_ms;
+		int wait_ms = (int)r.rc.poll_interval_ms;
 		if (due >= 0 && due * 1000 < wait_ms)
 			wait_ms = (int)(due * 1000) + 1;
 		if (!stopping && db_wait(r.db, wait_ms) < 0) {

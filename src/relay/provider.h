@@ -4,7 +4,8 @@
 
 #include <stddef.h>
 
-#include "events/subscription.h"
+#include "common/config.h"
+#include "relay/settings.h"
 
 enum outcome_kind { OUTCOME_DELIVERED, OUTCOME_RETRY, OUTCOME_FATAL };
 
@@ -22,6 +23,11 @@ struct event_out {
 
 struct provider {
 	const char *name;
+	/* its keys in [subscription:NAME] (fields of struct subscription), and
+	 * the one it cannot do without that is missing, if any */
+	const struct config_key *keys;
+	size_t nkeys;
+	const char *(*missing)(const struct subscription *s);
 	/* At start-up: check settings, open what stays open, do handshakes.
 	 * Returns 0, or -1 with the reason in err (the relay refuses to start). */
 	int (*open)(struct subscription *s, char *err, size_t errlen);
@@ -34,6 +40,8 @@ extern const struct provider provider_file;
 extern const struct provider provider_debug;
 extern const struct provider provider_queue;
 
+extern const struct provider *const providers[];
+extern const size_t nproviders;
 const struct provider *provider_find(const char *name);
 
 #endif

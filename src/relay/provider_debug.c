@@ -24,13 +24,4 @@ static void close_debug(struct subscription *s)
 {
 }
 
-const struct provider provider_debug = { "debug", open_debug, deliver, close_debug };
-
-const struct provider *provider_find(const char *name)
-{
-	static const struct provider *const all[] = { &provider_webhook, &provider_file, &provider_debug, &provider_queue };
-	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
-		if (!strcmp(all[i]->name, name))
-			return all[i];
-	return NULL;
-}
+const struct provider provider_debug = { "debug", NULL, 0, NULL, open_debug, deliver, close_debug };

@@ -74,4 +74,13 @@ static void close_file(struct subscription *s)
 	}
 }
 
-const struct provider provider_file = { "file", open_file, deliver, close_file };
+static const struct config_key keys[] = {
+	{ "path", CONFIG_OPTSTR, offsetof(struct subscription, path), NULL, 0, 0, NULL, NULL },
+};
+
+static const char *missing(const struct subscription *s)
+{
+	return s->path ? NULL : "path";
+}
+
+const struct provider provider_file = { "file", keys, sizeof(keys) / sizeof(keys[0]), missing, open_file, deliver, close_file };

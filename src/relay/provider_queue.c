@@ -253,7 +253,7 @@ static void deliver(struct subscription *s, const struct event_out *ev, struct o
 	}
 	buf_adds(&body, "</MessageText></QueueMessage>");
 	snprintf(path, sizeof(path), "%s/%s/messages", q->base_path, s->queue_name);
-	snprintf(ttl, sizeof(ttl), "%d", s->message_ttl_seconds);
+	snprintf(ttl, sizeof(ttl), "%lld", (long long)s->message_ttl_seconds);
 	long st = request(s, "POST", path, ttl, body.data, body.len, out->text, sizeof(out->text));
 	out->http_status = (int)st;
 	if (st == 201) {
@@ -284,4 +284,42 @@ static void close_queue(struct subscription *s)
 	s->state = NULL;
 }
 
-const struct provider provider_queue = { "azure_storage_queue", open_queue, deliver, close_queue };
+static const char *set_connection_string_env(void *obj, const char *v)
+{
+	struct subscription *s = obj;
+	const char *e = getenv(v);
+	if (!e)
+		return "names an environment variable that is not set";
+	free(s->connection_string);
+	s->connection_string = *e ? xstrdup(e) : NULL;
+	return NULL;
+}
+
+static const char *set_encoding(void *obj, const char *v)
+{
+	struct subscription *s = obj;
+	if (!strcasecmp(v, "base64"))
+		s->base64 = true;
+	else if (!strcasecmp(v, "none"))
+		s->base64 = false;
+	else
+		return "must be base64 or none";
+	return NULL;
+}
+
+#define SUB(f) offsetof(struct subscription, f)
+static const struct config_key keys[] = {
+	{ "connection_string", CONFIG_OPTSTR, SUB(connection_string), NULL, 0, 0, NULL, NULL },
+	{ "connection_string_env", CONFIG_FN, 0, NULL, 0, 0, NULL, set_connection_string_env },
+	{ "queue_name", CONFIG_OPTSTR, SUB(queue_name), NULL, 0, 0, NULL, NULL },
+	{ "message_encoding", CONFIG_FN, 0, "base64", 0, 0, NULL, set_encoding },
+	{ "message_ttl_seconds", CONFIG_INT, SUB(message_ttl_seconds), "604800", -1, 2000000000, NULL, NULL },
+};
+
+static const char *missing(const struct subscription *s)
+{
+	return !s->connection_string ? "connection_string" : !s->queue_name ? "queue_name" : NULL;
+}
+
+const struct provider provider_queue = { "azure_storage_queue", keys, sizeof(keys) / sizeof(keys[0]), missing,
+					 open_queue, deliver, close_queue };

@@ -164,4 +164,38 @@ static void close_webhook(struct subscription *s)
 	(void)s;
 }
 
-const struct provider provider_webhook = { "webhook", open_webhook, deliver, close_webhook };
+static const char *set_url(void *obj, const char *v)
+{
+	struct subscription *s = obj;
+	if (strncmp(v, "http://", 7) && strncmp(v, "https://", 8))
+		return "must be an http:// or https:// URL";
+	free(s->url);
+	s->url = xstrdup(v);
+	return NULL;
+}
+
+static const char *add_header(void *obj, const char *v)
+{
+	struct subscription *s = obj;
+	if (!strchr(v, ':'))
+		return "must be 'Name: value'";
+	if (!strncasecmp(v, "aeg-", 4))
+		return "must not use the aeg- prefix (Event Grid's own headers)";
+	s->headers = xrealloc(s->headers, (s->nheaders + 1) * sizeof(*s->headers));
+	s->headers[s->nheaders++] = xstrdup(v);
+	return NULL;
+}
+
+static const struct config_key keys[] = {
+	{ "url", CONFIG_FN, 0, NULL, 0, 0, NULL, set_url },
+	{ "header", CONFIG_FN, 0, NULL, 0, 0, NULL, add_header },
+	{ "validation_handshake", CONFIG_BOOL, offsetof(struct subscription, handshake), "false", 0, 0, NULL, NULL },
+};
+
+static const char *missing(const struct subscription *s)
+{
+	return s->url ? NULL : "url";
+}
+
+const struct provider provider_webhook = { "webhook", keys, sizeof(keys) / sizeof(keys[0]), missing,
+					   open_webhook, deliver, close_webhook };

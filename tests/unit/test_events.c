@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "events/envelope.h"
-#include "events/subscription.h"
+#include "relay/settings.h"
 
 static char *write_ini(const char *text)
 {
@@ -28,25 +28,28 @@ static char *write_ini(const char *text)
 static void config__sample_and_defaults(void **state)
 {
 	struct relay_config rc;
+	struct config cfg;
 	char err[512], path[1024];
 	const char *top = getenv("ABS_TOP_SRCDIR");
 	unsetenv("EVENT_PROVIDERS");
 	snprintf(path, sizeof(path), "%s/conf/dicom.ini.sample", top ? top : ".");
-	assert_int_equal(relay_config_load(&rc, path, err, sizeof(err)), 0);
+	assert_int_equal(relay_config_load(&cfg, &rc, path, err, sizeof(err)), 0);
 	assert_int_equal(rc.nsubs, 0);
 	assert_int_equal(rc.nretry, 10);
 	assert_true(rc.retry_schedule[0] == 10 && rc.retry_schedule[9] == 43200);
 	relay_config_release(&rc);
+	config_release(&cfg);
 }
 
 static void config__subscriptions_parsed(void **state)
 {
 	struct relay_config rc;
+	struct config cfg;
 	char err[512];
 	char *p = write_ini("[database]\nhost = /x\n[subscription:hook]\nprovider = webhook\nurl = http://h/e\n"
 			    "header = Authorization: Bearer t\nevent_types = A, B\nschema = cloudevents\nmax_attempts = 3\n"
 			    "[subscription:f]\nprovider = file\npath = /tmp/x.jsonl\n[relay]\nretry_schedule = 1,2\nretry_scale = 0.5\n");
-	assert_int_equal(relay_config_load(&rc, p, err, sizeof(err)), 0);
+	assert_int_equal(relay_config_load(&cfg, &rc, p, err, sizeof(err)), 0);
 	assert_int_equal(rc.nsubs, 2);
 	struct subscription *h = &rc.subs[0];
 	assert_string_equal(h->name, "hook");
@@ -60,12 +63,14 @@ static void config__subscriptions_parsed(void **state)
 	assert_int_equal(rc.nretry, 2);
 	assert_true(rc.retry_scale == 0.5);
 	relay_config_release(&rc);
+	config_release(&cfg);
 	unlink(p);
 }
 
 static void config__bad_values__name_the_key(void **state)
 {
 	struct relay_config rc;
+	struct config cfg;
 	char err[512];
 	struct {
 		const char *ini, *msg;
@@ -81,11 +86,12 @@ static void config__bad_values__name_the_key(void **state)
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char *p = write_ini(cases[i].ini);
-		assert_int_equal(relay_config_load(&rc, p, err, sizeof(err)), -1);
+		assert_int_equal(relay_config_load(&cfg, &rc, p, err, sizeof(err)), -1);
 		if (!strstr(err, cases[i].msg))
 			fprintf(stderr, "%s\n", err);
 		assert_non_null(strstr(err, cases[i].msg));
 		relay_config_release(&rc);
+		config_release(&cfg);
 		unlink(p);
 	}
 }
@@ -93,13 +99,14 @@ static void config__bad_values__name_the_key(void **state)
 static void config__event_providers_env(void **state)
 {
 	struct relay_config rc;
+	struct config cfg;
 	char err[512];
 	setenv("EVENT_PROVIDERS",
 	       "[{\"type\":\"webhook\",\"enabled\":true,\"url\":\"http://h/x\",\"retry_attempts\":4},"
 	       "{\"type\":\"file\",\"file_path\":\"/tmp/e.jsonl\"},{\"type\":\"in_memory\",\"enabled\":false},"
 	       "{\"type\":\"azure_storage_queue\",\"connection_string\":\"UseDevelopmentStorage=true\",\"queue_name\":\"q\"}]",
 	       1);
-	assert_int_equal(relay_config_load(&rc, NULL, err, sizeof(err)), 0);
+	assert_int_equal(relay_config_load(&cfg, &rc, NULL, err, sizeof(err)), 0);
 	assert_int_equal(rc.nsubs, 4);
 	assert_string_equal(rc.subs[0].provider, "webhook");
 	assert_int_equal(rc.subs[0].max_attempts, 4);
@@ -108,10 +115,12 @@ static void config__event_providers_env(void **state)
 	assert_false(rc.subs[2].enabled);
 	assert_string_equal(rc.subs[3].queue_name, "q");
 	relay_config_release(&rc);
+	config_release(&cfg);
 	setenv("EVENT_PROVIDERS", "[{\"url\":\"x\"}]", 1);
-	assert_int_equal(relay_config_load(&rc, NULL, err, sizeof(err)), -1);
+	assert_int_equal(relay_config_load(&cfg, &rc, NULL, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "EVENT_PROVIDERS[0]"));
 	relay_config_release(&rc);
+	config_release(&cfg);
 	unsetenv("EVENT_PROVIDERS");
 }
 
