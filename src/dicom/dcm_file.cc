@@ -1,0 +1,269 @@
+// The GDCM bridge, file and attributes: open a client's file, read its
+// elements and their values, the standard dictionary, and the store-time
+// probe. Nothing GDCM-typed leaves src/dicom.
+#include "dicom/dcm_internal.hh"
+
+void bridge::set_err(char *err, size_t errlen, const char *msg)
+{
+	if (err && errlen)
+		snprintf(err, errlen, "%s", msg);
+}
+
+// GDCM prints warnings about odd files to stderr; bad input is reported
+// through our own return values instead.
+void bridge::quiet_gdcm()
+{
+	static bool done;
+	if (!done) {
+		gdcm::Trace::SetWarning(false);
+		gdcm::Trace::SetDebug(false);
+		done = true;
+	}
+}
+
+extern "C" struct dcm_file *dcm_open(const char *path, char *err, size_t errlen)
+{
+	dcm_file *f = nullptr;
+	quiet_gdcm();
+	try {
+		f = new dcm_file();
+		f->reader.SetFileName(path);
+		// the pixel data's value is skipped, not loaded (GDCM reads the
+		// stop tag itself otherwise)
+		std::set<gdcm::Tag> skip = { gdcm::Tag(0x7fe0, 0x0010) };
+		if (!f->reader.ReadUpToTag(gdcm::Tag(0x7fe0, 0x0010), skip)) {
+			set_err(err, errlen, "The DICOM instance is invalid.");
+			delete f;
+			return nullptr;
+		}
+		const gdcm::File &file = f->reader.GetFile();
+		const gdcm::FileMetaInformation &h = file.GetHeader();
+		const gdcm::TransferSyntax &ts = h.GetDataSetTransferSyntax();
+		const char *s = gdcm::TransferSyntax::GetTSString(ts);
+		f->ts = s ? s : "";
+		// GDCM pads UIDs to even length with a NUL
+		while (!f->ts.empty() && (f->ts.back() == '\0' || f->ts.back() == ' '))
+			f->ts.pop_back();
+		f->implicit = ts.IsImplicit();
+		f->big_endian = ts.GetSwapCode() == gdcm::SwapCode::BigEndian;
+		return f;
+	} catch (const std::exception &e) {
+		set_err(err, errlen, "The DICOM instance is invalid.");
+	} catch (...) {
+		set_err(err, errlen, "The DICOM instance is invalid.");
+	}
+	delete f;
+	return nullptr;
+}
+
+extern "C" void dcm_free(struct dcm_file *f)
+{
+	delete f;
+}
+
+extern "C" const char *dcm_transfer_syntax(const struct dcm_file *f)
+{
+	return f->ts.c_str();
+}
+
+extern "C" bool dcm_is_implicit_vr(const struct dcm_file *f)
+{
+	return f->implicit;
+}
+
+// VR of an element: from the file when explicit, else from the dictionary.
+gdcm::VR bridge::element_vr(const gdcm::DataElement &de, const gdcm::DataSet &ds)
+{
+	gdcm::VR vr = de.GetVR();
+	if (vr != gdcm::VR::INVALID && vr != gdcm::VR::UN)
+		return vr;
+	const gdcm::Tag &t = de.GetTag();
+	if (t.IsGroupLength())
+		return gdcm::VR::UL;
+	if (t.IsPrivate()) {
+		if (t.IsPrivateCreator())
+			return gdcm::VR::LO;
+		if (vr == gdcm::VR::INVALID)
+			return gdcm::VR(gdcm::VR::UN); // implicit private: unknown
+		return vr;
+	}
+	try {
+		const gdcm::Dicts &dicts = gdcm::Global::GetInstance().GetDicts();
+		const gdcm::DictEntry &entry = dicts.GetDictEntry(t);
+		gdcm::VR dv = entry.GetVR();
+		if (dv == gdcm::VR::INVALID)
+			return gdcm::VR::UN;
+		// ambiguous dictionary VRs: pick the little-endian reading
+		if (dv == gdcm::VR::US_SS || dv == gdcm::VR::US_SS_OW)
+			return gdcm::VR::US;
+		if (dv == gdcm::VR::OB_OW)
+			return gdcm::VR::OW;
+		return dv;
+	} catch (...) {
+		return gdcm::VR::UN;
+	}
+	(void)ds;
+}
+
+const char *bridge::vr_name(gdcm::VR vr)
+{
+	const char *s = gdcm::VR::GetVRString(vr);
+	return s ? s : "UN";
+}
+
+static bool trim_both(gdcm::VR vr)
+{
+	return !(vr == gdcm::VR::LT || vr == gdcm::VR::ST || vr == gdcm::VR::UT || vr == gdcm::VR::UR);
+}
+
+// Value text without padding: trailing spaces (and NULs), leading spaces for
+// most string VRs.
+void bridge::trimmed(gdcm::VR vr, const char *p, size_t n, const char **op, size_t *on)
+{
+	while (n && (p[n - 1] == ' ' || p[n - 1] == '\0'))
+		n--;
+	if (trim_both(vr))
+		while (n && *p == ' ')
+			p++, n--;
+	*op = p;
+	*on = n;
+}
+
+extern "C" int dcm_get_string(const struct dcm_file *f, uint32_t tag, char *out, size_t outlen)
+{
+	try {
+		const gdcm::DataSet &ds = f->reader.GetFile().GetDataSet();
+		gdcm::Tag t((uint16_t)(tag >> 16), (uint16_t)(tag & 0xffff));
+		if (outlen)
+			out[0] = '\0';
+		if (!ds.FindDataElement(t))
+			return -1;
+		const gdcm::DataElement &de = ds.GetDataElement(t);
+		const gdcm::ByteValue *bv = de.GetByteValue();
+		if (!bv || bv->GetLength() == 0)
+			return 0;
+		gdcm::VR vr = element_vr(de, ds);
+		const char *p = bv->GetPointer();
+		size_t n = bv->GetLength();
+		if (vr != gdcm::VR::LT && vr != gdcm::VR::ST && vr != gdcm::VR::UT && vr != gdcm::VR::UR) {
+			const char *bs = (const char *)memchr(p, '\\', n);
+			if (bs)
+				n = (size_t)(bs - p);
+		}
+		trimmed(vr, p, n, &p, &n);
+		if (n == 0)
+			return 0;
+		if (n >= outlen)
+			n = outlen - 1;
+		memcpy(out, p, n);
+		out[n] = '\0';
+		return 1;
+	} catch (...) {
+		return -1;
+	}
+}
+
+extern "C" int dcm_foreach(const struct dcm_file *f, int (*cb)(void *ctx, const struct dcm_element *e), void *ctx)
+{
+	try {
+		const gdcm::DataSet &ds = f->reader.GetFile().GetDataSet();
+		for (const gdcm::DataElement &de : ds.GetDES()) {
+			dcm_element e;
+			const gdcm::Tag &t = de.GetTag();
+			e.tag = ((uint32_t)t.GetGroup() << 16) | t.GetElement();
+			gdcm::VR vr = element_vr(de, ds);
+			snprintf(e.vr, sizeof(e.vr), "%s", vr_name(vr));
+			e.from_file_vr = de.GetVR() != gdcm::VR::INVALID;
+			const gdcm::ByteValue *bv = de.GetByteValue();
+			e.value = bv ? bv->GetPointer() : nullptr;
+			e.len = bv ? (size_t)bv->GetLength() : 0;
+			int rc = cb(ctx, &e);
+			if (rc)
+				return rc;
+		}
+		return 0;
+	} catch (...) {
+		return -1;
+	}
+}
+
+// ---- dictionary -------------------------------------------------------
+
+static void vr_out(gdcm::VR vr, char out[3])
+{
+	if (vr == gdcm::VR::US_SS || vr == gdcm::VR::US_SS_OW)
+		vr = gdcm::VR::US;
+	else if (vr == gdcm::VR::OB_OW)
+		vr = gdcm::VR::OW;
+	snprintf(out, 3, "%s", vr == gdcm::VR::INVALID ? "UN" : vr_name(vr));
+}
+
+extern "C" int dcm_keyword_tag(const char *keyword, uint32_t *tag, char vr[3])
+{
+	try {
+		const gdcm::Dict &d = gdcm::Global::GetInstance().GetDicts().GetPublicDict();
+		gdcm::Tag t;
+		const gdcm::DictEntry &e = d.GetDictEntryByKeyword(keyword, t);
+		if (t == gdcm::Tag(0xffff, 0xffff) || !e.GetKeyword() || strcmp(e.GetKeyword(), keyword))
+			return -1;
+		*tag = ((uint32_t)t.GetGroup() << 16) | t.GetElement();
+		if (vr)
+			vr_out(e.GetVR(), vr);
+		return 0;
+	} catch (...) {
+		return -1;
+	}
+}
+
+extern "C" int dcm_parse_tag(const char *s, uint32_t *tag, bool *is_hex)
+{
+	*is_hex = strlen(s) == 8 && strspn(s, "0123456789abcdefABCDEF") == 8;
+	if (*is_hex) {
+		*tag = (uint32_t)strtoul(s, nullptr, 16);
+		return 0;
+	}
+	return dcm_keyword_tag(s, tag, nullptr);
+}
+
+extern "C" void dcm_tag_info(uint32_t tag, char *keyword, size_t kwlen, char vr[3])
+{
+	if (kwlen)
+		keyword[0] = '\0';
+	snprintf(vr, 3, "UN");
+	try {
+		gdcm::Tag t((uint16_t)(tag >> 16), (uint16_t)(tag & 0xffff));
+		if (t.IsPrivate())
+			return;
+		const gdcm::DictEntry &e = gdcm::Global::GetInstance().GetDicts().GetDictEntry(t);
+		if (e.GetKeyword() && kwlen)
+			snprintf(keyword, kwlen, "%s", e.GetKeyword());
+		vr_out(e.GetVR(), vr);
+	} catch (...) {
+	}
+}
+
+static int count_element(void *ctx, const struct dcm_element *e)
+{
+	(void)e;
+	++*(long *)ctx;
+	return 0;
+}
+
+extern "C" int dcm_probe(const char *path, char *err, size_t errlen)
+{
+	dcm_file *f = dcm_open(path, err, errlen);
+	if (!f)
+		return -1;
+	struct buf json;
+	long n = 0;
+	char v[72];
+	buf_init(&json, 0);
+	int rc = dcm_write_json(f, &json, nullptr, 0, false) || dcm_write_json(f, &json, nullptr, 0, true) ? -1 : 0;
+	dcm_foreach(f, count_element, &n);
+	dcm_get_string(f, DCM_TAG(0x0008, 0x0018), v, sizeof(v));
+	buf_release(&json);
+	dcm_free(f);
+	if (rc)
+		set_err(err, errlen, "The DICOM instance is invalid.");
+	return rc;
+}

@@ -1,0 +1,69 @@
+// Shared by the files of the GDCM bridge (src/dicom/dcm_*.cc) and by
+// nothing else: GDCM types stay inside src/dicom.
+#ifndef ADE_DICOM_DCM_INTERNAL_HH
+#define ADE_DICOM_DCM_INTERNAL_HH
+
+#include "dicom/dcm.h"
+
+#include <gdcmAttribute.h>
+#include <gdcmDataSet.h>
+#include <gdcmDict.h>
+#include <gdcmDicts.h>
+#include <gdcmFile.h>
+#include <gdcmFileExplicitFilter.h>
+#include <gdcmGlobal.h>
+#include <gdcmImageApplyLookupTable.h>
+#include <gdcmImageChangeTransferSyntax.h>
+#include <gdcmImageReader.h>
+#include <gdcmImageWriter.h>
+#include <gdcmJPEG2000Codec.h>
+#include <gdcmJPEGCodec.h>
+#include <gdcmJPEGLSCodec.h>
+#include <gdcmReader.h>
+#include <gdcmSequenceOfItems.h>
+#include <gdcmTrace.h>
+#include <gdcmTransferSyntax.h>
+#include <gdcmWriter.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <set>
+#include <string>
+#include <vector>
+
+struct dcm_file {
+	gdcm::Reader reader;
+	std::string ts;
+	bool implicit = false;
+	bool big_endian = false;
+};
+
+// Helpers shared between the bridge's files.
+namespace bridge {
+void set_err(char *err, size_t errlen, const char *msg);
+// GDCM's own warnings off (bad input is reported through return values).
+void quiet_gdcm();
+// VR of an element: from the file when explicit, else from the dictionary.
+gdcm::VR element_vr(const gdcm::DataElement &de, const gdcm::DataSet &ds);
+const char *vr_name(gdcm::VR vr);
+// A value without its padding (spaces; NULs for UI).
+void trimmed(gdcm::VR vr, const char *p, size_t n, const char **op, size_t *on);
+// OB, OD, OF, OL, OV, OW, UN: bulk data.
+bool is_bulk(gdcm::VR vr);
+// Reads n bytes at off; false when they are not all there.
+bool read_at(FILE *fp, long long off, void *dst, size_t n);
+uint32_t le32(const unsigned char *p);
+// A US attribute of ds; -1 when absent.
+long us_attr(const gdcm::DataSet &ds, uint16_t g, uint16_t e);
+// RLE colour wider than 8 bits: GDCM 3.0.21 decodes it wrongly.
+bool rle_colour_wide(const gdcm::File &file, const gdcm::Pixmap &img);
+// Every frame of an RLE image as native little-endian samples.
+bool rle_decode(const gdcm::Pixmap &img, std::vector<char> &out);
+} // namespace bridge
+using namespace bridge;
+
+#endif

@@ -1,0 +1,300 @@
+// The GDCM bridge, rendering: one frame as 8-bit grey or RGB for display,
+// decoded by GDCM or, uncompressed, read straight from the file.
+#include "dicom/dcm_internal.hh"
+
+// ---- rendering ----------------------------------------------------------
+
+static double first_ds(const gdcm::DataSet &ds, uint16_t g, uint16_t e, bool *found)
+{
+	*found = false;
+	gdcm::Tag t(g, e);
+	if (!ds.FindDataElement(t))
+		return 0;
+	const gdcm::ByteValue *bv = ds.GetDataElement(t).GetByteValue();
+	if (!bv || !bv->GetLength())
+		return 0;
+	std::string v(bv->GetPointer(), bv->GetLength());
+	size_t bs = v.find('\\');
+	if (bs != std::string::npos)
+		v.resize(bs);
+	char *end = nullptr;
+	double d = strtod(v.c_str(), &end);
+	*found = end && end != v.c_str();
+	return d;
+}
+
+// What to_display maps to 8 bits: one frame's samples and how to read them.
+struct display_in {
+	const unsigned char *src;
+	size_t n; // pixels
+	int spp, bits, stored;
+	bool is_signed, planar, ybr, invert;
+	double slope, intercept;
+	bool windowed;
+	double c, w;
+};
+
+// 8-bit pixels for display (malloc'ed; NULL when out of memory): grey
+// (channels 1) after the rescale, the window (else the frame's minimum to
+// maximum, PS3.3 C.11.2.1.2's linear function) and MONOCHROME1's
+// inversion; colour (channels 3) as RGB.
+static unsigned char *to_display(const display_in &d, int *channels)
+{
+	const unsigned char *src = d.src;
+	size_t n = d.n, bpp = (size_t)d.bits / 8;
+	int bits = d.bits, stored = d.stored > 0 && d.stored < d.bits ? d.stored : d.bits;
+	bool is_signed = d.is_signed;
+	auto sample = [&](size_t i) -> double {
+		const unsigned char *p = src + i * bpp;
+		uint32_t u = bits == 8 ? p[0] : bits == 16 ? (uint32_t)(p[0] | p[1] << 8) : le32(p);
+		if (stored < 32) {
+			u &= (1u << stored) - 1; // bits above BitsStored are not the value's
+			if (is_signed && (u >> (stored - 1)) & 1)
+				return (double)u - (double)(1ull << stored);
+		} else if (is_signed) {
+			return (double)(int32_t)u;
+		}
+		return (double)u;
+	};
+	unsigned char *out = (unsigned char *)malloc(n * (d.spp == 3 ? 3 : 1));
+	if (!out)
+		return nullptr;
+	if (d.spp == 3) {
+		int shift = bits - 8;
+		for (size_t i = 0; i < n; i++)
+			for (int k = 0; k < 3; k++) {
+				size_t idx = d.planar ? (size_t)k * n + i : i * 3 + (size_t)k;
+				double v = sample(idx);
+				out[i * 3 + (size_t)k] = (unsigned char)((long)v >> shift);
+			}
+		if (d.ybr) // PS3.3 C.7.6.3.1.2
+			for (size_t i = 0; i < n; i++) {
+				unsigned char *p = out + i * 3;
+				double y = p[0], cb = p[1] - 128.0, cr = p[2] - 128.0;
+				double rgb[3] = { y + 1.402 * cr, y - 0.344136 * cb - 0.714136 * cr, y + 1.772 * cb };
+				for (int k = 0; k < 3; k++)
+					p[k] = (unsigned char)std::lround(rgb[k] < 0 ? 0 : rgb[k] > 255 ? 255 : rgb[k]);
+			}
+		*channels = 3;
+		return out;
+	}
+	double slope = d.slope == 0 ? 1 : d.slope, intercept = d.intercept, c = d.c, w = d.w;
+	// the samples' range: for the window when the file has none, and for
+	// a table of every value in it when that is small (16 bits or fewer)
+	double smin = 1e300, smax = -1e300;
+	for (size_t i = 0; i < n; i++) {
+		double v = sample(i);
+		smin = std::min(smin, v);
+		smax = std::max(smax, v);
+	}
+	if (!d.windowed || w < 1) {
+		double lo = std::min(smin * slope + intercept, smax * slope + intercept);
+		double hi = std::max(smin * slope + intercept, smax * slope + intercept);
+		c = (lo + hi) / 2 + 0.5;
+		w = hi - lo + 1;
+		if (w < 1)
+			w = 1;
+	}
+	double lo_edge = c - 0.5 - (w - 1) / 2, hi_edge = c - 0.5 + (w - 1) / 2;
+	auto display = [&](double s) -> unsigned char {
+		double v = s * slope + intercept, y;
+		if (v <= lo_edge)
+			y = 0;
+		else if (v > hi_edge)
+			y = 255;
+		else
+			y = ((v - (c - 0.5)) / (w > 1 ? w - 1 : 1) + 0.5) * 255;
+		long q = std::lround(y);
+		q = q < 0 ? 0 : q > 255 ? 255 : q;
+		return (unsigned char)(d.invert ? 255 - q : q);
+	};
+	if (n > 0 && smax - smin < 65536) {
+		std::vector<unsigned char> table((size_t)(smax - smin) + 1);
+		for (size_t k = 0; k < table.size(); k++)
+			table[k] = display(smin + (double)k);
+		for (size_t i = 0; i < n; i++)
+			out[i] = table[(size_t)(sample(i) - smin)];
+	} else {
+		for (size_t i = 0; i < n; i++)
+			out[i] = display(sample(i));
+	}
+	*channels = 1;
+	return out;
+}
+
+extern "C" int dcm_render_frame(const char *path, long frame, unsigned char **pixels, int *width, int *height,
+				int *channels, char *err, size_t errlen)
+{
+	quiet_gdcm();
+	*pixels = nullptr;
+	try {
+		gdcm::ImageReader reader;
+		reader.SetFileName(path);
+		if (!reader.Read()) {
+			gdcm::Reader plain;
+			plain.SetFileName(path);
+			if (plain.Read() && !plain.GetFile().GetDataSet().FindDataElement(gdcm::Tag(0x7fe0, 0x0010)))
+				return 1; /* no pixel data */
+			set_err(err, errlen, "the pixel data cannot be decoded");
+			return -1;
+		}
+		gdcm::Image image = reader.GetImage();
+		bool own_rle = rle_colour_wide(reader.GetFile(), image);
+		gdcm::PhotometricInterpretation pi = image.GetPhotometricInterpretation();
+		if (pi == gdcm::PhotometricInterpretation::PALETTE_COLOR) {
+			gdcm::ImageApplyLookupTable lut;
+			lut.SetInput(image);
+			if (!lut.Apply()) {
+				set_err(err, errlen, "the palette cannot be applied");
+				return -1;
+			}
+			image = lut.GetOutput();
+		}
+		pi = image.GetPhotometricInterpretation();
+		// GDCM decodes YBR_FULL and YBR_FULL_422 (JPEG, or native 4:2:2
+		// upsampled) to full YCbCr samples: made RGB below
+		bool ybr = pi == gdcm::PhotometricInterpretation::YBR_FULL || pi == gdcm::PhotometricInterpretation::YBR_FULL_422;
+		long cols = image.GetDimension(0), rows = image.GetDimension(1);
+		long nframes = image.GetNumberOfDimensions() > 2 ? image.GetDimension(2) : 1;
+		if (frame < 1 || frame > nframes)
+			return 1;
+		const gdcm::PixelFormat &pf = image.GetPixelFormat();
+		int spp = pf.GetSamplesPerPixel(), bits = pf.GetBitsAllocated();
+		bool is_signed = pf.GetPixelRepresentation() == 1;
+		if ((bits != 1 && bits != 8 && bits != 16 && bits != 32) || (spp != 1 && spp != 3) || (bits == 1 && spp != 1) ||
+		    (ybr && bits != 8)) {
+			set_err(err, errlen, "this pixel format cannot be rendered");
+			return -1;
+		}
+		std::vector<char> all;
+		if (own_rle ? !rle_decode(image, all) : (all.resize(image.GetBufferLength()), !image.GetBuffer(all.data()))) {
+			set_err(err, errlen, "the pixel data cannot be decoded");
+			return -1;
+		}
+		size_t n = (size_t)rows * cols;
+		if (bits == 1) {
+			// one bit a pixel, the first in each byte's lowest bit (PS3.5
+			// 8.1.1), frames one after the other: made one byte a pixel
+			if (all.size() * 8 < n * (size_t)frame) {
+				set_err(err, errlen, "the pixel data is shorter than its frames");
+				return -1;
+			}
+			std::vector<char> unpacked(n);
+			for (size_t i = 0, b = n * (size_t)(frame - 1); i < n; i++, b++)
+				unpacked[i] = (char)((all[b / 8] >> (b % 8)) & 1);
+			all.swap(unpacked);
+			bits = 8;
+			frame = 1;
+		}
+		size_t bpp = (size_t)bits / 8;
+		size_t fbytes = n * spp * bpp;
+		if (all.size() < fbytes * (size_t)frame) {
+			set_err(err, errlen, "the pixel data is shorter than its frames");
+			return -1;
+		}
+		const unsigned char *src = (const unsigned char *)all.data() + fbytes * (size_t)(frame - 1);
+		const gdcm::DataSet &ds = reader.GetFile().GetDataSet();
+		display_in d = {};
+		d.src = src;
+		d.n = n;
+		d.spp = spp;
+		d.bits = bits;
+		d.stored = bits; // GDCM's buffer holds the values as they are
+		d.is_signed = is_signed;
+		d.planar = !own_rle && image.GetPlanarConfiguration() == 1;
+		d.ybr = ybr;
+		d.invert = pi == gdcm::PhotometricInterpretation::MONOCHROME1;
+		d.slope = image.GetSlope();
+		d.intercept = image.GetIntercept();
+		bool hc, hw;
+		d.c = first_ds(ds, 0x0028, 0x1050, &hc);
+		d.w = first_ds(ds, 0x0028, 0x1051, &hw);
+		d.windowed = hc && hw;
+		unsigned char *out = to_display(d, channels);
+		if (!out) {
+			set_err(err, errlen, "out of memory");
+			return -1;
+		}
+		*pixels = out;
+		*width = (int)cols;
+		*height = (int)rows;
+		return 0;
+	} catch (const std::exception &e) {
+		set_err(err, errlen, e.what());
+	} catch (...) {
+		set_err(err, errlen, "rendering failed");
+	}
+	return -1;
+}
+
+extern "C" int dcm_render_native(const char *path, long long offset, long long length, unsigned char **pixels,
+				 int *width, int *height, int *channels, char *err, size_t errlen)
+{
+	*pixels = nullptr;
+	dcm_file *f = dcm_open(path, err, errlen);
+	if (!f)
+		return -1;
+	int rc = 1;
+	FILE *fp = nullptr;
+	try {
+		const gdcm::DataSet &ds = f->reader.GetFile().GetDataSet();
+		char pi[32] = "";
+		dcm_get_string(f, DCM_TAG(0x0028, 0x0004), pi, sizeof(pi));
+		display_in d = {};
+		long rows = us_attr(ds, 0x0028, 0x0010), cols = us_attr(ds, 0x0028, 0x0011);
+		d.spp = (int)us_attr(ds, 0x0028, 0x0002);
+		d.bits = (int)us_attr(ds, 0x0028, 0x0100);
+		d.stored = (int)us_attr(ds, 0x0028, 0x0101);
+		d.is_signed = us_attr(ds, 0x0028, 0x0103) == 1;
+		d.planar = us_attr(ds, 0x0028, 0x0006) == 1;
+		d.invert = !strcmp(pi, "MONOCHROME1");
+		d.ybr = !strcmp(pi, "YBR_FULL");
+		bool grey = d.invert || !strcmp(pi, "MONOCHROME2"), colour = !strcmp(pi, "RGB") || d.ybr;
+		// what this path reads: native little endian, grey or full colour,
+		// whole bytes a sample, and a frame of exactly its size
+		if ((f->ts != "1.2.840.10008.1.2" && f->ts != "1.2.840.10008.1.2.1") || f->big_endian || rows <= 0 ||
+		    cols <= 0 || !((grey && d.spp == 1) || (colour && d.spp == 3)) ||
+		    (d.bits != 8 && d.bits != 16 && d.bits != 32) || (d.ybr && d.bits != 8) ||
+		    length != (long long)rows * cols * d.spp * (d.bits / 8) || offset < 0)
+			goto done;
+		{
+			std::vector<unsigned char> frame((size_t)length);
+			fp = fopen(path, "rb");
+			if (!fp || !read_at(fp, offset, frame.data(), frame.size())) {
+				set_err(err, errlen, "the pixel data is shorter than its frames");
+				rc = -1;
+				goto done;
+			}
+			bool hs, hi, hc, hw;
+			d.slope = first_ds(ds, 0x0028, 0x1053, &hs);
+			d.intercept = first_ds(ds, 0x0028, 0x1052, &hi);
+			if (!hs)
+				d.slope = 1;
+			d.c = first_ds(ds, 0x0028, 0x1050, &hc);
+			d.w = first_ds(ds, 0x0028, 0x1051, &hw);
+			d.windowed = hc && hw;
+			d.src = frame.data();
+			d.n = (size_t)rows * cols;
+			*pixels = to_display(d, channels);
+			if (!*pixels) {
+				set_err(err, errlen, "out of memory");
+				rc = -1;
+				goto done;
+			}
+			*width = (int)cols;
+			*height = (int)rows;
+			rc = 0;
+		}
+	} catch (const std::exception &e) {
+		set_err(err, errlen, e.what());
+		rc = -1;
+	} catch (...) {
+		set_err(err, errlen, "rendering failed");
+		rc = -1;
+	}
+done:
+	if (fp)
+		fclose(fp);
+	dcm_free(f);
+	return rc;
+}
