@@ -4,9 +4,9 @@
 #include "api/app.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "common/xalloc.h"
 #include "http/response.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcgiapp.h>
 #include <getopt.h>
@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -61,30 +60,6 @@ static int fcgi_write(void *ctx, const void *src, size_t n)
 		n -= (size_t)chunk;
 	}
 	return 0;
-}
-
-/* Temp files older than an hour belong to requests that died with their
- * responder; newer ones may be another responder's upload in progress. */
-static void sweep_tmp(const char *store_dir)
-{
-	char dir[4200], path[4600];
-	DIR *d;
-	struct dirent *e;
-	time_t now = time(NULL);
-
-	snprintf(dir, sizeof(dir), "%s/tmp", store_dir);
-	d = opendir(dir);
-	if (!d)
-		return;
-	while ((e = readdir(d))) {
-		struct stat st;
-		if (strncmp(e->d_name, "part-", 5))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		if (!stat(path, &st) && now - st.st_mtime > 3600)
-			unlink(path);
-	}
-	closedir(d);
 }
 
 static int sweep_known(void *ctx, const int64_t *wm, size_t n, unsigned char *known)
@@ -195,9 +170,12 @@ int main(int argc, char **argv)
 		config_release(&app.cfg);
 		return n < 0 ? 1 : 0;
 	}
-	sweep_tmp(app.cfg.store_dir);
-	store_sweep_frames(&app.store);
-	util_uuid(app.boundary);
+	store_sweep_temp(&app.store, 3600);
+	char tmpdir[4200];
+	snprintf(tmpdir, sizeof(tmpdir), "%s/tmp", app.cfg.store_dir);
+	sendfile_init(&app.framing, tmpdir);
+	sandbox_init(&app.sandbox);
+	app.chunk = xmalloc(APP_CHUNK);
 	app.policy = (struct http_policy){
 		.base_path = app.cfg.base_path,
 		.cors_origins = app.cfg.cors_allow_origins,
@@ -223,6 +201,8 @@ int main(int argc, char **argv)
 	log_info("ready store='%s' listen='%s'", app.cfg.store_dir, *app.cfg.listen ? app.cfg.listen : "(inherited)");
 	serve(&app, sock);
 	log_info("shutting down");
+	sandbox_release(&app.sandbox);
+	free(app.chunk);
 	db_free(app.db);
 	store_release(&app.store);
 	config_release(&app.cfg);

@@ -6,17 +6,25 @@
 
 #include "common/config.h"
 #include "db/db.h"
+#include "dicom/sandbox.h"
+#include "http/sendfile.h"
 #include "http/request.h"
 #include "http/router.h"
 #include "store/store.h"
 
+/* Everything a responder keeps between requests lives here, built once
+ * before the accept loop: no other process-wide state. */
 struct app {
 	struct config cfg;
 	struct db *db;
 	struct store store;
 	struct http_policy policy;
-	char boundary[37];     /* multipart boundary of X-Sendfile2 answers */
+	struct sandbox sandbox;          /* isolated decoding, the kept probe child */
+	struct sendfile_framing framing; /* X-Sendfile2 multipart framing files */
+	char *chunk;                     /* APP_CHUNK bytes for streaming files out */
 };
+
+#define APP_CHUNK (256 * 1024)
 
 extern const struct route api_routes[];
 extern const size_t api_nroutes;
@@ -59,11 +67,15 @@ int api_not_found(struct request *req, const char *study, const char *series);
 /* The URL the request's resources live under: scheme, host, base path,
  * version and partition ("http://host/v2", ".../v2/partitions/p"). */
 const char *api_service_url(struct request *req);
-/* Where the frames of an instance's stored file are, "offset:length,...;..."
- * per frame (malloc'ed into *ranges): computed once and kept in the index.
+/* Where the frames of an instance's stored file (at path) are,
+ * "offset:length,...;..." per frame (malloc'ed into *ranges): computed once
+ * and kept in the index.
  * Returns the number of frames (0: no pixel data), or -1 when the file's
  * frames cannot be located as stored (big endian, deflated). */
-long api_stored_ranges(struct app *app, const struct db_instance_ref *it, char **ranges);
+long api_stored_ranges(struct app *app, const struct db_instance_ref *it, const char *path, char **ranges);
+/* The stored file of an instance, open for reading (caller closes with
+ * store_close); NULL with a 500 answered and logged when it is missing. */
+struct store_reader *api_open_file(struct request *req, const struct db_instance_ref *it);
 /* Byte ranges of a file. */
 struct range {
 	int64_t off, len;

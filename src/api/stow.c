@@ -2,20 +2,18 @@
  * into temp files; each instance is parsed, validated, made durable and
  * committed with its change feed and outbox rows before the next. */
 #include "api/app.h"
-#include "common/isolate.h"
 #include "common/log.h"
 #include "dicom/dcm.h"
+#include "dicom/sandbox.h"
 #include "dicom/validate.h"
 #include "http/multipart.h"
 #include "db/eqt.h"
 #include "http/response.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
 #include "common/banned.h"
 
@@ -30,9 +28,7 @@ struct stow {
 	const char *base_url;
 
 	/* current part */
-	int fd;
-	char tmp[4200];
-	uint64_t size;
+	struct store_writer *part;
 	unsigned char head[132];
 	size_t headlen;
 
@@ -174,16 +170,8 @@ static int zero_preamble(struct stow *st)
 
 	if (st->headlen < 132 || memcmp(st->head + 128, "DICM", 4) || !memcmp(st->head, zeros, 128))
 		return 0;
-	return pwrite(st->fd, zeros, 128, 0) == 128 ? 0 : -1;
+	return store_write_at(st->part, zeros, 128, 0);
 }
-
-static int probe_in_child(const char *path, char *err, size_t errlen)
-{
-	return dcm_probe(path, err, errlen) ? 1 : 0;
-}
-
-/* one kept child a responder: a fork per instance cost about 1 ms */
-static struct isolate_worker prober = ISOLATE_WORKER_INIT(probe_in_child, ISOLATE_MEMORY);
 
 static void process_instance(struct stow *st)
 {
@@ -200,12 +188,12 @@ static void process_instance(struct stow *st)
 	buf_init(&bulk, 0);
 	/* GDCM parses a client's file first in a child: a file that makes it
 	 * abort (or stall) fails as unreadable, the responder lives on */
-	if (isolate_worker_run(&prober, st->tmp, ISOLATE_SECONDS, err, sizeof(err))) {
+	if (sandbox_probe(&app->sandbox, st->part->path, err, sizeof(err))) {
 		log_info("unreadable instance: %s", err);
 		add_failure(st, NULL, NULL, FAIL_VALIDATION, NULL, 0);
 		goto drop;
 	}
-	f = dcm_open(st->tmp, err, sizeof(err));
+	f = dcm_open(st->part->path, err, sizeof(err));
 	if (!f) {
 		add_failure(st, NULL, NULL, FAIL_VALIDATION, NULL, 0);
 		goto drop;
@@ -253,7 +241,7 @@ static void process_instance(struct stow *st)
 		.sop_class = sop_class,
 		.ts = *dcm_transfer_syntax(f) ? dcm_transfer_syntax(f) : "1.2.840.10008.1.2",
 		.watermark = wm,
-		.size = (int64_t)st->size,
+		.size = (int64_t)st->part->size,
 		.metadata = buf_str(&meta),
 		.metadata_bulk = buf_str(&bulk),
 		.patient_id = attr(st, f, DCM_TAG(0x0010, 0x0020), &v),
@@ -270,9 +258,10 @@ static void process_instance(struct stow *st)
 		.topic = app->cfg.events_topic,
 	};
 	/* the file is durable before the row that points at it commits */
-	int fd = st->fd;
-	st->fd = -1;
-	if (store_commit(&app->store, fd, st->tmp, wm)) {
+	uint64_t size = st->part->size;
+	int committed = store_commit(st->part, wm);
+	st->part = NULL;
+	if (committed) {
 		add_failure(st, sop_class, sop, FAIL_PROCESSING, NULL, 0);
 		goto out;
 	}
@@ -281,7 +270,7 @@ static void process_instance(struct stow *st)
 		add_success(st, sop_class, study, series, sop, warning, &v);
 		st->multi_valued |= v.multi_valued_index;
 		log_info("stored sop='%s' watermark=%lld sequence=%lld bytes=%llu", sop, (long long)wm, (long long)seq,
-			 (unsigned long long)st->size);
+			 (unsigned long long)size);
 		break;
 	case DB_EXISTS:
 		store_remove(&app->store, wm);
@@ -294,11 +283,8 @@ static void process_instance(struct stow *st)
 	}
 	goto out;
 drop:
-	if (st->fd >= 0) {
-		close(st->fd);
-		st->fd = -1;
-	}
-	unlink(st->tmp);
+	store_abort(st->part);
+	st->part = NULL;
 out:
 	dcm_free(f);
 	buf_release(&meta);
@@ -316,13 +302,12 @@ static int part_begin(void *ctx, const struct multipart_part *part)
 			 part->content_type ? part->content_type : "");
 		return 1;
 	}
-	st->fd = store_tmp_create(&st->app->store, st->tmp, sizeof(st->tmp));
-	if (st->fd < 0) {
+	st->part = store_begin(&st->app->store);
+	if (!st->part) {
 		st->abort_status = 503;
 		snprintf(st->abort_msg, sizeof(st->abort_msg), "The server is temporarily unable to store data.");
 		return 1;
 	}
-	st->size = 0;
 	st->headlen = 0;
 	st->nparts++;
 	return 0;
@@ -340,19 +325,10 @@ static int part_data(void *ctx, const void *data, size_t n)
 		memcpy(st->head + st->headlen, p, take);
 		st->headlen += take;
 	}
-	st->size += n;
-	while (n) {
-		ssize_t w = write(st->fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			log_error("cannot write '%s': %s", st->tmp, strerror(errno));
-			st->abort_status = 503;
-			snprintf(st->abort_msg, sizeof(st->abort_msg), "The server is temporarily unable to store data.");
-			return 1;
-		}
-		p += w;
-		n -= (size_t)w;
+	if (store_write(st->part, data, n)) {
+		st->abort_status = 503;
+		snprintf(st->abort_msg, sizeof(st->abort_msg), "The server is temporarily unable to store data.");
+		return 1;
 	}
 	return 0;
 }
@@ -377,11 +353,8 @@ static ssize_t body_read(void *ctx, void *dst, size_t n)
 
 static void discard_part(struct stow *st)
 {
-	if (st->fd >= 0) {
-		close(st->fd);
-		unlink(st->tmp);
-		st->fd = -1;
-	}
+	store_abort(st->part);
+	st->part = NULL;
 }
 
 static int respond(struct stow *st)
@@ -443,7 +416,6 @@ int stow_handle(struct request *req)
 	memset(&st, 0, sizeof(st));
 	st.req = req;
 	st.app = req->app;
-	st.fd = -1;
 	st.path_study = req->params[PARAM_STUDY];
 	buf_init(&st.refs, 0);
 	buf_init(&st.fails, 0);
@@ -472,7 +444,7 @@ int stow_handle(struct request *req)
 		if (part_begin(&st, &part))
 			goto aborted;
 		while ((got = body_read(&st, chunk, sizeof(chunk))) > 0) {
-			if (st.size + (uint64_t)got > (uint64_t)req->app->cfg.max_part_bytes) {
+			if (st.part->size + (uint64_t)got > (uint64_t)req->app->cfg.max_part_bytes) {
 				rc = MP_TOO_LARGE;
 				goto mp_error;
 			}

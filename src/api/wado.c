@@ -3,60 +3,79 @@
  * web server's X-Sendfile when that is configured. */
 #include "api/app.h"
 #include "common/log.h"
-#include "common/isolate.h"
 #include "common/util.h"
 #include "dicom/dcm.h"
+#include "dicom/sandbox.h"
+#include "http/sendfile.h"
 #include "http/accept.h"
 #include "http/response.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "common/banned.h"
 
 #define MAX_TRANSCODE_BYTES (100LL * 1024 * 1024)
 
+/* What goes out for one instance: the stored file, or a transcoded copy
+ * (scratch, dropped after the answer). */
 struct outfile {
-	char path[4200];
-	int64_t size;
+	struct store_reader *r;
+	struct store_writer *scratch;
 	const char *ts;
-	bool temp; /* a transcoded copy to remove afterwards */
 };
 
-static int stream_file(struct request *req, const char *path)
+static void outfile_release(struct outfile *of)
 {
-	static char chunk[256 * 1024];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0) {
-		log_error("cannot open '%s': %s", path, strerror(errno));
-		return -1;
-	}
-	while ((n = read(fd, chunk, sizeof(chunk))) > 0) {
-		if (http_write(req, chunk, (size_t)n)) {
-			close(fd);
-			return -1;
-		}
-	}
-	close(fd);
-	return n < 0 ? -1 : 0;
+	store_close(of->r);
+	store_abort(of->scratch);
+	of->r = NULL;
+	of->scratch = NULL;
 }
 
-struct transcode_job {
-	const char *src, *dst, *ts;
-};
-
-static int transcode_in_child(void *arg, char *err, size_t errlen)
+/* Sends n ranges of r's bytes. */
+static int send_ranges_of(struct request *req, struct store_reader *r, const struct range *rg, size_t n)
 {
-	struct transcode_job *j = arg;
-	return dcm_transcode(j->src, j->dst, j->ts, err, errlen) ? 1 : 0;
+	char *chunk = req->app->chunk;
+	for (size_t i = 0; i < n; i++) {
+		int64_t left = rg[i].len, at = rg[i].off;
+		while (left > 0) {
+			ssize_t got = store_read_at(r, chunk, left < APP_CHUNK ? (size_t)left : APP_CHUNK, at);
+			if (got <= 0 || http_write(req, chunk, (size_t)got))
+				return -1;
+			left -= got;
+			at += got;
+		}
+	}
+	return 0;
+}
+
+static int stream_file(struct request *req, struct store_reader *r)
+{
+	struct range all = { 0, r->size };
+	return send_ranges_of(req, r, &all, 1);
+}
+
+struct store_reader *api_open_file(struct request *req, const struct db_instance_ref *it)
+{
+	struct store_reader *r = store_open_read(&req->app->store, it->watermark);
+	if (!r) {
+		log_error("the file of sop='%s' watermark=%lld cannot be read", it->sop, (long long)it->watermark);
+		http_error(req, 500, "The server encountered an internal error. Please retry the request. If the issue "
+				     "persists, please contact support.");
+	}
+	return r;
+}
+
+/* Opens the stored file of it; 0, or the status with the reply sent. */
+static int open_stored(struct request *req, const struct db_instance_ref *it, struct outfile *of)
+{
+	of->r = api_open_file(req, it);
+	of->scratch = NULL;
+	of->ts = it->ts;
+	return of->r ? 0 : 500;
 }
 
 /* Prepares what to send for one instance: the stored file, or a copy in
@@ -66,12 +85,9 @@ static int prepare(struct request *req, const struct db_instance_ref *it, const 
 	struct app *app = req->app;
 	char err[256];
 
-	store_path(&app->store, it->watermark, of->path, sizeof(of->path));
-	of->size = it->size;
-	of->ts = it->ts;
-	of->temp = false;
-	if (!strcmp(ts, "*") || !strcmp(ts, it->ts))
-		return 0;
+	int st = open_stored(req, it, of);
+	if (st || !strcmp(ts, "*") || !strcmp(ts, it->ts))
+		return st;
 	if (it->size > MAX_TRANSCODE_BYTES)
 		return http_error(req, 406,
 				  "Requested DICOM instance size is above the supported limit of %lld. The entire instance "
@@ -79,81 +95,62 @@ static int prepare(struct request *req, const struct db_instance_ref *it, const 
 				  "the Accept header.",
 				  MAX_TRANSCODE_BYTES),
 		       406;
-	char tmp[4200];
-	int fd = store_tmp_create(&app->store, tmp, sizeof(tmp));
-	if (fd < 0)
+	of->scratch = store_begin(&app->store);
+	if (!of->scratch)
 		return http_error(req, 503, "The server is temporarily unable to read data."), 503;
-	close(fd);
-	struct transcode_job job = { of->path, tmp, ts };
-	if (isolate_run(transcode_in_child, &job, ISOLATE_SECONDS, ISOLATE_MEMORY, err, sizeof(err))) {
-		unlink(tmp);
+	if (sandbox_transcode(of->r->path, of->scratch->path, ts, err, sizeof(err))) {
 		log_warn("transcoding failed sop='%s' to='%s': %s", it->sop, ts, err);
 		return http_error(req, 406, "The requested transfer syntax is not supported for this instance."), 406;
 	}
-	struct stat stt;
-	if (stat(tmp, &stt)) {
-		unlink(tmp);
+	store_close(of->r);
+	of->r = store_open_written(of->scratch);
+	if (!of->r)
 		return http_error(req, 503, "The server is temporarily unable to read data."), 503;
-	}
-	snprintf(of->path, sizeof(of->path), "%s", tmp);
-	of->size = stt.st_size;
 	of->ts = ts;
-	of->temp = true;
 	return 0;
 }
 
-/* Appends path to the header value, percent-encoding what lighttpd would
- * take for a separator. */
-static void add_encoded(struct buf *b, const char *path)
-{
-	for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '/' ||
-		    *p == '.' || *p == '-' || *p == '_')
-			buf_addch(b, (char)*p);
-		else
-			buf_addf(b, "%%%02X", *p);
-	}
-}
-
-/* A multipart answer made only of file ranges: framing, instance, framing,
- * ..., tail; lighttpd sends them all with sendfile(2) (X-Sendfile2).
- * Returns 0 (sent), -1 (client gone), or 1 when the framing files cannot
- * be made and the caller should stream instead. */
+/* A multipart answer of whole files that the web server sends with
+ * sendfile(2). Returns 0 (sent), -1 (client gone), or 1 when the caller
+ * should stream instead. */
 static int send_ranges(struct request *req, const struct outfile *files, size_t n)
 {
-	struct app *app = req->app;
-	struct buf h;
-	char frame[4200];
-	size_t head_len, tail_len;
+	struct sendfile_part *parts = arena_alloc(&req->arena, n * sizeof(*parts));
 
-	for (size_t i = 0; i < n; i++)
-		if (files[i].temp)
-			return 1; /* a transcoded copy is deleted after the answer */
-	buf_init(&h, 0);
 	for (size_t i = 0; i < n; i++) {
-		if (store_frame_file(&app->store, app->boundary, files[i].ts, frame, sizeof(frame), &head_len, &tail_len)) {
-			buf_release(&h);
-			return 1;
-		}
-		if (i)
-			buf_adds(&h, ", ");
-		add_encoded(&h, frame);
-		buf_addf(&h, " %d-%zu, ", i ? 0 : 2, head_len - 1);
-		add_encoded(&h, files[i].path);
-		if (files[i].size > 0)
-			buf_addf(&h, " 0-%lld", (long long)files[i].size - 1);
-		else
-			buf_adds(&h, " 0-0"); /* never stored: an empty file fails to parse */
-		if (i == n - 1) {
-			buf_adds(&h, ", ");
-			add_encoded(&h, frame);
-			buf_addf(&h, " %zu-%zu", head_len, head_len + tail_len - 1);
-		}
+		if (files[i].scratch || !files[i].r->path)
+			return 1; /* a transcoded copy is dropped after the answer */
+		parts[i] = (struct sendfile_part){ files[i].r->path, files[i].r->size, files[i].ts };
 	}
-	http_add_header(req, "Content-Type", "multipart/related; boundary=%s", app->boundary);
-	http_add_header(req, "X-Sendfile2", "%s", buf_str(&h));
-	buf_release(&h);
-	return http_send_head(req) ? -1 : 0;
+	return sendfile_multipart(req, &req->app->framing, parts, n);
+}
+
+/* The multipart answer streamed by the responder. */
+static int stream_multipart(struct request *req, const char *media, const struct outfile *files, size_t n)
+{
+	char boundary[37];
+	int rc;
+
+	util_uuid(boundary);
+	char(*heads)[160] = arena_alloc(&req->arena, n * sizeof(*heads));
+	uint64_t total = 0;
+	for (size_t i = 0; i < n; i++) {
+		snprintf(heads[i], sizeof(heads[i]), "--%s\r\nContent-Type: %s; transfer-syntax=%s\r\n\r\n", boundary, media,
+			 files[i].ts);
+		total += strlen(heads[i]) + (uint64_t)files[i].r->size + 2;
+	}
+	total += 2 + strlen(boundary) + 4;
+	http_add_header(req, "Content-Type", "multipart/related; boundary=%s", boundary);
+	http_add_header(req, "Content-Length", "%llu", (unsigned long long)total);
+	rc = 0;
+	for (size_t i = 0; i < n && !rc; i++)
+		rc = http_writes(req, heads[i]) || stream_file(req, files[i].r) || http_write(req, "\r\n", 2);
+	if (!rc) {
+		char tail[64];
+		snprintf(tail, sizeof(tail), "--%s--\r\n", boundary);
+		rc = http_writes(req, tail);
+	}
+	return rc;
 }
 
 int wado_retrieve(struct request *req)
@@ -189,56 +186,34 @@ int wado_retrieve(struct request *req)
 		rc = http_error(req, 503, "The server is temporarily unable to read data.");
 		goto out;
 	}
-	for (; prepared < list.n; prepared++) {
-		if (prepare(req, &list.items[prepared], choice.ts, &files[prepared]))
+	while (prepared < list.n) {
+		int st = prepare(req, &list.items[prepared], choice.ts, &files[prepared]);
+		prepared++; /* released at the end, whatever it holds */
+		if (st)
 			goto out;
 	}
 
 	if (!choice.multipart) {
 		struct outfile *of = &files[0];
 		http_add_header(req, "Content-Type", "application/dicom; transfer-syntax=%s", of->ts);
-		if (app->cfg.x_sendfile && !of->temp) {
-			/* the web server sends the file with sendfile(2) */
-			http_add_header(req, "X-Sendfile", "%s", of->path);
-			rc = http_send_head(req);
+		if (app->cfg.x_sendfile && !of->scratch && of->r->path) {
+			rc = sendfile_single(req, of->r->path); /* the web server sends the file */
 		} else {
-			http_add_header(req, "Content-Length", "%lld", (long long)of->size);
-			rc = http_send_head(req) || stream_file(req, of->path);
+			http_add_header(req, "Content-Length", "%lld", (long long)of->r->size);
+			rc = http_send_head(req) || stream_file(req, of->r);
 		}
 		goto out;
 	}
-
 	if (app->cfg.x_sendfile2 && list.n <= 200) {
 		rc = send_ranges(req, files, list.n);
 		if (rc <= 0)
 			goto out;
 		rc = 0; /* framing unavailable: stream instead */
 	}
-
-	char boundary[37];
-	util_uuid(boundary);
-	char (*heads)[160] = arena_alloc(&req->arena, list.n * sizeof(*heads));
-	uint64_t total = 0;
-	for (size_t i = 0; i < list.n; i++) {
-		snprintf(heads[i], sizeof(heads[i]), "--%s\r\nContent-Type: %s; transfer-syntax=%s\r\n\r\n", boundary,
-			 choice.media, files[i].ts);
-		total += strlen(heads[i]) + (uint64_t)files[i].size + 2;
-	}
-	total += 2 + strlen(boundary) + 4;
-	http_add_header(req, "Content-Type", "multipart/related; boundary=%s", boundary);
-	http_add_header(req, "Content-Length", "%llu", (unsigned long long)total);
-	for (size_t i = 0; i < list.n && !rc; i++) {
-		rc = http_writes(req, heads[i]) || stream_file(req, files[i].path) || http_write(req, "\r\n", 2);
-	}
-	if (!rc) {
-		char tail[64];
-		snprintf(tail, sizeof(tail), "--%s--\r\n", boundary);
-		rc = http_writes(req, tail);
-	}
+	rc = stream_multipart(req, choice.media, files, list.n);
 out:
 	for (size_t i = 0; files && i < prepared; i++)
-		if (files[i].temp)
-			unlink(files[i].path);
+		outfile_release(&files[i]);
 	free(files);
 	db_instance_list_release(&list);
 	return rc;
@@ -329,31 +304,9 @@ size_t api_frame_ranges(struct request *req, const char *all, long n, struct ran
 	return p ? parse_ranges(req, p, true, out, len) : 0;
 }
 
-static int send_ranges_of(struct request *req, const char *path, const struct range *r, size_t n)
-{
-	static char chunk[256 * 1024];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		int64_t left = r[i].len, at = r[i].off;
-		while (left > 0) {
-			ssize_t got = pread(fd, chunk, left < (int64_t)sizeof(chunk) ? (size_t)left : sizeof(chunk), at);
-			if (got <= 0 || http_write(req, chunk, (size_t)got)) {
-				close(fd);
-				return -1;
-			}
-			left -= got;
-			at += got;
-		}
-	}
-	close(fd);
-	return 0;
-}
-
 /* A body part: ranges of a file, or bytes in memory (mem). */
 struct payload {
-	const char *path;
+	struct store_reader *file;
 	const struct range *r;
 	size_t nr;
 	const char *mem;
@@ -362,7 +315,7 @@ struct payload {
 
 static int send_payload(struct request *req, const struct payload *p)
 {
-	return p->mem ? http_write(req, p->mem, (size_t)p->len) : send_ranges_of(req, p->path, p->r, p->nr);
+	return p->mem ? http_write(req, p->mem, (size_t)p->len) : send_ranges_of(req, p->file, p->r, p->nr);
 }
 
 /* One part as the whole body, or every part in a multipart/related body,
@@ -393,9 +346,8 @@ static int send_payloads(struct request *req, bool multipart, const char *ctype,
 	return rc;
 }
 
-long api_stored_ranges(struct app *app, const struct db_instance_ref *it, char **ranges)
+long api_stored_ranges(struct app *app, const struct db_instance_ref *it, const char *path, char **ranges)
 {
-	char path[4200];
 	struct buf computed;
 	long n;
 
@@ -406,9 +358,8 @@ long api_stored_ranges(struct app *app, const struct db_instance_ref *it, char *
 			n += *p == ';';
 		return n;
 	}
-	store_path(&app->store, it->watermark, path, sizeof(path));
 	buf_init(&computed, 0);
-	n = dcm_frame_ranges(path, &computed);
+	n = sandbox_frame_ranges(path, &computed);
 	if (n >= 0) {
 		*ranges = strdup(buf_str(&computed));
 		if (!*ranges)
@@ -422,13 +373,12 @@ long api_stored_ranges(struct app *app, const struct db_instance_ref *it, char *
 
 /* Where the frames of instance it are, in syntax want ("*" = as stored):
  * the stored file (ranges kept in the database after the first time) or a
- * transcoded copy in of. Sets *ranges (malloc'ed) and *ts, and returns the
- * number of frames; or minus the HTTP status with the reply sent. */
+ * transcoded copy, in of. Sets *ranges (malloc'ed) and *ts, and returns
+ * the number of frames; or minus the HTTP status with the reply sent. */
 static long frames_source(struct request *req, const struct db_instance_ref *it, const char *want, struct outfile *of,
 			  char **ranges, const char **ts)
 {
 	struct app *app = req->app;
-	struct buf computed;
 	long n = -1;
 
 	/* the stored bytes serve when no change of syntax is asked for (implicit
@@ -437,30 +387,28 @@ static long frames_source(struct request *req, const struct db_instance_ref *it,
 			 (!strcmp(want, TS_EXPLICIT_LE) && !strcmp(it->ts, TS_IMPLICIT_LE));
 	*ts = !strcmp(want, "*") ? it->ts : want;
 	*ranges = NULL;
-	buf_init(&computed, 0);
-	if (stored_ok) {
-		store_path(&app->store, it->watermark, of->path, sizeof(of->path));
-		n = api_stored_ranges(app, it, ranges);
-	}
+	int st = open_stored(req, it, of);
+	if (st)
+		return -st;
+	if (stored_ok)
+		n = api_stored_ranges(app, it, of->r->path, ranges);
 	if (n < 0) {
 		/* another syntax, or a file whose frames cannot be cut out as stored */
 		const char *to = stored_ok ? TS_EXPLICIT_LE : want;
-		int st = prepare(req, it, to, of);
-		if (st) {
-			buf_release(&computed);
+		outfile_release(of);
+		st = prepare(req, it, to, of);
+		if (st)
 			return -st;
-		}
 		*ts = to;
-		buf_reset(&computed);
-		n = dcm_frame_ranges(of->path, &computed);
-		if (n < 0) {
-			buf_release(&computed);
-			return http_error(req, 406, "The requested transfer syntax is not supported for this instance."), -406;
-		}
+		struct buf computed;
+		buf_init(&computed, 0);
+		n = sandbox_frame_ranges(of->r->path, &computed);
 		free(*ranges);
-		*ranges = strdup(buf_str(&computed));
+		*ranges = n < 0 ? NULL : strdup(buf_str(&computed));
+		buf_release(&computed);
+		if (n < 0)
+			return http_error(req, 406, "The requested transfer syntax is not supported for this instance."), -406;
 	}
-	buf_release(&computed);
 	if (!*ranges)
 		return http_error(req, 503, "The server is temporarily unable to read data."), -503;
 	return n;
@@ -476,7 +424,7 @@ int wado_frames(struct request *req)
 	long frames[1024];
 	size_t nframes = 0;
 	char *ranges = NULL;
-	struct outfile of = { .temp = false };
+	struct outfile of = { 0 };
 	struct range **rs = NULL;
 	size_t *nr = NULL;
 	uint64_t *bytes = NULL;
@@ -530,12 +478,11 @@ int wado_frames(struct request *req)
 	}
 	struct payload *parts = arena_alloc(&req->arena, nframes * sizeof(*parts));
 	for (size_t i = 0; i < nframes; i++)
-		parts[i] = (struct payload){ .path = of.path, .r = rs[i], .nr = nr[i], .len = bytes[i] };
+		parts[i] = (struct payload){ .file = of.r, .r = rs[i], .nr = nr[i], .len = bytes[i] };
 	rc = send_payloads(req, choice.multipart, arena_printf(&req->arena, "%s; transfer-syntax=%s", choice.media, ts),
 			   parts, nframes);
 out:
-	if (of.temp)
-		unlink(of.path);
+	outfile_release(&of);
 	free(ranges);
 	free(rs);
 	free(nr);
@@ -576,7 +523,7 @@ int wado_bulkdata(struct request *req)
 		   *sop = req->params[PARAM_INSTANCE];
 	struct accept_choice choice;
 	struct db_instance_list inst = { 0 };
-	struct outfile of = { .temp = false };
+	struct outfile of = { 0 };
 	uint32_t tags[16];
 	long items[16];
 	char *ranges = NULL;
@@ -609,13 +556,15 @@ int wado_bulkdata(struct request *req)
 			goto out;
 		}
 		struct range *r;
-		part.path = of.path;
+		part.file = of.r;
 		part.nr = parse_ranges(req, ranges, false, &r, &part.len); /* every frame: the native bytes */
 		part.r = r;
 		ctype = arena_printf(&req->arena, "application/octet-stream; transfer-syntax=%s", ts);
 	} else {
-		store_path(&app->store, it->watermark, of.path, sizeof(of.path));
-		int f = dcm_bulk_value(of.path, tags, items, (size_t)depth, &value);
+		int f = open_stored(req, it, &of);
+		if (f)
+			goto out; /* answered */
+		f = sandbox_bulk_value(of.r->path, tags, items, (size_t)depth, &value);
 		if (f <= 0) {
 			rc = f < 0 ? http_error(req, 503, "The server is temporarily unable to read data.")
 				   : http_error(req, 404, "The specified bulk data cannot be found.");
@@ -626,8 +575,7 @@ int wado_bulkdata(struct request *req)
 	}
 	rc = send_payloads(req, choice.multipart, ctype, &part, 1);
 out:
-	if (of.temp)
-		unlink(of.path);
+	outfile_release(&of);
 	free(ranges);
 	buf_release(&value);
 	db_instance_list_release(&inst);

@@ -22,7 +22,70 @@
 #define NO_AS_LIMIT 1 /* AddressSanitizer reserves far more address space than it uses */
 #endif
 
-int isolate_run(isolate_fn fn, void *arg, int seconds, size_t mem_bytes, char *err, size_t errlen)
+enum io_way { IO_READ, IO_SEND, IO_WRITE };
+
+/* Reads, sends (a socket: no SIGPIPE) or writes (a pipe) exactly n bytes;
+ * false on end of file or error. */
+static bool io_full(int fd, void *buf, size_t n, enum io_way way)
+{
+	char *p = buf;
+	while (n) {
+		ssize_t r = way == IO_SEND ? send(fd, p, n, MSG_NOSIGNAL) : way == IO_WRITE ? write(fd, p, n) : read(fd, p, n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return false;
+		p += r;
+		n -= (size_t)r;
+	}
+	return true;
+}
+
+static bool read_full(int fd, void *buf, size_t n)
+{
+	return io_full(fd, buf, n, IO_READ);
+}
+
+static bool send_full(int fd, const void *buf, size_t n)
+{
+	return io_full(fd, (void *)buf, n, IO_SEND);
+}
+
+static bool write_full(int fd, const void *buf, size_t n)
+{
+	return io_full(fd, (void *)buf, n, IO_WRITE);
+}
+
+/* Reads the child's pipe into got until its end or the deadline (seconds
+ * and two more from now), which it returns. Past got's cap the rest is
+ * drained and dropped (the work then fails on its own size). */
+static uint64_t collect(int fd, int seconds, struct buf *got, bool *overflow)
+{
+	uint64_t deadline = util_now_ms() + (uint64_t)(seconds + 2) * 1000;
+	char chunk[65536];
+
+	for (;;) {
+		uint64_t now = util_now_ms();
+		if (now >= deadline)
+			break;
+		struct pollfd pf = { fd, POLLIN, 0 };
+		int r = poll(&pf, 1, (int)(deadline - now));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break; /* end of file: the child has ended (or is ending) */
+		if (buf_add(got, chunk, (size_t)n))
+			*overflow = true;
+	}
+	return deadline;
+}
+
+int isolate_run(isolate_fn fn, void *arg, int seconds, size_t mem_bytes, struct buf *out, char *err, size_t errlen)
 {
 	int p[2];
 	pid_t pid;
@@ -56,35 +119,21 @@ int isolate_run(isolate_fn fn, void *arg, int seconds, size_t mem_bytes, char *e
 #endif
 		signal(SIGALRM, SIG_DFL);
 		alarm((unsigned)seconds + 1);
-		int rc = fn(arg, why, sizeof(why));
-		if (rc && *why) {
-			ssize_t w = write(p[1], why, strlen(why));
-			(void)w;
-		}
+		struct buf result;
+		buf_init(&result, 0);
+		int rc = fn(arg, &result, why, sizeof(why));
+		/* the result on success, else the reason: the exit code says which */
+		if (rc == 0 ? !write_full(p[1], result.data, result.len) : *why && !write_full(p[1], why, strlen(why)))
+			rc = 125;
 		_exit(rc < 0 || rc > 125 ? 125 : rc);
 	}
 	close(p[1]);
 
-	/* the child's reason, then its end; both within the time allowed */
-	size_t got = 0;
-	uint64_t deadline = util_now_ms() + (uint64_t)(seconds + 2) * 1000;
-	for (;;) {
-		uint64_t now = util_now_ms();
-		if (now >= deadline)
-			break;
-		struct pollfd pf = { p[0], POLLIN, 0 };
-		int r = poll(&pf, 1, (int)(deadline - now));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		ssize_t n = read(p[0], err + got, got + 1 < errlen ? errlen - got - 1 : 0);
-		if (n <= 0)
-			break; /* end of file: the child has ended (or is ending) */
-		got += (size_t)n;
-	}
-	if (errlen)
-		err[got < errlen ? got : errlen - 1] = '\0';
+	/* the child's result or reason, then its end; within the time allowed */
+	struct buf got;
+	bool overflow = false;
+	buf_init(&got, ISOLATE_MAX_OUTPUT);
+	uint64_t deadline = collect(p[0], seconds, &got, &overflow);
 	close(p[0]);
 
 	int status = 0;
@@ -101,45 +150,32 @@ int isolate_run(isolate_fn fn, void *arg, int seconds, size_t mem_bytes, char *e
 	if (w == 0) {
 		kill(pid, SIGKILL);
 		waitpid(pid, &status, 0);
+		buf_release(&got);
 		snprintf(err, errlen, "the work ran out of time");
 		log_warn("isolated work killed after %d s", seconds);
 		return ISOLATE_DIED;
 	}
 	if (WIFSIGNALED(status)) {
+		buf_release(&got);
 		snprintf(err, errlen, "the decoder failed (signal %d)", WTERMSIG(status));
 		log_warn("isolated work died signal=%d", WTERMSIG(status));
 		return ISOLATE_DIED;
 	}
-	return WIFEXITED(status) ? WEXITSTATUS(status) : ISOLATE_DIED;
+	int rc = WIFEXITED(status) ? WEXITSTATUS(status) : ISOLATE_DIED;
+	if (rc == 0 && overflow) {
+		buf_release(&got);
+		snprintf(err, errlen, "the result is larger than %llu bytes", ISOLATE_MAX_OUTPUT);
+		return ISOLATE_DIED;
+	}
+	if (rc == 0 && out)
+		buf_add(out, got.data, got.len);
+	else if (rc != 0 && errlen)
+		snprintf(err, errlen, "%.*s", (int)(got.len < errlen ? got.len : errlen - 1), buf_str(&got));
+	buf_release(&got);
+	return rc;
 }
 
 /* ---- a kept worker ------------------------------------------------------- */
-
-/* Reads or sends exactly n bytes; false on end of file or error. */
-static bool io_full(int fd, void *buf, size_t n, bool sending)
-{
-	char *p = buf;
-	while (n) {
-		ssize_t r = sending ? send(fd, p, n, MSG_NOSIGNAL) : read(fd, p, n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return false;
-		p += r;
-		n -= (size_t)r;
-	}
-	return true;
-}
-
-static bool read_full(int fd, void *buf, size_t n)
-{
-	return io_full(fd, buf, n, false);
-}
-
-static bool write_full(int fd, const void *buf, size_t n)
-{
-	return io_full(fd, (void *)buf, n, true);
-}
 
 /* The child's loop: [length u32][arg] in, [code u8][length u8][reason] out. */
 static void worker_loop(struct isolate_worker *w, int fd)
@@ -152,7 +188,7 @@ static void worker_loop(struct isolate_worker *w, int fd)
 		arg[len] = '\0';
 		int rc = w->fn(arg, why, sizeof(why));
 		unsigned char head[2] = { (unsigned char)(rc < 0 || rc > 125 ? 125 : rc), (unsigned char)strlen(why) };
-		if (!write_full(fd, head, 2) || !write_full(fd, why, head[1]))
+		if (!send_full(fd, head, 2) || !send_full(fd, why, head[1]))
 			_exit(0);
 	}
 }
@@ -231,12 +267,12 @@ int isolate_worker_run(struct isolate_worker *w, const char *arg, int seconds, c
 	if (w->fd < 0 && worker_start(w, err, errlen))
 		return ISOLATE_NOT_STARTED;
 	uint32_t l32 = (uint32_t)len;
-	if (!write_full(w->fd, &l32, sizeof(l32)) || !write_full(w->fd, arg, len)) {
+	if (!send_full(w->fd, &l32, sizeof(l32)) || !send_full(w->fd, arg, len)) {
 		/* the child went since the last request: once more with a new one */
 		worker_end(w, true);
 		if (worker_start(w, err, errlen))
 			return ISOLATE_NOT_STARTED;
-		if (!write_full(w->fd, &l32, sizeof(l32)) || !write_full(w->fd, arg, len)) {
+		if (!send_full(w->fd, &l32, sizeof(l32)) || !send_full(w->fd, arg, len)) {
 			worker_end(w, true);
 			snprintf(err, errlen, "the worker does not take requests");
 			return ISOLATE_DIED;

@@ -6,22 +6,28 @@
 
 #include <stddef.h>
 
-/* The work: returns 0..125 (its own codes), with a reason in err. */
-typedef int (*isolate_fn)(void *arg, char *err, size_t errlen);
+#include "common/buf.h"
+
+/* The work: returns 0..125 (its own codes), with a reason in err; what it
+ * appends to out comes back to the parent when it returns 0. */
+typedef int (*isolate_fn)(void *arg, struct buf *out, char *err, size_t errlen);
 
 enum { ISOLATE_NOT_STARTED = -1, ISOLATE_DIED = -2 };
 
 /* Limits for one GDCM decode or encode of a client's file. */
 #define ISOLATE_SECONDS 60
 #define ISOLATE_MEMORY (2048ULL * 1024 * 1024)
+/* The most a child's work may send back. */
+#define ISOLATE_MAX_OUTPUT (512ULL * 1024 * 1024)
 
 /* Runs fn(arg) in a forked child limited to seconds of CPU and wall time
  * and mem_bytes of address space (not in sanitizer builds). Returns fn's
  * code, ISOLATE_NOT_STARTED, or ISOLATE_DIED (crashed, killed, out of
- * time); err gets the child's reason or what happened to it. The child
+ * time); err gets the child's reason or what happened to it, out (may be
+ * NULL) what the work appended to its buffer when it returned 0. The child
  * touches no shared state: it must not use the database or the FastCGI
  * streams, and it ends with _exit. */
-int isolate_run(isolate_fn fn, void *arg, int seconds, size_t mem_bytes, char *err, size_t errlen);
+int isolate_run(isolate_fn fn, void *arg, int seconds, size_t mem_bytes, struct buf *out, char *err, size_t errlen);
 
 /* A kept child for small, frequent work (a fork costs about a millisecond):
  * it serves one request after another, each a string, until it dies, is

@@ -1,40 +1,102 @@
-/* The durable file store: one file per instance version, named by its
- * watermark, store/<2 hex>/<watermark>.dcm. Temp files live in store/tmp on
- * the same file system so that rename is atomic. */
+/* The store: one object per instance version, named by its watermark,
+ * behind an operations table so that another backend (Azure Blob) can sit
+ * beside the file one. It owns every file operation on instances: writing
+ * a new one durably, reading stored ones (by range, or by path for the web
+ * server's X-Sendfile), removing, sweeping. It knows no HTTP.
+ *
+ * The file backend (store_file.c): store/<2 hex>/<watermark>.dcm, temp
+ * files in store/tmp on the same file system so that rename is atomic. */
 #ifndef ADE_STORE_H
 #define ADE_STORE_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
+
+struct store_ops;
 
 struct store {
-	char *dir;
+	const struct store_ops *ops;
+	char *dir;  /* where it is: the file backend's directory */
+	void *impl; /* the backend's */
 };
 
+/* A new object being written (an upload, or a scratch file made from a
+ * stored one). Backends extend it; path is a local copy that parsers read. */
+struct store_writer {
+	struct store *store;
+	const char *path;
+	uint64_t size;
+};
+
+/* A stored object (or a written scratch one) open for reading. path is
+ * its local file when the backend has one (for parsers and X-Sendfile),
+ * else NULL. */
+struct store_reader {
+	struct store *store;
+	const char *path;
+	int64_t size;
+};
+
+typedef int (*store_known_fn)(void *ctx, const int64_t *wm, size_t n, unsigned char *known);
+
+struct store_ops {
+	const char *name;
+	int (*open)(struct store *s, char *err, size_t errlen);
+	void (*release)(struct store *s);
+	struct store_writer *(*begin)(struct store *s);
+	int (*write)(struct store_writer *w, const void *p, size_t n);
+	int (*write_at)(struct store_writer *w, const void *p, size_t n, uint64_t off);
+	int (*commit)(struct store_writer *w, int64_t watermark);
+	void (*abort)(struct store_writer *w);
+	struct store_reader *(*open_read)(struct store *s, int64_t watermark);
+	struct store_reader *(*open_written)(struct store_writer *w);
+	ssize_t (*read_at)(struct store_reader *r, void *p, size_t n, int64_t off);
+	void (*close)(struct store_reader *r);
+	int (*remove)(struct store *s, int64_t watermark);
+	long (*sweep)(struct store *s, long min_age, store_known_fn known, void *ctx);
+	void (*sweep_temp)(struct store *s, long min_age);
+};
+
+extern const struct store_ops store_file_ops;
+
+/* Opens the store at dir with the file backend. 0, or -1 with err. */
 int store_open(struct store *s, const char *dir, char *err, size_t errlen);
 void store_release(struct store *s);
-/* Creates an empty temp file; fills path. Returns an fd or -1. */
-int store_tmp_create(struct store *s, char *path, size_t pathlen);
-/* Makes the temp file durable under its watermark name: fsync the file,
- * rename, fsync the directory. Closes fd. Returns 0 or -1 (the temp file
- * is removed on failure). */
-int store_commit(struct store *s, int fd, const char *tmp_path, int64_t watermark);
-void store_path(const struct store *s, int64_t watermark, char *out, size_t outlen);
+
+/* ---- writing: begin, write, then commit or abort -------------------------- */
+
+/* A new, empty object; NULL when the store cannot take one (logged). The
+ * writer is the store's until commit or abort, which free it. */
+struct store_writer *store_begin(struct store *s);
+int store_write(struct store_writer *w, const void *p, size_t n);
+/* Overwrites bytes already written (the preamble). */
+int store_write_at(struct store_writer *w, const void *p, size_t n, uint64_t off);
+/* Makes it durable under its watermark in the order of DESIGN.md (file
+ * fsynced, renamed, directory fsynced) before any row points at it.
+ * Frees w. Returns 0, or -1 with nothing left behind. */
+int store_commit(struct store_writer *w, int64_t watermark);
+/* Drops it. Frees w; NULL is fine. */
+void store_abort(struct store_writer *w);
+
+/* ---- reading -------------------------------------------------------------- */
+
+/* A stored object; NULL when missing or unreadable (logged). */
+struct store_reader *store_open_read(struct store *s, int64_t watermark);
+/* What a writer has written so far (a scratch file), before its abort. */
+struct store_reader *store_open_written(struct store_writer *w);
+/* Up to n bytes at off: the number read, 0 at the end, -1 on error. */
+ssize_t store_read_at(struct store_reader *r, void *p, size_t n, int64_t off);
+void store_close(struct store_reader *r);
+
+/* ---- removing ------------------------------------------------------------- */
+
 int store_remove(struct store *s, int64_t watermark);
-
-/* The multipart framing for X-Sendfile2 answers: a small file holding
- * "\r\n--B\r\nContent-Type: application/dicom; transfer-syntax=TS\r\n\r\n"
- * followed by "\r\n--B--\r\n", made once per process and syntax.
- * head_len is the length of the first piece. Returns 0 or -1. */
-int store_frame_file(struct store *s, const char *boundary, const char *ts, char *path, size_t pathlen,
-		     size_t *head_len, size_t *tail_len);
-/* Calls known() with batches of watermarks of stored files older than
- * min_age seconds; removes those it says have no row. Returns the number
- * removed, or -1. */
-typedef int (*store_known_fn)(void *ctx, const int64_t *wm, size_t n, unsigned char *known);
+/* Calls known() with batches of watermarks of objects older than min_age
+ * seconds; removes those it says have no row. Returns the number removed,
+ * or -1. */
 long store_sweep_orphans(struct store *s, long min_age, store_known_fn known, void *ctx);
-
-/* Removes framing files of responders that are gone. */
-void store_sweep_frames(struct store *s);
+/* Removes temp objects older than min_age seconds (requests that died). */
+void store_sweep_temp(struct store *s, long min_age);
 
 #endif

@@ -1,0 +1,342 @@
+/* The file backend of the store: store/<2 hex>/<watermark>.dcm, written
+ * to store/tmp first and renamed in, fsynced both ways. */
+#include "store/store.h"
+#include "common/log.h"
+#include "common/xalloc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <dirent.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include "common/banned.h"
+
+static int mkdir_p(const char *path)
+{
+	char tmp[4096];
+	size_t n = strlen(path);
+
+	if (n >= sizeof(tmp))
+		return -1;
+	memcpy(tmp, path, n + 1);
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, 0755) && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	if (mkdir(tmp, 0755) && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
+static int fsync_dir(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	int rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+static int file_open(struct store *s, char *err, size_t errlen)
+{
+	char sub[4200];
+
+	snprintf(sub, sizeof(sub), "%s/tmp", s->dir);
+	if (mkdir_p(sub)) {
+		snprintf(err, errlen, "cannot create '%s': %s", sub, strerror(errno));
+		return -1;
+	}
+	for (int i = 0; i < 256; i++) {
+		snprintf(sub, sizeof(sub), "%s/%02x", s->dir, i);
+		if (mkdir(sub, 0755) && errno != EEXIST) {
+			snprintf(err, errlen, "cannot create '%s': %s", sub, strerror(errno));
+			return -1;
+		}
+	}
+	fsync_dir(s->dir);
+	return 0;
+}
+
+static void file_release(struct store *s)
+{
+	(void)s;
+}
+
+static void object_path(const struct store *s, int64_t watermark, char *out, size_t outlen)
+{
+	snprintf(out, outlen, "%s/%02x/%lld.dcm", s->dir, (unsigned)(watermark & 0xff), (long long)watermark);
+}
+
+struct file_writer {
+	struct store_writer w;
+	int fd;
+	char path[4200];
+};
+
+static struct store_writer *file_begin(struct store *s)
+{
+	struct file_writer *fw = xcalloc(1, sizeof(*fw));
+
+	snprintf(fw->path, sizeof(fw->path), "%s/tmp/part-XXXXXX", s->dir);
+	fw->fd = mkostemp(fw->path, O_CLOEXEC);
+	if (fw->fd < 0) {
+		log_error("cannot create a temp file in '%s/tmp': %s", s->dir, strerror(errno));
+		free(fw);
+		return NULL;
+	}
+	/* readable by the web server, which may send stored files itself (X-Sendfile) */
+	fchmod(fw->fd, 0644);
+	fw->w.store = s;
+	fw->w.path = fw->path;
+	return &fw->w;
+}
+
+static int file_write(struct store_writer *w, const void *data, size_t n)
+{
+	struct file_writer *fw = (struct file_writer *)w;
+	const char *p = data;
+
+	while (n) {
+		ssize_t got = write(fw->fd, p, n);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0) {
+			log_error("cannot write '%s': %s", fw->path, strerror(errno));
+			return -1;
+		}
+		p += got;
+		n -= (size_t)got;
+		w->size += (uint64_t)got;
+	}
+	return 0;
+}
+
+static int file_write_at(struct store_writer *w, const void *p, size_t n, uint64_t off)
+{
+	struct file_writer *fw = (struct file_writer *)w;
+	return pwrite(fw->fd, p, n, (off_t)off) == (ssize_t)n ? 0 : -1;
+}
+
+static void file_abort(struct store_writer *w)
+{
+	struct file_writer *fw = (struct file_writer *)w;
+	if (fw->fd >= 0)
+		close(fw->fd);
+	unlink(fw->path);
+	free(fw);
+}
+
+static int file_commit(struct store_writer *w, int64_t watermark)
+{
+	struct file_writer *fw = (struct file_writer *)w;
+	struct store *s = w->store;
+	char final[4200], dir[4200];
+
+	/* an fsync error is final for this file: never retried into "success" */
+	if (fsync(fw->fd)) {
+		log_error("cannot fsync '%s': %s", fw->path, strerror(errno));
+		file_abort(w);
+		return -1;
+	}
+	close(fw->fd);
+	fw->fd = -1;
+	object_path(s, watermark, final, sizeof(final));
+	if (rename(fw->path, final)) {
+		log_error("cannot rename '%s' to '%s': %s", fw->path, final, strerror(errno));
+		file_abort(w);
+		return -1;
+	}
+	free(fw);
+	snprintf(dir, sizeof(dir), "%s/%02x", s->dir, (unsigned)(watermark & 0xff));
+	if (fsync_dir(dir)) {
+		log_error("cannot fsync directory '%s': %s", dir, strerror(errno));
+		unlink(final);
+		return -1;
+	}
+	return 0;
+}
+
+struct file_reader {
+	struct store_reader r;
+	int fd;
+	char path[4200];
+};
+
+static struct store_reader *read_path(struct store *s, const char *path)
+{
+	struct file_reader *fr = xcalloc(1, sizeof(*fr));
+	struct stat st;
+
+	snprintf(fr->path, sizeof(fr->path), "%s", path);
+	fr->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fr->fd < 0 || fstat(fr->fd, &st)) {
+		log_error("cannot open '%s': %s", path, strerror(errno));
+		if (fr->fd >= 0)
+			close(fr->fd);
+		free(fr);
+		return NULL;
+	}
+	fr->r.store = s;
+	fr->r.path = fr->path;
+	fr->r.size = st.st_size;
+	return &fr->r;
+}
+
+static struct store_reader *file_open_read(struct store *s, int64_t watermark)
+{
+	char path[4200];
+	object_path(s, watermark, path, sizeof(path));
+	return read_path(s, path);
+}
+
+static struct store_reader *file_open_written(struct store_writer *w)
+{
+	return read_path(w->store, w->path);
+}
+
+static ssize_t file_read_at(struct store_reader *r, void *p, size_t n, int64_t off)
+{
+	struct file_reader *fr = (struct file_reader *)r;
+	ssize_t got;
+	while ((got = pread(fr->fd, p, n, (off_t)off)) < 0 && errno == EINTR)
+		;
+	return got;
+}
+
+static void file_close(struct store_reader *r)
+{
+	struct file_reader *fr = (struct file_reader *)r;
+	close(fr->fd);
+	free(fr);
+}
+
+static int file_remove(struct store *s, int64_t watermark)
+{
+	char path[4200];
+
+	object_path(s, watermark, path, sizeof(path));
+	if (unlink(path) && errno != ENOENT) {
+		log_warn("cannot remove '%s': %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Temp files older than min_age belong to requests that died with their
+ * responder; newer ones may be another responder's upload in progress. */
+static void file_sweep_temp(struct store *s, long min_age)
+{
+	char dir[4200], path[4600];
+	DIR *d;
+	struct dirent *e;
+	time_t now = time(NULL);
+
+	snprintf(dir, sizeof(dir), "%s/tmp", s->dir);
+	d = opendir(dir);
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		struct stat st;
+		if (strncmp(e->d_name, "part-", 5))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if (!stat(path, &st) && now - st.st_mtime > min_age)
+			unlink(path);
+	}
+	closedir(d);
+}
+
+#define SWEEP_BATCH 512
+
+static long sweep_batch(struct store *s, const int64_t *wm, size_t n, store_known_fn known, void *ctx)
+{
+	unsigned char k[SWEEP_BATCH];
+	long removed = 0;
+
+	if (known(ctx, wm, n, k))
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (k[i])
+			continue;
+		if (file_remove(s, wm[i]) == 0) {
+			log_info("removed orphan file watermark=%lld", (long long)wm[i]);
+			removed++;
+		}
+	}
+	return removed;
+}
+
+static long file_sweep(struct store *s, long min_age, store_known_fn known, void *ctx)
+{
+	int64_t batch[SWEEP_BATCH];
+	size_t n = 0;
+	long removed = 0;
+	time_t now = time(NULL);
+	char dir[4200], path[4600];
+
+	for (int sub = 0; sub < 256; sub++) {
+		snprintf(dir, sizeof(dir), "%s/%02x", s->dir, sub);
+		DIR *d = opendir(dir);
+		struct dirent *e;
+		if (!d)
+			continue;
+		while ((e = readdir(d))) {
+			long long wm;
+			char tail[8];
+			struct stat st;
+			if (sscanf(e->d_name, "%lld%7s", &wm, tail) != 2 || strcmp(tail, ".dcm"))
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+			/* young files may belong to a store that has not committed yet */
+			if (stat(path, &st) || now - st.st_mtime < min_age)
+				continue;
+			batch[n++] = wm;
+			if (n == SWEEP_BATCH) {
+				long r = sweep_batch(s, batch, n, known, ctx);
+				if (r < 0) {
+					closedir(d);
+					return -1;
+				}
+				removed += r;
+				n = 0;
+			}
+		}
+		closedir(d);
+	}
+	if (n) {
+		long r = sweep_batch(s, batch, n, known, ctx);
+		if (r < 0)
+			return -1;
+		removed += r;
+	}
+	return removed;
+}
+
+const struct store_ops store_file_ops = {
+	.name = "file",
+	.open = file_open,
+	.release = file_release,
+	.begin = file_begin,
+	.write = file_write,
+	.write_at = file_write_at,
+	.commit = file_commit,
+	.abort = file_abort,
+	.open_read = file_open_read,
+	.open_written = file_open_written,
+	.read_at = file_read_at,
+	.close = file_close,
+	.remove = file_remove,
+	.sweep = file_sweep,
+	.sweep_temp = file_sweep_temp,
+};
