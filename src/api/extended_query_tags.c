@@ -83,12 +83,162 @@ static bool blank(const char *s)
 	return true;
 }
 
+/* The model first: each element an object with Path and Level, the
+ * level's name one of three. Returns 0, or the status with the 400 sent. */
+static int check_model(struct request *req, const cJSON *j, int n)
+{
+	for (int i = 0; i < n; i++) {
+		const cJSON *e = cJSON_GetArrayItem(j, i);
+		const char *path = prop(e, "Path"), *level = prop(e, "Level");
+		if (!cJSON_IsObject(e))
+			return http_error(req, 400, "The syntax of the request body is invalid."), 400;
+		if (blank(path) || blank(level)) {
+			const char *p = blank(path) ? "Path" : "Level";
+			return http_error(req, 400,
+					  "The field '[%d].%s' in request body is invalid: The Dicom Tag Property %s must be "
+					  "specified and must not be null, empty or whitespace",
+					  i, p, p),
+			       400;
+		}
+		if (strcasecmp(level, "Study") && strcasecmp(level, "Series") && strcasecmp(level, "Instance"))
+			return http_error(req, 400,
+					  "The field '$[%d].Level' in request body is invalid: Expected value '%s' to be one of "
+					  "the following values: ['Instance', 'Series', 'Study']",
+					  i, level),
+			       400;
+	}
+	return 0;
+}
+
+/* Private tags (odd groups) and, among them, private creator elements
+ * (xxxx,0010-00FF). */
+static bool is_private(uint32_t tag)
+{
+	return (tag >> 16) % 2 == 1;
+}
+
+static bool is_creator_element(uint32_t tag)
+{
+	return is_private(tag) && (tag & 0xffff) >= 0x0010 && (tag & 0xffff) <= 0x00ff;
+}
+
+/* One tag as asked for, and as it is added. */
+struct eqt_in {
+	char path[9], vr[3], level[9];
+};
+
+/* The VR a tag is indexed with (into want): the one asked for, checked
+ * against the dictionary, or the dictionary's; private tags need theirs
+ * and a creator. Returns 0, or the status with the 400 sent. */
+static int decide_vr(struct request *req, const char *path, uint32_t tag, const char *vr, const char *creator,
+		     char want[3])
+{
+	bool private_tag = is_private(tag), creator_element = is_creator_element(tag);
+	char kw[64], dict_vr[3];
+
+	dcm_tag_info(tag, kw, sizeof(kw), dict_vr);
+	want[0] = '\0';
+	if (vr && *vr) {
+		for (int c = 0; c < 2 && vr[c]; c++)
+			want[c] = (char)toupper((unsigned char)vr[c]);
+		want[2] = '\0';
+		if (strlen(vr) != 2 || !in_list(want, all_vrs, sizeof(all_vrs) / sizeof(all_vrs[0])))
+			return http_error(req, 400, "The VR code '%s' for tag '%s' is invalid.", vr, path), 400;
+	}
+	if (!private_tag && !*kw && !*want)
+		return http_error(req, 400, "The vr for tag '%s' is missing.", path), 400;
+	if (private_tag && !creator_element) {
+		if (!*want)
+			return http_error(req, 400, "The vr for tag '%s' is missing.", path), 400;
+		if (blank(creator))
+			return http_error(req, 400, "The private creator for private tag '%s' is missing.", path), 400;
+		if (strlen(creator) > 64)
+			return http_error(req, 400, "The private creator '%s' for tag '%s' is invalid.", creator, path), 400;
+	} else {
+		if (!blank(creator))
+			return http_error(req, 400, "The private creator for tag '%s' is not empty.", path), 400;
+		if (creator_element)
+			snprintf(want, 3, "LO");
+		else if (!*want)
+			snprintf(want, 3, "%s", dict_vr);
+		else if (*kw && strcmp(want, dict_vr))
+			return http_error(req, 400,
+					  "The VR code '%s' is incorrectly specified for '%s'. The expected VR code for it is "
+					  "'%s'. Retry this request either with the correct VR code or without specifying it.",
+					  vr, path, dict_vr),
+			       400;
+	}
+	if (!in_list(want, supported_vrs, sizeof(supported_vrs) / sizeof(supported_vrs[0])))
+		return http_error(req, 400, "The VR code '%s' specified for tag '%s' is not supported.", want, path), 400;
+	return 0;
+}
+
+/* Element i of the body into in[i] and out: parsed, not given twice, not
+ * a tag QIDO has already, its VR decided. Returns 0, or the status with
+ * the 400 sent. */
+static int check_tag(struct request *req, const cJSON *e, int i, struct eqt_in *in, struct db_new_eqt *out)
+{
+	const char *path = prop(e, "Path"), *vr = prop(e, "VR"), *creator = prop(e, "PrivateCreator");
+	const char *level = prop(e, "Level");
+	uint32_t tag;
+	int st;
+
+	if (parse_path(path, in[i].path, &tag))
+		return http_error(req, 400, "The extended query tag '%s' is invalid as it cannot be parsed into a valid Dicom Tag.",
+				  path),
+		       400;
+	for (int k = 0; k < i; k++)
+		if (!strcmp(in[k].path, in[i].path))
+			return http_error(req, 400, "The extended query tag '%s' has been specified before.", path), 400;
+	if (qido_tag_level(tag))
+		return http_error(req, 400, "The query tag '%s' is already supported.", path), 400;
+	if ((st = decide_vr(req, path, tag, vr, creator, in[i].vr)))
+		return st;
+	snprintf(in[i].level, sizeof(in[i].level), "%s",
+		 !strcasecmp(level, "Study") ? "study" : !strcasecmp(level, "Series") ? "series" : "instance");
+	out->path = in[i].path;
+	out->vr = in[i].vr;
+	out->private_creator = is_private(tag) && !is_creator_element(tag) ? creator : NULL;
+	out->level = in[i].level;
+	return 0;
+}
+
+/* The answer to an add: 202 with the operation, or why not. */
+static int answer_add(struct request *req, int result, const char *op, const char *busy)
+{
+	const char *base = request_base_url(req);
+	struct buf b;
+	int rc;
+
+	switch (result) {
+	case EQT_ADDED:
+		buf_init(&b, 0);
+		buf_addf(&b, "{\"id\":\"%s\",\"href\":\"%s/%s/operations/%s\"}", op, base, req->api_version, op);
+		http_add_header(req, "Location", "%s/%s/operations/%s", base, req->api_version, op);
+		rc = send_json(req, 202, &b);
+		buf_release(&b);
+		return rc;
+	case EQT_EXISTS:
+		return http_error(req, 409, "One or more extended query tags already exist.");
+	case EQT_BUSY: {
+		char msg[160];
+		int len = snprintf(msg, sizeof(msg), "There is already an active re-index operation with ID '%s'.", busy);
+		http_add_header(req, "Location", "%s/%s/operations/%s", base, req->api_version, busy);
+		return http_send(req, 409, "text/plain; charset=utf-8", msg, (size_t)len);
+	}
+	case EQT_TOO_MANY:
+		return http_error(req, 503, "Extended query tags exceeds max allowed count '%d'.", MAX_TAGS);
+	default:
+		return http_error(req, 503, "The server is temporarily unable to write data.");
+	}
+}
+
 int eqt_add(struct request *req)
 {
 	struct db_new_eqt tags[MAX_TAGS + 1];
-	char paths[MAX_TAGS + 1][9], vrs[MAX_TAGS + 1][3], levels[MAX_TAGS + 1][9];
+	struct eqt_in in[MAX_TAGS + 1];
 	char op[33], busy[33];
-	int rc;
+	int rc = 0;
 
 	cJSON *j = param_json_body(req, 1 << 20);
 	if (!j)
@@ -98,148 +248,17 @@ int eqt_add(struct request *req)
 		return http_error(req, 400, "The syntax of the request body is invalid.");
 	}
 	int n = cJSON_GetArraySize(j);
-	if (n == 0) {
+	if (n == 0)
 		rc = http_error(req, 400, "The extended query tag(s) is missing.");
-		goto out;
-	}
-	if (n > MAX_TAGS) {
+	else if (n > MAX_TAGS)
 		rc = http_error(req, 503, "Extended query tags exceeds max allowed count '%d'.", MAX_TAGS);
-		goto out;
+	else if (!check_model(req, j, n)) {
+		int st = 0;
+		for (int i = 0; i < n && !st; i++)
+			st = check_tag(req, cJSON_GetArrayItem(j, i), i, in, &tags[i]);
+		if (!st)
+			rc = answer_add(req, db_eqt_add(req->app->db, tags, (size_t)n, MAX_TAGS, op, busy), op, busy);
 	}
-	/* the model first: required properties, the level's name */
-	for (int i = 0; i < n; i++) {
-		const cJSON *e = cJSON_GetArrayItem(j, i);
-		const char *path = prop(e, "Path"), *level = prop(e, "Level");
-		if (!cJSON_IsObject(e)) {
-			rc = http_error(req, 400, "The syntax of the request body is invalid.");
-			goto out;
-		}
-		if (blank(path) || blank(level)) {
-			const char *p = blank(path) ? "Path" : "Level";
-			rc = http_error(req, 400,
-					"The field '[%d].%s' in request body is invalid: The Dicom Tag Property %s must be "
-					"specified and must not be null, empty or whitespace",
-					i, p, p);
-			goto out;
-		}
-		if (strcasecmp(level, "Study") && strcasecmp(level, "Series") && strcasecmp(level, "Instance")) {
-			rc = http_error(req, 400,
-					"The field '$[%d].Level' in request body is invalid: Expected value '%s' to be one of "
-					"the following values: ['Instance', 'Series', 'Study']",
-					i, level);
-			goto out;
-		}
-	}
-	/* then each tag */
-	for (int i = 0; i < n; i++) {
-		const cJSON *e = cJSON_GetArrayItem(j, i);
-		const char *path = prop(e, "Path"), *vr = prop(e, "VR"), *creator = prop(e, "PrivateCreator");
-		const char *level = prop(e, "Level");
-		uint32_t tag;
-		if (parse_path(path, paths[i], &tag)) {
-			rc = http_error(req, 400, "The extended query tag '%s' is invalid as it cannot be parsed into a valid Dicom Tag.",
-					path);
-			goto out;
-		}
-		for (int k = 0; k < i; k++) {
-			if (!strcmp(paths[k], paths[i])) {
-				rc = http_error(req, 400, "The extended query tag '%s' has been specified before.", path);
-				goto out;
-			}
-		}
-		if (qido_tag_level(tag)) {
-			rc = http_error(req, 400, "The query tag '%s' is already supported.", path);
-			goto out;
-		}
-		bool private_tag = (tag >> 16) % 2 == 1;
-		bool creator_element = private_tag && (tag & 0xffff) >= 0x0010 && (tag & 0xffff) <= 0x00ff;
-		char kw[64], dict_vr[3];
-		dcm_tag_info(tag, kw, sizeof(kw), dict_vr);
-		char want[3] = "";
-		if (vr && *vr) {
-			for (int c = 0; c < 2 && vr[c]; c++)
-				want[c] = (char)toupper((unsigned char)vr[c]);
-			want[2] = '\0';
-			if (strlen(vr) != 2 || !in_list(want, all_vrs, sizeof(all_vrs) / sizeof(all_vrs[0]))) {
-				rc = http_error(req, 400, "The VR code '%s' for tag '%s' is invalid.", vr, path);
-				goto out;
-			}
-		}
-		if (!private_tag && !*kw && !*want) {
-			rc = http_error(req, 400, "The vr for tag '%s' is missing.", path);
-			goto out;
-		}
-		if (private_tag && !creator_element) {
-			if (!*want) {
-				rc = http_error(req, 400, "The vr for tag '%s' is missing.", path);
-				goto out;
-			}
-			if (blank(creator)) {
-				rc = http_error(req, 400, "The private creator for private tag '%s' is missing.", path);
-				goto out;
-			}
-			if (strlen(creator) > 64) {
-				rc = http_error(req, 400, "The private creator '%s' for tag '%s' is invalid.", creator, path);
-				goto out;
-			}
-		} else {
-			if (!blank(creator)) {
-				rc = http_error(req, 400, "The private creator for tag '%s' is not empty.", path);
-				goto out;
-			}
-			if (creator_element)
-				snprintf(want, sizeof(want), "LO");
-			else if (!*want)
-				snprintf(want, sizeof(want), "%s", dict_vr);
-			else if (*kw && strcmp(want, dict_vr)) {
-				rc = http_error(req, 400,
-						"The VR code '%s' is incorrectly specified for '%s'. The expected VR code for it is "
-						"'%s'. Retry this request either with the correct VR code or without specifying it.",
-						vr, path, dict_vr);
-				goto out;
-			}
-		}
-		if (!in_list(want, supported_vrs, sizeof(supported_vrs) / sizeof(supported_vrs[0]))) {
-			rc = http_error(req, 400, "The VR code '%s' specified for tag '%s' is not supported.", want, path);
-			goto out;
-		}
-		snprintf(vrs[i], sizeof(vrs[i]), "%s", want);
-		snprintf(levels[i], sizeof(levels[i]), "%s",
-			 !strcasecmp(level, "Study") ? "study" : !strcasecmp(level, "Series") ? "series" : "instance");
-		tags[i].path = paths[i];
-		tags[i].vr = vrs[i];
-		tags[i].private_creator = private_tag && !creator_element ? creator : NULL;
-		tags[i].level = levels[i];
-	}
-
-	struct buf b;
-	const char *base = request_base_url(req);
-	switch (db_eqt_add(req->app->db, tags, (size_t)n, MAX_TAGS, op, busy)) {
-	case EQT_ADDED:
-		buf_init(&b, 0);
-		buf_addf(&b, "{\"id\":\"%s\",\"href\":\"%s/%s/operations/%s\"}", op, base, req->api_version, op);
-		http_add_header(req, "Location", "%s/%s/operations/%s", base, req->api_version, op);
-		rc = send_json(req, 202, &b);
-		buf_release(&b);
-		break;
-	case EQT_EXISTS:
-		rc = http_error(req, 409, "One or more extended query tags already exist.");
-		break;
-	case EQT_BUSY: {
-		char msg[160];
-		int len = snprintf(msg, sizeof(msg), "There is already an active re-index operation with ID '%s'.", busy);
-		http_add_header(req, "Location", "%s/%s/operations/%s", base, req->api_version, busy);
-		rc = http_send(req, 409, "text/plain; charset=utf-8", msg, (size_t)len);
-		break;
-	}
-	case EQT_TOO_MANY:
-		rc = http_error(req, 503, "Extended query tags exceeds max allowed count '%d'.", MAX_TAGS);
-		break;
-	default:
-		rc = http_error(req, 503, "The server is temporarily unable to write data.");
-		break;
-	}
-out:
 	cJSON_Delete(j);
 	return rc;
 }

@@ -173,114 +173,144 @@ static int zero_preamble(struct stow *st)
 	return store_write_at(st->part, zeros, 128, 0);
 }
 
-static void process_instance(struct stow *st)
-{
-	struct app *app = st->app;
-	char err[256], study[72], series[72], sop[72], sop_class[72];
-	struct validation v;
-	struct dcm_file *f = NULL;
-	struct buf meta, bulk;
-	int64_t wm, seq;
-	int warning = 0;
+/* The identity of an instance, from its file. */
+struct ids {
+	char study[72], series[72], sop[72], sop_class[72];
+};
 
-	validation_init(&v);
-	buf_init(&meta, 0);
-	buf_init(&bulk, 0);
-	/* GDCM parses a client's file first in a child: a file that makes it
-	 * abort (or stall) fails as unreadable, the responder lives on */
-	if (sandbox_probe(&app->sandbox, st->part->path, err, sizeof(err))) {
+/* Parses the current part: GDCM reads a client's file first in a child
+ * (a file that makes it abort or stall fails as unreadable, the responder
+ * lives on), then here; validated as the API version says. Returns the
+ * open file, or NULL with the failure added. */
+static struct dcm_file *parse_part(struct stow *st, struct ids *id, struct validation *v)
+{
+	char err[256];
+	struct dcm_file *f;
+
+	if (sandbox_probe(&st->app->sandbox, st->part->path, err, sizeof(err))) {
 		log_info("unreadable instance: %s", err);
 		add_failure(st, NULL, NULL, FAIL_VALIDATION, NULL, 0);
-		goto drop;
+		return NULL;
 	}
 	f = dcm_open(st->part->path, err, sizeof(err));
 	if (!f) {
 		add_failure(st, NULL, NULL, FAIL_VALIDATION, NULL, 0);
-		goto drop;
+		return NULL;
 	}
-	dcm_get_string(f, DCM_TAG(0x0020, 0x000D), study, sizeof(study));
-	dcm_get_string(f, DCM_TAG(0x0020, 0x000E), series, sizeof(series));
-	dcm_get_string(f, DCM_TAG(0x0008, 0x0018), sop, sizeof(sop));
-	dcm_get_string(f, DCM_TAG(0x0008, 0x0016), sop_class, sizeof(sop_class));
-
-	if (validate_instance(f, st->req->api_major, st->eqt, st->neqt, &v)) {
-		add_failure(st, sop_class, sop, FAIL_VALIDATION, &v.errors, v.nerrors);
-		goto drop;
-	}
-	if (st->path_study && !same_uid(study, st->path_study)) {
+	dcm_get_string(f, DCM_TAG(0x0020, 0x000D), id->study, sizeof(id->study));
+	dcm_get_string(f, DCM_TAG(0x0020, 0x000E), id->series, sizeof(id->series));
+	dcm_get_string(f, DCM_TAG(0x0008, 0x0018), id->sop, sizeof(id->sop));
+	dcm_get_string(f, DCM_TAG(0x0008, 0x0016), id->sop_class, sizeof(id->sop_class));
+	if (validate_instance(f, st->req->api_major, st->eqt, st->neqt, v)) {
+		add_failure(st, id->sop_class, id->sop, FAIL_VALIDATION, &v->errors, v->nerrors);
+	} else if (st->path_study && !same_uid(id->study, st->path_study)) {
 		struct buf c;
 		buf_init(&c, 0);
 		buf_adds(&c, "DICOM100: (0020,000d) - The StudyInstanceUid in the payload does not match the specified "
 			     "StudyInstanceUid.");
 		buf_addch(&c, '\0');
-		add_failure(st, sop_class, sop, FAIL_VALIDATION, &c, 1);
+		add_failure(st, id->sop_class, id->sop, FAIL_VALIDATION, &c, 1);
 		buf_release(&c);
-		goto drop;
+	} else {
+		return f;
 	}
-	int ex = db_reserve_instance(app->db, st->req->partition, study, series, sop, &wm);
+	dcm_free(f);
+	return NULL;
+}
+
+/* The rows of an instance: its identity, file and metadata, the indexed
+ * attributes (strings in the request's arena). */
+static void new_instance(struct stow *st, const struct dcm_file *f, const struct ids *id, const struct validation *v,
+			 int64_t wm, const struct buf *meta, const struct buf *bulk, struct db_new_instance *in)
+{
+	*in = (struct db_new_instance){
+		.partition = st->req->partition,
+		.study = id->study,
+		.series = id->series,
+		.sop = id->sop,
+		.sop_class = id->sop_class,
+		.ts = *dcm_transfer_syntax(f) ? dcm_transfer_syntax(f) : "1.2.840.10008.1.2",
+		.watermark = wm,
+		.size = (int64_t)st->part->size,
+		.metadata = buf_str(meta),
+		.metadata_bulk = buf_str(bulk),
+		.patient_id = attr(st, f, DCM_TAG(0x0010, 0x0020), v),
+		.patient_name = attr(st, f, DCM_TAG(0x0010, 0x0010), v),
+		.patient_birth_date = attr(st, f, DCM_TAG(0x0010, 0x0030), v),
+		.accession = attr(st, f, DCM_TAG(0x0008, 0x0050), v),
+		.referring = attr(st, f, DCM_TAG(0x0008, 0x0090), v),
+		.study_date = attr(st, f, DCM_TAG(0x0008, 0x0020), v),
+		.study_description = attr(st, f, DCM_TAG(0x0008, 0x1030), v),
+		.modality = attr(st, f, DCM_TAG(0x0008, 0x0060), v),
+		.pps_start_date = attr(st, f, DCM_TAG(0x0040, 0x0244), v),
+		.model = attr(st, f, DCM_TAG(0x0008, 0x1090), v),
+		.host = st->app->cfg.events_service_host,
+		.topic = st->app->cfg.events_topic,
+	};
+}
+
+/* Makes the part durable under its watermark, then commits its rows, its
+ * change feed row and its event; the outcome goes into the answer. */
+static void commit_instance(struct stow *st, const struct db_new_instance *in, int warning, const struct validation *v)
+{
+	struct app *app = st->app;
+	uint64_t size = st->part->size;
+	int64_t seq;
+
+	/* the file is durable before the row that points at it commits */
+	int committed = store_commit(st->part, in->watermark);
+	st->part = NULL;
+	if (committed) {
+		add_failure(st, in->sop_class, in->sop, FAIL_PROCESSING, NULL, 0);
+		return;
+	}
+	switch (db_store_instance(app->db, in, &seq)) {
+	case DB_STORED:
+		add_success(st, in->sop_class, in->study, in->series, in->sop, warning, v);
+		st->multi_valued |= v->multi_valued_index;
+		log_info("stored sop='%s' watermark=%lld sequence=%lld bytes=%llu", in->sop, (long long)in->watermark,
+			 (long long)seq, (unsigned long long)size);
+		break;
+	case DB_EXISTS:
+		store_remove(&app->store, in->watermark);
+		add_failure(st, in->sop_class, in->sop, FAIL_EXISTS, NULL, 0);
+		break;
+	default:
+		store_remove(&app->store, in->watermark);
+		add_failure(st, in->sop_class, in->sop, FAIL_PROCESSING, NULL, 0);
+		break;
+	}
+}
+
+/* The current part, received whole: parsed, validated, stored or refused. */
+static void process_instance(struct stow *st)
+{
+	struct ids id;
+	struct validation v;
+	struct dcm_file *f;
+	struct buf meta, bulk;
+	int64_t wm;
+
+	validation_init(&v);
+	buf_init(&meta, 0);
+	buf_init(&bulk, 0);
+	if (!(f = parse_part(st, &id, &v)))
+		goto drop;
+	int ex = db_reserve_instance(st->app->db, st->req->partition, id.study, id.series, id.sop, &wm);
 	if (ex != 0) {
-		add_failure(st, sop_class, sop, ex > 0 ? FAIL_EXISTS : FAIL_PROCESSING, NULL, 0);
+		add_failure(st, id.sop_class, id.sop, ex > 0 ? FAIL_EXISTS : FAIL_PROCESSING, NULL, 0);
 		goto drop;
 	}
 	/* both forms are kept: [retrieve] bulkdata_uri chooses when serving */
 	if (dcm_write_json(f, &meta, v.dropped, v.ndropped, false) || dcm_write_json(f, &bulk, v.dropped, v.ndropped, true) ||
 	    zero_preamble(st)) {
-		add_failure(st, sop_class, sop, FAIL_PROCESSING, NULL, 0);
+		add_failure(st, id.sop_class, id.sop, FAIL_PROCESSING, NULL, 0);
 		goto drop;
 	}
-	if (dcm_is_implicit_vr(f))
-		warning = WARN_IMPLICIT_VR;
-	else if (v.nwarnings)
-		warning = WARN_VALIDATION;
-
-	struct db_new_instance in = {
-		.partition = st->req->partition,
-		.study = study,
-		.series = series,
-		.sop = sop,
-		.sop_class = sop_class,
-		.ts = *dcm_transfer_syntax(f) ? dcm_transfer_syntax(f) : "1.2.840.10008.1.2",
-		.watermark = wm,
-		.size = (int64_t)st->part->size,
-		.metadata = buf_str(&meta),
-		.metadata_bulk = buf_str(&bulk),
-		.patient_id = attr(st, f, DCM_TAG(0x0010, 0x0020), &v),
-		.patient_name = attr(st, f, DCM_TAG(0x0010, 0x0010), &v),
-		.patient_birth_date = attr(st, f, DCM_TAG(0x0010, 0x0030), &v),
-		.accession = attr(st, f, DCM_TAG(0x0008, 0x0050), &v),
-		.referring = attr(st, f, DCM_TAG(0x0008, 0x0090), &v),
-		.study_date = attr(st, f, DCM_TAG(0x0008, 0x0020), &v),
-		.study_description = attr(st, f, DCM_TAG(0x0008, 0x1030), &v),
-		.modality = attr(st, f, DCM_TAG(0x0008, 0x0060), &v),
-		.pps_start_date = attr(st, f, DCM_TAG(0x0040, 0x0244), &v),
-		.model = attr(st, f, DCM_TAG(0x0008, 0x1090), &v),
-		.host = app->cfg.events_service_host,
-		.topic = app->cfg.events_topic,
-	};
-	/* the file is durable before the row that points at it commits */
-	uint64_t size = st->part->size;
-	int committed = store_commit(st->part, wm);
-	st->part = NULL;
-	if (committed) {
-		add_failure(st, sop_class, sop, FAIL_PROCESSING, NULL, 0);
-		goto out;
-	}
-	switch (db_store_instance(app->db, &in, &seq)) {
-	case DB_STORED:
-		add_success(st, sop_class, study, series, sop, warning, &v);
-		st->multi_valued |= v.multi_valued_index;
-		log_info("stored sop='%s' watermark=%lld sequence=%lld bytes=%llu", sop, (long long)wm, (long long)seq,
-			 (unsigned long long)size);
-		break;
-	case DB_EXISTS:
-		store_remove(&app->store, wm);
-		add_failure(st, sop_class, sop, FAIL_EXISTS, NULL, 0);
-		break;
-	default:
-		store_remove(&app->store, wm);
-		add_failure(st, sop_class, sop, FAIL_PROCESSING, NULL, 0);
-		break;
-	}
+	int warning = dcm_is_implicit_vr(f) ? WARN_IMPLICIT_VR : v.nwarnings ? WARN_VALIDATION : 0;
+	struct db_new_instance in;
+	new_instance(st, f, &id, &v, wm, &meta, &bulk, &in);
+	commit_instance(st, &in, warning, &v);
 	goto out;
 drop:
 	store_abort(st->part);
@@ -406,19 +436,87 @@ static int respond(struct stow *st)
 	return rc;
 }
 
+/* A single application/dicom body: one part. Returns MP_OK, 1 when a
+ * handler aborted, or the reader's error. */
+static int read_single(struct stow *st, const char *ct)
+{
+	struct multipart_part part = { ct, st->req->content_length, 0 };
+	char chunk[65536];
+	ssize_t got;
+
+	st->root_type_dicom = true;
+	if (part_begin(st, &part))
+		return 1;
+	while ((got = body_read(st, chunk, sizeof(chunk))) > 0) {
+		if (st->part->size + (uint64_t)got > (uint64_t)st->app->cfg.max_part_bytes)
+			return MP_TOO_LARGE;
+		if (part_data(st, chunk, (size_t)got))
+			return 1;
+	}
+	if (got < 0)
+		return got == -2 ? MP_TOO_LARGE : MP_IO;
+	process_instance(st);
+	return MP_OK;
+}
+
+/* A multipart/related body whose parameters the service accepts (else
+ * answered here: 0 with the reply sent is returned as 2). */
+static int read_multipart(struct stow *st, const char *ct, const struct multipart_content_type *mct)
+{
+	struct request *req = st->req;
+
+	if (strcmp(mct->media, "multipart/related"))
+		return http_error(req, 415, "The specified content type '%s' is not supported.", ct), 2;
+	if (!mct->boundary || !*mct->boundary)
+		return http_error(req, 415, "The content type '%s' is either not multipart or is missing boundary.", ct), 2;
+	if (mct->start)
+		return http_error(req, 400, "The start parameter in multipart/related request is not supported."), 2;
+	if (mct->type && strcmp(mct->type, "application/dicom"))
+		return http_error(req, 415, "The specified content type '%s' is not supported.", mct->type), 2;
+	st->root_type_dicom = mct->type != NULL;
+
+	struct multipart_handler h = { st, part_begin, part_data, part_end };
+	struct multipart_limits lim = { (uint64_t)st->app->cfg.max_part_bytes, (uint64_t)st->app->cfg.max_parts, 16384 };
+	int rc = multipart_read(mct->boundary, body_read, st, &h, &lim);
+	if (rc == MP_IO && st->body_bytes > (uint64_t)st->app->cfg.max_request_bytes)
+		rc = MP_TOO_LARGE;
+	return rc;
+}
+
+/* The answer once the body has been read (rc as read_single returns). */
+static int finish(struct stow *st, int rc)
+{
+	struct request *req = st->req;
+
+	if (rc == MP_OK)
+		return respond(st);
+	discard_part(st);
+	if (rc == 1)
+		return http_error(req, st->abort_status, "%s", st->abort_msg);
+	if (rc == MP_TOO_LARGE)
+		return http_error(req, 413, "The request exceeded the allowed limit of %lld bytes.",
+				  (long long)st->app->cfg.max_part_bytes);
+	if (rc == MP_IO)
+		return http_error(req, 400, "The request body could not be read.");
+	return http_error(req, 400, "The request body is not a valid multipart/related message.");
+}
+
+/* Extended query tags, validated as indexed attributes. */
+static void load_eqt(struct stow *st)
+{
+	struct db_eqt tags[128];
+	long n = db_eqt_list(st->app->db, tags, 128, 0);
+	for (long i = 0; i < n; i++)
+		if (strcmp(tags[i].status, "deleting"))
+			st->eqt[st->neqt++] = (uint32_t)strtoul(tags[i].path, NULL, 16);
+}
+
 int stow_handle(struct request *req)
 {
 	struct stow st;
 	const char *ct = request_header(req, "Content-Type");
 	struct multipart_content_type mct;
 	int rc;
-
-	memset(&st, 0, sizeof(st));
-	st.req = req;
-	st.app = req->app;
-	st.path_study = req->params[PARAM_STUDY];
-	buf_init(&st.refs, 0);
-	buf_init(&st.fails, 0);
 
 	if (req->content_length == 0)
 		return http_error(req, 400, "The request body is missing.");
@@ -427,84 +525,20 @@ int stow_handle(struct request *req)
 				  (long long)req->app->cfg.max_request_bytes);
 	if (!ct || multipart_parse_content_type(&req->arena, ct, &mct))
 		return http_error(req, 415, "The specified content type '%s' is not supported.", ct ? ct : "");
+	memset(&st, 0, sizeof(st));
+	st.req = req;
+	st.app = req->app;
+	st.path_study = req->params[PARAM_STUDY];
 	st.base_url = api_service_url(req);
-	{
-		struct db_eqt tags[128];
-		long n = db_eqt_list(req->app->db, tags, 128, 0);
-		for (long i = 0; i < n; i++)
-			if (strcmp(tags[i].status, "deleting"))
-				st.eqt[st.neqt++] = (uint32_t)strtoul(tags[i].path, NULL, 16);
-	}
-
-	if (!strcmp(mct.media, "application/dicom")) {
-		struct multipart_part part = { ct, req->content_length, 0 };
-		char chunk[65536];
-		ssize_t got;
-		st.root_type_dicom = true;
-		if (part_begin(&st, &part))
-			goto aborted;
-		while ((got = body_read(&st, chunk, sizeof(chunk))) > 0) {
-			if (st.part->size + (uint64_t)got > (uint64_t)req->app->cfg.max_part_bytes) {
-				rc = MP_TOO_LARGE;
-				goto mp_error;
-			}
-			if (part_data(&st, chunk, (size_t)got))
-				goto aborted;
-		}
-		if (got < 0) {
-			rc = got == -2 ? MP_TOO_LARGE : MP_IO;
-			goto mp_error;
-		}
-		process_instance(&st);
-		rc = respond(&st);
-		goto out;
-	}
-	if (strcmp(mct.media, "multipart/related")) {
-		rc = http_error(req, 415, "The specified content type '%s' is not supported.", ct);
-		goto out;
-	}
-	if (!mct.boundary || !*mct.boundary) {
-		rc = http_error(req, 415, "The content type '%s' is either not multipart or is missing boundary.", ct);
-		goto out;
-	}
-	if (mct.start) {
-		rc = http_error(req, 400, "The start parameter in multipart/related request is not supported.");
-		goto out;
-	}
-	if (mct.type && strcmp(mct.type, "application/dicom")) {
-		rc = http_error(req, 415, "The specified content type '%s' is not supported.", mct.type);
-		goto out;
-	}
-	st.root_type_dicom = mct.type != NULL;
-
-	struct multipart_handler h = { &st, part_begin, part_data, part_end };
-	struct multipart_limits lim = { (uint64_t)req->app->cfg.max_part_bytes, (uint64_t)req->app->cfg.max_parts,
-					16384 };
-	rc = multipart_read(mct.boundary, body_read, &st, &h, &lim);
-	if (rc == 1)
-		goto aborted;
-	if (rc != MP_OK) {
-		if (rc == MP_IO && st.body_bytes > (uint64_t)req->app->cfg.max_request_bytes)
-			rc = MP_TOO_LARGE;
-		goto mp_error;
-	}
-	rc = respond(&st);
-	goto out;
-
-mp_error:
-	discard_part(&st);
-	if (rc == MP_TOO_LARGE)
-		rc = http_error(req, 413, "The request exceeded the allowed limit of %lld bytes.",
-				(long long)req->app->cfg.max_part_bytes);
-	else if (rc == MP_IO)
-		rc = http_error(req, 400, "The request body could not be read.");
+	buf_init(&st.refs, 0);
+	buf_init(&st.fails, 0);
+	load_eqt(&st);
+	if (!strcmp(mct.media, "application/dicom"))
+		rc = finish(&st, read_single(&st, ct));
+	else if ((rc = read_multipart(&st, ct, &mct)) != 2)
+		rc = finish(&st, rc);
 	else
-		rc = http_error(req, 400, "The request body is not a valid multipart/related message.");
-	goto out;
-aborted:
-	discard_part(&st);
-	rc = http_error(req, st.abort_status, "%s", st.abort_msg);
-out:
+		rc = 0; /* answered */
 	buf_release(&st.refs);
 	buf_release(&st.fails);
 	return rc;

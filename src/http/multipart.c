@@ -120,6 +120,108 @@ static int parse_headers(const char *h, size_t n, struct multipart_part *part, s
 	return 0;
 }
 
+/* The preamble: everything up to and including the first delimiter. */
+static int skip_preamble(struct reader *r, const char *delim, size_t dlen)
+{
+	int rc;
+	for (;;) {
+		if ((rc = fill(r, dlen + CHUNK / 2)))
+			return rc;
+		char *d = memmem(r->buf, r->len, delim, dlen);
+		if (d) {
+			consume(r, (size_t)(d - r->buf) + dlen);
+			return MP_OK;
+		}
+		if (r->eof)
+			return MP_MALFORMED;
+		if (r->len > dlen)
+			consume(r, r->len - dlen);
+	}
+}
+
+/* After a delimiter: "--" closes (*closed), else transport padding then
+ * CRLF, which are consumed. */
+static int after_delimiter(struct reader *r, bool *closed)
+{
+	size_t i = 0;
+	int rc;
+
+	*closed = false;
+	if ((rc = fill(r, 2)))
+		return rc;
+	if (r->len >= 2 && r->buf[0] == '-' && r->buf[1] == '-') {
+		*closed = true; /* the epilogue is ignored */
+		return MP_OK;
+	}
+	for (;;) {
+		if ((rc = fill(r, i + 2)))
+			return rc;
+		if (i + 2 > r->len)
+			return MP_MALFORMED;
+		if (r->buf[i] != ' ' && r->buf[i] != '\t')
+			break;
+		if (++i > 1024)
+			return MP_MALFORMED;
+	}
+	if (r->buf[i] != '\r' || r->buf[i + 1] != '\n')
+		return MP_MALFORMED;
+	consume(r, i + 2);
+	return MP_OK;
+}
+
+/* A part's headers, up to the blank line, into part (strings in a). */
+static int read_headers(struct reader *r, struct multipart_part *part, struct arena *a,
+			const struct multipart_limits *lim)
+{
+	int rc;
+	for (;;) {
+		if ((rc = fill(r, 2)))
+			return rc;
+		if (r->len >= 2 && r->buf[0] == '\r' && r->buf[1] == '\n') {
+			consume(r, 2); /* no headers at all */
+			return MP_OK;
+		}
+		char *e = memmem(r->buf, r->len, "\r\n\r\n", 4);
+		if (e) {
+			size_t hend = (size_t)(e - r->buf);
+			if ((rc = parse_headers(r->buf, hend, part, a)))
+				return rc;
+			consume(r, hend + 4);
+			return MP_OK;
+		}
+		if (r->len > lim->max_header_bytes || r->eof)
+			return MP_MALFORMED;
+		if ((rc = fill(r, r->len + 1)))
+			return rc;
+	}
+}
+
+/* A part's body: everything up to the next delimiter, to the handler. */
+static int read_body(struct reader *r, const char *delim, size_t dlen, const struct multipart_handler *h,
+		     const struct multipart_limits *lim)
+{
+	uint64_t got = 0;
+	int rc;
+	for (;;) {
+		if ((rc = fill(r, dlen + CHUNK / 2)))
+			return rc;
+		char *d = memmem(r->buf, r->len, delim, dlen);
+		size_t take = d ? (size_t)(d - r->buf) : (r->len > dlen ? r->len - dlen : 0);
+		if (!d && r->eof)
+			return MP_MALFORMED; /* body ended inside a part */
+		got += take;
+		if (got > lim->max_part_bytes)
+			return MP_TOO_LARGE;
+		if (take && h->part_data && (rc = h->part_data(h->ctx, r->buf, take)))
+			return rc;
+		consume(r, take);
+		if (d) {
+			consume(r, dlen);
+			return MP_OK;
+		}
+	}
+}
+
 int multipart_read(const char *boundary, multipart_read_fn read, void *rctx, const struct multipart_handler *h,
 		   const struct multipart_limits *lim)
 {
@@ -129,7 +231,8 @@ int multipart_read(const char *boundary, multipart_read_fn read, void *rctx, con
 	char *delim;             /* "\r\n--" boundary */
 	size_t dlen = blen + 4;
 	unsigned nparts = 0;
-	int rc = MP_OK;
+	bool closed = false;
+	int rc;
 
 	/* RFC 2046 says 70 at most, but real clients send more (Orthanc: two
 	 * UUIDs, 73) and the service accepts them; 256 still bounds the search */
@@ -147,118 +250,20 @@ int multipart_read(const char *boundary, multipart_read_fn read, void *rctx, con
 	memcpy(r.buf, "\r\n", 2);
 	r.len = 2;
 
-	/* preamble: skip to the first delimiter */
-	for (;;) {
-		if ((rc = fill(&r, dlen + CHUNK / 2)))
-			goto out;
-		char *d = memmem(r.buf, r.len, delim, dlen);
-		if (d) {
-			consume(&r, (size_t)(d - r.buf) + dlen);
-			break;
-		}
-		if (r.eof) {
-			rc = MP_MALFORMED;
-			goto out;
-		}
-		if (r.len > dlen)
-			consume(&r, r.len - dlen);
-	}
-
-	for (;;) {
-		/* after a delimiter: "--" closes, else padding then CRLF */
-		if ((rc = fill(&r, 2)))
-			goto out;
-		if (r.len >= 2 && r.buf[0] == '-' && r.buf[1] == '-')
-			break; /* close delimiter; the epilogue is ignored */
-		size_t i = 0;
-		for (;;) {
-			if ((rc = fill(&r, i + 2)))
-				goto out;
-			if (i + 2 > r.len) {
-				rc = MP_MALFORMED;
-				goto out;
-			}
-			if (r.buf[i] == ' ' || r.buf[i] == '\t') {
-				i++;
-				if (i > 1024) {
-					rc = MP_MALFORMED;
-					goto out;
-				}
-				continue;
-			}
-			break;
-		}
-		if (r.buf[i] != '\r' || r.buf[i + 1] != '\n') {
-			rc = MP_MALFORMED;
-			goto out;
-		}
-		consume(&r, i + 2);
-
-		if (++nparts > lim->max_parts) {
+	rc = skip_preamble(&r, delim, dlen);
+	while (!rc && !(rc = after_delimiter(&r, &closed)) && !closed) {
+		struct multipart_part part = { NULL, -1, nparts };
+		if (++nparts > lim->max_parts)
 			rc = MP_TOO_MANY;
-			goto out;
-		}
-		/* part headers, up to the blank line */
-		struct multipart_part part = { NULL, -1, nparts - 1 };
-		size_t hend;
-		for (;;) {
-			if ((rc = fill(&r, 2)))
-				goto out;
-			if (r.len >= 2 && r.buf[0] == '\r' && r.buf[1] == '\n') {
-				hend = 0; /* no headers at all */
-				consume(&r, 2);
-				break;
-			}
-			char *e = memmem(r.buf, r.len, "\r\n\r\n", 4);
-			if (e) {
-				hend = (size_t)(e - r.buf);
-				if ((rc = parse_headers(r.buf, hend, &part, &a)))
-					goto out;
-				consume(&r, hend + 4);
-				break;
-			}
-			if (r.len > lim->max_header_bytes || r.eof) {
-				rc = MP_MALFORMED;
-				goto out;
-			}
-			if ((rc = fill(&r, r.len + 1)))
-				goto out;
-		}
-		if (part.content_length >= 0 && (uint64_t)part.content_length > lim->max_part_bytes) {
+		else if ((rc = read_headers(&r, &part, &a, lim)))
+			break;
+		else if (part.content_length >= 0 && (uint64_t)part.content_length > lim->max_part_bytes)
 			rc = MP_TOO_LARGE;
-			goto out;
-		}
-		if (h->part_begin && (rc = h->part_begin(h->ctx, &part)))
-			goto out;
-
-		/* body: everything up to the next delimiter */
-		uint64_t got = 0;
-		for (;;) {
-			if ((rc = fill(&r, dlen + CHUNK / 2)))
-				goto out;
-			char *d = memmem(r.buf, r.len, delim, dlen);
-			size_t take = d ? (size_t)(d - r.buf) : (r.len > dlen ? r.len - dlen : 0);
-			if (!d && r.eof) {
-				rc = MP_MALFORMED; /* body ended inside a part */
-				goto out;
-			}
-			got += take;
-			if (got > lim->max_part_bytes) {
-				rc = MP_TOO_LARGE;
-				goto out;
-			}
-			if (take && h->part_data && (rc = h->part_data(h->ctx, r.buf, take)))
-				goto out;
-			consume(&r, take);
-			if (d) {
-				consume(&r, dlen);
-				break;
-			}
-		}
-		if (h->part_end && (rc = h->part_end(h->ctx)))
-			goto out;
+		else if (h->part_begin && (rc = h->part_begin(h->ctx, &part)))
+			break;
+		else if (!(rc = read_body(&r, delim, dlen, h, lim)) && h->part_end)
+			rc = h->part_end(h->ctx);
 	}
-out:
 	free(r.buf);
 	arena_release(&a);
 	return rc;
