@@ -159,24 +159,26 @@ static const struct qido_eqt *find_eqt(const struct qido_eqt *eqts, size_t n, ui
 	return NULL;
 }
 
-static int parse_filter(struct arena *a, struct qido_query *q, const char *key, const char *value, unsigned allowed,
-			const struct qido_eqt *eqts, size_t neqts, const char **given, const char **err)
+/* A filter's key: an attribute this level searches (or an enabled
+ * extended query tag, *eqt), given once. */
+static int filter_key(struct arena *a, const struct qido_query *q, const char *key, unsigned allowed,
+		      const struct qido_eqt *eqts, size_t neqts, const char **given, uint32_t *tag,
+		      const struct qido_eqt **eqt, const char **err)
 {
-	uint32_t tag;
 	bool hex;
 
-	if (dcm_parse_tag(key, &tag, &hex))
+	if (dcm_parse_tag(key, tag, &hex))
 		return bad(a, err, unknown_param, key);
-	unsigned level = qido_tag_level(tag);
-	const struct qido_eqt *eqt = level ? NULL : find_eqt(eqts, neqts, tag);
-	if (eqt)
-		level = eqt->level;
+	unsigned level = qido_tag_level(*tag);
+	*eqt = level ? NULL : find_eqt(eqts, neqts, *tag);
+	if (*eqt)
+		level = (*eqt)->level;
 	if (!level || !(allowed & level))
 		return bad(a, err, not_queryable, key);
-	if (eqt && !eqt->enabled)
+	if (*eqt && !(*eqt)->enabled)
 		return bad(a, err, "Query is disabled on specified attribute '%s'.", key);
 	for (size_t i = 0; i < q->nfilters; i++) {
-		if (q->filters[i].tag != tag)
+		if (q->filters[i].tag != *tag)
 			continue;
 		if (!strcmp(given[i], key))
 			return bad(a, err,
@@ -188,6 +190,98 @@ static int parse_filter(struct arena *a, struct qido_query *q, const char *key, 
 			   "Each attribute is only allowed to be specified once.",
 			   key);
 	}
+	return 0;
+}
+
+static bool is_numeric_vr(const char *vr)
+{
+	return !strcmp(vr, "IS") || !strcmp(vr, "SL") || !strcmp(vr, "SS") || !strcmp(vr, "UL") || !strcmp(vr, "US") ||
+	       !strcmp(vr, "FL") || !strcmp(vr, "FD");
+}
+
+/* A number, whole for the integer VRs. */
+static int filter_number(struct arena *a, struct qido_filter *f, const char *vr, const char *key, const char *value,
+			 const char **err)
+{
+	char *end;
+	bool integral = vr[0] != 'F';
+	if (integral)
+		(void)strtoll(value, &end, 10);
+	else
+		(void)strtod(value, &end);
+	if (*end || end == value)
+		return bad(a, err, "Invalid query: the value '%s' of attribute '%s' is not a valid %s value.", value, key,
+			   integral ? "long" : "double");
+	f->match = QIDO_NUMBER;
+	return 0;
+}
+
+/* Date-times and times (extended query tags): ranges compare as digits. */
+static void filter_digits(struct arena *a, struct qido_filter *f, const char *value)
+{
+	const char *dash = strchr(value, '-');
+	if (dash && dash != value && strchr(dash + 1, '-') == NULL && !strchr(value, '+')) {
+		f->match = QIDO_RANGE;
+		f->lo = arena_strndup(a, value, (size_t)(dash - value));
+		f->hi = dash[1] ? dash + 1 : NULL;
+	} else if (dash == value && value[1]) {
+		f->match = QIDO_RANGE;
+		f->hi = value + 1;
+	} else {
+		f->match = QIDO_EXACT;
+	}
+}
+
+static int bad_date(struct arena *a, const char **err, const char *value, const char *kw)
+{
+	return bad(a, err,
+		   "Invalid query: specified Date value '%s' is invalid for attribute '%s'. Date should be valid and "
+		   "formatted as yyyyMMdd.",
+		   value, kw);
+}
+
+/* A date, or a range of dates with either end open. */
+static int filter_date(struct arena *a, struct qido_filter *f, uint32_t tag, const char *value, const char **err)
+{
+	char kw[64], tvr[3];
+	const char *dash = strchr(value, '-');
+
+	dcm_tag_info(tag, kw, sizeof(kw), tvr);
+	if (dash && strchr(dash + 1, '-'))
+		return bad_date(a, err, value, kw);
+	if (!dash) {
+		if (!valid_date(value))
+			return bad_date(a, err, value, kw);
+		f->match = QIDO_EXACT;
+		return 0;
+	}
+	const char *lo = arena_strndup(a, value, (size_t)(dash - value));
+	const char *hi = dash + 1;
+	if (!*lo && !*hi)
+		return bad(a, err, "Invalid query: specified range is invalid. Both parts in the range cannot be empty.");
+	if (*lo && !valid_date(lo))
+		return bad_date(a, err, lo, kw);
+	if (*hi && !valid_date(hi))
+		return bad_date(a, err, hi, kw);
+	if (*lo && *hi && strcmp(lo, hi) > 0)
+		return bad(a, err,
+			   "Invalid query: specified date range '%s' is invalid. The first part date %s should be lesser "
+			   "than or equal to the second part date %s.",
+			   value, lo, hi);
+	f->match = QIDO_RANGE;
+	f->lo = *lo ? lo : NULL;
+	f->hi = *hi ? hi : NULL;
+	return 0;
+}
+
+static int parse_filter(struct arena *a, struct qido_query *q, const char *key, const char *value, unsigned allowed,
+			const struct qido_eqt *eqts, size_t neqts, const char **given, const char **err)
+{
+	const struct qido_eqt *eqt = NULL;
+	uint32_t tag;
+
+	if (filter_key(a, q, key, allowed, eqts, neqts, given, &tag, &eqt, err))
+		return -1;
 	if (!*value)
 		return bad(a, err, "Invalid query: AttributeId '%s' has empty string value that is not supported.", key);
 	if (q->nfilters == QIDO_MAX_FILTERS)
@@ -204,79 +298,14 @@ static int parse_filter(struct arena *a, struct qido_query *q, const char *key, 
 		if (eqt->has_errors && q->nerroneous < QIDO_MAX_FILTERS)
 			q->erroneous[q->nerroneous++] = key;
 	}
-	if (!strcmp(vr, "IS") || !strcmp(vr, "SL") || !strcmp(vr, "SS") || !strcmp(vr, "UL") || !strcmp(vr, "US") ||
-	    !strcmp(vr, "FL") || !strcmp(vr, "FD")) {
-		char *end;
-		bool integral = vr[0] != 'F';
-		if (integral)
-			(void)strtoll(value, &end, 10);
-		else
-			(void)strtod(value, &end);
-		if (*end || end == value)
-			return bad(a, err, "Invalid query: the value '%s' of attribute '%s' is not a valid %s value.", value, key,
-				   integral ? "long" : "double");
-		f->match = QIDO_NUMBER;
-		given[q->nfilters] = key;
-		q->nfilters++;
-		return 0;
-	}
-	if (eqt && (!strcmp(vr, "DT") || !strcmp(vr, "TM"))) {
-		/* ranges of date-times and times compare as their digits */
-		const char *dash = strchr(value, '-');
-		if (dash && dash != value && strchr(dash + 1, '-') == NULL && !strchr(value, '+')) {
-			f->match = QIDO_RANGE;
-			f->lo = arena_strndup(a, value, (size_t)(dash - value));
-			f->hi = dash[1] ? dash + 1 : NULL;
-		} else if (dash == value && value[1]) {
-			f->match = QIDO_RANGE;
-			f->hi = value + 1;
-		} else {
-			f->match = QIDO_EXACT;
-		}
-		given[q->nfilters] = key;
-		q->nfilters++;
-		return 0;
-	}
-	char kw[64], tvr[3];
-	dcm_tag_info(tag, kw, sizeof(kw), tvr);
-	if (!strcmp(vr, "DA")) {
-		const char *dash = strchr(value, '-');
-		if (dash && strchr(dash + 1, '-'))
-			return bad(a, err,
-				   "Invalid query: specified Date value '%s' is invalid for attribute '%s'. Date should be "
-				   "valid and formatted as yyyyMMdd.",
-				   value, kw);
-		if (dash) {
-			const char *lo = arena_strndup(a, value, (size_t)(dash - value));
-			const char *hi = dash + 1;
-			if (!*lo && !*hi)
-				return bad(a, err, "Invalid query: specified range is invalid. Both parts in the range cannot be empty.");
-			if (*lo && !valid_date(lo))
-				return bad(a, err,
-					   "Invalid query: specified Date value '%s' is invalid for attribute '%s'. Date should be "
-					   "valid and formatted as yyyyMMdd.",
-					   lo, kw);
-			if (*hi && !valid_date(hi))
-				return bad(a, err,
-					   "Invalid query: specified Date value '%s' is invalid for attribute '%s'. Date should be "
-					   "valid and formatted as yyyyMMdd.",
-					   hi, kw);
-			if (*lo && *hi && strcmp(lo, hi) > 0)
-				return bad(a, err,
-					   "Invalid query: specified date range '%s' is invalid. The first part date %s should be "
-					   "lesser than or equal to the second part date %s.",
-					   value, lo, hi);
-			f->match = QIDO_RANGE;
-			f->lo = *lo ? lo : NULL;
-			f->hi = *hi ? hi : NULL;
-		} else {
-			if (!valid_date(value))
-				return bad(a, err,
-					   "Invalid query: specified Date value '%s' is invalid for attribute '%s'. Date should be "
-					   "valid and formatted as yyyyMMdd.",
-					   value, kw);
-			f->match = QIDO_EXACT;
-		}
+	if (is_numeric_vr(vr)) {
+		if (filter_number(a, f, vr, key, value, err))
+			return -1;
+	} else if (eqt && (!strcmp(vr, "DT") || !strcmp(vr, "TM"))) {
+		filter_digits(a, f, value);
+	} else if (!strcmp(vr, "DA")) {
+		if (filter_date(a, f, tag, value, err))
+			return -1;
 	} else if (!strcmp(vr, "PN")) {
 		f->match = QIDO_PN;
 	} else if (tag == MODALITIES_IN_STUDY) {
@@ -287,6 +316,126 @@ static int parse_filter(struct arena *a, struct qido_query *q, const char *key, 
 	given[q->nfilters] = key;
 	q->nfilters++;
 	return 0;
+}
+
+/* What includefield asked for. */
+struct includes {
+	uint32_t tags[QIDO_MAX_TAGS];
+	size_t n;
+	bool all, other;
+};
+
+/* One includefield value: a comma list (and the parameter may repeat). */
+static int parse_includefield(struct arena *a, const char *value, struct includes *inc, const char **err)
+{
+	const char *p = value;
+	while (*p) {
+		size_t n = strcspn(p, ",");
+		const char *item = trim(a, arena_strndup(a, p, n));
+		p += n;
+		if (*p == ',')
+			p++;
+		if (!*item)
+			continue;
+		if (!strcasecmp(item, "all")) {
+			inc->all = true;
+			continue;
+		}
+		uint32_t tag;
+		bool hex;
+		if (dcm_parse_tag(item, &tag, &hex))
+			return bad(a, err, "Invalid query: IncludeField has unknown attribute '%s'.", item);
+		inc->other = true;
+		if (inc->n < QIDO_MAX_TAGS)
+			inc->tags[inc->n++] = tag;
+	}
+	return 0;
+}
+
+/* One query parameter: limit, offset, fuzzymatching, includefield, or a
+ * filter. */
+static int parse_param(struct arena *a, struct qido_query *q, const struct qido_param *param, const struct qido_eqt *eqts,
+		       size_t neqts, const char **given, struct includes *inc, const char **err)
+{
+	const char *name = trim(a, param->name);
+	const char *value = trim(a, param->value);
+
+	if (!*name)
+		return 0;
+	if (!strcasecmp(name, "limit"))
+		return parse_int(a, err, value, "Limit", 1, 200, &q->limit);
+	if (!strcasecmp(name, "offset"))
+		return parse_int(a, err, value, "Offset", 0, INT64_MAX, &q->offset);
+	if (!strcasecmp(name, "fuzzymatching")) {
+		if (!strcasecmp(value, "true"))
+			q->fuzzy = true;
+		else if (!strcasecmp(value, "false"))
+			q->fuzzy = false;
+		else
+			return bad(a, err, "The query parameter 'FuzzyMatching' is invalid. The value '%s' is not valid for FuzzyMatching.",
+				   value);
+		return 0;
+	}
+	if (!strcasecmp(name, "includefield"))
+		return parse_includefield(a, value, inc, err);
+	return parse_filter(a, q, name, value, q->levels, eqts, neqts, given, err);
+}
+
+/* The level a returned attribute that includefield names comes from. */
+static unsigned include_level(const struct qido_query *q, uint32_t t)
+{
+	unsigned lvl = qido_tag_level(t);
+	/* a non-searchable attribute comes from the most specific level returned */
+	if (!lvl || !(q->levels & lvl))
+		lvl = (q->levels & QIDO_LEVEL_INSTANCE) ? QIDO_LEVEL_INSTANCE
+		      : (q->levels & QIDO_LEVEL_SERIES) ? QIDO_LEVEL_SERIES
+							: QIDO_LEVEL_STUDY;
+	return lvl;
+}
+
+/* Returned attributes: defaults, includefield, filtered tags, path UIDs. */
+static void returned_attributes(struct qido_query *q, int api_major, const struct includes *inc)
+{
+	bool v1 = api_major < 2 || inc->all;
+	if (q->levels & QIDO_LEVEL_STUDY) {
+		add_list(q, 0, v1 ? v1_study : v2_study);
+		if (inc->all) {
+			add_list(q, 0, all_study);
+			q->computed_study_instances = q->computed_modalities = true;
+		}
+	}
+	if (q->levels & QIDO_LEVEL_SERIES) {
+		add_list(q, 1, v1 ? v1_series : v2_series);
+		if (inc->all) {
+			add_list(q, 1, all_series);
+			q->computed_series_instances = true;
+		}
+	}
+	if (q->levels & QIDO_LEVEL_INSTANCE)
+		add_list(q, 2, v1 ? v1_instance : v2_instance);
+	for (size_t i = 0; i < inc->n; i++) {
+		uint32_t t = inc->tags[i];
+		if (t == COMPUTED_STUDY_INSTANCES && (q->levels & QIDO_LEVEL_STUDY))
+			q->computed_study_instances = true;
+		else if (t == COMPUTED_SERIES_INSTANCES && (q->levels & QIDO_LEVEL_SERIES))
+			q->computed_series_instances = true;
+		else if (t == MODALITIES_IN_STUDY && (q->levels & QIDO_LEVEL_STUDY))
+			q->computed_modalities = true;
+		else
+			add_tag(q, level_index(include_level(q, t)), t);
+	}
+	for (size_t i = 0; i < q->nfilters; i++) {
+		if (q->filters[i].tag == MODALITIES_IN_STUDY) {
+			q->computed_modalities = true;
+			continue;
+		}
+		unsigned lvl = q->filters[i].eqt_key ? q->filters[i].eqt_level : qido_tag_level(q->filters[i].tag);
+		add_tag(q, level_index(lvl), q->filters[i].tag);
+	}
+	if (q->study && (q->levels & QIDO_LEVEL_STUDY))
+		add_tag(q, 0, T(0020, 000D));
+	if (q->series && (q->levels & QIDO_LEVEL_SERIES))
+		add_tag(q, 1, T(0020, 000E));
 }
 
 int qido_parse(struct arena *a, enum qido_resource res, int api_major, const char *study, const char *series,
@@ -302,9 +451,7 @@ int qido_parse(struct arena *a, enum qido_resource res, int api_major, const cha
 		[QIDO_STUDY_SERIES_INSTANCES] = QIDO_LEVEL_INSTANCE,
 	};
 	const char *given[QIDO_MAX_FILTERS];
-	uint32_t include[QIDO_MAX_TAGS];
-	size_t ninclude = 0;
-	bool include_all = false, include_other = false;
+	struct includes inc = { .n = 0 };
 
 	memset(q, 0, sizeof(*q));
 	q->resource = res;
@@ -312,114 +459,15 @@ int qido_parse(struct arena *a, enum qido_resource res, int api_major, const cha
 	q->study = study;
 	q->series = series;
 	q->limit = 100;
-
-	for (size_t i = 0; i < nparams; i++) {
-		const char *name = trim(a, params[i].name);
-		const char *value = trim(a, params[i].value);
-		if (!*name)
-			continue;
-		if (!strcasecmp(name, "limit")) {
-			if (parse_int(a, err, value, "Limit", 1, 200, &q->limit))
-				return -1;
-		} else if (!strcasecmp(name, "offset")) {
-			if (parse_int(a, err, value, "Offset", 0, INT64_MAX, &q->offset))
-				return -1;
-		} else if (!strcasecmp(name, "fuzzymatching")) {
-			if (!strcasecmp(value, "true"))
-				q->fuzzy = true;
-			else if (!strcasecmp(value, "false"))
-				q->fuzzy = false;
-			else
-				return bad(a, err, "The query parameter 'FuzzyMatching' is invalid. The value '%s' is not valid for FuzzyMatching.",
-					   value);
-		} else if (!strcasecmp(name, "includefield")) {
-			/* a comma list, and the parameter may repeat */
-			const char *p = value;
-			while (*p) {
-				size_t n = strcspn(p, ",");
-				const char *item = trim(a, arena_strndup(a, p, n));
-				p += n;
-				if (*p == ',')
-					p++;
-				if (!*item)
-					continue;
-				if (!strcasecmp(item, "all")) {
-					include_all = true;
-					continue;
-				}
-				uint32_t tag;
-				bool hex;
-				if (dcm_parse_tag(item, &tag, &hex))
-					return bad(a, err, "Invalid query: IncludeField has unknown attribute '%s'.", item);
-				include_other = true;
-				if (ninclude < QIDO_MAX_TAGS)
-					include[ninclude++] = tag;
-			}
-		} else {
-			unsigned allowed = q->levels;
-			if (parse_filter(a, q, name, value, allowed, eqts, neqts, given, err))
-				return -1;
-		}
-	}
-	if (include_all && include_other)
+	for (size_t i = 0; i < nparams; i++)
+		if (parse_param(a, q, &params[i], eqts, neqts, given, &inc, err))
+			return -1;
+	if (inc.all && inc.other)
 		return bad(a, err, "Invalid query: cannot specify included fields in addition to 'all'.");
-
 	/* fuzzy matching applies to every person name filter */
 	for (size_t i = 0; i < q->nfilters; i++)
 		if (q->filters[i].match == QIDO_PN && q->fuzzy)
 			q->filters[i].match = QIDO_PN_FUZZY;
-
-	/* returned attributes: defaults, includefield, filtered tags, path UIDs */
-	bool v1 = api_major < 2 || include_all;
-	if (q->levels & QIDO_LEVEL_STUDY) {
-		add_list(q, 0, v1 ? v1_study : v2_study);
-		if (include_all) {
-			add_list(q, 0, all_study);
-			q->computed_study_instances = q->computed_modalities = true;
-		}
-	}
-	if (q->levels & QIDO_LEVEL_SERIES) {
-		add_list(q, 1, v1 ? v1_series : v2_series);
-		if (include_all) {
-			add_list(q, 1, all_series);
-			q->computed_series_instances = true;
-		}
-	}
-	if (q->levels & QIDO_LEVEL_INSTANCE)
-		add_list(q, 2, v1 ? v1_instance : v2_instance);
-	for (size_t i = 0; i < ninclude; i++) {
-		uint32_t t = include[i];
-		if (t == COMPUTED_STUDY_INSTANCES && (q->levels & QIDO_LEVEL_STUDY)) {
-			q->computed_study_instances = true;
-			continue;
-		}
-		if (t == COMPUTED_SERIES_INSTANCES && (q->levels & QIDO_LEVEL_SERIES)) {
-			q->computed_series_instances = true;
-			continue;
-		}
-		if (t == MODALITIES_IN_STUDY && (q->levels & QIDO_LEVEL_STUDY)) {
-			q->computed_modalities = true;
-			continue;
-		}
-		unsigned lvl = qido_tag_level(t);
-		/* a non-searchable attribute comes from the most specific level returned */
-		if (!lvl || !(q->levels & lvl))
-			lvl = (q->levels & QIDO_LEVEL_INSTANCE) ? QIDO_LEVEL_INSTANCE
-			      : (q->levels & QIDO_LEVEL_SERIES) ? QIDO_LEVEL_SERIES
-								: QIDO_LEVEL_STUDY;
-		add_tag(q, level_index(lvl), t);
-	}
-	for (size_t i = 0; i < q->nfilters; i++) {
-		if (q->filters[i].tag == MODALITIES_IN_STUDY) {
-			q->computed_modalities = true;
-			continue;
-		}
-		unsigned lvl = q->filters[i].eqt_key ? q->filters[i].eqt_level : qido_tag_level(q->filters[i].tag);
-		add_tag(q, level_index(lvl), q->filters[i].tag);
-	}
-	if (study && (q->levels & QIDO_LEVEL_STUDY))
-		add_tag(q, 0, T(0020, 000D));
-	if (series && (q->levels & QIDO_LEVEL_SERIES))
-		add_tag(q, 1, T(0020, 000E));
+	returned_attributes(q, api_major, &inc);
 	return 0;
 }
