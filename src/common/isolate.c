@@ -85,6 +85,69 @@ static uint64_t collect(int fd, int seconds, struct buf *got, bool *overflow)
 	return deadline;
 }
 
+/* A child's limits: no core files, mem_bytes of address space (not in
+ * sanitizer builds), and seconds of CPU when seconds > 0. */
+static void set_limits(int seconds, size_t mem_bytes)
+{
+	setrlimit(RLIMIT_CORE, &(struct rlimit){ 0, 0 });
+	if (seconds > 0)
+		setrlimit(RLIMIT_CPU, &(struct rlimit){ (rlim_t)seconds, (rlim_t)seconds + 1 });
+#ifndef NO_AS_LIMIT
+	if (mem_bytes)
+		setrlimit(RLIMIT_AS, &(struct rlimit){ (rlim_t)mem_bytes, (rlim_t)mem_bytes });
+#else
+	(void)mem_bytes;
+#endif
+	signal(SIGALRM, SIG_DFL);
+}
+
+/* In the child: the work, then its result (or reason) down the pipe. */
+__attribute__((noreturn)) static void run_child(isolate_fn fn, void *arg, int seconds, size_t mem_bytes, int fd)
+{
+	char why[512] = "";
+	struct buf result;
+
+	set_limits(seconds, mem_bytes);
+	alarm((unsigned)seconds + 1);
+	buf_init(&result, 0);
+	int rc = fn(arg, &result, why, sizeof(why));
+	/* the result on success, else the reason: the exit code says which */
+	if (rc == 0 ? !write_full(fd, result.data, result.len) : *why && !write_full(fd, why, strlen(why)))
+		rc = 125;
+	_exit(rc < 0 || rc > 125 ? 125 : rc);
+}
+
+/* Waits for the child (killing it past the deadline): its exit code, or
+ * ISOLATE_DIED with what happened in err. */
+static int reap(pid_t pid, uint64_t deadline, int seconds, char *err, size_t errlen)
+{
+	int status = 0;
+	pid_t w;
+
+	/* the pipe's end comes as the child exits (its work never closes the
+	 * pipe), so waiting is brief; and a child that stalls after all is
+	 * ended by its own alarm, so the wait is bounded either way */
+	if (util_now_ms() < deadline) {
+		while ((w = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
+			;
+	} else {
+		w = waitpid(pid, &status, WNOHANG);
+	}
+	if (w == 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		snprintf(err, errlen, "the work ran out of time");
+		log_warn("isolated work killed after %d s", seconds);
+		return ISOLATE_DIED;
+	}
+	if (WIFSIGNALED(status)) {
+		snprintf(err, errlen, "the decoder failed (signal %d)", WTERMSIG(status));
+		log_warn("isolated work died signal=%d", WTERMSIG(status));
+		return ISOLATE_DIED;
+	}
+	return WIFEXITED(status) ? WEXITSTATUS(status) : ISOLATE_DIED;
+}
+
 int isolate_run(isolate_fn fn, void *arg, int seconds, size_t mem_bytes, struct buf *out, char *err, size_t errlen)
 {
 	int p[2];
@@ -104,28 +167,8 @@ int isolate_run(isolate_fn fn, void *arg, int seconds, size_t mem_bytes, struct 
 		return ISOLATE_NOT_STARTED;
 	}
 	if (pid == 0) {
-		char why[512] = "";
-		struct rlimit cpu = { (rlim_t)seconds, (rlim_t)seconds + 1 };
 		close(p[0]);
-		setrlimit(RLIMIT_CPU, &cpu);
-		setrlimit(RLIMIT_CORE, &(struct rlimit){ 0, 0 });
-#ifndef NO_AS_LIMIT
-		if (mem_bytes) {
-			struct rlimit as = { (rlim_t)mem_bytes, (rlim_t)mem_bytes };
-			setrlimit(RLIMIT_AS, &as);
-		}
-#else
-		(void)mem_bytes;
-#endif
-		signal(SIGALRM, SIG_DFL);
-		alarm((unsigned)seconds + 1);
-		struct buf result;
-		buf_init(&result, 0);
-		int rc = fn(arg, &result, why, sizeof(why));
-		/* the result on success, else the reason: the exit code says which */
-		if (rc == 0 ? !write_full(p[1], result.data, result.len) : *why && !write_full(p[1], why, strlen(why)))
-			rc = 125;
-		_exit(rc < 0 || rc > 125 ? 125 : rc);
+		run_child(fn, arg, seconds, mem_bytes, p[1]);
 	}
 	close(p[1]);
 
@@ -135,42 +178,15 @@ int isolate_run(isolate_fn fn, void *arg, int seconds, size_t mem_bytes, struct 
 	buf_init(&got, ISOLATE_MAX_OUTPUT);
 	uint64_t deadline = collect(p[0], seconds, &got, &overflow);
 	close(p[0]);
-
-	int status = 0;
-	pid_t w;
-	/* the pipe's end comes as the child exits (its work never closes the
-	 * pipe), so waiting is brief; and a child that stalls after all is
-	 * ended by its own alarm, so the wait is bounded either way */
-	if (util_now_ms() < deadline) {
-		while ((w = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
-			;
-	} else {
-		w = waitpid(pid, &status, WNOHANG);
-	}
-	if (w == 0) {
-		kill(pid, SIGKILL);
-		waitpid(pid, &status, 0);
-		buf_release(&got);
-		snprintf(err, errlen, "the work ran out of time");
-		log_warn("isolated work killed after %d s", seconds);
-		return ISOLATE_DIED;
-	}
-	if (WIFSIGNALED(status)) {
-		buf_release(&got);
-		snprintf(err, errlen, "the decoder failed (signal %d)", WTERMSIG(status));
-		log_warn("isolated work died signal=%d", WTERMSIG(status));
-		return ISOLATE_DIED;
-	}
-	int rc = WIFEXITED(status) ? WEXITSTATUS(status) : ISOLATE_DIED;
+	int rc = reap(pid, deadline, seconds, err, errlen);
 	if (rc == 0 && overflow) {
-		buf_release(&got);
 		snprintf(err, errlen, "the result is larger than %llu bytes", ISOLATE_MAX_OUTPUT);
-		return ISOLATE_DIED;
-	}
-	if (rc == 0 && out)
+		rc = ISOLATE_DIED;
+	} else if (rc == 0 && out) {
 		buf_add(out, got.data, got.len);
-	else if (rc != 0 && errlen)
+	} else if (rc > 0 && errlen) {
 		snprintf(err, errlen, "%.*s", (int)(got.len < errlen ? got.len : errlen - 1), buf_str(&got));
+	}
 	buf_release(&got);
 	return rc;
 }
@@ -213,14 +229,7 @@ static int worker_start(struct isolate_worker *w, char *err, size_t errlen)
 		for (int fd = 3; fd < 1024; fd++)
 			if (fd != sv[1])
 				close(fd);
-		setrlimit(RLIMIT_CORE, &(struct rlimit){ 0, 0 });
-#ifndef NO_AS_LIMIT
-		if (w->mem_bytes) {
-			struct rlimit as = { (rlim_t)w->mem_bytes, (rlim_t)w->mem_bytes };
-			setrlimit(RLIMIT_AS, &as);
-		}
-#endif
-		signal(SIGALRM, SIG_DFL);
+		set_limits(0, w->mem_bytes);
 		signal(SIGPIPE, SIG_DFL);
 		worker_loop(w, sv[1]);
 		_exit(0);

@@ -151,12 +151,48 @@ static void add_filter(struct sql *s, const struct qido_filter *f)
 	}
 }
 
+/* The attributes returned: each level's from its latest instance's
+ * metadata, and the computed ones. */
+static void select_attributes(struct sql *s, const struct qido_query *q)
+{
+	buf_adds(&s->text, "SELECT ('{}'::jsonb");
+	if (q->levels & QIDO_LEVEL_STUDY) {
+		tags_param(s, q->tags[0], q->ntags[0]);
+		buf_addf(&s->text,
+			 " || dicom_pick((SELECT l.metadata FROM instance l WHERE l.partition_key = s.partition_key "
+			 "AND l.study_uid = s.study_uid ORDER BY l.watermark DESC LIMIT 1), $%d)",
+			 s->n);
+	}
+	if (q->levels & QIDO_LEVEL_SERIES) {
+		tags_param(s, q->tags[1], q->ntags[1]);
+		buf_addf(&s->text,
+			 " || dicom_pick((SELECT l.metadata FROM instance l WHERE l.series_key = se.series_key "
+			 "ORDER BY l.watermark DESC LIMIT 1), $%d)",
+			 s->n);
+	}
+	if (q->levels & QIDO_LEVEL_INSTANCE) {
+		tags_param(s, q->tags[2], q->ntags[2]);
+		buf_addf(&s->text, " || dicom_pick(i.metadata, $%d)", s->n);
+	}
+	if (q->computed_modalities)
+		buf_adds(&s->text, " || COALESCE((SELECT jsonb_build_object('00080061', jsonb_build_object('vr', 'CS', "
+				   "'Value', jsonb_agg(DISTINCT m.modality ORDER BY m.modality))) FROM series m "
+				   "WHERE m.study_key = s.study_key AND m.modality IS NOT NULL HAVING count(*) > 0), '{}'::jsonb)");
+	if (q->computed_study_instances)
+		buf_adds(&s->text, " || jsonb_build_object('00201208', jsonb_build_object('vr', 'IS', 'Value', "
+				   "jsonb_build_array((SELECT count(*) FROM instance c WHERE c.partition_key = s.partition_key "
+				   "AND c.study_uid = s.study_uid))))");
+	if (q->computed_series_instances)
+		buf_adds(&s->text, " || jsonb_build_object('00201209', jsonb_build_object('vr', 'IS', 'Value', "
+				   "jsonb_build_array((SELECT count(*) FROM instance c WHERE c.series_key = se.series_key))))");
+	buf_adds(&s->text, ")::text");
+}
+
 long db_qido(struct db *db, const char *partition, const struct qido_query *q, struct buf *out)
 {
 	struct sql s = { .n = 0 };
 	char lim[24], off[24];
-	bool study = q->levels & QIDO_LEVEL_STUDY, series = q->levels & QIDO_LEVEL_SERIES,
-	     instance = q->levels & QIDO_LEVEL_INSTANCE;
+	bool series = q->levels & QIDO_LEVEL_SERIES, instance = q->levels & QIDO_LEVEL_INSTANCE;
 	long n = -1;
 
 	buf_init(&s.text, 0);
@@ -166,39 +202,7 @@ long db_qido(struct db *db, const char *partition, const struct qido_query *q, s
 	int p_lim = param(&s, lim, false);
 	int p_off = param(&s, off, false);
 
-	/* the attributes: each level's from its latest instance's metadata */
-	buf_adds(&s.text, "SELECT ('{}'::jsonb");
-	if (study) {
-		tags_param(&s, q->tags[0], q->ntags[0]);
-		buf_addf(&s.text,
-			 " || dicom_pick((SELECT l.metadata FROM instance l WHERE l.partition_key = s.partition_key "
-			 "AND l.study_uid = s.study_uid ORDER BY l.watermark DESC LIMIT 1), $%d)",
-			 s.n);
-	}
-	if (series) {
-		tags_param(&s, q->tags[1], q->ntags[1]);
-		buf_addf(&s.text,
-			 " || dicom_pick((SELECT l.metadata FROM instance l WHERE l.series_key = se.series_key "
-			 "ORDER BY l.watermark DESC LIMIT 1), $%d)",
-			 s.n);
-	}
-	if (instance) {
-		tags_param(&s, q->tags[2], q->ntags[2]);
-		buf_addf(&s.text, " || dicom_pick(i.metadata, $%d)", s.n);
-	}
-	if (q->computed_modalities)
-		buf_adds(&s.text, " || COALESCE((SELECT jsonb_build_object('00080061', jsonb_build_object('vr', 'CS', "
-				  "'Value', jsonb_agg(DISTINCT m.modality ORDER BY m.modality))) FROM series m "
-				  "WHERE m.study_key = s.study_key AND m.modality IS NOT NULL HAVING count(*) > 0), '{}'::jsonb)");
-	if (q->computed_study_instances)
-		buf_adds(&s.text, " || jsonb_build_object('00201208', jsonb_build_object('vr', 'IS', 'Value', "
-				  "jsonb_build_array((SELECT count(*) FROM instance c WHERE c.partition_key = s.partition_key "
-				  "AND c.study_uid = s.study_uid))))");
-	if (q->computed_series_instances)
-		buf_adds(&s.text, " || jsonb_build_object('00201209', jsonb_build_object('vr', 'IS', 'Value', "
-				  "jsonb_build_array((SELECT count(*) FROM instance c WHERE c.series_key = se.series_key))))");
-	buf_adds(&s.text, ")::text");
-
+	select_attributes(&s, q);
 	if (instance)
 		buf_adds(&s.text, " FROM instance i JOIN series se ON se.series_key = i.series_key"
 				  " JOIN study s ON s.study_key = se.study_key");

@@ -117,29 +117,86 @@ static int check_uids(struct request *req)
 	return 0;
 }
 
-int router_dispatch(struct request *req, const struct route *routes, size_t nroutes)
+/* The path to route, after the configured base path; NULL with the
+ * answer sent when the target is invalid or outside it. */
+static const char *routed_path(struct request *req)
 {
 	const char *target = request_env(req, "REQUEST_URI");
 	const char *path, *base = req->policy ? req->policy->base_path : "";
-	const char *params[PARAM_MAX];
-	int method_mismatch = 0;
-	int partitioned = 0;
 
 	if (!target)
 		target = request_env(req, "SCRIPT_NAME");
 	if (!target || router_split_target(req, target))
-		return http_error(req, 400, "The request URL is invalid."), 0;
+		return http_error(req, 400, "The request URL is invalid."), NULL;
 	path = req->path;
 	/* the service refuses markup in any query string */
 	if (strchr(req->query, '<') || strcasestr(req->query, "%3c"))
-		return http_error(req, 400, "The query string included invalid characters."), 0;
+		return http_error(req, 400, "The query string included invalid characters."), NULL;
 	if (*base) {
 		size_t bl = strlen(base);
 		if (strncmp(path, base, bl) || (path[bl] != '/' && path[bl] != '\0'))
-			return http_error(req, 404, NULL), 0;
+			return http_error(req, 404, NULL), NULL;
 		path += bl;
 	}
+	return path;
+}
 
+/* The route matched: partition rules, Accept, UIDs, then its handler. */
+static int run_route(struct request *req, const struct route *r, bool partitioned)
+{
+	if (r->flags & ROUTE_PARTITIONED) {
+		int enabled = req->policy && req->policy->partitions;
+		if (partitioned && !enabled)
+			return http_error(req, 400, "Data partitions feature is disabled."), 0;
+		if (!partitioned && enabled)
+			return http_error(req, 400, "PartitionName value is missing in the route segment."), 0;
+		if (partitioned && !valid_partition_name(req->partition, strlen(req->partition)))
+			return http_error(req, 400, "The specified PartitionName is invalid."), 0;
+	}
+	if (!req->partition)
+		req->partition = "Microsoft.Default";
+	if ((r->flags & ROUTE_DICOM_JSON) && !accept_allows_dicom_json(request_header(req, "Accept")))
+		return http_error(req, 406, NULL), 0;
+	if (check_uids(req))
+		return 0;
+	return r->handler(req);
+}
+
+/* The route for rest among those of this pass (unversioned ones first,
+ * then those under a version and maybe a partition); NULL when none, with
+ * *method_mismatch set when the path matched for another method. */
+static const struct route *find_route(struct request *req, const struct route *routes, size_t nroutes, bool unversioned,
+				      bool partitioned, const char *rest, int *method_mismatch)
+{
+	const char *params[PARAM_MAX];
+
+	for (size_t i = 0; i < nroutes; i++) {
+		const struct route *r = &routes[i];
+		if (unversioned != !!(r->flags & ROUTE_UNVERSIONED))
+			continue;
+		if (partitioned && !(r->flags & ROUTE_PARTITIONED))
+			continue;
+		memset(params, 0, sizeof(params));
+		if (!match(req, r->tmpl, rest, params))
+			continue;
+		if (strcmp(r->method, req->method) && !(strcmp(req->method, "HEAD") == 0 && strcmp(r->method, "GET") == 0)) {
+			*method_mismatch = 1;
+			continue;
+		}
+		memcpy(req->params, params, sizeof(params));
+		return r;
+	}
+	return NULL;
+}
+
+int router_dispatch(struct request *req, const struct route *routes, size_t nroutes)
+{
+	const char *path = routed_path(req);
+	int method_mismatch = 0;
+	bool partitioned = false;
+
+	if (!path)
+		return 0;
 	/* CORS preflight: answered for any path */
 	if (!strcmp(req->method, "OPTIONS")) {
 		http_set_status(req, request_header(req, "Origin") ? 204 : 200);
@@ -148,53 +205,20 @@ int router_dispatch(struct request *req, const struct route *routes, size_t nrou
 		http_send_head(req);
 		return 0;
 	}
-
-	for (int pass = 0; pass < 2; pass++) {
-		const char *rest = path;
-		if (pass == 1) {
-			if (strip_version(req, &rest))
-				break;
-			if (!strncasecmp(rest, "/partitions/", 12)) {
-				const char *name = rest + 12;
-				size_t n = strcspn(name, "/");
-				partitioned = 1;
-				req->partition = arena_strndup(&req->arena, name, n);
-				rest = name + n;
-			}
+	const struct route *r = find_route(req, routes, nroutes, true, false, path, &method_mismatch);
+	const char *rest = path;
+	if (!r && !strip_version(req, &rest)) {
+		if (!strncasecmp(rest, "/partitions/", 12)) {
+			const char *name = rest + 12;
+			size_t n = strcspn(name, "/");
+			partitioned = true;
+			req->partition = arena_strndup(&req->arena, name, n);
+			rest = name + n;
 		}
-		for (size_t i = 0; i < nroutes; i++) {
-			const struct route *r = &routes[i];
-			if ((pass == 0) != !!(r->flags & ROUTE_UNVERSIONED))
-				continue;
-			if (partitioned && !(r->flags & ROUTE_PARTITIONED))
-				continue;
-			memset(params, 0, sizeof(params));
-			if (!match(req, r->tmpl, rest, params))
-				continue;
-			if (strcmp(r->method, req->method) &&
-			    !(strcmp(req->method, "HEAD") == 0 && strcmp(r->method, "GET") == 0)) {
-				method_mismatch = 1;
-				continue;
-			}
-			memcpy(req->params, params, sizeof(params));
-			if (r->flags & ROUTE_PARTITIONED) {
-				int enabled = req->policy && req->policy->partitions;
-				if (partitioned && !enabled)
-					return http_error(req, 400, "Data partitions feature is disabled."), 0;
-				if (!partitioned && enabled)
-					return http_error(req, 400, "PartitionName value is missing in the route segment."), 0;
-				if (partitioned && !valid_partition_name(req->partition, strlen(req->partition)))
-					return http_error(req, 400, "The specified PartitionName is invalid."), 0;
-			}
-			if (!req->partition)
-				req->partition = "Microsoft.Default";
-			if ((r->flags & ROUTE_DICOM_JSON) && !accept_allows_dicom_json(request_header(req, "Accept")))
-				return http_error(req, 406, NULL), 0;
-			if (check_uids(req))
-				return 0;
-			return r->handler(req);
-		}
+		r = find_route(req, routes, nroutes, false, partitioned, rest, &method_mismatch);
 	}
+	if (r)
+		return run_route(req, r, partitioned);
 	if (method_mismatch)
 		return http_error(req, 405, NULL), 0;
 	return http_error(req, 404, NULL), 0;
