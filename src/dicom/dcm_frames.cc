@@ -86,117 +86,144 @@ long bridge::us_attr(const gdcm::DataSet &ds, uint16_t g, uint16_t e)
 	return (long)(p[0] | p[1] << 8);
 }
 
+// The bytes of one native frame; -1 when frames cannot be cut that way.
+// 1-bit frames run on without byte alignment, so several of them can only
+// be cut when each fills whole bytes.
+static long long native_frame_size(const dcm_file *f, long nframes)
+{
+	const gdcm::DataSet &ds = f->reader.GetFile().GetDataSet();
+	long r = us_attr(ds, 0x0028, 0x0010), c = us_attr(ds, 0x0028, 0x0011), spp = us_attr(ds, 0x0028, 0x0002),
+	     bits = us_attr(ds, 0x0028, 0x0100);
+	char v[32];
+
+	if (spp == 0)
+		spp = 1;
+	long long fbits = (r > 0 && c > 0 && bits > 0 && nframes > 0) ? (long long)r * c * spp * bits : -1;
+	// native YBR_FULL_422 keeps two chroma samples for each two pixels
+	if (fbits > 0 && spp == 3 && dcm_get_string(f, DCM_TAG(0x0028, 0x0004), v, sizeof(v)) == 1 &&
+	    !strcmp(v, "YBR_FULL_422"))
+		fbits = fbits / 3 * 2;
+	return fbits < 0 || (fbits % 8 && nframes > 1) ? -1 : (fbits + 7) / 8;
+}
+
+// Encapsulated pixel data from value: the offset table (bot), then each
+// fragment's item position, value offset and length. False when the items
+// do not parse.
+struct fragments {
+	std::vector<uint32_t> bot;
+	std::vector<long long> item, off, len;
+};
+
+static bool read_fragments(FILE *fp, long long value, fragments &fr)
+{
+	long long at = value;
+	unsigned char h[8];
+
+	for (bool first = true;; first = false) {
+		if (!read_at(fp, at, h, 8))
+			return false;
+		uint32_t tag = le32(h), ilen = le32(h + 4);
+		if (tag == 0xE0DDFFFEu)
+			return !fr.off.empty();
+		if (tag != 0xE000FFFEu || ilen == 0xFFFFFFFFu)
+			return false;
+		if (first) {
+			for (uint32_t k = 0; k + 4 <= ilen; k += 4) {
+				unsigned char b[4];
+				if (!read_at(fp, at + 8 + k, b, 4))
+					return false;
+				fr.bot.push_back(le32(b));
+			}
+		} else {
+			fr.item.push_back(at);
+			fr.off.push_back(at + 8);
+			fr.len.push_back(ilen);
+		}
+		at += 8 + (long long)ilen;
+	}
+}
+
+// Which fragments make each frame: by the offset table, one fragment a
+// frame, or all of them for a single frame. False when that cannot be
+// told without decoding (several frames, no table).
+static bool group_fragments(const fragments &fr, long nframes, std::vector<std::vector<size_t>> &frames)
+{
+	if (fr.bot.size() == (size_t)nframes && nframes > 0) {
+		long long base = fr.item[0];
+		for (long i = 0; i < nframes; i++) {
+			long long from = base + fr.bot[i], to = i + 1 < nframes ? base + fr.bot[i + 1] : (1LL << 62);
+			std::vector<size_t> one;
+			for (size_t k = 0; k < fr.item.size(); k++)
+				if (fr.item[k] >= from && fr.item[k] < to)
+					one.push_back(k);
+			frames.push_back(one);
+		}
+	} else if ((long)fr.off.size() == nframes) {
+		for (long i = 0; i < nframes; i++)
+			frames.push_back({ (size_t)i });
+	} else if (nframes == 1) {
+		std::vector<size_t> one;
+		for (size_t k = 0; k < fr.off.size(); k++)
+			one.push_back(k);
+		frames.push_back(one);
+	} else {
+		return false;
+	}
+	return true;
+}
+
+// The frames of an open file: -1, 0 (no pixel data) or their number.
+static long locate_frames(const dcm_file *f, FILE *fp, struct buf *out)
+{
+	char v[32];
+	long nframes = 1;
+
+	if (f->big_endian || f->ts == "1.2.840.10008.1.2.1.99")
+		return -1; /* positions in the file are not those of the data set */
+	if (dcm_get_string(f, DCM_TAG(0x0028, 0x0008), v, sizeof(v)) == 1)
+		nframes = atol(v);
+	long long fsize = native_frame_size(f, nframes);
+	long long value = -1;
+	uint32_t len = 0;
+	if (!find_pixel_data(fp, f->implicit, fsize < 0 ? -1 : fsize * nframes, &value, &len))
+		return 0;
+	if (len != 0xFFFFFFFFu) {
+		/* native: frames one after the other */
+		if (fsize < 0 || fsize * nframes > (long long)len)
+			return -1;
+		for (long i = 0; i < nframes; i++)
+			buf_addf(out, "%s%lld:%lld", i ? ";" : "", value + i * fsize, fsize);
+		return nframes;
+	}
+	fragments fr;
+	std::vector<std::vector<size_t>> frames;
+	if (!read_fragments(fp, value, fr) || !group_fragments(fr, nframes, frames))
+		return -1;
+	for (size_t i = 0; i < frames.size(); i++) {
+		if (i)
+			buf_addch(out, ';');
+		for (size_t k = 0; k < frames[i].size(); k++)
+			buf_addf(out, "%s%lld:%lld", k ? "," : "", fr.off[frames[i][k]], fr.len[frames[i][k]]);
+	}
+	return (long)frames.size();
+}
+
 extern "C" long dcm_frame_ranges(const char *path, struct buf *out)
 {
 	char err[64];
+	long result = -1;
 	dcm_file *f = dcm_open(path, err, sizeof(err));
 	if (!f)
 		return -1;
-	long result = -1;
-	FILE *fp = nullptr;
-	try {
-		if (f->big_endian || f->ts == "1.2.840.10008.1.2.1.99")
-			goto done; /* positions in the file are not those of the data set */
-		char v[32];
-		const gdcm::DataSet &ds = f->reader.GetFile().GetDataSet();
-		auto us = [&](uint16_t g, uint16_t e) { return us_attr(ds, g, e); };
-		long r = us(0x0028, 0x0010), c = us(0x0028, 0x0011), spp = us(0x0028, 0x0002), bits = us(0x0028, 0x0100);
-		long nframes = 1;
-		if (dcm_get_string(f, DCM_TAG(0x0028, 0x0008), v, sizeof(v)) == 1)
-			nframes = atol(v);
-		if (spp == 0)
-			spp = 1;
-		fp = fopen(path, "rb");
-		if (!fp)
-			goto done;
-		// a frame's bytes; 1-bit frames run on without byte alignment, so
-		// several of them can only be cut when each fills whole bytes
-		long long fbits = (r > 0 && c > 0 && bits > 0 && nframes > 0) ? (long long)r * c * spp * bits : -1;
-		// native YBR_FULL_422 keeps two chroma samples for each two pixels
-		if (fbits > 0 && spp == 3 && dcm_get_string(f, DCM_TAG(0x0028, 0x0004), v, sizeof(v)) == 1 &&
-		    !strcmp(v, "YBR_FULL_422"))
-			fbits = fbits / 3 * 2;
-		long long fsize = fbits < 0 || (fbits % 8 && nframes > 1) ? -1 : (fbits + 7) / 8;
-		long long fsize_native = fsize < 0 ? -1 : fsize * nframes;
-		long long value = -1;
-		uint32_t len = 0;
-		if (!find_pixel_data(fp, f->implicit, fsize_native, &value, &len)) {
-			result = 0; /* no pixel data */
-			goto done;
+	FILE *fp = fopen(path, "rb");
+	if (fp) {
+		try {
+			result = locate_frames(f, fp, out);
+		} catch (...) {
+			result = -1;
 		}
-		if (len != 0xFFFFFFFFu) {
-			/* native: frames one after the other */
-			if (fsize < 0 || fsize * nframes > (long long)len)
-				goto done;
-			for (long i = 0; i < nframes; i++)
-				buf_addf(out, "%s%lld:%lld", i ? ";" : "", value + i * fsize, fsize);
-			result = nframes;
-			goto done;
-		}
-		/* encapsulated: the offset table, then one item per fragment */
-		std::vector<uint32_t> bot;
-		std::vector<long long> frag_item, frag_off, frag_len;
-		long long at = value;
-		unsigned char h[8];
-		for (bool first = true;; first = false) {
-			if (!read_at(fp, at, h, 8))
-				goto done;
-			uint32_t tag = le32(h), ilen = le32(h + 4);
-			if (tag == 0xE0DDFFFEu)
-				break;
-			if (tag != 0xE000FFFEu || ilen == 0xFFFFFFFFu)
-				goto done;
-			if (first) {
-				for (uint32_t k = 0; k + 4 <= ilen; k += 4) {
-					unsigned char b[4];
-					if (!read_at(fp, at + 8 + k, b, 4))
-						goto done;
-					bot.push_back(le32(b));
-				}
-			} else {
-				frag_item.push_back(at);
-				frag_off.push_back(at + 8);
-				frag_len.push_back(ilen);
-			}
-			at += 8 + (long long)ilen;
-		}
-		if (frag_off.empty())
-			goto done;
-		std::vector<std::vector<size_t>> frames;
-		if (bot.size() == (size_t)nframes && nframes > 0) {
-			long long base = frag_item[0];
-			for (long i = 0; i < nframes; i++) {
-				long long from = base + bot[i], to = i + 1 < nframes ? base + bot[i + 1] : (1LL << 62);
-				std::vector<size_t> fr;
-				for (size_t k = 0; k < frag_item.size(); k++)
-					if (frag_item[k] >= from && frag_item[k] < to)
-						fr.push_back(k);
-				frames.push_back(fr);
-			}
-		} else if ((long)frag_off.size() == nframes) {
-			for (long i = 0; i < nframes; i++)
-				frames.push_back({ (size_t)i });
-		} else if (nframes == 1) {
-			std::vector<size_t> fr;
-			for (size_t k = 0; k < frag_off.size(); k++)
-				fr.push_back(k);
-			frames.push_back(fr);
-		} else {
-			goto done; /* several frames, fragments without an offset table: would need decoding */
-		}
-		for (size_t i = 0; i < frames.size(); i++) {
-			if (i)
-				buf_addch(out, ';');
-			for (size_t k = 0; k < frames[i].size(); k++)
-				buf_addf(out, "%s%lld:%lld", k ? "," : "", frag_off[frames[i][k]], frag_len[frames[i][k]]);
-		}
-		result = (long)frames.size();
-	} catch (...) {
-		result = -1;
-	}
-done:
-	if (fp)
 		fclose(fp);
+	}
 	dcm_free(f);
 	return result;
 }
