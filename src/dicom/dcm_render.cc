@@ -122,103 +122,133 @@ static unsigned char *to_display(const display_in &d, int *channels)
 	return out;
 }
 
+// The image of the file, palettes applied: 0, 1 when the file has no
+// pixel data, -1 with a reason.
+static int read_image(gdcm::ImageReader &reader, const char *path, gdcm::Image &image, char *err, size_t errlen)
+{
+	reader.SetFileName(path);
+	if (!reader.Read()) {
+		gdcm::Reader plain;
+		plain.SetFileName(path);
+		if (plain.Read() && !plain.GetFile().GetDataSet().FindDataElement(gdcm::Tag(0x7fe0, 0x0010)))
+			return 1;
+		set_err(err, errlen, "the pixel data cannot be decoded");
+		return -1;
+	}
+	image = reader.GetImage();
+	if (image.GetPhotometricInterpretation() == gdcm::PhotometricInterpretation::PALETTE_COLOR) {
+		gdcm::ImageApplyLookupTable lut;
+		lut.SetInput(image);
+		if (!lut.Apply()) {
+			set_err(err, errlen, "the palette cannot be applied");
+			return -1;
+		}
+		image = lut.GetOutput();
+	}
+	return 0;
+}
+
+// One bit a pixel, the first in each byte's lowest bit (PS3.5 8.1.1),
+// frames one after the other: frame (1-based) made one byte a pixel.
+static bool unpack_bits(std::vector<char> &all, size_t n, long frame)
+{
+	if (all.size() * 8 < n * (size_t)frame)
+		return false;
+	std::vector<char> unpacked(n);
+	for (size_t i = 0, b = n * (size_t)(frame - 1); i < n; i++, b++)
+		unpacked[i] = (char)((all[b / 8] >> (b % 8)) & 1);
+	all.swap(unpacked);
+	return true;
+}
+
+// The display parameters of a decoded frame at src.
+static display_in display_of(const gdcm::Image &image, const gdcm::DataSet &ds, const unsigned char *src, size_t n,
+			     int bits, bool own_rle)
+{
+	gdcm::PhotometricInterpretation pi = image.GetPhotometricInterpretation();
+	display_in d = {};
+	bool hc, hw;
+
+	d.src = src;
+	d.n = n;
+	d.spp = image.GetPixelFormat().GetSamplesPerPixel();
+	d.bits = bits;
+	d.stored = bits; // GDCM's buffer holds the values as they are
+	d.is_signed = image.GetPixelFormat().GetPixelRepresentation() == 1;
+	d.planar = !own_rle && image.GetPlanarConfiguration() == 1;
+	// GDCM decodes YBR_FULL and YBR_FULL_422 (JPEG, or native 4:2:2
+	// upsampled) to full YCbCr samples: made RGB by to_display
+	d.ybr = pi == gdcm::PhotometricInterpretation::YBR_FULL || pi == gdcm::PhotometricInterpretation::YBR_FULL_422;
+	d.invert = pi == gdcm::PhotometricInterpretation::MONOCHROME1;
+	d.slope = image.GetSlope();
+	d.intercept = image.GetIntercept();
+	d.c = first_ds(ds, 0x0028, 0x1050, &hc);
+	d.w = first_ds(ds, 0x0028, 0x1051, &hw);
+	d.windowed = hc && hw;
+	return d;
+}
+
+static int render(const char *path, long frame, unsigned char **pixels, int *width, int *height, int *channels,
+		  char *err, size_t errlen)
+{
+	gdcm::ImageReader reader;
+	gdcm::Image image;
+	int r = read_image(reader, path, image, err, errlen);
+	if (r)
+		return r;
+	bool own_rle = rle_colour_wide(reader.GetFile(), reader.GetImage());
+	gdcm::PhotometricInterpretation pi = image.GetPhotometricInterpretation();
+	bool ybr = pi == gdcm::PhotometricInterpretation::YBR_FULL || pi == gdcm::PhotometricInterpretation::YBR_FULL_422;
+	long cols = image.GetDimension(0), rows = image.GetDimension(1);
+	long nframes = image.GetNumberOfDimensions() > 2 ? image.GetDimension(2) : 1;
+	if (frame < 1 || frame > nframes)
+		return 1;
+	const gdcm::PixelFormat &pf = image.GetPixelFormat();
+	int spp = pf.GetSamplesPerPixel(), bits = pf.GetBitsAllocated();
+	if ((bits != 1 && bits != 8 && bits != 16 && bits != 32) || (spp != 1 && spp != 3) || (bits == 1 && spp != 1) ||
+	    (ybr && bits != 8)) {
+		set_err(err, errlen, "this pixel format cannot be rendered");
+		return -1;
+	}
+	std::vector<char> all;
+	if (own_rle ? !rle_decode(image, all) : (all.resize(image.GetBufferLength()), !image.GetBuffer(all.data()))) {
+		set_err(err, errlen, "the pixel data cannot be decoded");
+		return -1;
+	}
+	size_t n = (size_t)rows * cols;
+	if (bits == 1) {
+		if (!unpack_bits(all, n, frame)) {
+			set_err(err, errlen, "the pixel data is shorter than its frames");
+			return -1;
+		}
+		bits = 8;
+		frame = 1;
+	}
+	size_t fbytes = n * spp * ((size_t)bits / 8);
+	if (all.size() < fbytes * (size_t)frame) {
+		set_err(err, errlen, "the pixel data is shorter than its frames");
+		return -1;
+	}
+	const unsigned char *src = (const unsigned char *)all.data() + fbytes * (size_t)(frame - 1);
+	display_in d = display_of(image, reader.GetFile().GetDataSet(), src, n, bits, own_rle);
+	unsigned char *out = to_display(d, channels);
+	if (!out) {
+		set_err(err, errlen, "out of memory");
+		return -1;
+	}
+	*pixels = out;
+	*width = (int)cols;
+	*height = (int)rows;
+	return 0;
+}
+
 extern "C" int dcm_render_frame(const char *path, long frame, unsigned char **pixels, int *width, int *height,
 				int *channels, char *err, size_t errlen)
 {
 	quiet_gdcm();
 	*pixels = nullptr;
 	try {
-		gdcm::ImageReader reader;
-		reader.SetFileName(path);
-		if (!reader.Read()) {
-			gdcm::Reader plain;
-			plain.SetFileName(path);
-			if (plain.Read() && !plain.GetFile().GetDataSet().FindDataElement(gdcm::Tag(0x7fe0, 0x0010)))
-				return 1; /* no pixel data */
-			set_err(err, errlen, "the pixel data cannot be decoded");
-			return -1;
-		}
-		gdcm::Image image = reader.GetImage();
-		bool own_rle = rle_colour_wide(reader.GetFile(), image);
-		gdcm::PhotometricInterpretation pi = image.GetPhotometricInterpretation();
-		if (pi == gdcm::PhotometricInterpretation::PALETTE_COLOR) {
-			gdcm::ImageApplyLookupTable lut;
-			lut.SetInput(image);
-			if (!lut.Apply()) {
-				set_err(err, errlen, "the palette cannot be applied");
-				return -1;
-			}
-			image = lut.GetOutput();
-		}
-		pi = image.GetPhotometricInterpretation();
-		// GDCM decodes YBR_FULL and YBR_FULL_422 (JPEG, or native 4:2:2
-		// upsampled) to full YCbCr samples: made RGB below
-		bool ybr = pi == gdcm::PhotometricInterpretation::YBR_FULL || pi == gdcm::PhotometricInterpretation::YBR_FULL_422;
-		long cols = image.GetDimension(0), rows = image.GetDimension(1);
-		long nframes = image.GetNumberOfDimensions() > 2 ? image.GetDimension(2) : 1;
-		if (frame < 1 || frame > nframes)
-			return 1;
-		const gdcm::PixelFormat &pf = image.GetPixelFormat();
-		int spp = pf.GetSamplesPerPixel(), bits = pf.GetBitsAllocated();
-		bool is_signed = pf.GetPixelRepresentation() == 1;
-		if ((bits != 1 && bits != 8 && bits != 16 && bits != 32) || (spp != 1 && spp != 3) || (bits == 1 && spp != 1) ||
-		    (ybr && bits != 8)) {
-			set_err(err, errlen, "this pixel format cannot be rendered");
-			return -1;
-		}
-		std::vector<char> all;
-		if (own_rle ? !rle_decode(image, all) : (all.resize(image.GetBufferLength()), !image.GetBuffer(all.data()))) {
-			set_err(err, errlen, "the pixel data cannot be decoded");
-			return -1;
-		}
-		size_t n = (size_t)rows * cols;
-		if (bits == 1) {
-			// one bit a pixel, the first in each byte's lowest bit (PS3.5
-			// 8.1.1), frames one after the other: made one byte a pixel
-			if (all.size() * 8 < n * (size_t)frame) {
-				set_err(err, errlen, "the pixel data is shorter than its frames");
-				return -1;
-			}
-			std::vector<char> unpacked(n);
-			for (size_t i = 0, b = n * (size_t)(frame - 1); i < n; i++, b++)
-				unpacked[i] = (char)((all[b / 8] >> (b % 8)) & 1);
-			all.swap(unpacked);
-			bits = 8;
-			frame = 1;
-		}
-		size_t bpp = (size_t)bits / 8;
-		size_t fbytes = n * spp * bpp;
-		if (all.size() < fbytes * (size_t)frame) {
-			set_err(err, errlen, "the pixel data is shorter than its frames");
-			return -1;
-		}
-		const unsigned char *src = (const unsigned char *)all.data() + fbytes * (size_t)(frame - 1);
-		const gdcm::DataSet &ds = reader.GetFile().GetDataSet();
-		display_in d = {};
-		d.src = src;
-		d.n = n;
-		d.spp = spp;
-		d.bits = bits;
-		d.stored = bits; // GDCM's buffer holds the values as they are
-		d.is_signed = is_signed;
-		d.planar = !own_rle && image.GetPlanarConfiguration() == 1;
-		d.ybr = ybr;
-		d.invert = pi == gdcm::PhotometricInterpretation::MONOCHROME1;
-		d.slope = image.GetSlope();
-		d.intercept = image.GetIntercept();
-		bool hc, hw;
-		d.c = first_ds(ds, 0x0028, 0x1050, &hc);
-		d.w = first_ds(ds, 0x0028, 0x1051, &hw);
-		d.windowed = hc && hw;
-		unsigned char *out = to_display(d, channels);
-		if (!out) {
-			set_err(err, errlen, "out of memory");
-			return -1;
-		}
-		*pixels = out;
-		*width = (int)cols;
-		*height = (int)rows;
-		return 0;
+		return render(path, frame, pixels, width, height, channels, err, errlen);
 	} catch (const std::exception &e) {
 		set_err(err, errlen, e.what());
 	} catch (...) {
