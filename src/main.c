@@ -93,6 +93,82 @@ static void serve(struct app *app, int sock)
 	FCGX_Free(&fr, 1);
 }
 
+/* The process's state once the database is there: store, framing,
+ * streaming buffer, policy. Returns 0, or -1 logged. */
+static int app_start(struct app *app)
+{
+	char err[1024], tmpdir[4200];
+
+	if (store_open(&app->store, app->cfg.store_dir, err, sizeof(err))) {
+		log_error("%s", err);
+		return -1;
+	}
+	store_sweep_temp(&app->store, 3600);
+	snprintf(tmpdir, sizeof(tmpdir), "%s/tmp", app->cfg.store_dir);
+	sendfile_init(&app->framing, tmpdir);
+	app->chunk = xmalloc(APP_CHUNK);
+	app->policy = (struct http_policy){
+		.base_path = app->cfg.base_path,
+		.cors_origins = app->cfg.cors_allow_origins,
+		.cors_methods = app->cfg.cors_allow_methods,
+		.cors_headers = app->cfg.cors_allow_headers,
+		.cors_expose = app->cfg.cors_expose_headers,
+		.cors_max_age = (long)app->cfg.cors_max_age,
+		.partitions = false,
+	};
+	return 0;
+}
+
+static void app_release(struct app *app)
+{
+	sandbox_release(&app->sandbox);
+	free(app->chunk);
+	db_free(app->db);
+	store_release(&app->store);
+	config_release(&app->cfg);
+}
+
+/* The configuration, the log level, the database (migrated). Returns 0,
+ * or 1 with the reason said. */
+static int app_load(struct app *app, const char *config_path)
+{
+	char err[1024];
+	enum log_level lvl;
+
+	if (config_load(&app->cfg, config_path, err, sizeof(err))) {
+		fprintf(stderr, "dicom-fcgi: %s\n", err);
+		return 1;
+	}
+	if (log_level_parse(app->cfg.log_level, &lvl)) {
+		fprintf(stderr, "dicom-fcgi: [server] log_level: '%s' is not error, warn, info or debug\n", app->cfg.log_level);
+		return 1;
+	}
+	log_set_level(lvl);
+	char *conninfo = config_conninfo(&app->cfg);
+	app->db = db_connect_wait(conninfo, 30, NULL, err, sizeof(err));
+	free(conninfo);
+	if (!app->db || db_migrate(app->db, err, sizeof(err))) {
+		log_error("%s", err);
+		return 1;
+	}
+	return 0;
+}
+
+/* --sweep: orphan files older than min_age seconds. */
+static int sweep_orphans(struct app *app, long min_age)
+{
+	char err[1024];
+
+	if (store_open(&app->store, app->cfg.store_dir, err, sizeof(err))) {
+		log_error("%s", err);
+		return 1;
+	}
+	long n = store_sweep_orphans(&app->store, min_age, sweep_known, app->db);
+	if (n >= 0)
+		printf("removed %ld orphan files\n", n);
+	return n < 0 ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -105,8 +181,7 @@ int main(int argc, char **argv)
 	bool migrate_only = false, sweep = false;
 	long min_age = 3600;
 	struct app app;
-	char err[1024];
-	int c;
+	int c, rc;
 
 	while ((c = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
 		switch (c) {
@@ -123,88 +198,34 @@ int main(int argc, char **argv)
 		config_path = SYSCONFDIR "/azure-dicom-emulator/dicom.ini";
 
 	memset(&app, 0, sizeof(app));
+	sandbox_init(&app.sandbox); /* starts nothing: its child comes with the first probe */
 	log_set_ident("dicom-fcgi");
-	if (config_load(&app.cfg, config_path, err, sizeof(err))) {
-		fprintf(stderr, "dicom-fcgi: %s\n", err);
-		return 1;
-	}
-	enum log_level lvl;
-	if (log_level_parse(app.cfg.log_level, &lvl)) {
-		fprintf(stderr, "dicom-fcgi: [server] log_level: '%s' is not error, warn, info or debug\n", app.cfg.log_level);
-		return 1;
-	}
-	log_set_level(lvl);
-
-	char *conninfo = config_conninfo(&app.cfg);
-	for (int attempt = 0; !app.db; attempt++) {
-		app.db = db_connect(conninfo, err, sizeof(err));
-		if (app.db)
-			break;
-		if (attempt >= 30) {
-			log_error("%s", err);
-			free(conninfo);
-			return 1;
-		}
-		sleep(1);
-	}
-	free(conninfo);
-	if (db_migrate(app.db, err, sizeof(err))) {
-		log_error("%s", err);
-		return 1;
-	}
-	if (migrate_only) {
-		db_free(app.db);
-		config_release(&app.cfg);
-		return 0;
-	}
-	if (store_open(&app.store, app.cfg.store_dir, err, sizeof(err))) {
-		log_error("%s", err);
-		return 1;
-	}
+	if ((rc = app_load(&app, config_path)) || migrate_only)
+		goto out;
 	if (sweep) {
-		long n = store_sweep_orphans(&app.store, min_age, sweep_known, app.db);
-		if (n >= 0)
-			printf("removed %ld orphan files\n", n);
-		db_free(app.db);
-		store_release(&app.store);
-		config_release(&app.cfg);
-		return n < 0 ? 1 : 0;
+		rc = sweep_orphans(&app, min_age);
+		goto out;
 	}
-	store_sweep_temp(&app.store, 3600);
-	char tmpdir[4200];
-	snprintf(tmpdir, sizeof(tmpdir), "%s/tmp", app.cfg.store_dir);
-	sendfile_init(&app.framing, tmpdir);
-	sandbox_init(&app.sandbox);
-	app.chunk = xmalloc(APP_CHUNK);
-	app.policy = (struct http_policy){
-		.base_path = app.cfg.base_path,
-		.cors_origins = app.cfg.cors_allow_origins,
-		.cors_methods = app.cfg.cors_allow_methods,
-		.cors_headers = app.cfg.cors_allow_headers,
-		.cors_expose = app.cfg.cors_expose_headers,
-		.cors_max_age = (long)app.cfg.cors_max_age,
-		.partitions = false,
-	};
-
+	rc = 1;
+	if (app_start(&app))
+		goto out;
 	if (FCGX_Init()) {
 		log_error("cannot initialise libfcgi");
-		return 1;
+		goto out;
 	}
 	int sock = 0;
 	if (*app.cfg.listen) {
 		sock = FCGX_OpenSocket(app.cfg.listen, 128);
 		if (sock < 0) {
 			log_error("cannot listen on '%s'", app.cfg.listen);
-			return 1;
+			goto out;
 		}
 	}
 	log_info("ready store='%s' listen='%s'", app.cfg.store_dir, *app.cfg.listen ? app.cfg.listen : "(inherited)");
 	serve(&app, sock);
 	log_info("shutting down");
-	sandbox_release(&app.sandbox);
-	free(app.chunk);
-	db_free(app.db);
-	store_release(&app.store);
-	config_release(&app.cfg);
-	return 0;
+	rc = 0;
+out:
+	app_release(&app);
+	return rc;
 }

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/banned.h"
 
@@ -44,6 +45,16 @@ struct db *db_connect(const char *conninfo, char *err, size_t errlen)
 		return NULL;
 	}
 	return db;
+}
+
+struct db *db_connect_wait(const char *conninfo, int seconds, volatile sig_atomic_t *stop, char *err, size_t errlen)
+{
+	for (int attempt = 0;; attempt++) {
+		struct db *db = db_connect(conninfo, err, errlen);
+		if (db || attempt >= seconds || (stop && *stop))
+			return db;
+		sleep(1);
+	}
 }
 
 void db_free(struct db *db)

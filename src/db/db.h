@@ -3,6 +3,7 @@
 #define ADE_DB_H
 
 #include <stdbool.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -12,6 +13,9 @@ struct db;
 
 /* Connects (caller frees with db_free). NULL with a reason in err. */
 struct db *db_connect(const char *conninfo, char *err, size_t errlen);
+/* db_connect, once a second until it works, seconds have passed or *stop
+ * (may be NULL) is set: a database that is still starting is waited for. */
+struct db *db_connect_wait(const char *conninfo, int seconds, volatile sig_atomic_t *stop, char *err, size_t errlen);
 void db_free(struct db *db);
 /* At the start of a request: ends a transaction a failed request left open
  * and re-establishes a broken connection. Returns 0 when usable. */

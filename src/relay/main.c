@@ -197,6 +197,91 @@ static int work(struct relay *r)
 	return 0;
 }
 
+/* Opens every enabled subscription's provider. Returns 0, or -1 with the
+ * reason in err. */
+static int open_subscriptions(struct relay *r, char *err, size_t errlen)
+{
+	r->names = calloc(r->rc.nsubs + 1, sizeof(*r->names));
+	for (size_t i = 0; i < r->rc.nsubs; i++) {
+		struct subscription *s = &r->rc.subs[i];
+		if (!s->enabled)
+			continue;
+		const struct provider *p = provider_find(s->provider);
+		if (!p) {
+			snprintf(err, errlen, "[subscription:%s] provider: '%s' is not available in this version", s->name,
+				 s->provider);
+			return -1;
+		}
+		if (p->open(s, err, errlen))
+			return -1;
+		r->names[r->nnames++] = s->name;
+	}
+	return 0;
+}
+
+static void close_subscriptions(struct relay *r)
+{
+	for (size_t i = 0; i < r->rc.nsubs; i++) {
+		const struct provider *p = provider_find(r->rc.subs[i].provider ? r->rc.subs[i].provider : "");
+		if (p && r->rc.subs[i].state)
+			p->close(&r->rc.subs[i]);
+	}
+	free(r->names);
+}
+
+/* The database went away: reconnect and listen again, until stopped. */
+static void reconnect(struct relay *r)
+{
+	while (!stopping && (db_ensure(r->db) || register_all(r)))
+		sleep(1);
+}
+
+/* Until SIGTERM: operations, deliveries, then a wait for NOTIFY or the
+ * next due time. */
+static void run(struct relay *r)
+{
+	time_t last_beat = time(NULL);
+	struct db_reindex job;
+	bool held = false;
+
+	memset(&job, 0, sizeof(job));
+	while (!stopping) {
+		int busy = operations(r, &job, &held);
+		if (busy < 0 || work(r)) {
+			db_reindex_release(&job);
+			held = false;
+			log_warn("database error; reconnecting");
+			reconnect(r);
+			continue;
+		}
+		if (time(NULL) - last_beat >= 60) {
+			db_relay_heartbeat(r->db, r->names, r->nnames);
+			last_beat = time(NULL);
+		}
+		if (busy > 0)
+			continue; /* an operation is under way: no waiting */
+		double due = r->nnames ? db_relay_next_due(r->db, r->names, r->nnames) : -1;
+		int wait_ms = (int)r->rc.poll_interval_ms;
+		if (due >= 0 && due * 1000 < wait_ms)
+			wait_ms = (int)(due * 1000) + 1;
+		if (!stopping && db_wait(r->db, wait_ms) < 0) {
+			log_warn("database connection lost; reconnecting");
+			reconnect(r);
+		}
+	}
+	db_reindex_release(&job);
+}
+
+static void on_signals(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal; /* no SA_RESTART: a wait returns at once */
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -234,47 +319,20 @@ int main(int argc, char **argv)
 	snprintf(r.owner, sizeof(r.owner), "%s:%ld", host, (long)getpid());
 	srand((unsigned)(time(NULL) ^ getpid()));
 	curl_global_init(CURL_GLOBAL_DEFAULT);
+	on_signals();
 
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal; /* no SA_RESTART: a wait returns at once */
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-
-	r.names = calloc(r.rc.nsubs + 1, sizeof(*r.names));
-	for (size_t i = 0; i < r.rc.nsubs; i++) {
-		struct subscription *s = &r.rc.subs[i];
-		if (!s->enabled)
-			continue;
-		const struct provider *p = provider_find(s->provider);
-		if (!p) {
-			fprintf(stderr, "outbox-relay: [subscription:%s] provider: '%s' is not available in this version\n",
-				s->name, s->provider);
-			goto out;
-		}
-		if (p->open(s, err, sizeof(err))) {
-			fprintf(stderr, "outbox-relay: %s\n", err);
-			goto out;
-		}
-		r.names[r.nnames++] = s->name;
-	}
-
-	char *conninfo = config_conninfo(&r.cfg);
-	for (int attempt = 0; !r.db && !stopping; attempt++) {
-		r.db = db_connect(conninfo, err, sizeof(err));
-		if (!r.db) {
-			if (attempt >= 30) {
-				log_error("%s", err);
-				free(conninfo);
-				goto out;
-			}
-			sleep(1);
-		}
-	}
-	free(conninfo);
-	if (!r.db)
+	if (open_subscriptions(&r, err, sizeof(err))) {
+		fprintf(stderr, "outbox-relay: %s\n", err);
 		goto out;
+	}
+	char *conninfo = config_conninfo(&r.cfg);
+	r.db = db_connect_wait(conninfo, 30, &stopping, err, sizeof(err));
+	free(conninfo);
+	if (!r.db) {
+		if (!stopping)
+			log_error("%s", err);
+		goto out;
+	}
 	if (db_migrate(r.db, err, sizeof(err))) {
 		log_error("%s", err);
 		goto out;
@@ -284,48 +342,11 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	log_info("ready subscriptions=%zu owner='%s'", r.nnames, r.owner);
-
-	time_t last_beat = time(NULL);
-	struct db_reindex job;
-	bool held = false;
-	memset(&job, 0, sizeof(job));
-	while (!stopping) {
-		int busy = operations(&r, &job, &held);
-		if (busy < 0 || work(&r)) {
-			db_reindex_release(&job);
-			held = false;
-			/* the database went away: reconnect and listen again */
-			log_warn("database error; reconnecting");
-			while (!stopping && (db_ensure(r.db) || register_all(&r)))
-				sleep(1);
-			continue;
-		}
-		if (time(NULL) - last_beat >= 60) {
-			db_relay_heartbeat(r.db, r.names, r.nnames);
-			last_beat = time(NULL);
-		}
-		if (busy > 0)
-			continue; /* an operation is under way: no waiting */
-		double due = r.nnames ? db_relay_next_due(r.db, r.names, r.nnames) : -1;
-		int wait_ms = (int)r.rc.poll_interval_ms;
-		if (due >= 0 && due * 1000 < wait_ms)
-			wait_ms = (int)(due * 1000) + 1;
-		if (!stopping && db_wait(r.db, wait_ms) < 0) {
-			log_warn("database connection lost; reconnecting");
-			while (!stopping && (db_ensure(r.db) || register_all(&r)))
-				sleep(1);
-		}
-	}
-	db_reindex_release(&job);
+	run(&r);
 	log_info("shutting down");
 	rc = 0;
 out:
-	for (size_t i = 0; i < r.rc.nsubs; i++) {
-		const struct provider *p = provider_find(r.rc.subs[i].provider ? r.rc.subs[i].provider : "");
-		if (p && r.rc.subs[i].state)
-			p->close(&r.rc.subs[i]);
-	}
-	free(r.names);
+	close_subscriptions(&r);
 	db_free(r.db);
 	relay_config_release(&r.rc);
 	config_release(&r.cfg);
