@@ -92,6 +92,71 @@ static void add_float(struct buf *out, double d, bool single)
 static void write_dataset(const gdcm::DataSet &ds, struct buf *out, bool swap, const uint32_t *skip, size_t nskip,
 			  const std::string *bulk);
 
+// The width of a binary number VR's values; 0 for the others.
+static size_t binary_width(gdcm::VR vr)
+{
+	switch (vr) {
+	case gdcm::VR::US: case gdcm::VR::SS: return 2;
+	case gdcm::VR::UL: case gdcm::VR::SL: case gdcm::VR::FL: case gdcm::VR::AT: return 4;
+	case gdcm::VR::FD: case gdcm::VR::UV: case gdcm::VR::SV: return 8;
+	default: return 0;
+	}
+}
+
+// Binary numbers, w bytes each.
+static void write_binary(const char *p, size_t n, size_t w, gdcm::VR vr, struct buf *out, bool swap)
+{
+	size_t count = n / w;
+	if (count == 0)
+		return;
+	buf_adds(out, ",\"Value\":[");
+	for (size_t i = 0; i < count; i++) {
+		const char *q = p + i * w;
+		if (i)
+			buf_addch(out, ',');
+		switch (vr) {
+		case gdcm::VR::US: buf_addf(out, "%u", (unsigned)load<uint16_t>(q, swap)); break;
+		case gdcm::VR::SS: buf_addf(out, "%d", (int)load<int16_t>(q, swap)); break;
+		case gdcm::VR::UL: buf_addf(out, "%lu", (unsigned long)load<uint32_t>(q, swap)); break;
+		case gdcm::VR::SL: buf_addf(out, "%ld", (long)load<int32_t>(q, swap)); break;
+		case gdcm::VR::UV: buf_addf(out, "%llu", (unsigned long long)load<uint64_t>(q, swap)); break;
+		case gdcm::VR::SV: buf_addf(out, "%lld", (long long)load<int64_t>(q, swap)); break;
+		case gdcm::VR::FL: add_float(out, load<float>(q, swap), true); break;
+		case gdcm::VR::FD: add_float(out, load<double>(q, swap), false); break;
+		case gdcm::VR::AT:
+			buf_addf(out, "\"%04X%04X\"", (unsigned)load<uint16_t>(q, swap), (unsigned)load<uint16_t>(q + 2, swap));
+			break;
+		default: break;
+		}
+	}
+	buf_addch(out, ']');
+}
+
+// A person name: Alphabetic=Ideographic=Phonetic as an object.
+static void write_person_name(const char *vp, size_t vn, struct buf *out)
+{
+	static const char *const groups[] = { "Alphabetic", "Ideographic", "Phonetic" };
+	size_t gs = 0;
+	int g = 0;
+	bool any = false;
+
+	buf_addch(out, '{');
+	for (size_t j = 0; j <= vn && g < 3; j++) {
+		if (j < vn && vp[j] != '=')
+			continue;
+		if (j > gs) {
+			if (any)
+				buf_addch(out, ',');
+			buf_addf(out, "\"%s\":", groups[g]);
+			buf_add_json_str(out, vp + gs, j - gs);
+			any = true;
+		}
+		g++;
+		gs = j + 1;
+	}
+	buf_addch(out, '}');
+}
+
 static void write_values(const gdcm::DataElement &de, gdcm::VR vr, struct buf *out, bool swap)
 {
 	const gdcm::ByteValue *bv = de.GetByteValue();
@@ -99,44 +164,10 @@ static void write_values(const gdcm::DataElement &de, gdcm::VR vr, struct buf *o
 	size_t n = bv ? (size_t)bv->GetLength() : 0;
 	if (!p || n == 0)
 		return;
-
-	// binary numbers
-	size_t w = 0;
-	switch (vr) {
-	case gdcm::VR::US: case gdcm::VR::SS: w = 2; break;
-	case gdcm::VR::UL: case gdcm::VR::SL: case gdcm::VR::FL: case gdcm::VR::AT: w = 4; break;
-	case gdcm::VR::FD: case gdcm::VR::UV: case gdcm::VR::SV: w = 8; break;
-	default: break;
-	}
-	if (w) {
-		size_t count = n / w;
-		if (count == 0)
-			return;
-		buf_adds(out, ",\"Value\":[");
-		for (size_t i = 0; i < count; i++) {
-			const char *q = p + i * w;
-			if (i)
-				buf_addch(out, ',');
-			switch (vr) {
-			case gdcm::VR::US: buf_addf(out, "%u", (unsigned)load<uint16_t>(q, swap)); break;
-			case gdcm::VR::SS: buf_addf(out, "%d", (int)load<int16_t>(q, swap)); break;
-			case gdcm::VR::UL: buf_addf(out, "%lu", (unsigned long)load<uint32_t>(q, swap)); break;
-			case gdcm::VR::SL: buf_addf(out, "%ld", (long)load<int32_t>(q, swap)); break;
-			case gdcm::VR::UV: buf_addf(out, "%llu", (unsigned long long)load<uint64_t>(q, swap)); break;
-			case gdcm::VR::SV: buf_addf(out, "%lld", (long long)load<int64_t>(q, swap)); break;
-			case gdcm::VR::FL: add_float(out, load<float>(q, swap), true); break;
-			case gdcm::VR::FD: add_float(out, load<double>(q, swap), false); break;
-			case gdcm::VR::AT:
-				buf_addf(out, "\"%04X%04X\"", (unsigned)load<uint16_t>(q, swap),
-					 (unsigned)load<uint16_t>(q + 2, swap));
-				break;
-			default: break;
-			}
-		}
-		buf_addch(out, ']');
+	if (size_t w = binary_width(vr)) {
+		write_binary(p, n, w, vr, out, swap);
 		return;
 	}
-
 	// strings; LT, ST, UT and UR hold one value, backslash included
 	bool single = vr == gdcm::VR::LT || vr == gdcm::VR::ST || vr == gdcm::VR::UT || vr == gdcm::VR::UR;
 	const char *tp;
@@ -146,44 +177,22 @@ static void write_values(const gdcm::DataElement &de, gdcm::VR vr, struct buf *o
 		return;
 	buf_adds(out, ",\"Value\":[");
 	size_t start = 0;
-	bool first = true;
 	for (size_t i = 0; i <= tn; i++) {
 		if (i < tn && (single || tp[i] != '\\'))
 			continue;
 		const char *vp;
 		size_t vn;
 		trimmed(vr, tp + start, i - start, &vp, &vn);
-		if (!first)
+		if (start)
 			buf_addch(out, ',');
-		first = false;
-		if (vn == 0) {
+		if (vn == 0)
 			buf_adds(out, "null");
-		} else if (vr == gdcm::VR::PN) {
-			// Alphabetic=Ideographic=Phonetic
-			static const char *const groups[] = { "Alphabetic", "Ideographic", "Phonetic" };
-			buf_addch(out, '{');
-			size_t gs = 0;
-			int g = 0;
-			bool any = false;
-			for (size_t j = 0; j <= vn && g < 3; j++) {
-				if (j < vn && vp[j] != '=')
-					continue;
-				if (j > gs) {
-					if (any)
-						buf_addch(out, ',');
-					buf_addf(out, "\"%s\":", groups[g]);
-					buf_add_json_str(out, vp + gs, j - gs);
-					any = true;
-				}
-				g++;
-				gs = j + 1;
-			}
-			buf_addch(out, '}');
-		} else if (vr == gdcm::VR::IS || vr == gdcm::VR::DS) {
+		else if (vr == gdcm::VR::PN)
+			write_person_name(vp, vn, out);
+		else if (vr == gdcm::VR::IS || vr == gdcm::VR::DS)
 			add_number_text(out, vp, vn);
-		} else {
+		else
 			buf_add_json_str(out, vp, vn);
-		}
 		start = i + 1;
 	}
 	buf_addch(out, ']');
