@@ -171,13 +171,16 @@ double db_relay_next_due(struct db *db, const char *const *subs, size_t nsubs)
 	text_array(&a, subs, nsubs, false);
 	const char *v[] = { buf_str(&a) };
 	PGresult *r = db_exec(db, PGRES_TUPLES_OK,
-			      "SELECT greatest(0, extract(epoch FROM min(greatest(next_attempt_at, coalesce(locked_until, "
-			      "next_attempt_at))) - now())) FROM delivery WHERE status = 'pending' AND subscription = ANY ($1::text[])",
+			      "SELECT extract(epoch FROM min(greatest(next_attempt_at, coalesce(locked_until, next_attempt_at))) "
+			      "- now()) FROM delivery WHERE status = 'pending' AND subscription = ANY ($1::text[])",
 			      1, v);
 	buf_release(&a);
 	if (!r)
 		return -1;
-	double d = PQgetisnull(r, 0, 0) ? -1 : strtod(PQgetvalue(r, 0, 0), NULL);
+	/* NULL: nothing pending (greatest(0, NULL) would have said 0, "due
+	 * now", and the relay would never rest); overdue is due now */
+	bool none = PQgetisnull(r, 0, 0);
+	double d = none ? -1 : strtod(PQgetvalue(r, 0, 0), NULL);
 	PQclear(r);
-	return d;
+	return none ? -1 : d < 0 ? 0 : d;
 }
