@@ -62,8 +62,8 @@ int debug_events_replay(struct request *req);
 int health_check(struct request *req);
 int health_simple(struct request *req);
 
-/* 404 with the service's message for the missing level. */
-int api_not_found(struct request *req, const char *study, const char *series);
+/* 404 with the service's message for the level the path asks for. */
+int api_not_found(struct request *req);
 /* The URL the request's resources live under: scheme, host, base path,
  * version and partition ("http://host/v2", ".../v2/partitions/p"). */
 const char *api_service_url(struct request *req);

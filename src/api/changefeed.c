@@ -9,8 +9,10 @@
 #include "common/banned.h"
 
 /* startTime / endTime: NULL when absent; -1 with the 400 written. */
-static int time_param(struct request *req, const char *name, char *out, size_t outlen, char *round_trip,
-		      const char **val)
+/* A date-time query parameter; field is the model's property name, as
+ * the service's messages say it (WindowedPaginationOptions.StartTime). */
+static int time_param(struct request *req, const char *name, const char *field, char *out, size_t outlen,
+		      char *round_trip, const char **val)
 {
 	const char *v = request_query(req, name);
 
@@ -22,10 +24,10 @@ static int time_param(struct request *req, const char *name, char *out, size_t o
 		*val = out;
 		return 0;
 	case -2:
-		http_error(req, 400, "The query parameter '%s' is invalid. Date and time value must specify a time zone.", name);
+		http_error(req, 400, "The query parameter '%s' is invalid. Date and time value must specify a time zone.", field);
 		return -1;
 	default:
-		http_error(req, 400, "The query parameter '%s' is invalid. The value '%s' is not valid.", name, v);
+		http_error(req, 400, "The query parameter '%s' is invalid. The value '%s' is not valid.", field, v);
 		return -1;
 	}
 }
@@ -68,15 +70,16 @@ int changefeed_list(struct request *req)
 		q.by_time = true;
 		if (param_int(req, "offset", "Offset", 0, INT64_MAX, 0, &q.offset) ||
 		    param_int(req, "limit", "Limit", 1, 200, 100, &q.limit) ||
-		    time_param(req, "startTime", start, sizeof(start), start_o, &q.start) ||
-		    time_param(req, "endTime", end, sizeof(end), end_o, &q.end))
+		    time_param(req, "startTime", "StartTime", start, sizeof(start), start_o, &q.start) ||
+		    time_param(req, "endTime", "EndTime", end, sizeof(end), end_o, &q.end))
 			return 0;
 		if (q.start && q.end && db_time_cmp(req->app->db, q.start, q.end) >= 0)
 			return http_error(req, 400, "The start time '%s' must occur strictly before the end time '%s'.",
 					  start_o, end_o);
 	} else {
-		if (param_int(req, "offset", "Offset", 0, INT64_MAX - 200, 0, &q.offset) ||
-		    param_int(req, "limit", "Limit", 1, 100, 10, &q.limit))
+		/* v1 binds method arguments: its messages name them in lower case */
+		if (param_int(req, "offset", "offset", 0, INT64_MAX, 0, &q.offset) ||
+		    param_int(req, "limit", "limit", 1, 100, 10, &q.limit))
 			return 0;
 	}
 	return send_entries(req, &q);

@@ -21,7 +21,7 @@ int delete_handle(struct request *req)
 		return http_error(req, 503, "The server is temporarily unable to delete data.");
 	if (n == 0) {
 		free(wms);
-		return api_not_found(req, study, series);
+		return api_not_found(req);
 	}
 	for (size_t i = 0; i < n; i++)
 		store_remove(&app->store, wms[i]);

@@ -308,7 +308,8 @@ static int find(struct request *req, struct db_eqt *e)
 		return 0;
 	}
 	if (!f) {
-		http_error(req, 404, "The specified extended query tag with tag path %s cannot be found.", given);
+		/* the tag's path, also when asked by keyword (ExtendedQueryTagNotFound) */
+		http_error(req, 404, "The specified extended query tag with tag path %s cannot be found.", path);
 		return 0;
 	}
 	return 1;
@@ -404,7 +405,7 @@ int operation_get(struct request *req)
 	if (f < 0)
 		return http_error(req, 503, "The server is temporarily unable to read data.");
 	if (!f)
-		return http_error(req, 404, "The specified operation '%s' cannot be found.", req->params[PARAM_ID]);
+		return http_send(req, 404, NULL, "", 0); /* the service's NotFound(): no body */
 	/* v1 still calls a finished operation completed */
 	const char *status = op.status;
 	if (req->api_major < 2 && !strcmp(status, "succeeded"))

@@ -12,28 +12,106 @@
 
 #include "common/banned.h"
 
+/* A Range attribute's bound as .NET writes it: long.MaxValue goes
+ * through a double (Range(double, double)). */
+static const char *range_bound(struct arena *a, int64_t v)
+{
+	return v == INT64_MAX ? "9.223372036854776E+18" : arena_printf(a, "%lld", (long long)v);
+}
+
+const char *param_parse_int(struct arena *a, const char *v, const char *field, int64_t min, int64_t max, int bits,
+			    int64_t *out)
+{
+	char *end;
+
+	if (!*v)
+		return "The value '' is invalid.";
+	errno = 0;
+	long long n = strtoll(v, &end, 10);
+	if (end == v || *end || errno || (bits == 32 && (n < INT32_MIN || n > INT32_MAX)))
+		return arena_printf(a, "The value '%s' is not valid for %s.", v, field);
+	if (n < min || n > max)
+		return arena_printf(a, "The field %s must be between %s and %s.", field, range_bound(a, min),
+				    range_bound(a, max));
+	*out = n;
+	return NULL;
+}
+
 int param_int(struct request *req, const char *name, const char *field, int64_t min, int64_t max, int64_t dflt,
 	      int64_t *out)
 {
 	const char *v = request_query(req, name);
-	char *end;
 
 	*out = dflt;
 	if (!v)
 		return 0;
-	errno = 0;
-	long long n = strtoll(v, &end, 10);
-	if (!*v || *end || errno) {
-		http_error(req, 400, "The query parameter '%s' is invalid. The value '%s' is not valid for %s.", field, v,
-			   field);
+	/* the service's ints and longs: a range within an int's is an int */
+	int bits = min >= INT32_MIN && max <= INT32_MAX ? 32 : 64;
+	const char *why = param_parse_int(&req->arena, v, field, min, max, bits, out);
+	if (!why)
+		return 0;
+	http_error(req, 400, "The query parameter '%s' is invalid. %s", field, why);
+	*out = dflt;
+	return -1;
+}
+
+/* One Int32 as Int32.Parse(s, NumberStyles.Any) reads the plain forms:
+ * white space, a sign, digits, a fraction of zeros. */
+static bool parse_int32_any(const char *s, size_t n, long *out)
+{
+	size_t i = 0;
+	bool neg = false, digits = false;
+	long long v = 0;
+
+	while (i < n && s[i] == ' ')
+		i++;
+	while (n > i && s[n - 1] == ' ')
+		n--;
+	if (i < n && (s[i] == '+' || s[i] == '-'))
+		neg = s[i++] == '-';
+	for (; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
+		digits = true;
+		v = v * 10 + (s[i] - '0');
+		if (v > (long long)INT32_MAX + 1)
+			return false;
+	}
+	if (i < n && s[i] == '.')
+		for (i++; i < n && s[i] == '0'; i++)
+			;
+	if (!digits || i != n || (neg ? -v < INT32_MIN : v > INT32_MAX))
+		return false;
+	*out = (long)(neg ? -v : v);
+	return true;
+}
+
+int param_frames(struct request *req, const char *list, long *frames, size_t max, size_t *n)
+{
+	static const char invalid[] = "The specified frames value is not valid. At least one frame must be present, and "
+				      "all requested frames must have value greater than 0.";
+	const char *p = list;
+
+	*n = 0;
+	while (*p) {
+		size_t len = strcspn(p, ",");
+		long v;
+		if (!parse_int32_any(p, len, &v)) {
+			http_error(req, 400, "The query parameter 'frames' is invalid. Unable to parse value '%.*s' as Int32.",
+				   (int)len, p);
+			return -1;
+		}
+		if (v < 1 || *n == max) {
+			http_error(req, 400, "%s", invalid);
+			return -1;
+		}
+		frames[(*n)++] = v;
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	if (*n == 0) {
+		http_error(req, 400, "%s", invalid);
 		return -1;
 	}
-	if (n < min || n > max) {
-		http_error(req, 400, "The query parameter '%s' is invalid. The field %s must be between %lld and %lld.",
-			   field, field, (long long)min, (long long)max);
-		return -1;
-	}
-	*out = n;
 	return 0;
 }
 

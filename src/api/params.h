@@ -12,7 +12,19 @@
  * returns -1. */
 int param_int(struct request *req, const char *name, const char *field, int64_t min, int64_t max, int64_t dflt,
 	      int64_t *out);
+
+/* An integer query value as ASP.NET binds it to an int (bits 32) or a
+ * long (64) with [Range(min, max)]: NULL, or the model state's reason
+ * ("The value '' is invalid.", "The value 'x' is not valid for Limit.",
+ * "The field Limit must be between 1 and 200."), in the arena. */
+const char *param_parse_int(struct arena *a, const char *v, const char *field, int64_t min, int64_t max, int bits,
+			    int64_t *out);
 int param_bool(struct request *req, const char *name, const char *field, bool dflt, bool *out);
+
+/* A frames list from the path ("1,3,5"): each an Int32 as .NET parses
+ * it with NumberStyles.Any ("1.0" is 1), each at least 1, at most max of
+ * them. Returns 0, or writes the 400 and returns -1. */
+int param_frames(struct request *req, const char *list, long *frames, size_t max, size_t *n);
 
 /* Parses an ISO 8601 date-time that must carry a zone (Z or +hh:mm);
  * writes a form PostgreSQL reads into out and, when round_trip is not

@@ -1,4 +1,5 @@
 #include "api/qido_query.h"
+#include "api/params.h"
 #include "dicom/dcm.h"
 
 #include <ctype.h>
@@ -127,20 +128,20 @@ static int bad(struct arena *a, const char **err, const char *fmt, ...)
 	return -1;
 }
 
-static int parse_int(struct arena *a, const char **err, const char *v, const char *field, long long min, long long max,
-		     int64_t *out)
+/* A path into a sequence ("a.b"): DicomCoreResource
+ * SequentialDicomTagsNotSupported, as the service's element validation
+ * words it. */
+static int sequential(struct arena *a, const char **err, const char *key)
 {
-	char *end;
-	errno = 0;
-	long long n = strtoll(v, &end, 10);
-	if (!*v || *end || errno)
-		return bad(a, err, "The query parameter '%s' is invalid. The value '%s' is not valid for %s.", field, v,
-			   field);
-	if (n < min || n > max)
-		return bad(a, err, "The query parameter '%s' is invalid. The field %s must be between %lld and %lld.", field,
-			   field, min, max);
-	*out = n;
-	return 0;
+	return bad(a, err, "Dicom element '%s' failed validation for VR 'SQ': Sequential dicom tags are currently not "
+			   "supported.", key);
+}
+
+static int parse_int(struct arena *a, const char **err, const char *v, const char *field, long long min, long long max,
+		     int bits, int64_t *out)
+{
+	const char *why = param_parse_int(a, v, field, min, max, bits, out);
+	return why ? bad(a, err, "The query parameter '%s' is invalid. %s", field, why) : 0;
 }
 
 static const char unknown_param[] =
@@ -167,6 +168,8 @@ static int filter_key(struct arena *a, const struct qido_query *q, const char *k
 {
 	bool hex;
 
+	if (strchr(key, '.'))
+		return sequential(a, err, key);
 	if (dcm_parse_tag(key, tag, &hex))
 		return bad(a, err, unknown_param, key);
 	unsigned level = qido_tag_level(*tag);
@@ -258,14 +261,19 @@ static int filter_date(struct arena *a, struct qido_filter *f, uint32_t tag, con
 	const char *lo = arena_strndup(a, value, (size_t)(dash - value));
 	const char *hi = dash + 1;
 	if (!*lo && !*hi)
-		return bad(a, err, "Invalid query: specified range is invalid. Both parts in the range cannot be empty.");
+		/* DicomCoreResource InvalidRangeValues, line breaks included */
+		return bad(a, err, "Invalid query: specified range is invalid.\nBoth parts in the range cannot be empty.\nFor details "
+				   "on valid range queries, please refer to Search Matching section in Conformance Statement "
+				   "(https://github.com/microsoft/dicom-server/blob/main/docs/resources/"
+				   "conformance-statement.md#search-matching).");
 	if (*lo && !valid_date(lo))
 		return bad_date(a, err, lo, kw);
 	if (*hi && !valid_date(hi))
 		return bad_date(a, err, hi, kw);
 	if (*lo && *hi && strcmp(lo, hi) > 0)
+		/* DicomCoreResource InvalidDateRangeValue */
 		return bad(a, err,
-			   "Invalid query: specified date range '%s' is invalid. The first part date %s should be lesser "
+			   "Invalid query: specified date range '%s' is invalid.\nThe first part date %s should be lesser "
 			   "than or equal to the second part date %s.",
 			   value, lo, hi);
 	f->match = QIDO_RANGE;
@@ -325,24 +333,27 @@ struct includes {
 	bool all, other;
 };
 
-/* One includefield value: a comma list (and the parameter may repeat). */
+/* One includefield value: a comma list (and the parameter may repeat).
+ * An empty item (an empty value, a trailing comma) is an unknown
+ * attribute '' (AggregateCsvModelBinder, QueryParser.ParseIncludeFields). */
 static int parse_includefield(struct arena *a, const char *value, struct includes *inc, const char **err)
 {
 	const char *p = value;
-	while (*p) {
+	for (bool last = false; !last;) {
 		size_t n = strcspn(p, ",");
 		const char *item = trim(a, arena_strndup(a, p, n));
 		p += n;
-		if (*p == ',')
+		last = *p != ',';
+		if (!last)
 			p++;
-		if (!*item)
-			continue;
 		if (!strcasecmp(item, "all")) {
 			inc->all = true;
 			continue;
 		}
 		uint32_t tag;
 		bool hex;
+		if (strchr(item, '.'))
+			return sequential(a, err, item);
 		if (dcm_parse_tag(item, &tag, &hex))
 			return bad(a, err, "Invalid query: IncludeField has unknown attribute '%s'.", item);
 		inc->other = true;
@@ -363,9 +374,9 @@ static int parse_param(struct arena *a, struct qido_query *q, const struct qido_
 	if (!*name)
 		return 0;
 	if (!strcasecmp(name, "limit"))
-		return parse_int(a, err, value, "Limit", 1, 200, &q->limit);
+		return parse_int(a, err, value, "Limit", 1, 200, 32, &q->limit);
 	if (!strcasecmp(name, "offset"))
-		return parse_int(a, err, value, "Offset", 0, INT64_MAX, &q->offset);
+		return parse_int(a, err, value, "Offset", 0, INT64_MAX, 64, &q->offset);
 	if (!strcasecmp(name, "fuzzymatching")) {
 		if (!strcasecmp(value, "true"))
 			q->fuzzy = true;
@@ -399,17 +410,15 @@ static void returned_attributes(struct qido_query *q, int api_major, const struc
 	bool v1 = api_major < 2 || inc->all;
 	if (q->levels & QIDO_LEVEL_STUDY) {
 		add_list(q, 0, v1 ? v1_study : v2_study);
-		if (inc->all) {
+		/* all is QueryResponseBuilder's AllStudyTags: the computed
+		 * attributes only when named */
+		if (inc->all)
 			add_list(q, 0, all_study);
-			q->computed_study_instances = q->computed_modalities = true;
-		}
 	}
 	if (q->levels & QIDO_LEVEL_SERIES) {
 		add_list(q, 1, v1 ? v1_series : v2_series);
-		if (inc->all) {
+		if (inc->all)
 			add_list(q, 1, all_series);
-			q->computed_series_instances = true;
-		}
 	}
 	if (q->levels & QIDO_LEVEL_INSTANCE)
 		add_list(q, 2, v1 ? v1_instance : v2_instance);

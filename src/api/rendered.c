@@ -126,7 +126,7 @@ static int render(struct request *req, long frame, bool thumbnail)
 	if (db_list_instances(app->db, req->partition, study, series, sop, &inst))
 		return http_error(req, 503, "The server is temporarily unable to read data.");
 	if (inst.n == 0) {
-		rc = api_not_found(req, study, series);
+		rc = api_not_found(req);
 		goto out;
 	}
 	const struct db_instance_ref *it = &inst.items[sop ? 0 : representative(&inst)];

@@ -67,14 +67,13 @@ const char *api_service_url(struct request *req)
 	return arena_printf(&req->arena, "%s%s%s/partitions/%s", base, slash, version, req->partition);
 }
 
-int api_not_found(struct request *req, const char *study, const char *series)
+int api_not_found(struct request *req)
 {
-	switch (db_which_missing(req->app->db, req->partition, study, series)) {
-	case DB_NO_STUDY:
-		return http_error(req, 404, "The specified study cannot be found.");
-	case DB_NO_SERIES:
-		return http_error(req, 404, "The specified series cannot be found.");
-	default:
+	/* named by the level asked for, not the level missing: retrieve
+	 * (InstanceStoreExtensions) and delete (SqlIndexDataStore) alike */
+	if (req->params[PARAM_INSTANCE])
 		return http_error(req, 404, "The specified instance cannot be found.");
-	}
+	if (req->params[PARAM_SERIES])
+		return http_error(req, 404, "The specified series cannot be found.");
+	return http_error(req, 404, "The specified study cannot be found.");
 }

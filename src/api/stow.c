@@ -49,16 +49,19 @@ struct stow {
 	size_t neqt;
 };
 
+/* The service takes a part (or a single-part body) only when its whole
+ * Content-Type is application/dicom: parameters make it another type
+ * (DicomInstanceEntryReaderFor*Request compare the whole value). */
 static bool is_dicom_type(const char *ct)
 {
 	size_t n;
 
 	if (!ct)
 		return false;
-	while (*ct == ' ')
+	while (*ct == ' ' || *ct == '\t')
 		ct++;
-	n = strcspn(ct, ";");
-	while (n && ct[n - 1] == ' ')
+	n = strlen(ct);
+	while (n && (ct[n - 1] == ' ' || ct[n - 1] == '\t'))
 		n--;
 	return n == 17 && !strncasecmp(ct, "application/dicom", 17);
 }
@@ -533,7 +536,9 @@ int stow_handle(struct request *req)
 	buf_init(&st.refs, 0);
 	buf_init(&st.fails, 0);
 	load_eqt(&st);
-	if (!strcmp(mct.media, "application/dicom"))
+	if (!strcmp(mct.media, "application/dicom") && !is_dicom_type(ct))
+		rc = http_error(req, 415, "The specified content type '%s' is not supported.", ct);
+	else if (!strcmp(mct.media, "application/dicom"))
 		rc = finish(&st, read_single(&st, ct));
 	else if ((rc = read_multipart(&st, ct, &mct)) != 2)
 		rc = finish(&st, rc);

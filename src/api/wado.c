@@ -2,6 +2,7 @@
  * metadata (§4.4-4.5). Files stream in fixed chunks, or go out through the
  * web server's X-Sendfile when that is configured. */
 #include "api/app.h"
+#include "api/params.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "dicom/dcm.h"
@@ -170,7 +171,7 @@ int wado_retrieve(struct request *req)
 	if (db_list_instances(app->db, req->partition, study, series, sop, &list))
 		return http_error(req, 503, "The server is temporarily unable to read data.");
 	if (list.n == 0) {
-		rc = api_not_found(req, study, series);
+		rc = api_not_found(req);
 		goto out;
 	}
 	if (list.n > 1 && strcmp(choice.ts, "*")) {
@@ -239,20 +240,19 @@ int wado_metadata(struct request *req)
 	}
 	if (n == 0) {
 		buf_release(&out);
-		return api_not_found(req, study, series);
+		return api_not_found(req);
 	}
 	if (inm) {
-		/* compared as the service does: raw, case-insensitive (quotes tolerated) */
-		size_t l = strlen(inm);
-		if ((!strcasecmp(inm, etag)) ||
-		    (l >= 2 && inm[0] == '"' && inm[l - 1] == '"' && l - 2 == strlen(etag) && !strncasecmp(inm + 1, etag, l - 2))) {
+		/* compared as the service does: the plain string, case-insensitive
+		 * (RetrieveMetadataService.IsCacheValid): a quoted tag differs */
+		if (!strcasecmp(inm, etag)) {
 			buf_release(&out);
 			return http_send(req, 304, NULL, "", 0);
 		}
 		n = db_metadata(app->db, req->partition, study, series, sop, bulk_url, &out, etag, sizeof(etag), false);
 		if (n <= 0) {
 			buf_release(&out);
-			return n == 0 ? api_not_found(req, study, series)
+			return n == 0 ? api_not_found(req)
 				      : http_error(req, 503, "The server is temporarily unable to read data.");
 		}
 	}
@@ -430,19 +430,8 @@ int wado_frames(struct request *req)
 	uint64_t *bytes = NULL;
 	int rc = 0;
 
-	/* 1-based, comma-separated, every value at least 1 */
-	for (const char *p = list; *p;) {
-		char *end;
-		long v = strtol(p, &end, 10);
-		if (end == p || v < 1 || (*end && *end != ',') || nframes == sizeof(frames) / sizeof(frames[0]))
-			return http_error(req, 400, "The specified frames value is not valid. At least one frame must be present, "
-						    "and all requested frames must have value greater than 0.");
-		frames[nframes++] = v;
-		p = *end ? end + 1 : end;
-	}
-	if (nframes == 0)
-		return http_error(req, 400, "The specified frames value is not valid. At least one frame must be present, and "
-					    "all requested frames must have value greater than 0.");
+	if (param_frames(req, list, frames, sizeof(frames) / sizeof(frames[0]), &nframes))
+		return 0;
 	if (accept_negotiate_frames(&req->arena, request_header(req, "Accept"), app->cfg.transcode_all, &choice))
 		return http_error(req, 406, "The request headers are not acceptable");
 	if (!choice.multipart && nframes > 1)
@@ -451,7 +440,7 @@ int wado_frames(struct request *req)
 	if (db_list_instances(app->db, req->partition, study, series, sop, &inst))
 		return http_error(req, 503, "The server is temporarily unable to read data.");
 	if (inst.n == 0) {
-		rc = api_not_found(req, study, series);
+		rc = api_not_found(req);
 		goto out;
 	}
 	const struct db_instance_ref *it = &inst.items[0];
@@ -539,7 +528,7 @@ int wado_bulkdata(struct request *req)
 		return http_error(req, 503, "The server is temporarily unable to read data.");
 	if (inst.n == 0) {
 		db_instance_list_release(&inst);
-		return api_not_found(req, study, series);
+		return api_not_found(req);
 	}
 	buf_init(&value, 0);
 	const struct db_instance_ref *it = &inst.items[0];

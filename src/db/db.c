@@ -372,27 +372,6 @@ int db_list_instances(struct db *db, const char *partition, const char *study, c
 	return 0;
 }
 
-enum db_missing db_which_missing(struct db *db, const char *partition, const char *study, const char *series)
-{
-	const char *v[] = { partition, study, series };
-	PGresult *r = exec_params(db, PGRES_TUPLES_OK,
-				  "SELECT (SELECT count(*) FROM study s JOIN partition p USING (partition_key) "
-				  "        WHERE p.partition_name = $1 AND s.study_uid = $2), "
-				  "       (SELECT count(*) FROM series se JOIN study s USING (study_key) "
-				  "        JOIN partition p USING (partition_key) "
-				  "        WHERE p.partition_name = $1 AND s.study_uid = $2 AND se.series_uid = $3)",
-				  3, v);
-	enum db_missing m = DB_NO_INSTANCE;
-	if (!r)
-		return DB_NO_STUDY;
-	if (atoi(PQgetvalue(r, 0, 0)) == 0)
-		m = DB_NO_STUDY;
-	else if (series && atoi(PQgetvalue(r, 0, 1)) == 0)
-		m = DB_NO_SERIES;
-	PQclear(r);
-	return m;
-}
-
 long db_metadata(struct db *db, const char *partition, const char *study, const char *series, const char *sop,
 		 const char *bulk_url, struct buf *out, char *etag, size_t etaglen, bool etag_only)
 {
@@ -543,8 +522,9 @@ long db_changefeed(struct db *db, const struct db_changefeed_query *q, struct bu
 	} else {
 		const char *v[] = { incl, off, lim };
 		r = exec_params(db, PGRES_TUPLES_OK,
-				CHANGEFEED_ENTRY "WHERE c.sequence BETWEEN $2::bigint + 1 AND $2::bigint + $3::bigint "
-						 "ORDER BY c.sequence",
+				/* (offset, offset + limit], written so that no sum overflows */
+				CHANGEFEED_ENTRY "WHERE c.sequence > $2::bigint AND c.sequence - $3::bigint <= $2::bigint "
+						 "ORDER BY c.sequence LIMIT $3::bigint",
 				3, v);
 	}
 	if (!r)

@@ -70,10 +70,6 @@ void db_instance_list_release(struct db_instance_list *l);
 int db_list_instances(struct db *db, const char *partition, const char *study, const char *series,
 		      const char *sop, struct db_instance_list *out);
 
-enum db_missing { DB_FOUND = 0, DB_NO_STUDY, DB_NO_SERIES, DB_NO_INSTANCE };
-/* Which level of the path is missing when a lookup found nothing. */
-enum db_missing db_which_missing(struct db *db, const char *partition, const char *study, const char *series);
-
 /* Appends "[meta,meta,...]" to out and writes the ETag the service uses
  * ("{max watermark}-{count}", or the watermark for one instance). With
  * bulk_url (the service URL, e.g. "http://host/v2"), bulk data is listed

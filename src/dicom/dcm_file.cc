@@ -200,6 +200,8 @@ static void vr_out(gdcm::VR vr, char out[3])
 
 extern "C" int dcm_keyword_tag(const char *keyword, uint32_t *tag, char vr[3])
 {
+	if (!*keyword)
+		return -1; /* the dictionary's entries without a keyword are not named so */
 	try {
 		const gdcm::Dict &d = gdcm::Global::GetInstance().GetDicts().GetPublicDict();
 		gdcm::Tag t;

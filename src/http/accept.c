@@ -68,8 +68,10 @@ int accept_parse(struct arena *a, const char *header, struct accept_item **items
 			params += pl;
 		}
 		if (!strcmp(media, "multipart/related")) {
+			/* the media type is the type parameter's: without one, the
+			 * service matches nothing (MediaTypeHeaderValueExtensions) */
 			it.multipart = true;
-			it.media = type_param ? type_param : "application/dicom";
+			it.media = type_param ? type_param : "";
 		}
 		if (n == cap) {
 			struct accept_item *nv = arena_alloc(a, cap * 2 * sizeof(*nv));

@@ -140,8 +140,10 @@ static int skip_preamble(struct reader *r, const char *delim, size_t dlen)
 }
 
 /* After a delimiter: "--" closes (*closed), else transport padding then
- * CRLF, which are consumed. */
-static int after_delimiter(struct reader *r, bool *closed)
+ * CRLF, which are consumed; a close delimiter right after them is a
+ * message with no parts ("--B\r\n\r\n--B--", what .NET sends for an
+ * empty MultipartContent): closed too. */
+static int after_delimiter(struct reader *r, const char *delim, size_t dlen, bool *closed)
 {
 	size_t i = 0;
 	int rc;
@@ -166,6 +168,10 @@ static int after_delimiter(struct reader *r, bool *closed)
 	if (r->buf[i] != '\r' || r->buf[i + 1] != '\n')
 		return MP_MALFORMED;
 	consume(r, i + 2);
+	if ((rc = fill(r, dlen + 2)))
+		return rc;
+	if (r->len >= dlen + 2 && !memcmp(r->buf, delim, dlen) && r->buf[dlen] == '-' && r->buf[dlen + 1] == '-')
+		*closed = true;
 	return MP_OK;
 }
 
@@ -251,7 +257,7 @@ int multipart_read(const char *boundary, multipart_read_fn read, void *rctx, con
 	r.len = 2;
 
 	rc = skip_preamble(&r, delim, dlen);
-	while (!rc && !(rc = after_delimiter(&r, &closed)) && !closed) {
+	while (!rc && !(rc = after_delimiter(&r, delim, dlen, &closed)) && !closed) {
 		struct multipart_part part = { NULL, -1, nparts };
 		if (++nparts > lim->max_parts)
 			rc = MP_TOO_MANY;

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -21,7 +22,6 @@ void sendfile_init(struct sendfile_framing *f, const char *dir)
 
 	memset(f, 0, sizeof(*f));
 	snprintf(f->dir, sizeof(f->dir), "%s", dir);
-	util_uuid(f->boundary);
 	if (!(d = opendir(dir)))
 		return;
 	while ((e = readdir(d))) {
@@ -36,38 +36,47 @@ void sendfile_init(struct sendfile_framing *f, const char *dir)
 	closedir(d);
 }
 
-/* The framing file of syntax ts: "\r\n--B\r\nContent-Type: application/dicom;
- * transfer-syntax=TS\r\n\r\n" then "\r\n--B--\r\n". Its index, or -1. */
-static int framing_file(struct sendfile_framing *f, const char *ts)
+/* Writes this answer's framing into the next slot: for each syntax of
+ * parts (heads[i] is the offset of part i's head, lens[i] its length),
+ * "\r\n--B\r\nContent-Type: application/dicom; transfer-syntax=TS\r\n\r\n",
+ * then the tail "\r\n--B--\r\n" at *tail. Returns 0 and the file's path,
+ * or -1. */
+static int write_framing(struct sendfile_framing *f, struct arena *a, const char *boundary,
+			 const struct sendfile_part *parts, size_t n, size_t *heads, size_t *lens, size_t *tail,
+			 const char **path)
 {
-	char head[512], tail[128], tmp[4300];
+	struct buf b;
+	char tmp[4300];
+	int rc = -1;
 
-	for (size_t i = 0; i < f->n; i++)
-		if (!strcmp(f->files[i].ts, ts))
-			return (int)i;
-	if (f->n == sizeof(f->files) / sizeof(f->files[0]) || strlen(ts) >= sizeof(f->files[0].ts))
-		return -1;
-	int hl = snprintf(head, sizeof(head), "\r\n--%s\r\nContent-Type: application/dicom; transfer-syntax=%s\r\n\r\n",
-			  f->boundary, ts);
-	int tl = snprintf(tail, sizeof(tail), "\r\n--%s--\r\n", f->boundary);
-	size_t i = f->n;
-	char path[sizeof(f->files[0].path)];
-	snprintf(path, sizeof(path), "%s/frame-%ld-%zu.bin", f->dir, (long)getpid(), i);
-	memcpy(f->files[i].path, path, sizeof(path));
-	snprintf(tmp, sizeof(tmp), "%s.new", path);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -1;
-	if (write(fd, head, (size_t)hl) != hl || write(fd, tail, (size_t)tl) != tl || close(fd) ||
-	    rename(tmp, f->files[i].path)) {
-		unlink(tmp);
-		return -1;
+	buf_init(&b, 0);
+	for (size_t i = 0; i < n; i++) {
+		size_t k = 0;
+		while (k < i && strcmp(parts[k].ts, parts[i].ts))
+			k++;
+		if (k < i) { /* the same syntax as an earlier part: its head */
+			heads[i] = heads[k];
+			lens[i] = lens[k];
+			continue;
+		}
+		heads[i] = b.len;
+		buf_addf(&b, "\r\n--%s\r\nContent-Type: application/dicom; transfer-syntax=%s\r\n\r\n", boundary, parts[i].ts);
+		lens[i] = b.len - heads[i];
 	}
-	snprintf(f->files[i].ts, sizeof(f->files[i].ts), "%s", ts);
-	f->files[i].head_len = (size_t)hl;
-	f->files[i].tail_len = (size_t)tl;
-	f->n++;
-	return (int)i;
+	*tail = b.len;
+	buf_addf(&b, "\r\n--%s--\r\n", boundary);
+	*path = arena_printf(a, "%s/frame-%ld-%lu.bin", f->dir, (long)getpid(), f->seq++ % SENDFILE_SLOTS);
+	snprintf(tmp, sizeof(tmp), "%s.new", *path);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd >= 0) {
+		bool ok = write(fd, b.data, b.len) == (ssize_t)b.len;
+		if (!close(fd) && ok && !rename(tmp, *path))
+			rc = 0;
+		else
+			unlink(tmp);
+	}
+	buf_release(&b);
+	return rc;
 }
 
 /* Appends path to the header value, percent-encoding what lighttpd would
@@ -92,32 +101,32 @@ int sendfile_single(struct request *req, const char *path)
 /* Framing, instance, framing, ..., tail: all file ranges. */
 int sendfile_multipart(struct request *req, struct sendfile_framing *f, const struct sendfile_part *parts, size_t n)
 {
+	size_t *heads = arena_alloc(&req->arena, n * sizeof(*heads)), *lens = arena_alloc(&req->arena, n * sizeof(*lens));
+	size_t tail;
+	char boundary[37];
+	const char *frame;
 	struct buf h;
 
+	util_uuid(boundary);
+	if (write_framing(f, &req->arena, boundary, parts, n, heads, lens, &tail, &frame))
+		return 1;
 	buf_init(&h, 0);
 	for (size_t i = 0; i < n; i++) {
-		int k = framing_file(f, parts[i].ts);
-		if (k < 0) {
-			buf_release(&h);
-			return 1;
-		}
-		size_t head_len = f->files[k].head_len, tail_len = f->files[k].tail_len;
 		if (i)
 			buf_adds(&h, ", ");
-		add_encoded(&h, f->files[k].path);
-		buf_addf(&h, " %d-%zu, ", i ? 0 : 2, head_len - 1);
+		add_encoded(&h, frame);
+		/* the first head without its leading CRLF */
+		buf_addf(&h, " %zu-%zu, ", heads[i] + (i ? 0 : 2), heads[i] + lens[i] - 1);
 		add_encoded(&h, parts[i].path);
 		if (parts[i].size > 0)
 			buf_addf(&h, " 0-%lld", (long long)parts[i].size - 1);
 		else
 			buf_adds(&h, " 0-0"); /* never stored: an empty file fails to parse */
-		if (i == n - 1) {
-			buf_adds(&h, ", ");
-			add_encoded(&h, f->files[k].path);
-			buf_addf(&h, " %zu-%zu", head_len, head_len + tail_len - 1);
-		}
 	}
-	http_add_header(req, "Content-Type", "multipart/related; boundary=%s", f->boundary);
+	buf_adds(&h, ", ");
+	add_encoded(&h, frame);
+	buf_addf(&h, " %zu-%zu", tail, tail + strlen(boundary) + 7);
+	http_add_header(req, "Content-Type", "multipart/related; boundary=%s", boundary);
 	http_add_header(req, "X-Sendfile2", "%s", buf_str(&h));
 	buf_release(&h);
 	return http_send_head(req) ? -1 : 0;

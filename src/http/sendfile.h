@@ -10,15 +10,16 @@
 
 #include "http/request.h"
 
+/* The framing of X-Sendfile2 answers: a small file per answer, with a
+ * boundary of its own (a boundary fixed per process would let stored bytes
+ * forge parts in another client's answer), written into a ring of slots:
+ * a slot is rewritten (by rename, so an open copy stays whole) only
+ * SENDFILE_SLOTS answers later, long after the web server opened it. */
+#define SENDFILE_SLOTS 64
+
 struct sendfile_framing {
 	char dir[4096];      /* where the framing files live (the store's tmp) */
-	char boundary[37];   /* of every X-Sendfile2 answer of this process */
-	struct {
-		char ts[72];
-		char path[4200];
-		size_t head_len, tail_len;
-	} files[16];
-	size_t n;
+	unsigned long seq;   /* answers so far: the next slot */
 };
 
 /* Sets up the framing of this process in dir, and removes the framing

@@ -136,14 +136,14 @@ static void changefeed__bad_parameters__400(void **state)
 	struct {
 		const char *path, *text;
 	} cases[] = {
-		{ "/v1/changefeed?limit=0", "The query parameter 'Limit' is invalid. The field Limit must be between 1 and 100." },
-		{ "/v1/changefeed?limit=101", "The field Limit must be between 1 and 100." },
+		{ "/v1/changefeed?limit=0", "The query parameter 'limit' is invalid. The field limit must be between 1 and 100." },
+		{ "/v1/changefeed?limit=101", "The field limit must be between 1 and 100." },
 		{ "/v2/changefeed?limit=201", "The field Limit must be between 1 and 200." },
 		{ "/v2/changefeed?offset=-1", "The query parameter 'Offset' is invalid." },
-		{ "/v1/changefeed?limit=abc", "The value 'abc' is not valid for Limit." },
+		{ "/v1/changefeed?limit=abc", "The value 'abc' is not valid for limit." },
 		{ "/v2/changefeed?includeMetadata=maybe", "The value 'maybe' is not valid for includeMetadata." },
 		{ "/v2/changefeed?startTime=2024-01-01T00:00:00", "Date and time value must specify a time zone." },
-		{ "/v2/changefeed?startTime=yesterday", "The query parameter 'startTime' is invalid." },
+		{ "/v2/changefeed?startTime=yesterday", "The query parameter 'StartTime' is invalid." },
 		{ "/v2/changefeed?startTime=2024-01-02T00:00:00Z&endTime=2024-01-01T00:00:00Z",
 		  "The start time '2024-01-02T00:00:00.0000000+00:00' must occur strictly before the end time "
 		  "'2024-01-01T00:00:00.0000000+00:00'." },

@@ -196,10 +196,20 @@ static void qido__includefield__named_and_all(void **state)
 	assert_non_null(cJSON_GetObjectItem(s, "00080030"));
 	assert_non_null(cJSON_GetObjectItem(s, "00100040"));
 	cJSON_Delete(j);
+	/* all is the service's AllStudyTags: computed attributes only when named */
 	j = query("/v2/studies?PatientID=%s&includefield=all", 200, pid);
 	s = cJSON_GetArrayItem(j, 0);
 	assert_non_null(cJSON_GetObjectItem(s, "00080030"));
+	assert_null(cJSON_GetObjectItem(s, "00201208"));
+	assert_null(cJSON_GetObjectItem(s, "00080061"));
+	cJSON_Delete(j);
+	j = query("/v2/series?PatientID=%s&includefield=all", 200, pid);
+	assert_null(cJSON_GetObjectItem(cJSON_GetArrayItem(j, 0), "00201209"));
+	cJSON_Delete(j);
+	j = query("/v2/studies?PatientID=%s&includefield=NumberOfStudyRelatedInstances,ModalitiesInStudy", 200, pid);
+	s = cJSON_GetArrayItem(j, 0);
 	assert_non_null(cJSON_GetObjectItem(s, "00201208"));
+	assert_non_null(cJSON_GetObjectItem(s, "00080061"));
 	cJSON_Delete(j);
 }
 
@@ -218,7 +228,7 @@ static void qido__bad_queries__400_and_406(void **state)
 		{ "/v2/studies?includefield=NoSuchKeyword", "Invalid query: IncludeField has unknown attribute 'NoSuchKeyword'." },
 		{ "/v2/studies?StudyDate=2023-01-01", "Invalid query: specified Date value '2023-01-01' is invalid for attribute "
 						      "'StudyDate'. Date should be valid and formatted as yyyyMMdd." },
-		{ "/v2/studies?StudyDate=20230201-20230101", "Invalid query: specified date range '20230201-20230101' is invalid. "
+		{ "/v2/studies?StudyDate=20230201-20230101", "Invalid query: specified date range '20230201-20230101' is invalid.\n"
 							     "The first part date 20230201 should be lesser than or equal to the "
 							     "second part date 20230101." },
 		{ "/v2/studies?StudyDate=-", "Both parts in the range cannot be empty." },

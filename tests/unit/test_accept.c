@@ -70,6 +70,9 @@ static void retrieve__study_and_instance_rules(void **state)
 	negotiate("multipart/related; type=\"application/dicom\"", ACCEPT_STUDY, 0, true, TS_EXPLICIT_LE);
 	negotiate("multipart/related; type=application/dicom; transfer-syntax=*", ACCEPT_STUDY, 0, true, "*");
 	negotiate("*/*", ACCEPT_STUDY, 0, true, "*");
+	/* no type: the service takes the media type from it, and matches nothing */
+	negotiate("multipart/related", ACCEPT_STUDY, -1, false, NULL);
+	negotiate("multipart/related; transfer-syntax=*", ACCEPT_INSTANCE, -1, false, NULL);
 	negotiate("application/dicom", ACCEPT_STUDY, -1, false, NULL);
 	negotiate("application/dicom", ACCEPT_INSTANCE, 0, false, TS_EXPLICIT_LE);
 	negotiate("application/dicom; transfer-syntax=\"1.2.840.10008.1.2.4.90\"", ACCEPT_INSTANCE, 0, false,
@@ -113,6 +116,7 @@ static void frames__media_types(void **state)
 	frames("image/jp2", false, -1, false, NULL, NULL);
 	frames("multipart/related; type=image/jp2; transfer-syntax=1.2.840.10008.1.2.4.91", false, -1, false, NULL, NULL);
 	frames("multipart/related; type=image/jpeg", false, -1, false, NULL, NULL);
+	frames("multipart/related", false, -1, false, NULL, NULL);
 	/* transcoding "all": PS3.18's compressed frame types, single part too */
 	frames("image/jp2", true, 0, false, jp2, TS_JPEG2000_LOSSLESS);
 	frames("multipart/related; type=image/jp2; transfer-syntax=1.2.840.10008.1.2.4.91", true, 0, true, jp2,

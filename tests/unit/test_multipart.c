@@ -93,6 +93,18 @@ static void read__no_crlf_after_close_and_padding__accepted(void **state)
 	release(&c);
 }
 
+static void read__no_parts_as_dotnet_sends__closed_empty(void **state)
+{
+	const char body[] = "--b\r\n\r\n--b--\r\n";
+	struct collected c;
+	for (size_t step = 0; step <= 3; step++) {
+		assert_int_equal(parse("b", body, sizeof(body) - 1, step, &c), MP_OK);
+		assert_int_equal(c.n, 0);
+		assert_int_equal(c.begun, 0);
+		release(&c);
+	}
+}
+
 static void read__boundary_inside_data_without_crlf__not_a_delimiter(void **state)
 {
 	const char body[] = "--b\r\n\r\nxx--b yy\r\n--b--\r\n";
@@ -197,6 +209,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(read__two_parts__bodies_exact),
 		cmocka_unit_test(read__no_crlf_after_close_and_padding__accepted),
+		cmocka_unit_test(read__no_parts_as_dotnet_sends__closed_empty),
 		cmocka_unit_test(read__boundary_inside_data_without_crlf__not_a_delimiter),
 		cmocka_unit_test(read__binary_with_nuls__kept),
 		cmocka_unit_test(read__truncated_or_missing__malformed),

@@ -1,0 +1,238 @@
+/* End-to-end: the places where the emulator answered differently from the
+ * service's own code (microsoft/dicom-server, the archived branch), each
+ * asserted to the status and the exact body. Where a text comes from a
+ * resource file, the key is named beside it. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "client.h"
+
+static char study[65], series[65], sop[65];
+
+static int setup(void **state)
+{
+	snprintf(study, sizeof(study), "%s", uid_new());
+	snprintf(series, sizeof(series), "%s", uid_new());
+	snprintf(sop, sizeof(sop), "%s", uid_new());
+	return store_made("--study %s --series %s --sop %s --frames 2 --rows 4 --cols 4", study, series, sop);
+}
+
+static int teardown(void **state)
+{
+	delete_study(study);
+	return 0;
+}
+
+/* One request: its status and, when body is not NULL, its whole body. */
+static void expect(const char *method, const char *path, const char *const *headers, const void *req_body,
+		   size_t req_len, long status, const char *body)
+{
+	struct resp r;
+	assert_int_equal(http_do(method, path, headers, req_body, req_len, &r), 0);
+	if (r.status != status || (body && strcmp(buf_str(&r.body), body)))
+		fprintf(stderr, "%s %s: %ld '%.300s'\n", method, path, r.status, buf_str(&r.body));
+	assert_int_equal(r.status, status);
+	if (body)
+		assert_string_equal(buf_str(&r.body), body);
+	resp_release(&r);
+}
+
+static void get(const char *path, const char *accept, long status, const char *body)
+{
+	char h[256];
+	snprintf(h, sizeof(h), "Accept: %s", accept);
+	const char *hs[] = { h, NULL };
+	expect("GET", path, accept ? hs : NULL, NULL, 0, status, body);
+}
+
+/* 1: the media type of multipart/related is its type parameter; without
+ * one nothing matches (MediaTypeHeaderValueExtensions.ToAcceptHeader). */
+static void accept__multipart_without_type__406(void **state)
+{
+	char p[512];
+	snprintf(p, sizeof(p), "/v2/studies/%s", study);
+	get(p, "multipart/related", 406, NULL);
+	get(p, "multipart/related; transfer-syntax=*", 406, NULL);
+	get(p, "multipart/related; type=\"application/dicom\"; transfer-syntax=*", 200, NULL);
+	snprintf(p, sizeof(p), "/v2/studies/%s/series/%s/instances/%s/frames/1", study, series, sop);
+	get(p, "multipart/related", 406, NULL);
+}
+
+/* 2: a single-part body or a part must be application/dicom exactly
+ * (DicomCoreResource UnsupportedContentType). */
+static void stow__content_type_with_parameters__415(void **state)
+{
+	char *file = make_dcm("--study %s", uid_new());
+	struct buf dcm, body;
+	buf_init(&dcm, 0);
+	buf_init(&body, 0);
+	assert_int_equal(file_read(file, &dcm), 0);
+	const char *single[] = { "Content-Type: application/dicom; transfer-syntax=1.2.840.10008.1.2.1",
+				 "Accept: application/dicom+json", NULL };
+	expect("POST", "/v2/studies", single, dcm.data, dcm.len, 415,
+	       "The specified content type 'application/dicom; transfer-syntax=1.2.840.10008.1.2.1' is not supported.");
+	buf_addf(&body, "--b\r\nContent-Type: application/dicom;transfer-syntax=1.2.840.10008.1.2.1\r\n\r\n");
+	buf_add(&body, dcm.data, dcm.len);
+	buf_adds(&body, "\r\n--b--\r\n");
+	const char *multi[] = { "Content-Type: multipart/related; type=\"application/dicom\"; boundary=b",
+				"Accept: application/dicom+json", NULL };
+	expect("POST", "/v2/studies", multi, body.data, body.len, 415,
+	       "The specified content type 'application/dicom;transfer-syntax=1.2.840.10008.1.2.1' is not supported.");
+	unlink(file);
+	free(file);
+	buf_release(&dcm);
+	buf_release(&body);
+}
+
+/* 5: what .NET sends for a MultipartContent with no parts
+ * (E2E GivenAMultipartRequestWithNoContent_...ShouldReturnNoContent). */
+static void stow__multipart_without_parts__204(void **state)
+{
+	const char body[] = "--b\r\n\r\n--b--\r\n";
+	const char *h[] = { "Content-Type: multipart/related; type=\"application/dicom\"; boundary=b",
+			    "Accept: application/dicom+json", NULL };
+	expect("POST", "/v2/studies", h, body, sizeof(body) - 1, 204, "");
+}
+
+/* 6 and 10: includefield and query parameters as model binding and the
+ * query parser word them. */
+static void qido__parameter_messages(void **state)
+{
+	static const struct {
+		const char *path, *body;
+	} cases[] = {
+		{ "/v2/studies?includefield=", "Invalid query: IncludeField has unknown attribute ''." },
+		{ "/v2/studies?includefield=PatientName,", "Invalid query: IncludeField has unknown attribute ''." },
+		{ "/v2/studies?a.b=x", "Dicom element 'a.b' failed validation for VR 'SQ': Sequential dicom tags are currently "
+				       "not supported." },
+		{ "/v2/studies?includefield=PatientName.PatientID", "Dicom element 'PatientName.PatientID' failed validation for "
+								    "VR 'SQ': Sequential dicom tags are currently not supported." },
+		{ "/v2/studies?offset=-1", "The query parameter 'Offset' is invalid. The field Offset must be between 0 and "
+					   "9.223372036854776E+18." },
+		{ "/v2/studies?limit=", "The query parameter 'Limit' is invalid. The value '' is invalid." },
+		{ "/v2/studies?limit=99999999999", "The query parameter 'Limit' is invalid. The value '99999999999' is not valid "
+						   "for Limit." },
+		{ "/v1/changefeed?limit=0", "The query parameter 'limit' is invalid. The field limit must be between 1 and 100." },
+		{ "/v1/changefeed?offset=x", "The query parameter 'offset' is invalid. The value 'x' is not valid for offset." },
+		{ "/v2/changefeed?startTime=yesterday", "The query parameter 'StartTime' is invalid. The value 'yesterday' is not "
+							"valid." },
+		{ "/v2/changefeed?endTime=2024-01-01T00:00:00", "The query parameter 'EndTime' is invalid. Date and time value "
+								"must specify a time zone." },
+		/* 11: DicomCoreResource InvalidRangeValues and InvalidDateRangeValue, line breaks included */
+		{ "/v2/studies?StudyDate=-", "Invalid query: specified range is invalid.\nBoth parts in the range cannot be "
+					     "empty.\nFor details on valid range queries, please refer to Search Matching section "
+					     "in Conformance Statement (https://github.com/microsoft/dicom-server/blob/main/docs/"
+					     "resources/conformance-statement.md#search-matching)." },
+		{ "/v2/studies?StudyDate=20230201-20230101", "Invalid query: specified date range '20230201-20230101' is "
+							     "invalid.\nThe first part date 20230201 should be lesser than "
+							     "or equal to the second part date 20230101." },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		get(cases[i].path, "application/dicom+json", 400, cases[i].body);
+}
+
+/* 10: frames are Int32s as NumberStyles.Any reads them. */
+static void frames__list_parsing(void **state)
+{
+	char p[512];
+	snprintf(p, sizeof(p), "/v2/studies/%s/series/%s/instances/%s/frames/1,a", study, series, sop);
+	get(p, "multipart/related; type=\"application/octet-stream\"", 400,
+	    "The query parameter 'frames' is invalid. Unable to parse value 'a' as Int32.");
+	snprintf(p, sizeof(p), "/v2/studies/%s/series/%s/instances/%s/frames/1.0,2", study, series, sop);
+	get(p, "multipart/related; type=\"application/octet-stream\"", 200, NULL);
+	snprintf(p, sizeof(p), "/v2/studies/%s/series/%s/instances/%s/frames/0", study, series, sop);
+	get(p, "multipart/related; type=\"application/octet-stream\"", 400,
+	    "The specified frames value is not valid. At least one frame must be present, and all requested frames must "
+	    "have value greater than 0.");
+}
+
+/* 7: If-None-Match is the plain string, case-insensitive
+ * (RetrieveMetadataService.IsCacheValid). */
+static void metadata__if_none_match_plain(void **state)
+{
+	char p[512], etag[80], h[128];
+	struct resp r;
+	const char *json[] = { "Accept: application/dicom+json", NULL };
+	snprintf(p, sizeof(p), "/v2/studies/%s/metadata", study);
+	http_do("GET", p, json, NULL, 0, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(resp_header(&r, "ETag", etag, sizeof(etag)));
+	resp_release(&r);
+	snprintf(h, sizeof(h), "If-None-Match: %s", etag);
+	const char *plain[] = { h, json[0], NULL };
+	expect("GET", p, plain, NULL, 0, 304, "");
+	snprintf(h, sizeof(h), "If-None-Match: \"%s\"", etag);
+	const char *quoted[] = { h, json[0], NULL };
+	http_do("GET", p, quoted, NULL, 0, &r);
+	assert_int_equal(r.status, 200);
+	assert_true(r.body.len > 10);
+	resp_release(&r);
+}
+
+/* 9: not found, named by the level asked for. */
+static void not_found__by_requested_level(void **state)
+{
+	char p[512];
+	const char *missing = "1.2.3.4.5.6.7.8.9";
+	snprintf(p, sizeof(p), "/v2/studies/%s/series/%s/instances/%s", missing, missing, missing);
+	get(p, "application/dicom; transfer-syntax=*", 404, "The specified instance cannot be found.");
+	snprintf(p, sizeof(p), "/v2/studies/%s/series/%s/instances/%s/metadata", missing, missing, missing);
+	get(p, "application/dicom+json", 404, "The specified instance cannot be found.");
+	snprintf(p, sizeof(p), "/v2/studies/%s/series/%s", missing, missing);
+	get(p, "multipart/related; type=\"application/dicom\"; transfer-syntax=*", 404,
+	    "The specified series cannot be found.");
+	snprintf(p, sizeof(p), "/v2/studies/%s/series/%s/instances/%s", study, series, missing);
+	expect("DELETE", p, NULL, NULL, 0, 404, "The specified instance cannot be found.");
+	snprintf(p, sizeof(p), "/v2/studies/%s/series/%s", missing, missing);
+	expect("DELETE", p, NULL, NULL, 0, 404, "The specified series cannot be found.");
+	/* ExtendedQueryTagNotFound names the tag's path, also when asked by keyword */
+	get("/v2/extendedquerytags/ManufacturerModelName", "application/json", 404,
+	    "The specified extended query tag with tag path 00081090 cannot be found.");
+	/* an operation that does not exist: NotFound(), no body */
+	get("/v2/operations/0123456789abcdef0123456789abcdef", "application/json", 404, "");
+}
+
+/* 11: each multipart answer has a boundary of its own. */
+static void retrieve__fresh_boundary_per_answer(void **state)
+{
+	char p[512], ct1[256], ct2[256];
+	struct resp r;
+	const char *h[] = { "Accept: multipart/related; type=\"application/dicom\"; transfer-syntax=*", NULL };
+	snprintf(p, sizeof(p), "/v2/studies/%s", study);
+	http_do("GET", p, h, NULL, 0, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(resp_header(&r, "Content-Type", ct1, sizeof(ct1)));
+	const char *parts[4];
+	size_t lens[4];
+	assert_int_equal(multipart_split(&r, parts, lens, 4, NULL), 1);
+	resp_release(&r);
+	http_do("GET", p, h, NULL, 0, &r);
+	assert_non_null(resp_header(&r, "Content-Type", ct2, sizeof(ct2)));
+	assert_int_equal(multipart_split(&r, parts, lens, 4, NULL), 1);
+	resp_release(&r);
+	assert_string_not_equal(ct1, ct2);
+}
+
+int main(void)
+{
+	e2e_init();
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(accept__multipart_without_type__406),
+		cmocka_unit_test(stow__content_type_with_parameters__415),
+		cmocka_unit_test(stow__multipart_without_parts__204),
+		cmocka_unit_test(qido__parameter_messages),
+		cmocka_unit_test(frames__list_parsing),
+		cmocka_unit_test(metadata__if_none_match_plain),
+		cmocka_unit_test(not_found__by_requested_level),
+		cmocka_unit_test(retrieve__fresh_boundary_per_answer),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
