@@ -71,6 +71,10 @@ int dcm_keyword_tag(const char *keyword, uint32_t *tag, char vr[3]);
 int dcm_parse_tag(const char *s, uint32_t *tag, bool *is_hex);
 /* The keyword and VR of a tag; keyword "" and vr "UN" when unknown. */
 void dcm_tag_info(uint32_t tag, char *keyword, size_t kwlen, char vr[3]);
+/* The dictionary's name ("Pixel Spacing") and value multiplicity of a
+ * public tag: its text ("2-2n") and bounds (max INT_MAX for "n"). 0, or -1
+ * when the tag is private or unknown. */
+int dcm_tag_vm(uint32_t tag, char *name, size_t namelen, char *vm, size_t vmlen, int *min, int *max);
 
 /* Appends to out the value of the bulk data element (OB, OW, OF, OD, OL,
  * OV, UN) of the file at path at tags[0] / items[0] / tags[1] / ...

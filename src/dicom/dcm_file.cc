@@ -3,6 +3,8 @@
 // probe. Nothing GDCM-typed leaves src/dicom.
 #include "dicom/dcm_internal.hh"
 
+#include <climits>
+
 void bridge::set_err(char *err, size_t errlen, const char *msg)
 {
 	if (err && errlen)
@@ -241,6 +243,30 @@ extern "C" void dcm_tag_info(uint32_t tag, char *keyword, size_t kwlen, char vr[
 			snprintf(keyword, kwlen, "%s", e.GetKeyword());
 		vr_out(e.GetVR(), vr);
 	} catch (...) {
+	}
+}
+
+extern "C" int dcm_tag_vm(uint32_t tag, char *name, size_t namelen, char *vm, size_t vmlen, int *min, int *max)
+{
+	try {
+		gdcm::Tag t((uint16_t)(tag >> 16), (uint16_t)(tag & 0xffff));
+		if (t.IsPrivate())
+			return -1;
+		const gdcm::DictEntry &e = gdcm::Global::GetInstance().GetDicts().GetDictEntry(t);
+		const char *s = gdcm::VM::GetVMString(e.GetVM());
+		if (!e.GetName() || !*e.GetName() || !s || !*s)
+			return -1;
+		snprintf(name, namelen, "%s", e.GetName());
+		snprintf(vm, vmlen, "%s", s);
+		/* "1", "1-3", "1-n", "2-2n" */
+		char *end;
+		*min = (int)strtol(s, &end, 10);
+		*max = *min;
+		if (*end == '-')
+			*max = strchr(end, 'n') ? INT_MAX : (int)strtol(end + 1, nullptr, 10);
+		return *min > 0 ? 0 : -1;
+	} catch (...) {
+		return -1;
 	}
 }
 
