@@ -126,6 +126,9 @@ int param_bool(struct request *req, const char *name, const char *field, bool df
 		*out = true;
 	} else if (!strcasecmp(v, "false")) {
 		*out = false;
+	} else if (!*v) {
+		http_error(req, 400, "The query parameter '%s' is invalid. The value '' is invalid.", field);
+		return -1;
 	} else {
 		http_error(req, 400, "The query parameter '%s' is invalid. The value '%s' is not valid for %s.", field, v,
 			   field);

@@ -24,7 +24,7 @@ struct stow {
 	struct request *req;
 	struct app *app;
 	const char *path_study;
-	bool root_type_dicom;
+	const char *root_type; /* multipart/related's type: the first part's when it has none */
 	const char *base_url;
 
 	/* current part */
@@ -329,10 +329,13 @@ static int part_begin(void *ctx, const struct multipart_part *part)
 {
 	struct stow *st = ctx;
 
-	if (part->content_type ? !is_dicom_type(part->content_type) : !(part->index == 0 && st->root_type_dicom)) {
+	/* RFC 2387 3.1, as the service reads it: a first part without a
+	 * Content-Type has the type parameter's */
+	const char *ct = part->content_type ? part->content_type : part->index == 0 ? st->root_type : NULL;
+	if (!is_dicom_type(ct)) {
 		st->abort_status = 415;
 		snprintf(st->abort_msg, sizeof(st->abort_msg), "The specified content type '%s' is not supported.",
-			 part->content_type ? part->content_type : "");
+			 ct ? ct : "");
 		return 1;
 	}
 	st->part = store_begin(&st->app->store);
@@ -447,7 +450,6 @@ static int read_single(struct stow *st, const char *ct)
 	char chunk[65536];
 	ssize_t got;
 
-	st->root_type_dicom = true;
 	if (part_begin(st, &part))
 		return 1;
 	while ((got = body_read(st, chunk, sizeof(chunk))) > 0) {
@@ -474,9 +476,7 @@ static int read_multipart(struct stow *st, const char *ct, const struct multipar
 		return http_error(req, 415, "The content type '%s' is either not multipart or is missing boundary.", ct), 2;
 	if (mct->start)
 		return http_error(req, 400, "The start parameter in multipart/related request is not supported."), 2;
-	if (mct->type && strcmp(mct->type, "application/dicom"))
-		return http_error(req, 415, "The specified content type '%s' is not supported.", mct->type), 2;
-	st->root_type_dicom = mct->type != NULL;
+	st->root_type = mct->type;
 
 	struct multipart_handler h = { st, part_begin, part_data, part_end };
 	struct multipart_limits lim = { (uint64_t)st->app->cfg.max_part_bytes, (uint64_t)st->app->cfg.max_parts, 16384 };

@@ -92,6 +92,36 @@ static void stow__content_type_with_parameters__415(void **state)
 	buf_release(&body);
 }
 
+/* 2: the type parameter is the first part's type when it has none; a
+ * part that says application/dicom is taken whatever the root says
+ * (AspNetCoreMultipartReader). */
+static void stow__root_type_parameter(void **state)
+{
+	char *file = make_dcm("--study %s", uid_new());
+	struct buf dcm, body;
+	buf_init(&dcm, 0);
+	buf_init(&body, 0);
+	assert_int_equal(file_read(file, &dcm), 0);
+	/* the first part has no Content-Type: the root's type=application/json is its */
+	buf_adds(&body, "--b\r\n\r\n");
+	buf_add(&body, dcm.data, dcm.len);
+	buf_adds(&body, "\r\n--b--\r\n");
+	const char *json_root[] = { "Content-Type: multipart/related; type=\"application/json\"; boundary=b",
+				    "Accept: application/dicom+json", NULL };
+	expect("POST", "/v2/studies", json_root, body.data, body.len, 415,
+	       "The specified content type 'application/json' is not supported.");
+	/* the part says application/dicom: stored */
+	buf_reset(&body);
+	buf_adds(&body, "--b\r\nContent-Type: application/dicom\r\n\r\n");
+	buf_add(&body, dcm.data, dcm.len);
+	buf_adds(&body, "\r\n--b--\r\n");
+	expect("POST", "/v2/studies", json_root, body.data, body.len, 200, NULL);
+	unlink(file);
+	free(file);
+	buf_release(&dcm);
+	buf_release(&body);
+}
+
 /* 5: what .NET sends for a MultipartContent with no parts
  * (E2E GivenAMultipartRequestWithNoContent_...ShouldReturnNoContent). */
 static void stow__multipart_without_parts__204(void **state)
@@ -122,6 +152,7 @@ static void qido__parameter_messages(void **state)
 						   "for Limit." },
 		{ "/v1/changefeed?limit=0", "The query parameter 'limit' is invalid. The field limit must be between 1 and 100." },
 		{ "/v1/changefeed?offset=x", "The query parameter 'offset' is invalid. The value 'x' is not valid for offset." },
+		{ "/v2/changefeed?includeMetadata=", "The query parameter 'includeMetadata' is invalid. The value '' is invalid." },
 		{ "/v2/changefeed?startTime=yesterday", "The query parameter 'StartTime' is invalid. The value 'yesterday' is not "
 							"valid." },
 		{ "/v2/changefeed?endTime=2024-01-01T00:00:00", "The query parameter 'EndTime' is invalid. Date and time value "
@@ -327,6 +358,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(accept__multipart_without_type__406),
 		cmocka_unit_test(stow__content_type_with_parameters__415),
+		cmocka_unit_test(stow__root_type_parameter),
 		cmocka_unit_test(stow__multipart_without_parts__204),
 		cmocka_unit_test(qido__parameter_messages),
 		cmocka_unit_test(frames__list_parsing),
