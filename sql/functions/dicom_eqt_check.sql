@@ -9,7 +9,13 @@ CREATE OR REPLACE FUNCTION dicom_eqt_check(vr text, v text) RETURNS text LANGUAG
         WHEN vr = 'LO' AND length(v) > 64 THEN 'Value length is not expected.'
         WHEN vr = 'AS' AND v !~ '^\d{3}[DWMY]$' THEN 'Value does not match the pattern nnnD, nnnW, nnnM or nnnY.'
         WHEN vr = 'UI' AND (length(v) > 64 OR v !~ '^[0-9.]*[0-9]$') THEN 'DICOM Identifier is invalid.'
-        WHEN vr IN ('IS', 'SL', 'SS', 'UL', 'US') AND v !~ '^[+-]?\d+$' THEN 'Value is not a valid integer.'
-        WHEN vr IN ('FL', 'FD') AND v !~ '^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$' THEN 'Value is not a valid number.'
+        -- numbers are kept as double precision: what does not fit is refused
+        -- here, not left to fail the cast (and every later reindex)
+        WHEN vr IN ('IS', 'SL', 'SS', 'UL', 'US') AND v !~ '^[+-]?\d{1,18}$' THEN 'Value is not a valid integer.'
+        WHEN vr IN ('FL', 'FD') AND (length(v) > 400 OR v !~ '^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d{1,3})?$')
+            THEN 'Value is not a valid number.'
+        WHEN vr IN ('FL', 'FD') AND (abs(v::numeric) > 1.7976931348623157e308
+                                     OR (v::numeric <> 0 AND abs(v::numeric) < 2.2250738585072014e-308))
+            THEN 'Value is not a valid number.'
         ELSE NULL END
 $$;

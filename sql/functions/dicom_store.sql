@@ -12,6 +12,9 @@ DECLARE
     v_seq bigint;
     v_time timestamptz;
 BEGIN
+    -- the metadata as later queries read it: an instance whose metadata
+    -- jsonb refuses is refused here (22P02), not left to break them
+    PERFORM p.metadata::jsonb, p.metadata_bulk::jsonb;
     IF EXISTS (SELECT 1 FROM instance WHERE partition_key = v_pk AND study_uid = p.study_uid
                AND series_uid = p.series_uid AND sop_uid = p.sop_uid) THEN
         RETURN NULL;

@@ -278,6 +278,10 @@ static void commit_instance(struct stow *st, const struct db_new_instance *in, i
 		store_remove(&app->store, in->watermark);
 		add_failure(st, in->sop_class, in->sop, FAIL_EXISTS, NULL, 0);
 		break;
+	case DB_INVALID:
+		store_remove(&app->store, in->watermark);
+		add_failure(st, in->sop_class, in->sop, FAIL_VALIDATION, NULL, 0);
+		break;
 	default:
 		store_remove(&app->store, in->watermark);
 		add_failure(st, in->sop_class, in->sop, FAIL_PROCESSING, NULL, 0);

@@ -148,6 +148,10 @@ int buf_add_json_str(struct buf *b, const char *str, size_t len)
 			case '\n': rc = buf_adds(b, "\\n"); break;
 			case '\r': rc = buf_adds(b, "\\r"); break;
 			case '\t': rc = buf_adds(b, "\\t"); break;
+			/* a NUL (inside an LT, ST or UT value) is left out: PostgreSQL's
+			 * jsonb refuses \u0000, and one stored instance would break
+			 * every query that reads its metadata */
+			case '\0': break;
 			default: rc = buf_addf(b, "\\u%04x", c); break;
 			}
 			i++;

@@ -27,7 +27,8 @@ int buf_adds(struct buf *b, const char *s);
 int buf_addch(struct buf *b, char c);
 int buf_addf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int buf_vaddf(struct buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
-/* JSON string literal with quotes; invalid UTF-8 bytes are taken as Latin-1. */
+/* JSON string literal with quotes; invalid UTF-8 bytes are taken as Latin-1,
+ * NUL bytes left out (PostgreSQL's jsonb refuses \u0000). */
 int buf_add_json_str(struct buf *b, const char *s, size_t len);
 void buf_reset(struct buf *b);
 /* Hands the contents to the caller (caller frees) and empties the buffer. */

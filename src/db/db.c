@@ -314,7 +314,9 @@ int db_store_instance(struct db *db, const struct db_new_instance *in, int64_t *
 		int rc = DB_FAILED;
 		if (state && !strcmp(state, "23505"))
 			rc = DB_EXISTS; /* stored concurrently by another request */
-		else
+		else if (state && !strncmp(state, "22", 2))
+			rc = DB_INVALID;
+		if (rc != DB_EXISTS)
 			log_error("store failed: %s", PQresultErrorMessage(r));
 		PQclear(r);
 		return rc;

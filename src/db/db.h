@@ -47,7 +47,10 @@ struct db_new_instance {
 	const char *host, *topic;
 };
 
-enum { DB_STORED = 0, DB_EXISTS = 1, DB_FAILED = -1 };
+/* DB_INVALID: the database refused the instance's data itself (a data
+ * exception, SQLSTATE class 22: metadata jsonb cannot read, text not in
+ * the database's encoding): the client's file, not a passing failure. */
+enum { DB_STORED = 0, DB_EXISTS = 1, DB_INVALID = 2, DB_FAILED = -1 };
 
 /* One transaction: rows, change feed row, outbox row. */
 int db_store_instance(struct db *db, const struct db_new_instance *in, int64_t *sequence);

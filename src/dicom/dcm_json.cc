@@ -46,16 +46,20 @@ static bool json_number(const char *s, size_t n)
 	return i == n;
 }
 
+// A DS or IS value as a JSON number when it is one that JSON parsers and
+// PostgreSQL read (a finite double: "1e999999" is eight valid DS
+// characters that overflow both), else as a string.
 static void add_number_text(struct buf *out, const char *p, size_t n)
 {
-	if (json_number(p, n)) {
+	std::string s(p, n); // (short strings stay in the object itself)
+	char *end = nullptr;
+	double d = strtod(s.c_str(), &end);
+	bool finite = end && *end == '\0' && std::isfinite(d);
+	if (finite && json_number(p, n)) {
 		buf_add(out, p, n);
 		return;
 	}
-	std::string s(p, n);
-	char *end = nullptr;
-	double d = strtod(s.c_str(), &end);
-	if (end && *end == '\0' && std::isfinite(d)) {
+	if (finite) {
 		if (d == std::floor(d) && std::fabs(d) < 1e15)
 			buf_addf(out, "%.0f", d);
 		else

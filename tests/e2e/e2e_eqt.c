@@ -319,6 +319,90 @@ static void eqt__delete_and_operations_404(void **state)
 	resp_release(&r);
 }
 
+/* Stores f (v2) and answers its status. */
+static long store_file(const char *f)
+{
+	const char *h[] = { "Accept: application/dicom+json", "Content-Type: application/dicom", NULL };
+	struct resp r;
+	http_post_file("/v2/studies", h, f, &r);
+	long st = r.status;
+	resp_release(&r);
+	return st;
+}
+
+/* Values that one stored file used to poison every later query with
+ * (PostgreSQL refusing the metadata as jsonb) or every reindex (a number
+ * beyond double precision): search keeps working, and so does reindexing. */
+static void eqt__poisoned_values__search_and_reindex_keep_working(void **state)
+{
+	const char *h[] = { "Accept: application/dicom+json", NULL };
+	char poisoned[65], path[300];
+	struct resp r;
+	struct buf body;
+
+	snprintf(poisoned, sizeof(poisoned), "%s", uid_new());
+	/* a DS of eight valid characters that overflows any double */
+	char *a = make_dcm("--study %s --set 0018,0050=DS:1e999999", poisoned);
+	assert_int_equal(store_file(a), 200);
+	/* an LT with a NUL inside (written as X, then made NUL in the file) */
+	char *b = make_dcm("--study %s --set '0008,4000=LT:abcXdef'", poisoned);
+	buf_init(&body, 0);
+	assert_int_equal(file_read(b, &body), 0);
+	char *x = memmem(body.data, body.len, "abcXdef", 7);
+	assert_non_null(x);
+	x[3] = '\0';
+	FILE *fp = fopen(b, "wb");
+	assert_non_null(fp);
+	assert_int_equal(fwrite(body.data, 1, body.len, fp), body.len);
+	fclose(fp);
+	buf_release(&body);
+	assert_int_equal(store_file(b), 200);
+	/* a private number of 400 digits, indexed later as FD */
+	char digits[401];
+	memset(digits, '9', 400);
+	digits[400] = '\0';
+	char *c = make_dcm("--study %s --set '0009,0010=LO:ADE POISON' --set '0009,1002=UT:%s'", poisoned, digits);
+	assert_int_equal(store_file(c), 200);
+
+	http_do("GET", "/v2/studies?limit=200", h, NULL, 0, &r);
+	assert_int_equal(r.status, 200);
+	resp_release(&r);
+	snprintf(path, sizeof(path), "/v2/studies?StudyInstanceUID=%s&includefield=all", poisoned);
+	http_do("GET", path, h, NULL, 0, &r);
+	assert_int_equal(r.status, 200);
+	resp_release(&r);
+	snprintf(path, sizeof(path), "/v2/studies/%s/metadata", poisoned);
+	http_do("GET", path, h, NULL, 0, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(buf_str(&r.body), "\"Value\":[\"1e999999\"]"));
+	assert_non_null(strstr(buf_str(&r.body), "\"Value\":[\"abcdef\"]"));
+	resp_release(&r);
+
+	/* the reindex over all of them finishes, the number an error of its own */
+	assert_int_equal(request("POST", "/v2/extendedquerytags",
+				 "[{\"Path\":\"00091002\",\"VR\":\"FD\",\"PrivateCreator\":\"ADE POISON\",\"Level\":\"Instance\"}]",
+				 &r),
+			 202);
+	cJSON *j = resp_json(&r);
+	snprintf(path, sizeof(path), "/v2/operations/%s", cJSON_GetObjectItem(j, "id")->valuestring);
+	cJSON_Delete(j);
+	resp_release(&r);
+	j = wait_operation(path);
+	assert_string_equal(cJSON_GetObjectItem(j, "status")->valuestring, "succeeded");
+	cJSON_Delete(j);
+	assert_int_equal(request("GET", "/v2/extendedquerytags/00091002/errors", NULL, &r), 200);
+	assert_non_null(strstr(buf_str(&r.body), "Value is not a valid number."));
+	resp_release(&r);
+	assert_int_equal(request("DELETE", "/v2/extendedquerytags/00091002", NULL, &r), 204);
+	resp_release(&r);
+	delete_study(poisoned);
+	const char *files[] = { a, b, c };
+	for (int i = 0; i < 3; i++) {
+		unlink(files[i]);
+		free((char *)files[i]);
+	}
+}
+
 int main(void)
 {
 	e2e_init();
@@ -328,6 +412,7 @@ int main(void)
 		cmocka_unit_test(eqt__list_get_errors_patch),
 		cmocka_unit_test(eqt__qido_on_tags),
 		cmocka_unit_test(eqt__delete_and_operations_404),
+		cmocka_unit_test(eqt__poisoned_values__search_and_reindex_keep_working),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
