@@ -3,6 +3,7 @@
 #include "common/util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include <stdint.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -85,11 +87,36 @@ static uint64_t collect(int fd, int seconds, struct buf *got, bool *overflow)
 	return deadline;
 }
 
-/* A child's limits: no core files, mem_bytes of address space (not in
- * sanitizer builds), and seconds of CPU when seconds > 0. */
-static void set_limits(int seconds, size_t mem_bytes)
+/* A child's walls. Its descriptors: /dev/null on 0, stdout and stderr
+ * kept (the log, where sanitizers report), its one channel to the parent
+ * moved to 3, every other one closed: nothing of the responder's (the
+ * FastCGI listening socket on 0, the request's connection, the database
+ * connection) reaches code that decodes a client's file. Returns the
+ * channel's new number. */
+static int child_descriptors(int channel)
+{
+	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (null >= 0) {
+		dup2(null, 0); /* (dup2 clears close-on-exec on 0) */
+		if (null != 0)
+			close(null);
+	}
+	if (channel != 3 && dup2(channel, 3) < 0)
+		_exit(125);
+	if (syscall(SYS_close_range, 4U, ~0U, 0U) != 0)
+		for (int fd = 4; fd < 1024; fd++)
+			close(fd);
+	return 3;
+}
+
+/* Its limits: no core files, ISOLATE_FILES descriptors, files written up
+ * to fsize bytes, mem_bytes of address space (not in sanitizer builds),
+ * and seconds of CPU when seconds > 0. */
+static void set_limits(int seconds, size_t mem_bytes, unsigned long long fsize)
 {
 	setrlimit(RLIMIT_CORE, &(struct rlimit){ 0, 0 });
+	setrlimit(RLIMIT_NOFILE, &(struct rlimit){ ISOLATE_FILES, ISOLATE_FILES });
+	setrlimit(RLIMIT_FSIZE, &(struct rlimit){ (rlim_t)fsize, (rlim_t)fsize });
 	if (seconds > 0)
 		setrlimit(RLIMIT_CPU, &(struct rlimit){ (rlim_t)seconds, (rlim_t)seconds + 1 });
 #ifndef NO_AS_LIMIT
@@ -107,7 +134,8 @@ __attribute__((noreturn)) static void run_child(isolate_fn fn, void *arg, int se
 	char why[512] = "";
 	struct buf result;
 
-	set_limits(seconds, mem_bytes);
+	fd = child_descriptors(fd);
+	set_limits(seconds, mem_bytes, ISOLATE_WRITE_BYTES);
 	alarm((unsigned)seconds + 1);
 	buf_init(&result, 0);
 	int rc = fn(arg, &result, why, sizeof(why));
@@ -224,14 +252,10 @@ static int worker_start(struct isolate_worker *w, char *err, size_t errlen)
 		return -1;
 	}
 	if (pid == 0) {
-		/* nothing of the responder's (the FastCGI connection, the database)
-		 * stays open in a child that outlives the request */
-		for (int fd = 3; fd < 1024; fd++)
-			if (fd != sv[1])
-				close(fd);
-		set_limits(0, w->mem_bytes);
+		int fd = child_descriptors(sv[1]);
+		set_limits(0, w->mem_bytes, ISOLATE_WRITE_BYTES);
 		signal(SIGPIPE, SIG_DFL);
-		worker_loop(w, sv[1]);
+		worker_loop(w, fd);
 		_exit(0);
 	}
 	close(sv[1]);

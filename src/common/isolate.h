@@ -17,11 +17,17 @@ enum { ISOLATE_NOT_STARTED = -1, ISOLATE_DIED = -2 };
 /* Limits for one GDCM decode or encode of a client's file. */
 #define ISOLATE_SECONDS 60
 #define ISOLATE_MEMORY (2048ULL * 1024 * 1024)
+/* A child's descriptors at most, and how far it may write into a file (a
+ * transcoded copy; also its stderr, the log, which is appended to). */
+#define ISOLATE_FILES 32
+#define ISOLATE_WRITE_BYTES (4ULL * 1024 * 1024 * 1024)
 /* The most a child's work may send back. */
 #define ISOLATE_MAX_OUTPUT (512ULL * 1024 * 1024)
 
-/* Runs fn(arg) in a forked child limited to seconds of CPU and wall time
- * and mem_bytes of address space (not in sanitizer builds). Returns fn's
+/* Runs fn(arg) in a forked child limited to seconds of CPU and wall time,
+ * mem_bytes of address space (not in sanitizer builds), ISOLATE_FILES
+ * descriptors and ISOLATE_WRITE_BYTES a file, with none of the parent's
+ * descriptors but stdout and stderr (0 is /dev/null). Returns fn's
  * code, ISOLATE_NOT_STARTED, or ISOLATE_DIED (crashed, killed, out of
  * time); err gets the child's reason or what happened to it, out (may be
  * NULL) what the work appended to its buffer when it returned 0. The child

@@ -1,0 +1,146 @@
+/* Unit: what an isolated child holds. A one-shot child and a kept worker
+ * list their own descriptors from /proc/self/fd while the parent holds a
+ * listening socket and an open file, as a responder holds the FastCGI
+ * socket and its database connection: the child has /dev/null on 0, its
+ * channel to the parent on 3, stdout and stderr, and nothing else. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/isolate.h"
+
+/* "fd=target;" for each open descriptor but the directory's own */
+static void list_fds(struct buf *out)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		char path[300], target[256];
+		if (e->d_name[0] == '.' || atoi(e->d_name) == dirfd(d))
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/fd/%s", e->d_name);
+		ssize_t n = readlink(path, target, sizeof(target) - 1);
+		target[n > 0 ? n : 0] = '\0';
+		buf_addf(out, "%s=%s;", e->d_name, target);
+	}
+	closedir(d);
+}
+
+static int fds_in_child(void *arg, struct buf *out, char *err, size_t errlen)
+{
+	(void)arg;
+	list_fds(out);
+	return 0;
+}
+
+static int fds_in_worker(const char *arg, char *err, size_t errlen)
+{
+	struct buf b;
+	buf_init(&b, 0);
+	list_fds(&b);
+	snprintf(err, errlen, "%s", buf_str(&b));
+	buf_release(&b);
+	return 1;
+}
+
+/* Only 0 (/dev/null), 1, 2 and 3 (of kind channel: "pipe:" or "socket:"). */
+static void only_own(const char *list, const char *channel)
+{
+	char *copy = strdup(list), *save = NULL;
+	int seen3 = 0;
+	for (char *item = strtok_r(copy, ";", &save); item; item = strtok_r(NULL, ";", &save)) {
+		int fd = atoi(item);
+		const char *target = strchr(item, '=') + 1;
+		if (fd > 3)
+			fail_msg("the child holds descriptor %s", item);
+		if (fd == 0)
+			assert_string_equal(target, "/dev/null");
+		if (fd == 3) {
+			assert_int_equal(strncmp(target, channel, strlen(channel)), 0);
+			seen3 = 1;
+		}
+	}
+	assert_true(seen3);
+	free(copy);
+}
+
+static int parent_fds[2];
+
+static int setup(void **state)
+{
+	/* what a responder holds: a listening socket (FastCGI's, on 0 under
+	 * spawn-fcgi) and a connection or file */
+	parent_fds[0] = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	assert_int_equal(bind(parent_fds[0], (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(parent_fds[0], 1), 0);
+	parent_fds[1] = open("/proc/self/status", O_RDONLY);
+	assert_true(parent_fds[1] > 2);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	close(parent_fds[0]);
+	close(parent_fds[1]);
+	return 0;
+}
+
+static void run__child_holds_only_its_own(void **state)
+{
+	struct buf out;
+	char err[256];
+	buf_init(&out, 0);
+	assert_int_equal(isolate_run(fds_in_child, NULL, 10, 0, &out, err, sizeof(err)), 0);
+	only_own(buf_str(&out), "pipe:");
+	buf_release(&out);
+}
+
+static void worker__kept_child_holds_only_its_own(void **state)
+{
+	struct isolate_worker w = ISOLATE_WORKER_INIT(fds_in_worker, 0);
+	char err[256];
+	assert_int_equal(isolate_worker_run(&w, "x", 10, err, sizeof(err)), 1);
+	only_own(err, "socket:");
+	isolate_worker_stop(&w);
+}
+
+static int open_many(void *arg, struct buf *out, char *err, size_t errlen)
+{
+	(void)arg;
+	for (int i = 0; i < 100; i++)
+		if (open("/dev/null", O_RDONLY) < 0) {
+			snprintf(err, errlen, "open %d refused", i);
+			return 7;
+		}
+	return 0;
+}
+
+static void run__descriptor_limit(void **state)
+{
+	char err[256];
+	assert_int_equal(isolate_run(open_many, NULL, 10, 0, NULL, err, sizeof(err)), 7);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(run__child_holds_only_its_own),
+		cmocka_unit_test(worker__kept_child_holds_only_its_own),
+		cmocka_unit_test(run__descriptor_limit),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
