@@ -325,6 +325,7 @@ void relay_config_release(struct relay_config *rc)
 		free_list(s->headers, s->nheaders);
 		free(s->name);
 		free(s->provider);
+		free(s->url); /* (set by the webhook's own setter, not a string key) */
 		config_free_strings(s, subscription_keys, NSUBKEYS);
 		for (size_t p = 0; p < nproviders; p++)
 			config_free_strings(s, providers[p]->keys, providers[p]->nkeys);
