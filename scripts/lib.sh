@@ -207,9 +207,19 @@ responder_pids() {
 	pgrep -f "dicom-fcgi -c $VAR/conf/dicom.ini" || true
 }
 
+# The relay under multiwatch too, as the systemd unit has Restart=: one
+# that dies (kill -9, a crash) is started again at once, so events do not
+# stop until someone notices. The pid file is multiwatch's; TERM to it
+# reaches the relay.
 start_relay() {
-	setsid "$BUILD/outbox-relay" -c "$VAR/conf/dicom.ini" </dev/null >>"$VAR/log/outbox-relay.log" 2>&1 &
+	setsid /usr/bin/multiwatch -f 1 -r 1000 -t 2000 -s TERM -- \
+		"$BUILD/outbox-relay" -c "$VAR/conf/dicom.ini" </dev/null >>"$VAR/log/outbox-relay.log" 2>&1 &
 	echo $! > "$VAR/run/outbox-relay.pid"
+}
+
+# PIDs of the stack's running relay (not its supervisor).
+relay_pids() {
+	pgrep -f "^$BUILD/outbox-relay -c $VAR/conf/dicom.ini" || true
 }
 
 stop_relay() {
