@@ -371,6 +371,12 @@ static int parse_param(struct arena *a, struct qido_query *q, const struct qido_
 	const char *name = trim(a, param->name);
 	const char *value = trim(a, param->value);
 
+	/* the values are compared with text in the database: they must be
+	 * text (an invalid byte sequence used to end in a 503) */
+	if (!buf_utf8_valid(name, strlen(name)))
+		return bad(a, err, "Invalid query: a query parameter's name is not valid UTF-8.");
+	if (!buf_utf8_valid(value, strlen(value)))
+		return bad(a, err, "Invalid query: the value of '%s' is not valid UTF-8.", name);
 	if (!*name)
 		return 0;
 	if (!strcasecmp(name, "limit"))

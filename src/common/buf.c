@@ -118,7 +118,21 @@ static size_t utf8_seq(const unsigned char *s, size_t left)
 	for (i = 1; i < n; i++)
 		if ((s[i] & 0xc0) != 0x80)
 			return 0;
+	/* no overlong forms, no surrogates, nothing past U+10FFFF (what
+	 * PostgreSQL refuses too) */
+	if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] > 0x9f) || (c == 0xf0 && s[1] < 0x90) ||
+	    (c == 0xf4 && s[1] > 0x8f))
+		return 0;
 	return n;
+}
+
+bool buf_utf8_valid(const char *str, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	for (size_t i = 0, n; i < len; i += n)
+		if (!(n = utf8_seq(s + i, len - i)))
+			return false;
+	return true;
 }
 
 int buf_add_json_str(struct buf *b, const char *str, size_t len)

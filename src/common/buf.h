@@ -4,6 +4,7 @@
 #define ADE_BUF_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #ifdef __cplusplus
@@ -30,6 +31,8 @@ int buf_vaddf(struct buf *b, const char *fmt, va_list ap) __attribute__((format(
 /* JSON string literal with quotes; invalid UTF-8 bytes are taken as Latin-1,
  * NUL bytes left out (PostgreSQL's jsonb refuses \u0000). */
 int buf_add_json_str(struct buf *b, const char *s, size_t len);
+/* Whether s is well-formed UTF-8 (as PostgreSQL takes it). */
+bool buf_utf8_valid(const char *s, size_t len);
 void buf_reset(struct buf *b);
 /* Hands the contents to the caller (caller frees) and empties the buffer. */
 char *buf_detach(struct buf *b, size_t *len);

@@ -202,9 +202,11 @@ static int read_headers(struct reader *r, struct multipart_part *part, struct ar
 	}
 }
 
-/* A part's body: everything up to the next delimiter, to the handler. */
+/* A part's body: everything up to the next delimiter, to the handler; a
+ * body whose length is not the part's Content-Length (length >= 0) is a
+ * malformed message. */
 static int read_body(struct reader *r, const char *delim, size_t dlen, const struct multipart_handler *h,
-		     const struct multipart_limits *lim)
+		     const struct multipart_limits *lim, int64_t length)
 {
 	uint64_t got = 0;
 	int rc;
@@ -223,7 +225,7 @@ static int read_body(struct reader *r, const char *delim, size_t dlen, const str
 		consume(r, take);
 		if (d) {
 			consume(r, dlen);
-			return MP_OK;
+			return length >= 0 && got != (uint64_t)length ? MP_MALFORMED : MP_OK;
 		}
 	}
 }
@@ -267,7 +269,7 @@ int multipart_read(const char *boundary, multipart_read_fn read, void *rctx, con
 			rc = MP_TOO_LARGE;
 		else if (h->part_begin && (rc = h->part_begin(h->ctx, &part)))
 			break;
-		else if (!(rc = read_body(&r, delim, dlen, h, lim)) && h->part_end)
+		else if (!(rc = read_body(&r, delim, dlen, h, lim, part.content_length)) && h->part_end)
 			rc = h->part_end(h->ctx);
 	}
 	free(r.buf);

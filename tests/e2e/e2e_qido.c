@@ -237,6 +237,9 @@ static void qido__bad_queries__400_and_406(void **state)
 		{ "/v2/studies?offset=-1", "The query parameter 'Offset' is invalid." },
 		{ "/v2/studies?fuzzymatching=maybe", "The query parameter 'FuzzyMatching' is invalid." },
 		{ "/v2/studies?PatientName=%3Cscript%3E", "The query string included invalid characters." },
+		{ "/v2/studies?PatientName=%C3%28", "Invalid query: the value of 'PatientName' is not valid UTF-8." },
+		{ "/v2/studies?PatientID=%E9&fuzzymatching=true", "Invalid query: the value of 'PatientID' is not valid UTF-8." },
+		{ "/v2/instances?SOPInstanceUID=%ED%A0%80", "Invalid query: the value of 'SOPInstanceUID' is not valid UTF-8." },
 		{ "/v2/studies/1.2.3.x/series", "Dicom element 'StudyInstanceUid' failed validation for VR 'UI'" },
 		{ "/v2/studies/1.2.3/series?SOPInstanceUID=1.2", "Invalid query: AttributeId SOPInstanceUID is not queryable." },
 	};

@@ -93,6 +93,18 @@ static void read__no_crlf_after_close_and_padding__accepted(void **state)
 	release(&c);
 }
 
+static void read__part_length_disagreeing__malformed(void **state)
+{
+	const char longer[] = "--b\r\nContent-Type: application/dicom\r\nContent-Length: 10\r\n\r\nAAA\r\n--b--\r\n";
+	const char shorter[] = "--b\r\nContent-Length: 2\r\n\r\nAAA\r\n--b--\r\n";
+	struct collected c;
+	assert_int_equal(parse("b", longer, sizeof(longer) - 1, 0, &c), MP_MALFORMED);
+	assert_int_equal(c.ended, 0);
+	release(&c);
+	assert_int_equal(parse("b", shorter, sizeof(shorter) - 1, 0, &c), MP_MALFORMED);
+	release(&c);
+}
+
 static void read__no_parts_as_dotnet_sends__closed_empty(void **state)
 {
 	const char body[] = "--b\r\n\r\n--b--\r\n";
@@ -209,6 +221,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(read__two_parts__bodies_exact),
 		cmocka_unit_test(read__no_crlf_after_close_and_padding__accepted),
+		cmocka_unit_test(read__part_length_disagreeing__malformed),
 		cmocka_unit_test(read__no_parts_as_dotnet_sends__closed_empty),
 		cmocka_unit_test(read__boundary_inside_data_without_crlf__not_a_delimiter),
 		cmocka_unit_test(read__binary_with_nuls__kept),
