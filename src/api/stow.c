@@ -176,6 +176,16 @@ static int zero_preamble(struct stow *st)
 	return store_write_at(st->part, zeros, 128, 0);
 }
 
+/* A failure that is not the client's (the database, the store): the
+ * request stops with 503 and Retry-After, as every route answers, rather
+ * than a final 409/272 for this instance. */
+static void transient(struct stow *st, const char *what)
+{
+	log_warn("stow stopped: %s", what);
+	st->abort_status = 503;
+	snprintf(st->abort_msg, sizeof(st->abort_msg), "The server is temporarily unable to store data.");
+}
+
 /* The identity of an instance, from its file. */
 struct ids {
 	char study[72], series[72], sop[72], sop_class[72];
@@ -264,7 +274,7 @@ static void commit_instance(struct stow *st, const struct db_new_instance *in, i
 	int committed = store_commit(st->part, in->watermark);
 	st->part = NULL;
 	if (committed) {
-		add_failure(st, in->sop_class, in->sop, FAIL_PROCESSING, NULL, 0);
+		transient(st, "the file cannot be made durable");
 		return;
 	}
 	switch (db_store_instance(app->db, in, &seq)) {
@@ -284,7 +294,7 @@ static void commit_instance(struct stow *st, const struct db_new_instance *in, i
 		break;
 	default:
 		store_remove(&app->store, in->watermark);
-		add_failure(st, in->sop_class, in->sop, FAIL_PROCESSING, NULL, 0);
+		transient(st, "the database did not store the instance");
 		break;
 	}
 }
@@ -304,14 +314,21 @@ static void process_instance(struct stow *st)
 	if (!(f = parse_part(st, &id, &v)))
 		goto drop;
 	int ex = db_reserve_instance(st->app->db, st->req->partition, id.study, id.series, id.sop, &wm);
-	if (ex != 0) {
-		add_failure(st, id.sop_class, id.sop, ex > 0 ? FAIL_EXISTS : FAIL_PROCESSING, NULL, 0);
+	if (ex < 0) {
+		transient(st, "the database is unavailable");
+		goto drop;
+	}
+	if (ex > 0) {
+		add_failure(st, id.sop_class, id.sop, FAIL_EXISTS, NULL, 0);
 		goto drop;
 	}
 	/* both forms are kept: [retrieve] bulkdata_uri chooses when serving */
-	if (dcm_write_json(f, &meta, v.dropped, v.ndropped, false) || dcm_write_json(f, &bulk, v.dropped, v.ndropped, true) ||
-	    zero_preamble(st)) {
+	if (dcm_write_json(f, &meta, v.dropped, v.ndropped, false) || dcm_write_json(f, &bulk, v.dropped, v.ndropped, true)) {
 		add_failure(st, id.sop_class, id.sop, FAIL_PROCESSING, NULL, 0);
+		goto drop;
+	}
+	if (zero_preamble(st)) {
+		transient(st, "the file cannot be written");
 		goto drop;
 	}
 	int warning = dcm_is_implicit_vr(f) ? WARN_IMPLICIT_VR : v.nwarnings ? WARN_VALIDATION : 0;
@@ -375,8 +392,9 @@ static int part_data(void *ctx, const void *data, size_t n)
 
 static int part_end(void *ctx)
 {
-	process_instance(ctx);
-	return 0;
+	struct stow *st = ctx;
+	process_instance(st);
+	return st->abort_status ? 1 : 0;
 }
 
 static ssize_t body_read(void *ctx, void *dst, size_t n)
@@ -464,8 +482,7 @@ static int read_single(struct stow *st, const char *ct)
 	}
 	if (got < 0)
 		return got == -2 ? MP_TOO_LARGE : MP_IO;
-	process_instance(st);
-	return MP_OK;
+	return part_end(st);
 }
 
 /* A multipart/related body whose parameters the service accepts (else

@@ -148,6 +148,9 @@ int http_error(struct request *req, int status, const char *fmt, ...)
 	if (req->head_sent)
 		return -1; /* too late: the client sees a truncated body */
 	buf_reset(&req->out_headers);
+	/* a failure that is not the client's: worth retrying, and when */
+	if (status == 503)
+		http_add_header(req, "Retry-After", "%d", HTTP_RETRY_AFTER_SECONDS);
 	if (!fmt)
 		return http_send(req, status, NULL, "", 0);
 	va_start(ap, fmt);

@@ -18,6 +18,9 @@ int http_write(struct request *req, const void *data, size_t len);
 int http_writes(struct request *req, const char *s);
 /* A whole response with a body in one call. */
 int http_send(struct request *req, int status, const char *content_type, const void *body, size_t len);
+/* The Retry-After of every 503. */
+#define HTTP_RETRY_AFTER_SECONDS 5
+
 /* The one error writer: status with the service's plain-text message body
  * (NULL fmt: empty body, as the service answers 406 from its Accept filter). */
 int http_error(struct request *req, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
