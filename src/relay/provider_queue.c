@@ -79,6 +79,11 @@ static int parse_connection_string(struct queue_state *q, const char *cs, char *
 	const char *scheme_end = strstr(q->endpoint, "://");
 	const char *path = scheme_end ? strchr(scheme_end + 3, '/') : NULL;
 	q->base_path = xstrdup(path ? path : "");
+	/* base64 gives 3 bytes for 4: a longer key would overrun q->key */
+	if ((strlen(key) + 3) / 4 * 3 > sizeof(q->key)) {
+		snprintf(err, errlen, "connection_string: AccountKey is longer than %zu bytes", sizeof(q->key));
+		goto out;
+	}
 	q->keylen = EVP_DecodeBlock(q->key, (const unsigned char *)key, (int)strlen(key));
 	if (q->keylen <= 0) {
 		snprintf(err, errlen, "connection_string: AccountKey is not base64");

@@ -145,7 +145,9 @@ static int handshake(struct subscription *s, char *err, size_t errlen)
 		cJSON_Delete(j);
 	}
 	if (rc)
-		snprintf(err, errlen, "[subscription:%s] validation handshake with '%s' failed (HTTP %ld%s%s)", s->name, s->url,
+		/* the URL without its query: Azure Functions put their key there (?code=) */
+		snprintf(err, errlen, "[subscription:%s] validation handshake with '%.*s' failed (HTTP %ld%s%s)", s->name,
+			 (int)strcspn(s->url, "?#"), s->url,
 			 st, *text ? ", " : "", text);
 	buf_release(&body);
 	buf_release(&resp);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "events/envelope.h"
+#include "relay/provider.h"
 #include "relay/settings.h"
 
 static char *write_ini(const char *text)
@@ -143,6 +144,26 @@ static void envelope__cloudevents_mapping(void **state)
 	buf_release(&out);
 }
 
+/* An AccountKey longer than the key buffer is refused, not decoded past
+ * its end (no network is touched: the connection string fails first). */
+static void queue__oversized_account_key__refused(void **state)
+{
+	struct subscription s;
+	char err[256], cs[1024];
+	char key[601];
+	memset(&s, 0, sizeof(s));
+	memset(key, 'A', 600);
+	key[600] = '\0';
+	snprintf(cs, sizeof(cs), "DefaultEndpointsProtocol=http;AccountName=a;AccountKey=%s;QueueEndpoint=http://127.0.0.1:9/a",
+		 key);
+	s.name = "q";
+	s.connection_string = cs;
+	s.queue_name = "q";
+	assert_int_equal(provider_queue.open(&s, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "AccountKey is longer than 128 bytes"));
+	provider_queue.close(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -151,6 +172,7 @@ int main(void)
 		cmocka_unit_test(config__bad_values__name_the_key),
 		cmocka_unit_test(config__event_providers_env),
 		cmocka_unit_test(envelope__cloudevents_mapping),
+		cmocka_unit_test(queue__oversized_account_key__refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
