@@ -462,8 +462,19 @@ int wado_frames(struct request *req)
 		rc = http_error(req, 503, "The server is temporarily unable to read data.");
 		goto out;
 	}
+	/* an answer is never larger than the pixel data itself: a list of the
+	 * same large frame many times over would multiply it */
+	uint64_t asked = 0, all = 0;
+	struct range *every;
+	parse_ranges(req, ranges, false, &every, &all);
 	for (size_t i = 0; i < nframes; i++) {
 		nr[i] = api_frame_ranges(req, ranges, frames[i], &rs[i], &bytes[i]);
+		asked += bytes[i];
+	}
+	if (asked > all) {
+		rc = http_error(req, 400, "The requested frames add up to more than the instance's pixel data (%llu bytes).",
+				(unsigned long long)all);
+		goto out;
 	}
 	struct payload *parts = arena_alloc(&req->arena, nframes * sizeof(*parts));
 	for (size_t i = 0; i < nframes; i++)

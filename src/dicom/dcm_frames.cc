@@ -114,10 +114,15 @@ struct fragments {
 	std::vector<long long> item, off, len;
 };
 
-static bool read_fragments(FILE *fp, long long value, fragments &fr)
+// At most this many fragments a frame: the work and the ranges string of
+// a file of millions of empty fragments stay bounded.
+#define MAX_FRAGMENTS_A_FRAME 1024
+
+static bool read_fragments(FILE *fp, long long value, long nframes, fragments &fr)
 {
 	long long at = value;
 	unsigned char h[8];
+	size_t most = (size_t)(nframes > 0 ? nframes : 1) * MAX_FRAGMENTS_A_FRAME;
 
 	for (bool first = true;; first = false) {
 		if (!read_at(fp, at, h, 8))
@@ -125,7 +130,10 @@ static bool read_fragments(FILE *fp, long long value, fragments &fr)
 		uint32_t tag = le32(h), ilen = le32(h + 4);
 		if (tag == 0xE0DDFFFEu)
 			return !fr.off.empty();
-		if (tag != 0xE000FFFEu || ilen == 0xFFFFFFFFu)
+		if (tag != 0xE000FFFEu || ilen == 0xFFFFFFFFu || fr.off.size() >= most)
+			return false;
+		/* an offset table has an entry a frame, no more */
+		if (first && ilen / 4 > (uint32_t)(nframes > 0 ? nframes : 1))
 			return false;
 		if (first) {
 			for (uint32_t k = 0; k + 4 <= ilen; k += 4) {
@@ -197,7 +205,7 @@ static long locate_frames(const dcm_file *f, FILE *fp, struct buf *out)
 	}
 	fragments fr;
 	std::vector<std::vector<size_t>> frames;
-	if (!read_fragments(fp, value, fr) || !group_fragments(fr, nframes, frames))
+	if (!read_fragments(fp, value, nframes, fr) || !group_fragments(fr, nframes, frames))
 		return -1;
 	for (size_t i = 0; i < frames.size(); i++) {
 		if (i)

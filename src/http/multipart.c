@@ -190,6 +190,8 @@ static int read_headers(struct reader *r, struct multipart_part *part, struct ar
 		char *e = memmem(r->buf, r->len, "\r\n\r\n", 4);
 		if (e) {
 			size_t hend = (size_t)(e - r->buf);
+			if (hend > lim->max_header_bytes)
+				return MP_MALFORMED; /* also when they came in one read */
 			if ((rc = parse_headers(r->buf, hend, part, a)))
 				return rc;
 			consume(r, hend + 4);
@@ -246,13 +248,13 @@ int multipart_read(const char *boundary, multipart_read_fn read, void *rctx, con
 	 * UUIDs, 73) and the service accepts them; 256 still bounds the search */
 	if (blen == 0 || blen > 256)
 		return MP_MALFORMED;
-	arena_init(&a);
-	delim = arena_alloc(&a, dlen + 1);
+	delim = xmalloc(dlen + 1);
 	memcpy(delim, "\r\n--", 4);
 	memcpy(delim + 4, boundary, blen + 1);
 
 	/* A virtual CRLF in front lets a body that starts with the delimiter
 	 * match the same pattern as every later one. */
+	arena_init(&a);
 	r.buf = xmalloc(CHUNK);
 	r.cap = CHUNK;
 	memcpy(r.buf, "\r\n", 2);
@@ -261,6 +263,9 @@ int multipart_read(const char *boundary, multipart_read_fn read, void *rctx, con
 	rc = skip_preamble(&r, delim, dlen);
 	while (!rc && !(rc = after_delimiter(&r, delim, dlen, &closed)) && !closed) {
 		struct multipart_part part = { NULL, -1, nparts };
+		/* a part's headers live until the part ends, not the request */
+		arena_release(&a);
+		arena_init(&a);
 		if (++nparts > lim->max_parts)
 			rc = MP_TOO_MANY;
 		else if ((rc = read_headers(&r, &part, &a, lim)))
@@ -273,6 +278,7 @@ int multipart_read(const char *boundary, multipart_read_fn read, void *rctx, con
 			rc = h->part_end(h->ctx);
 	}
 	free(r.buf);
+	free(delim);
 	arena_release(&a);
 	return rc;
 }

@@ -212,6 +212,16 @@ static void frames__errors(void **state)
 	assert_int_equal(r.status, 404);
 	assert_string_equal(buf_str(&r.body), "The specified instance cannot be found.");
 	resp_release(&r);
+	/* an answer is never larger than the pixel data: three frames of a
+	 * three-frame instance pass, four do not */
+	const char *multi = "Accept: multipart/related; type=\"application/octet-stream\"";
+	get(native_sop, "1,1,2", multi, &r);
+	assert_int_equal(r.status, 200);
+	resp_release(&r);
+	get(native_sop, "3,3,3,3", multi, &r);
+	assert_int_equal(r.status, 400);
+	assert_string_equal(buf_str(&r.body), "The requested frames add up to more than the instance's pixel data (960 bytes).");
+	resp_release(&r);
 }
 
 static int teardown(void **state)

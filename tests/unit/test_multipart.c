@@ -105,6 +105,21 @@ static void read__part_length_disagreeing__malformed(void **state)
 	release(&c);
 }
 
+static void read__header_limit__every_part(void **state)
+{
+	struct buf body;
+	struct collected c;
+	buf_init(&body, 0);
+	buf_adds(&body, "--b\r\nContent-Type: application/dicom\r\nX-Filler: ");
+	for (int i = 0; i < 20000; i++)
+		buf_addch(&body, 'x');
+	buf_adds(&body, "\r\n\r\nAAA\r\n--b--\r\n");
+	/* all of it in one read, headers past the 16384 of the limits */
+	assert_int_equal(parse("b", body.data, body.len, 0, &c), MP_MALFORMED);
+	release(&c);
+	buf_release(&body);
+}
+
 static void read__no_parts_as_dotnet_sends__closed_empty(void **state)
 {
 	const char body[] = "--b\r\n\r\n--b--\r\n";
@@ -222,6 +237,7 @@ int main(void)
 		cmocka_unit_test(read__two_parts__bodies_exact),
 		cmocka_unit_test(read__no_crlf_after_close_and_padding__accepted),
 		cmocka_unit_test(read__part_length_disagreeing__malformed),
+		cmocka_unit_test(read__header_limit__every_part),
 		cmocka_unit_test(read__no_parts_as_dotnet_sends__closed_empty),
 		cmocka_unit_test(read__boundary_inside_data_without_crlf__not_a_delimiter),
 		cmocka_unit_test(read__binary_with_nuls__kept),
