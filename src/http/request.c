@@ -139,8 +139,10 @@ const char *request_query(const struct request *req, const char *name)
 	return NULL;
 }
 
-/* First value of a comma-separated forwarded header, trimmed (arena-owned). */
-static const char *first_forwarded(struct request *req, const char *header)
+/* First value of a comma-separated forwarded header, trimmed (arena-owned);
+ * NULL when absent or when it holds anything but the characters allowed
+ * (the value is written into URLs inside JSON and headers). */
+static const char *first_forwarded(struct request *req, const char *header, const char *allowed)
 {
 	const char *v = request_header(req, header);
 	size_t n;
@@ -152,23 +154,33 @@ static const char *first_forwarded(struct request *req, const char *header)
 	n = strcspn(v, ",");
 	while (n && (v[n - 1] == ' ' || v[n - 1] == '\t'))
 		n--;
-	if (!n)
+	if (!n || strspn(v, allowed) < n)
 		return NULL;
 	return arena_strndup(&req->arena, v, n);
 }
 
+#define ALNUM "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+#define HOST_CHARS ALNUM ".-:[]_"
+#define PATH_CHARS ALNUM ".-_~/%"
+
+/* A Host header as it may stand in a URL; else NULL. */
+static const char *plain_host(const char *h)
+{
+	return h && *h && strspn(h, HOST_CHARS) == strlen(h) ? h : NULL;
+}
+
 const char *request_base_url(struct request *req)
 {
-	const char *proto = first_forwarded(req, "X-Forwarded-Proto");
-	const char *host = first_forwarded(req, "X-Forwarded-Host");
-	const char *prefix = first_forwarded(req, "X-Forwarded-Prefix");
+	const char *proto = first_forwarded(req, "X-Forwarded-Proto", ALNUM);
+	const char *host = first_forwarded(req, "X-Forwarded-Host", HOST_CHARS);
+	const char *prefix = first_forwarded(req, "X-Forwarded-Prefix", PATH_CHARS);
 	const char *https = request_env(req, "HTTPS");
 	const char *base;
 
 	if (!proto)
 		proto = (https && (!strcasecmp(https, "on") || !strcmp(https, "1"))) ? "https" : "http";
 	if (!host)
-		host = request_header(req, "Host");
+		host = plain_host(request_header(req, "Host"));
 	if (!host) {
 		const char *name = request_env(req, "SERVER_NAME");
 		const char *port = request_env(req, "SERVER_PORT");

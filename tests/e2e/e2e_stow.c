@@ -512,6 +512,22 @@ static void stow__forwarded_headers__retrieve_url(void **state)
 	assert_string_equal(dj_str(j, "00081190"), want);
 	cJSON_Delete(j);
 	resp_release(&r);
+	/* forwarded values that could not stand in a URL are not taken: the
+	 * answer stays one JSON object with the request's own host */
+	char *g = make_dcm("--study %s", study);
+	const char *evil[] = { ACCEPT_JSON, CT_DICOM, "X-Forwarded-Host: x\"]},\"00081198\":{\"vr\":\"SQ",
+			       "X-Forwarded-Prefix: /a\"b", NULL };
+	assert_int_equal(http_post_file(path, evil, g, &r), 0);
+	assert_int_equal(r.status, 200);
+	j = resp_json(&r);
+	assert_non_null(j);
+	assert_null(cJSON_GetObjectItem(j, "00081198"));
+	snprintf(want, sizeof(want), "%s/v2/studies/%s", e2e_base(), study);
+	assert_string_equal(dj_str(j, "00081190"), want);
+	cJSON_Delete(j);
+	resp_release(&r);
+	unlink(g);
+	free(g);
 	unlink(f);
 	free(f);
 }
