@@ -460,15 +460,24 @@ static int check_minimum(const struct dcm_element *e, char *msg, size_t msglen)
 
 	if (!e->value || !e->len)
 		return 0;
+	/* the tag's keyword (GetFriendlyName); a private tag's path */
+	dcm_tag_info(e->tag, kw, sizeof(kw), vr);
+	if ((e->tag >> 16) % 2 || !*kw)
+		snprintf(kw, sizeof(kw), "%08X", e->tag);
+	/* judged by the VR the standard gives it, not one the file claims (a
+	 * UID declared LO would pass the rules for LO): ErrorMessageUnexpectedVR */
+	if (e->from_file_vr && *kw && strcmp(vr, "UN") && strcmp(vr, e->vr) && !((e->tag >> 16) % 2)) {
+		snprintf(msg, msglen,
+			 "Dicom element '%s' failed validation for VR '%s': The extended query tag '%s' is expected to have VR "
+			 "'%s' but has '%s' in file.",
+			 kw, e->vr, kw, vr, e->vr);
+		return 1;
+	}
 	if (is_string_vr(e->vr))
 		first_value(e, &v, &vn);
 	const char *why = validate_minimum(e->vr, v, vn, e->len, buf, sizeof(buf));
 	if (!why)
 		return 0;
-	/* the tag's keyword (GetFriendlyName); a private tag's path */
-	dcm_tag_info(e->tag, kw, sizeof(kw), vr);
-	if ((e->tag >> 16) % 2 || !*kw)
-		snprintf(kw, sizeof(kw), "%08X", e->tag);
 	snprintf(msg, msglen, "Dicom element '%s' failed validation for VR '%s': %s", kw, e->vr, why);
 	return 1;
 }

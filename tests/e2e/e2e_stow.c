@@ -532,6 +532,28 @@ static void stow__forwarded_headers__retrieve_url(void **state)
 	free(f);
 }
 
+/* A UID declared with another VR is judged as a UID (the service's
+ * UnexpectedVR), not by the rules of the VR the file claims: it would have
+ * gone into paths, URLs and log lines as it was. */
+static void stow__uid_declared_with_another_vr__409(void **state)
+{
+	char *f = make_dcm("--set \"0020,000D=LO:1.2.3 injected' level=error\"");
+	struct resp r;
+
+	post_one("/v2/studies", f, &r);
+	assert_int_equal(r.status, 409);
+	cJSON *j = resp_json(&r);
+	const cJSON *fail = cJSON_GetArrayItem(dj_seq(j, "00081198"), 0);
+	assert_int_equal(dj_int(fail, "00081197", 0), 43264);
+	assert_string_equal(dj_str(cJSON_GetArrayItem(dj_seq(fail, "00741048"), 0), "00000902"),
+			    "DICOM100: (0020,000d) - Dicom element 'StudyInstanceUID' failed validation for VR 'LO': The "
+			    "extended query tag 'StudyInstanceUID' is expected to have VR 'UI' but has 'LO' in file.");
+	cJSON_Delete(j);
+	resp_release(&r);
+	unlink(f);
+	free(f);
+}
+
 int main(void)
 {
 	e2e_init();
@@ -553,6 +575,7 @@ int main(void)
 		cmocka_unit_test(stow__preamble__zeroed_rest_byte_exact),
 		cmocka_unit_test(stow__rows_changefeed_and_event__one_transaction),
 		cmocka_unit_test(stow__forwarded_headers__retrieve_url),
+		cmocka_unit_test(stow__uid_declared_with_another_vr__409),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
