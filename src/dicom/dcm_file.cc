@@ -289,9 +289,16 @@ extern "C" int dcm_probe(const char *path, char *err, size_t errlen)
 	int rc = dcm_write_json(f, &json, nullptr, 0, false) || dcm_write_json(f, &json, nullptr, 0, true) ? -1 : 0;
 	dcm_foreach(f, count_element, &n);
 	dcm_get_string(f, DCM_TAG(0x0008, 0x0018), v, sizeof(v));
+	/* the pixel data is not loaded by the parse: a file cut inside it
+	 * would be stored whole-looking and fail every later read */
+	const char *why = rc ? "The DICOM instance is invalid." : nullptr;
+	if (!rc && !f->big_endian && f->ts != "1.2.840.10008.1.2.1.99" && pixel_data_truncated(path, f->implicit)) {
+		rc = -1;
+		why = "The DICOM instance is truncated.";
+	}
 	buf_release(&json);
 	dcm_free(f);
 	if (rc)
-		set_err(err, errlen, "The DICOM instance is invalid.");
+		set_err(err, errlen, why);
 	return rc;
 }

@@ -114,6 +114,76 @@ struct fragments {
 	std::vector<long long> item, off, len;
 };
 
+// Whether the pixel data elements of the file run past its end. Walks the
+// file for (7FE0,0010) headers (an icon's, the image's), skipping each
+// value once judged so that its bytes are never taken for a header: a
+// defined length must end within the file, an encapsulated value must end
+// with its sequence delimiter within the file.
+bool bridge::pixel_data_truncated(const char *path, bool implicit)
+{
+	static const unsigned char tag[4] = { 0xE0, 0x7F, 0x10, 0x00 };
+	FILE *fp = fopen(path, "rb");
+	if (!fp)
+		return false;
+	long long size = -1, at = 0;
+	if (fseeko(fp, 0, SEEK_END) == 0)
+		size = (long long)ftello(fp);
+	std::vector<unsigned char> b(1 << 16);
+	bool truncated = false;
+	while (!truncated && size > 0 && at + 8 <= size) {
+		size_t n = (size_t)std::min<long long>((long long)b.size(), size - at);
+		if (!read_at(fp, at, b.data(), n))
+			break;
+		size_t i = 0;
+		while (i + 4 <= n && memcmp(&b[i], tag, 4))
+			i++;
+		if (i + 4 > n) {
+			at += (long long)n - 3; /* a tag may straddle two reads */
+			if (n < b.size())
+				break;
+			continue;
+		}
+		long long h = at + (long long)i;
+		unsigned char hd[12];
+		if (!read_at(fp, h, hd, implicit ? 8 : 12)) {
+			truncated = true; /* a header cut short */
+			break;
+		}
+		bool explicit_ok = (hd[4] == 'O' && (hd[5] == 'B' || hd[5] == 'W')) && hd[6] == 0 && hd[7] == 0;
+		if (!implicit && !explicit_ok) {
+			at = h + 1;
+			continue;
+		}
+		uint32_t len = le32(implicit ? hd + 4 : hd + 8);
+		long long v = h + (implicit ? 8 : 12);
+		if (len != 0xFFFFFFFFu) {
+			truncated = v + (long long)len > size;
+			at = v + (long long)len;
+			continue;
+		}
+		/* encapsulated: items up to the sequence delimiter */
+		bool closed = false;
+		for (long long p = v; !closed && !truncated;) {
+			unsigned char it[8];
+			if (!read_at(fp, p, it, 8)) {
+				truncated = true;
+				break;
+			}
+			uint32_t itag = le32(it), ilen = le32(it + 4);
+			if (itag == 0xE0DDFFFEu) {
+				closed = true;
+				at = p + 8;
+			} else if (itag != 0xE000FFFEu || ilen == 0xFFFFFFFFu || p + 8 + (long long)ilen > size) {
+				truncated = true;
+			} else {
+				p += 8 + (long long)ilen;
+			}
+		}
+	}
+	fclose(fp);
+	return truncated;
+}
+
 // At most this many fragments a frame: the work and the ranges string of
 // a file of millions of empty fragments stay bounded.
 #define MAX_FRAGMENTS_A_FRAME 1024

@@ -63,6 +63,8 @@ long us_attr(const gdcm::DataSet &ds, uint16_t g, uint16_t e);
 bool rle_colour_wide(const gdcm::File &file, const gdcm::Pixmap &img);
 // Every frame of an RLE image as native little-endian samples.
 bool rle_decode(const gdcm::Pixmap &img, std::vector<char> &out);
+// Whether the file's pixel data runs past its end (a truncated file).
+bool pixel_data_truncated(const char *path, bool implicit);
 } // namespace bridge
 using namespace bridge;
 

@@ -554,6 +554,45 @@ static void stow__uid_declared_with_another_vr__409(void **state)
 	free(f);
 }
 
+/* A file cut inside its pixel data (which the parse does not load) is
+ * refused as unreadable, not stored to fail every later read; whole, the
+ * same file is stored. */
+static void stow__truncated_pixel_data__409(void **state)
+{
+	static const char *const kinds[] = { "--rows 32 --cols 32", "--rows 32 --cols 32 --ts rle",
+					     "--rows 32 --cols 32 --ts j2k" };
+	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+		char *f = make_dcm("%s", kinds[k]);
+		struct buf whole;
+		struct resp r;
+		buf_init(&whole, 0);
+		assert_int_equal(file_read(f, &whole), 0);
+		size_t cuts[] = { whole.len - 1, whole.len - whole.len / 10, whole.len * 3 / 4 };
+		for (size_t c = 0; c < 3; c++) {
+			FILE *fp = fopen(f, "wb");
+			assert_int_equal(fwrite(whole.data, 1, cuts[c], fp), cuts[c]);
+			fclose(fp);
+			post_one("/v2/studies", f, &r);
+			if (r.status != 409)
+				fprintf(stderr, "%s cut at %zu of %zu: %ld\n", kinds[k], cuts[c], whole.len, r.status);
+			assert_int_equal(r.status, 409);
+			cJSON *j = resp_json(&r);
+			assert_int_equal(dj_int(cJSON_GetArrayItem(dj_seq(j, "00081198"), 0), "00081197", 0), 43264);
+			cJSON_Delete(j);
+			resp_release(&r);
+		}
+		FILE *fp = fopen(f, "wb");
+		assert_int_equal(fwrite(whole.data, 1, whole.len, fp), whole.len);
+		fclose(fp);
+		post_one("/v2/studies", f, &r);
+		assert_int_equal(r.status, 200);
+		resp_release(&r);
+		buf_release(&whole);
+		unlink(f);
+		free(f);
+	}
+}
+
 int main(void)
 {
 	e2e_init();
@@ -576,6 +615,7 @@ int main(void)
 		cmocka_unit_test(stow__rows_changefeed_and_event__one_transaction),
 		cmocka_unit_test(stow__forwarded_headers__retrieve_url),
 		cmocka_unit_test(stow__uid_declared_with_another_vr__409),
+		cmocka_unit_test(stow__truncated_pixel_data__409),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
