@@ -11,6 +11,7 @@
 #include "events/envelope.h"
 #include "relay/provider.h"
 #include "relay/settings.h"
+#include "store/store.h"
 
 #include <curl/curl.h>
 #include <getopt.h>
@@ -39,7 +40,8 @@ static const char usage[] =
 	"\n"
 	"The database comes from the [database] section or DICOM_DB_CONNINFO, as for\n"
 	"dicom-fcgi; [relay] holds poll_interval_ms, batch, lease_seconds,\n"
-	"retry_schedule, retry_scale, operation_batch and operation_pause_ms.\n"
+	"retry_schedule, retry_scale, operation_batch, operation_pause_ms and\n"
+	"temp_max_age_seconds (upload temp files older than this are removed).\n"
 	"\n"
 	"It also carries out the long-running operations (extended query tag\n"
 	"reindexing), claimed by lease, so a relay that dies leaves the rest of\n"
@@ -57,6 +59,9 @@ struct relay {
 	struct config cfg;
 	struct relay_config rc;
 	struct db *db;
+	struct store store; /* for sweeping upload temp files, when this host has it */
+	bool have_store;
+	time_t last_sweep;
 	const char **names; /* enabled subscriptions */
 	size_t nnames;
 	char owner[128];
@@ -236,6 +241,19 @@ static void reconnect(struct relay *r)
 		sleep(1);
 }
 
+/* Upload temp files older than [relay] temp_max_age_seconds (a responder
+ * killed mid-request leaves its own), looked for a few times that period. */
+static void sweep_temp(struct relay *r)
+{
+	time_t now = time(NULL);
+	long every = r->rc.temp_max_age / 5 > 60 ? 60 : (long)r->rc.temp_max_age / 5;
+
+	if (!r->have_store || !r->rc.temp_max_age || now - r->last_sweep < (every ? every : 1))
+		return;
+	r->last_sweep = now;
+	store_sweep_temp(&r->store, (long)r->rc.temp_max_age);
+}
+
 /* Until SIGTERM: operations, deliveries, then a wait for NOTIFY or the
  * next due time. */
 static void run(struct relay *r)
@@ -258,6 +276,7 @@ static void run(struct relay *r)
 			db_relay_heartbeat(r->db, r->names, r->nnames);
 			last_beat = time(NULL);
 		}
+		sweep_temp(r);
 		if (busy > 0)
 			continue; /* an operation is under way: no waiting */
 		double due = r->nnames ? db_relay_next_due(r->db, r->names, r->nnames) : -1;
@@ -341,12 +360,16 @@ int main(int argc, char **argv)
 		log_error("cannot register the subscriptions");
 		goto out;
 	}
+	/* the store, when this host has it (a relay may run elsewhere) */
+	r.have_store = access(r.cfg.store_dir, W_OK) == 0 && store_open(&r.store, r.cfg.store_dir, err, sizeof(err)) == 0;
 	log_info("ready subscriptions=%zu owner='%s'", r.nnames, r.owner);
 	run(&r);
 	log_info("shutting down");
 	rc = 0;
 out:
 	close_subscriptions(&r);
+	if (r.have_store)
+		store_release(&r.store);
 	db_free(r.db);
 	relay_config_release(&r.rc);
 	config_release(&r.cfg);
