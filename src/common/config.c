@@ -37,7 +37,7 @@ static const struct config_key store_keys[] = {
 	{ "max_parts", CONFIG_INT, OFF(max_parts), "10000", 1, 1000000, NULL, NULL },
 };
 static const struct config_key cors_keys[] = {
-	{ "allow_origins", CONFIG_STR, OFF(cors_allow_origins), "*", 0, 0, NULL, NULL },
+	{ "allow_origins", CONFIG_STR, OFF(cors_allow_origins), "", 0, 0, NULL, NULL },
 	{ "allow_methods", CONFIG_STR, OFF(cors_allow_methods), "GET, POST, PUT, DELETE, PATCH, OPTIONS", 0, 0, NULL, NULL },
 	{ "allow_headers", CONFIG_STR, OFF(cors_allow_headers),
 	  "Accept, Authorization, Content-Type, If-None-Match, msdicom-request-original, X-Requested-With", 0, 0, NULL, NULL },

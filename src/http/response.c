@@ -66,6 +66,13 @@ static int origin_allowed(const char *list, const char *origin)
 			m--;
 		if ((m == 1 && *list == '*') || (m == olen && !strncasecmp(list, origin, m)))
 			return 1;
+		/* "http://localhost:*": that scheme and host on any port (or none) */
+		if (m > 2 && list[m - 1] == '*' && list[m - 2] == ':' && olen >= m - 2 &&
+		    !strncasecmp(list, origin, m - 2)) {
+			const char *port = origin + m - 2;
+			if (!*port || (*port == ':' && port[1] && strspn(port + 1, "0123456789") == strlen(port + 1)))
+				return 1;
+		}
 		list += n;
 	}
 	return 0;

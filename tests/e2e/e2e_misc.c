@@ -60,28 +60,43 @@ static void routing__unknown_wrong_method_unversioned(void **state)
 	resp_release(&r);
 }
 
+/* The stack's configuration (scripts/up's) allows the loopback origins
+ * on any port, and no other. */
 static void cors__preflight_and_exposed_headers(void **state)
 {
 	struct resp r;
 	char v[512];
-	const char *pre[] = { "Origin: http://viewer.example", "Access-Control-Request-Method: POST",
+	const char *pre[] = { "Origin: http://localhost:3000", "Access-Control-Request-Method: POST",
 			      "Access-Control-Request-Headers: content-type", NULL };
 
 	http_do("OPTIONS", "/v2/studies", pre, NULL, 0, &r);
 	assert_int_equal(r.status, 204);
-	assert_string_equal(resp_header(&r, "Access-Control-Allow-Origin", v, sizeof(v)), "*");
+	assert_string_equal(resp_header(&r, "Access-Control-Allow-Origin", v, sizeof(v)), "http://localhost:3000");
 	assert_non_null(strstr(resp_header(&r, "Access-Control-Allow-Methods", v, sizeof(v)), "POST"));
 	assert_non_null(strstr(resp_header(&r, "Access-Control-Allow-Headers", v, sizeof(v)), "Content-Type"));
+	assert_string_equal(resp_header(&r, "Vary", v, sizeof(v)), "Origin");
 	resp_release(&r);
 
-	const char *get[] = { "Origin: http://viewer.example", "Accept: application/dicom+json", NULL };
+	const char *get[] = { "Origin: http://127.0.0.1:8042", "Accept: application/dicom+json", NULL };
 	http_do("GET", "/v2/studies/1.2.3/metadata", get, NULL, 0, &r);
 	assert_int_equal(r.status, 404);
-	assert_string_equal(resp_header(&r, "Access-Control-Allow-Origin", v, sizeof(v)), "*");
+	assert_string_equal(resp_header(&r, "Access-Control-Allow-Origin", v, sizeof(v)), "http://127.0.0.1:8042");
 	resp_header(&r, "Access-Control-Expose-Headers", v, sizeof(v));
 	assert_non_null(strstr(v, "Location"));
 	assert_non_null(strstr(v, "ETag"));
 	assert_non_null(strstr(v, "Warning"));
+	resp_release(&r);
+
+	/* a foreign origin gets no CORS headers: the browser keeps its page
+	 * from reading or changing anything (preflight refused) */
+	const char *foreign[] = { "Origin: http://viewer.example", "Access-Control-Request-Method: DELETE", NULL };
+	http_do("OPTIONS", "/v2/studies/1.2.3", foreign, NULL, 0, &r);
+	assert_null(resp_header(&r, "Access-Control-Allow-Origin", v, sizeof(v)));
+	assert_null(resp_header(&r, "Access-Control-Allow-Methods", v, sizeof(v)));
+	resp_release(&r);
+	const char *lookalike[] = { "Origin: http://localhost.evil.example:3000", "Accept: application/dicom+json", NULL };
+	http_do("GET", "/v2/studies/1.2.3/metadata", lookalike, NULL, 0, &r);
+	assert_null(resp_header(&r, "Access-Control-Allow-Origin", v, sizeof(v)));
 	resp_release(&r);
 
 	/* no Origin: no CORS headers */

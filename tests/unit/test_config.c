@@ -30,7 +30,7 @@ static void load__no_file__defaults(void **state)
 	unsetenv("DICOM_STORE_DIR");
 	assert_int_equal(config_load(&c, NULL, err, sizeof(err)), 0);
 	assert_string_equal(c.store_dir, "/var/lib/azure-dicom-emulator/store");
-	assert_string_equal(c.cors_allow_origins, "*");
+	assert_string_equal(c.cors_allow_origins, "");
 	assert_int_equal(c.max_part_bytes, 2147483648LL);
 	assert_false(c.x_sendfile);
 	assert_false(c.transcode_all);
