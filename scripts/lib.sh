@@ -157,6 +157,7 @@ write_configs() {
 		    -e "s|^x_sendfile2 =.*|x_sendfile2 = true|" \
 		    -e "s|^enabled = false|enabled = true|" \
 		    -e "s|^allow_origins =.*|allow_origins = http://127.0.0.1:*, http://localhost:*, http://[::1]:*|" \
+		    -e "s|^allowed_hosts =.*|allowed_hosts = localhost|" \
 		    "$ADE_ROOT/conf/dicom.ini.sample" > "$VAR/conf/dicom.ini"
 		# every event also lands in a JSON Lines file, for a look at what Azure would send
 		printf '\n[subscription:local-file]\nprovider = file\npath = %s/log/events.jsonl\n' "$VAR" >> "$VAR/conf/dicom.ini"

@@ -36,7 +36,7 @@ static const char usage[] =
 	"  -V, --version      show the version and exit\n"
 	"\n"
 	"Environment: DICOM_CONFIG, DICOM_DB_CONNINFO (overrides [database]),\n"
-	"DICOM_STORE_DIR, DICOM_LISTEN, DICOM_BASE_PATH, DICOM_LOG_LEVEL,\n"
+	"DICOM_STORE_DIR, DICOM_LISTEN, DICOM_BASE_PATH, DICOM_ALLOWED_HOSTS, DICOM_LOG_LEVEL,\n"
 	"DICOM_X_SENDFILE, DICOM_X_SENDFILE2, DICOM_DEBUG, DICOM_TRANSCODING,\n"
 	"DICOM_BULKDATA_URI, DICOM_EVENTS_SERVICE_HOST, and libpq's PGHOST, PGPORT,\n"
 	"PGDATABASE, PGUSER, PGPASSWORD.\n";
@@ -109,6 +109,7 @@ static int app_start(struct app *app)
 	app->chunk = xmalloc(APP_CHUNK);
 	app->policy = (struct http_policy){
 		.base_path = app->cfg.base_path,
+		.allowed_hosts = app->cfg.allowed_hosts,
 		.cors_origins = app->cfg.cors_allow_origins,
 		.cors_methods = app->cfg.cors_allow_methods,
 		.cors_headers = app->cfg.cors_allow_headers,

@@ -17,6 +17,7 @@
 static const struct config_key server_keys[] = {
 	{ "listen", CONFIG_STR, OFF(listen), "", 0, 0, "DICOM_LISTEN", NULL },
 	{ "base_path", CONFIG_STR, OFF(base_path), "", 0, 0, "DICOM_BASE_PATH", NULL },
+	{ "allowed_hosts", CONFIG_STR, OFF(allowed_hosts), "", 0, 0, "DICOM_ALLOWED_HOSTS", NULL },
 	{ "log_level", CONFIG_STR, OFF(log_level), "info", 0, 0, "DICOM_LOG_LEVEL", NULL },
 	{ "max_request_bytes", CONFIG_INT, OFF(max_request_bytes), "4294967296", 1024, INT64_MAX, NULL, NULL },
 };

@@ -12,6 +12,7 @@ struct config {
 	/* [server] */
 	char *listen;          /* "" = socket inherited from spawn-fcgi */
 	char *base_path;       /* prefix stripped from request paths */
+	char *allowed_hosts;   /* Host header names answered besides loopback; "" = any */
 	char *log_level;
 	int64_t max_request_bytes;
 	/* [database] */

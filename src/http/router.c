@@ -3,6 +3,7 @@
 #include "http/accept.h"
 #include "dicom/uid.h"
 
+#include <stdbool.h>
 #include <string.h>
 #include <strings.h>
 
@@ -117,6 +118,43 @@ static int check_uids(struct request *req)
 	return 0;
 }
 
+/* Whether the Host header names a host this server answers for: any when
+ * no list is configured; else one of the list or a loopback name. */
+static bool host_allowed(const char *list, const char *host)
+{
+	size_t n;
+
+	if (!list || !*list)
+		return true;
+	if (!host)
+		return false;
+	/* the name without its port ("[::1]:8080", "localhost:8080") */
+	if (*host == '[') {
+		const char *close = strchr(host, ']');
+		n = close ? (size_t)(close - host) + 1 : strlen(host);
+	} else {
+		n = strcspn(host, ":");
+	}
+	static const char *const loopback[] = { "localhost", "127.0.0.1", "[::1]" };
+	for (size_t i = 0; i < sizeof(loopback) / sizeof(loopback[0]); i++)
+		if (strlen(loopback[i]) == n && !strncasecmp(host, loopback[i], n))
+			return true;
+	if (n > 4 && !strncmp(host, "127.", 4) && strspn(host, "0123456789.") == n)
+		return true;
+	while (*list) {
+		while (*list == ' ' || *list == ',')
+			list++;
+		size_t m = strcspn(list, ",");
+		size_t k = m;
+		while (k && list[k - 1] == ' ')
+			k--;
+		if (k && k == n && !strncasecmp(list, host, n))
+			return true;
+		list += m;
+	}
+	return false;
+}
+
 /* The path to route, after the configured base path; NULL with the
  * answer sent when the target is invalid or outside it. */
 static const char *routed_path(struct request *req)
@@ -129,6 +167,8 @@ static const char *routed_path(struct request *req)
 	if (!target || router_split_target(req, target))
 		return http_error(req, 400, "The request URL is invalid."), NULL;
 	path = req->path;
+	if (!host_allowed(req->policy ? req->policy->allowed_hosts : NULL, request_header(req, "Host")))
+		return http_error(req, 400, "The request's Host is not one this server answers for."), NULL;
 	/* the service refuses markup in any query string */
 	if (strchr(req->query, '<') || strcasestr(req->query, "%3c"))
 		return http_error(req, 400, "The query string included invalid characters."), NULL;

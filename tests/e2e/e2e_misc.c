@@ -106,6 +106,26 @@ static void cors__preflight_and_exposed_headers(void **state)
 	resp_release(&r);
 }
 
+/* The stack answers loopback names only (scripts/up's allowed_hosts): a
+ * page that reaches it through a name of its own (DNS rebinding) gets 400. */
+static void host__foreign_names_refused(void **state)
+{
+	struct resp r;
+	const char *evil[] = { "Host: rebind.evil.example", "Accept: application/dicom+json", NULL };
+	http_do("GET", "/v2/studies", evil, NULL, 0, &r);
+	assert_int_equal(r.status, 400);
+	assert_string_equal(buf_str(&r.body), "The request's Host is not one this server answers for.");
+	resp_release(&r);
+	const char *local[] = { "Host: localhost:1234", NULL };
+	http_do("GET", "/health", local, NULL, 0, &r);
+	assert_int_equal(r.status, 200);
+	resp_release(&r);
+	const char *v6[] = { "Host: [::1]:8080", NULL };
+	http_do("GET", "/health", v6, NULL, 0, &r);
+	assert_int_equal(r.status, 200);
+	resp_release(&r);
+}
+
 int main(void)
 {
 	e2e_init();
@@ -113,6 +133,7 @@ int main(void)
 		cmocka_unit_test(health__both_probes__200_json),
 		cmocka_unit_test(routing__unknown_wrong_method_unversioned),
 		cmocka_unit_test(cors__preflight_and_exposed_headers),
+		cmocka_unit_test(host__foreign_names_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
