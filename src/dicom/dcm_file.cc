@@ -23,11 +23,184 @@ void bridge::quiet_gdcm()
 	}
 }
 
+// ---- a look at the file before GDCM ----------------------------------
+// GDCM meets some malformed files with work out of all proportion to their
+// size (a 1 KB file with an element of VR "XX" cost seconds of CPU and
+// GBs of allocation). Explicit VR little endian data sets (and every
+// encapsulated syntax) are walked here first, header by header, values
+// skipped: an unknown VR, a length past the end or nesting beyond reason
+// refuses the file before GDCM sees it.
+
+struct walker {
+	FILE *fp;
+	long long size;
+	long elements;
+};
+
+static bool get(walker &w, long long at, unsigned char *dst, size_t n)
+{
+	return at >= 0 && at + (long long)n <= w.size && fseeko(w.fp, (off_t)at, SEEK_SET) == 0 &&
+	       fread(dst, 1, n, w.fp) == n;
+}
+
+static bool known_vr(const unsigned char *v)
+{
+	static const char vrs[] = "AEASATCSDADSDTFDFLISLOLTOBODOFOLOVOWPNSHSLSQSSSTSVTMUCUIULUNURUSUTUV";
+	for (size_t i = 0; i + 1 < sizeof(vrs); i += 2)
+		if (v[0] == vrs[i] && v[1] == vrs[i + 1])
+			return true;
+	return false;
+}
+
+static bool long_form(const unsigned char *v)
+{
+	static const char vrs[] = "OBODOFOLOVOWSQSVUCUNURUTUV";
+	for (size_t i = 0; i + 1 < sizeof(vrs); i += 2)
+		if (v[0] == vrs[i] && v[1] == vrs[i + 1])
+			return true;
+	return false;
+}
+
+static uint16_t le16(const unsigned char *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+// Walks from pos to end (or, inside an undefined length, to its
+// delimiter, after which pos is left). False when the bytes are not an
+// explicit VR little endian data set. raw: the items hold bytes (the
+// fragments of encapsulated pixel data), not data sets. *stop is set when
+// the rest cannot be walked this way (a sequence encoded as UN, implicit
+// inside): GDCM judges it.
+static bool walk(walker &w, long long &pos, long long end, int depth, bool to_delimiter, bool raw, bool *stop)
+{
+	unsigned char h[12];
+
+	if (depth > 16)
+		return false;
+	while (pos < end) {
+		if (++w.elements > 10000000 || !get(w, pos, h, 8))
+			return false;
+		uint16_t g = le16(h), e = le16(h + 2);
+		uint32_t len;
+		if (g == 0xFFFE) {
+			len = le32(h + 4);
+			pos += 8;
+			if (e == 0xE00D || e == 0xE0DD)
+				return to_delimiter;
+			if (e != 0xE000)
+				return false;
+			if (len == 0xFFFFFFFFu) {
+				if (raw || !walk(w, pos, end, depth + 1, true, false, stop))
+					return false;
+			} else {
+				long long item_end = pos + (long long)len;
+				if (item_end > end || (!raw && !walk(w, pos, item_end, depth + 1, false, false, stop)))
+					return false;
+				pos = item_end;
+			}
+			if (*stop)
+				return true;
+			continue;
+		}
+		if (raw)
+			return false; /* only items in encapsulated pixel data */
+		if (!known_vr(h + 4))
+			return false;
+		long long hdr = 8;
+		len = le16(h + 6);
+		if (long_form(h + 4)) {
+			if (!get(w, pos, h, 12))
+				return false;
+			len = le32(h + 8);
+			hdr = 12;
+		}
+		pos += hdr;
+		bool sq = h[4] == 'S' && h[5] == 'Q';
+		if (len == 0xFFFFFFFFu) {
+			if (h[4] == 'U' && h[5] == 'N') {
+				*stop = true; /* a sequence in implicit VR */
+				return true;
+			}
+			// a sequence, or encapsulated pixel data: items to the delimiter
+			if (!long_form(h + 4) || !walk(w, pos, end, depth + 1, true, !sq, stop))
+				return false;
+			if (*stop)
+				return true;
+			continue;
+		}
+		long long value_end = pos + (long long)len;
+		if (value_end > end)
+			return false;
+		if (sq && !walk(w, pos, value_end, depth + 1, false, false, stop))
+			return false;
+		if (*stop)
+			return true;
+		pos = value_end;
+	}
+	return !to_delimiter && pos == end;
+}
+
+// The file's data set syntax from its meta header, and where the data set
+// starts: false when there is no meta header to read it from.
+static bool meta_syntax(walker &w, std::string &ts, long long &start)
+{
+	unsigned char h[12];
+	if (!get(w, 128, h, 4) || memcmp(h, "DICM", 4))
+		return false;
+	long long pos = 132;
+	while (get(w, pos, h, 8) && le16(h) == 0x0002) {
+		uint32_t len = long_form(h + 4) ? (get(w, pos, h, 12) ? le32(h + 8) : 0xFFFFFFFFu) : le16(h + 6);
+		long long hdr = long_form(h + 4) ? 12 : 8;
+		if (len == 0xFFFFFFFFu || pos + hdr + (long long)len > w.size)
+			return false;
+		if (le16(h + 2) == 0x0010 && len < 128) {
+			char v[128];
+			if (!get(w, pos + hdr, (unsigned char *)v, len))
+				return false;
+			ts.assign(v, len);
+			while (!ts.empty() && (ts.back() == '\0' || ts.back() == ' '))
+				ts.pop_back();
+		}
+		pos += hdr + (long long)len;
+	}
+	start = pos;
+	return true;
+}
+
+// Whether the data set of the file at path is sound enough to hand to
+// GDCM (see above). Files without a meta header, implicit VR, big endian
+// and deflated data sets are left to GDCM.
+static bool looks_sound(const char *path)
+{
+	walker w = { fopen(path, "rb"), -1, 0 };
+	std::string ts;
+	long long start = 0;
+	bool ok = true;
+
+	if (!w.fp)
+		return true; /* GDCM says why */
+	if (fseeko(w.fp, 0, SEEK_END) == 0)
+		w.size = (long long)ftello(w.fp);
+	if (w.size > 0 && meta_syntax(w, ts, start) && ts != "1.2.840.10008.1.2" && ts != "1.2.840.10008.1.2.2" &&
+	    ts != "1.2.840.10008.1.2.1.99")
+	{
+		bool stop = false;
+		ok = walk(w, start, w.size, 0, false, false, &stop);
+	}
+	fclose(w.fp);
+	return ok;
+}
+
 extern "C" struct dcm_file *dcm_open(const char *path, char *err, size_t errlen)
 {
 	dcm_file *f = nullptr;
 	quiet_gdcm();
 	try {
+		if (!looks_sound(path)) {
+			set_err(err, errlen, "The DICOM instance is invalid.");
+			return nullptr;
+		}
 		f = new dcm_file();
 		f->reader.SetFileName(path);
 		// the pixel data's value is skipped, not loaded (GDCM reads the
