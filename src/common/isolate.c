@@ -13,6 +13,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <seccomp.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -109,6 +110,47 @@ static int child_descriptors(int channel)
 	return 3;
 }
 
+/* Its system calls: what decoding a file needs, and none of what would
+ * let a compromised decoder reach further (the network, other programs,
+ * other processes, and unless may_write, the file system). */
+static void set_filter(bool may_write)
+{
+	static const int denied[] = {
+		SCMP_SYS(socket), SCMP_SYS(connect), SCMP_SYS(bind), SCMP_SYS(listen), SCMP_SYS(accept),
+		SCMP_SYS(accept4), SCMP_SYS(execve), SCMP_SYS(execveat), SCMP_SYS(ptrace), SCMP_SYS(process_vm_readv),
+		SCMP_SYS(process_vm_writev), SCMP_SYS(fork), SCMP_SYS(vfork), SCMP_SYS(kill), SCMP_SYS(setuid),
+		SCMP_SYS(setgid), SCMP_SYS(mount), SCMP_SYS(chroot), SCMP_SYS(pivot_root), SCMP_SYS(unshare),
+		SCMP_SYS(setns), SCMP_SYS(bpf), SCMP_SYS(perf_event_open), SCMP_SYS(keyctl), SCMP_SYS(add_key),
+	};
+	static const int changes[] = {
+		SCMP_SYS(creat), SCMP_SYS(unlink), SCMP_SYS(unlinkat), SCMP_SYS(rename), SCMP_SYS(renameat),
+		SCMP_SYS(renameat2), SCMP_SYS(truncate), SCMP_SYS(mkdir), SCMP_SYS(mkdirat), SCMP_SYS(rmdir),
+		SCMP_SYS(link), SCMP_SYS(linkat), SCMP_SYS(symlink), SCMP_SYS(symlinkat), SCMP_SYS(chmod),
+		SCMP_SYS(fchmodat), SCMP_SYS(chown), SCMP_SYS(fchownat), SCMP_SYS(utimensat),
+	};
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+	int rc = ctx ? 0 : -1;
+
+	for (size_t i = 0; !rc && i < sizeof(denied) / sizeof(denied[0]); i++)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_KILL_PROCESS, denied[i], 0);
+	for (size_t i = 0; !rc && !may_write && i < sizeof(changes) / sizeof(changes[0]); i++)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_KILL_PROCESS, changes[i], 0);
+	/* opening for writing, or creating */
+	static const int opens[] = { SCMP_SYS(open), SCMP_SYS(openat) };
+	static const unsigned long wflags[] = { O_WRONLY, O_RDWR, O_CREAT, O_TRUNC };
+	for (size_t i = 0; !rc && !may_write && i < 2; i++)
+		for (size_t k = 0; !rc && k < sizeof(wflags) / sizeof(wflags[0]); k++)
+			rc = seccomp_rule_add(ctx, SCMP_ACT_KILL_PROCESS, opens[i], 1,
+					      i ? SCMP_A2(SCMP_CMP_MASKED_EQ, wflags[k], wflags[k])
+						: SCMP_A1(SCMP_CMP_MASKED_EQ, wflags[k], wflags[k]));
+	if (!rc)
+		rc = seccomp_load(ctx);
+	if (ctx)
+		seccomp_release(ctx);
+	if (rc)
+		_exit(125); /* no filter, no work */
+}
+
 /* Its limits: no core files, ISOLATE_FILES descriptors, files written up
  * to fsize bytes, mem_bytes of address space (not in sanitizer builds),
  * and seconds of CPU when seconds > 0. */
@@ -129,7 +171,8 @@ static void set_limits(int seconds, size_t mem_bytes, unsigned long long fsize)
 }
 
 /* In the child: the work, then its result (or reason) down the pipe. */
-__attribute__((noreturn)) static void run_child(isolate_fn fn, void *arg, int seconds, size_t mem_bytes, int fd)
+__attribute__((noreturn)) static void run_child(isolate_fn fn, void *arg, int seconds, size_t mem_bytes, unsigned flags,
+						int fd)
 {
 	char why[512] = "";
 	struct buf result;
@@ -137,6 +180,7 @@ __attribute__((noreturn)) static void run_child(isolate_fn fn, void *arg, int se
 	fd = child_descriptors(fd);
 	set_limits(seconds, mem_bytes, ISOLATE_WRITE_BYTES);
 	alarm((unsigned)seconds + 1);
+	set_filter(flags & ISOLATE_MAY_WRITE);
 	buf_init(&result, 0);
 	int rc = fn(arg, &result, why, sizeof(why));
 	/* the result on success, else the reason: the exit code says which */
@@ -176,7 +220,8 @@ static int reap(pid_t pid, uint64_t deadline, int seconds, char *err, size_t err
 	return WIFEXITED(status) ? WEXITSTATUS(status) : ISOLATE_DIED;
 }
 
-int isolate_run(isolate_fn fn, void *arg, int seconds, size_t mem_bytes, struct buf *out, char *err, size_t errlen)
+int isolate_run(isolate_fn fn, void *arg, int seconds, size_t mem_bytes, unsigned flags, struct buf *out, char *err,
+		size_t errlen)
 {
 	int p[2];
 	pid_t pid;
@@ -196,7 +241,7 @@ int isolate_run(isolate_fn fn, void *arg, int seconds, size_t mem_bytes, struct 
 	}
 	if (pid == 0) {
 		close(p[0]);
-		run_child(fn, arg, seconds, mem_bytes, p[1]);
+		run_child(fn, arg, seconds, mem_bytes, flags, p[1]);
 	}
 	close(p[1]);
 
@@ -255,6 +300,7 @@ static int worker_start(struct isolate_worker *w, char *err, size_t errlen)
 		int fd = child_descriptors(sv[1]);
 		set_limits(0, w->mem_bytes, ISOLATE_WRITE_BYTES);
 		signal(SIGPIPE, SIG_DFL);
+		set_filter(false);
 		worker_loop(w, fd);
 		_exit(0);
 	}

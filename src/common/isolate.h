@@ -27,13 +27,19 @@ enum { ISOLATE_NOT_STARTED = -1, ISOLATE_DIED = -2 };
 /* Runs fn(arg) in a forked child limited to seconds of CPU and wall time,
  * mem_bytes of address space (not in sanitizer builds), ISOLATE_FILES
  * descriptors and ISOLATE_WRITE_BYTES a file, with none of the parent's
- * descriptors but stdout and stderr (0 is /dev/null). Returns fn's
+ * descriptors but stdout and stderr (0 is /dev/null), and a system call
+ * filter: no sockets, no connecting, no executing, no tracing, no forking,
+ * no signals to others, and, without ISOLATE_MAY_WRITE, nothing that
+ * opens a file for writing or changes the file system; the child is killed
+ * (SIGSYS) when it tries. Returns fn's
  * code, ISOLATE_NOT_STARTED, or ISOLATE_DIED (crashed, killed, out of
  * time); err gets the child's reason or what happened to it, out (may be
  * NULL) what the work appended to its buffer when it returned 0. The child
  * touches no shared state: it must not use the database or the FastCGI
  * streams, and it ends with _exit. */
-int isolate_run(isolate_fn fn, void *arg, int seconds, size_t mem_bytes, struct buf *out, char *err, size_t errlen);
+enum { ISOLATE_MAY_WRITE = 1 << 0 }; /* the work writes files (a transcoded copy) */
+int isolate_run(isolate_fn fn, void *arg, int seconds, size_t mem_bytes, unsigned flags, struct buf *out, char *err,
+		size_t errlen);
 
 /* A kept child for small, frequent work (a fork costs about a millisecond):
  * it serves one request after another, each a string, until it dies, is

@@ -42,7 +42,8 @@ static int transcode_in_child(void *arg, struct buf *out, char *err, size_t errl
 int sandbox_transcode(const char *src, const char *dst, const char *ts, char *err, size_t errlen)
 {
 	struct transcode_job job = { src, dst, ts };
-	return isolate_run(transcode_in_child, &job, ISOLATE_SECONDS, ISOLATE_MEMORY, NULL, err, errlen) ? -1 : 0;
+	int r = isolate_run(transcode_in_child, &job, ISOLATE_SECONDS, ISOLATE_MEMORY, ISOLATE_MAY_WRITE, NULL, err, errlen);
+	return r ? -1 : 0;
 }
 
 /* Shrinks px (freed here) to the viewport, if any, and encodes it into
@@ -90,7 +91,7 @@ static int render_in_child(void *arg, struct buf *out, char *err, size_t errlen)
 int sandbox_render(const char *path, long frame, const struct render_opts *o, struct buf *img, char *err, size_t errlen)
 {
 	struct render_job job = { path, frame, o };
-	int r = isolate_run(render_in_child, &job, ISOLATE_SECONDS, ISOLATE_MEMORY, img, err, errlen);
+	int r = isolate_run(render_in_child, &job, ISOLATE_SECONDS, ISOLATE_MEMORY, 0, img, err, errlen);
 	return r == RENDER_NO_FRAME ? SANDBOX_NO_FRAME : r ? -1 : 0;
 }
 

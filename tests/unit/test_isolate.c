@@ -104,7 +104,7 @@ static void run__child_holds_only_its_own(void **state)
 	struct buf out;
 	char err[256];
 	buf_init(&out, 0);
-	assert_int_equal(isolate_run(fds_in_child, NULL, 10, 0, &out, err, sizeof(err)), 0);
+	assert_int_equal(isolate_run(fds_in_child, NULL, 10, 0, 0, &out, err, sizeof(err)), 0);
 	only_own(buf_str(&out), "pipe:");
 	buf_release(&out);
 }
@@ -132,7 +132,60 @@ static int open_many(void *arg, struct buf *out, char *err, size_t errlen)
 static void run__descriptor_limit(void **state)
 {
 	char err[256];
-	assert_int_equal(isolate_run(open_many, NULL, 10, 0, NULL, err, sizeof(err)), 7);
+	assert_int_equal(isolate_run(open_many, NULL, 10, 0, 0, NULL, err, sizeof(err)), 7);
+}
+
+static int make_socket(void *arg, struct buf *out, char *err, size_t errlen)
+{
+	(void)arg;
+	return socket(AF_INET, SOCK_STREAM, 0) >= 0 ? 0 : 9;
+}
+
+static int open_for_writing(void *arg, struct buf *out, char *err, size_t errlen)
+{
+	int fd = open((const char *)arg, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0)
+		return 9;
+	close(fd);
+	return 0;
+}
+
+static int run_program(void *arg, struct buf *out, char *err, size_t errlen)
+{
+	char *const argv[] = { "/bin/true", NULL };
+	execv(argv[0], argv);
+	return 9;
+}
+
+/* A decoder that a file has taken over cannot reach the network, run a
+ * program, or (unless its work writes a file) write anywhere: the child
+ * is killed at the attempt. */
+static void run__filter_kills_what_decoding_never_does(void **state)
+{
+	char err[256], path[] = "/tmp/ade-isolate-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(isolate_run(make_socket, NULL, 10, 0, 0, NULL, err, sizeof(err)), ISOLATE_DIED);
+	assert_non_null(strstr(err, "signal 31"));
+	assert_int_equal(isolate_run(run_program, NULL, 10, 0, ISOLATE_MAY_WRITE, NULL, err, sizeof(err)), ISOLATE_DIED);
+	assert_int_equal(isolate_run(open_for_writing, path, 10, 0, 0, NULL, err, sizeof(err)), ISOLATE_DIED);
+	assert_int_equal(isolate_run(open_for_writing, path, 10, 0, ISOLATE_MAY_WRITE, NULL, err, sizeof(err)), 0);
+	unlink(path);
+}
+
+static int socket_in_worker(const char *arg, char *err, size_t errlen)
+{
+	return socket(AF_UNIX, SOCK_STREAM, 0) >= 0 ? 0 : 9;
+}
+
+static void worker__filter_kills_socket(void **state)
+{
+	struct isolate_worker w = ISOLATE_WORKER_INIT(socket_in_worker, 0);
+	char err[256];
+	assert_int_equal(isolate_worker_run(&w, "x", 10, err, sizeof(err)), ISOLATE_DIED);
+	assert_non_null(strstr(err, "signal 31"));
+	isolate_worker_stop(&w);
 }
 
 int main(void)
@@ -141,6 +194,8 @@ int main(void)
 		cmocka_unit_test(run__child_holds_only_its_own),
 		cmocka_unit_test(worker__kept_child_holds_only_its_own),
 		cmocka_unit_test(run__descriptor_limit),
+		cmocka_unit_test(run__filter_kills_what_decoding_never_does),
+		cmocka_unit_test(worker__filter_kills_socket),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
