@@ -221,6 +221,7 @@ extern "C" struct dcm_file *dcm_open(const char *path, char *err, size_t errlen)
 			f->ts.pop_back();
 		f->implicit = ts.IsImplicit();
 		f->big_endian = ts.GetSwapCode() == gdcm::SwapCode::BigEndian;
+		charset_open(f->cs, file.GetDataSet());
 		return f;
 	} catch (const std::exception &e) {
 		set_err(err, errlen, "The DICOM instance is invalid.");
@@ -233,6 +234,8 @@ extern "C" struct dcm_file *dcm_open(const char *path, char *err, size_t errlen)
 
 extern "C" void dcm_free(struct dcm_file *f)
 {
+	if (f)
+		charset_close(f->cs);
 	delete f;
 }
 
@@ -328,8 +331,17 @@ extern "C" int dcm_get_string(const struct dcm_file *f, uint32_t tag, char *out,
 		trimmed(vr, p, n, &p, &n);
 		if (n == 0)
 			return 0;
-		if (n >= outlen)
+		std::string text;
+		if (text_vr(vr)) {
+			charset_to_utf8(f->cs, p, n, text); /* (the index holds UTF-8) */
+			p = text.data();
+			n = text.size();
+		}
+		if (n >= outlen) {
 			n = outlen - 1;
+			while (n && ((unsigned char)p[n] & 0xc0) == 0x80)
+				n--; /* not inside a UTF-8 sequence */
+		}
 		memcpy(out, p, n);
 		out[n] = '\0';
 		return 1;

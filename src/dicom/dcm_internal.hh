@@ -25,6 +25,8 @@
 #include <gdcmTransferSyntax.h>
 #include <gdcmWriter.h>
 
+#include <iconv.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -35,11 +37,19 @@
 #include <string>
 #include <vector>
 
+// A data set's character set: the converter to UTF-8 (none for UTF-8 and
+// the default repertoire), and whether it reads ISO 2022 escapes itself.
+struct charset {
+	iconv_t cd = (iconv_t)-1;
+	bool keep_escapes = false;
+};
+
 struct dcm_file {
 	gdcm::Reader reader;
 	std::string ts;
 	bool implicit = false;
 	bool big_endian = false;
+	charset cs;
 };
 
 // Helpers shared between the bridge's files.
@@ -65,6 +75,14 @@ bool rle_colour_wide(const gdcm::File &file, const gdcm::Pixmap &img);
 bool rle_decode(const gdcm::Pixmap &img, std::vector<char> &out);
 // Whether the file's pixel data runs past its end (a truncated file).
 bool pixel_data_truncated(const char *path, bool implicit);
+// SpecificCharacterSet: open the converter for a data set, close it.
+void charset_open(charset &cs, const gdcm::DataSet &ds);
+void charset_close(charset &cs);
+// Appends text of the data set's character set to out as UTF-8 (what the
+// set does not have as U+FFFD; without a set, 8-bit bytes as Latin-1).
+void charset_to_utf8(const charset &cs, const char *p, size_t n, std::string &out);
+// The VRs whose values are text in the declared character set.
+bool text_vr(gdcm::VR vr);
 } // namespace bridge
 using namespace bridge;
 

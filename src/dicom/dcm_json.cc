@@ -93,8 +93,8 @@ static void add_float(struct buf *out, double d, bool single)
 	buf_addf(out, single ? "%.9g" : "%.17g", d);
 }
 
-static void write_dataset(const gdcm::DataSet &ds, struct buf *out, bool swap, const uint32_t *skip, size_t nskip,
-			  const std::string *bulk);
+static void write_dataset(const gdcm::DataSet &ds, struct buf *out, bool swap, const charset &cs, const uint32_t *skip,
+			  size_t nskip, const std::string *bulk);
 
 // The width of a binary number VR's values; 0 for the others.
 static size_t binary_width(gdcm::VR vr)
@@ -161,7 +161,7 @@ static void write_person_name(const char *vp, size_t vn, struct buf *out)
 	buf_addch(out, '}');
 }
 
-static void write_values(const gdcm::DataElement &de, gdcm::VR vr, struct buf *out, bool swap)
+static void write_values(const gdcm::DataElement &de, gdcm::VR vr, struct buf *out, bool swap, const charset &cs)
 {
 	const gdcm::ByteValue *bv = de.GetByteValue();
 	const char *p = bv ? bv->GetPointer() : nullptr;
@@ -179,6 +179,14 @@ static void write_values(const gdcm::DataElement &de, gdcm::VR vr, struct buf *o
 	trimmed(vr, p, n, &tp, &tn);
 	if (tn == 0)
 		return;
+	// text in the declared character set, as UTF-8 (before splitting: a
+	// GBK or Shift-JIS trail byte may be a backslash)
+	std::string utf8;
+	if (text_vr(vr)) {
+		charset_to_utf8(cs, tp, tn, utf8);
+		tp = utf8.data();
+		tn = utf8.size();
+	}
 	buf_adds(out, ",\"Value\":[");
 	size_t start = 0;
 	for (size_t i = 0; i <= tn; i++) {
@@ -206,7 +214,7 @@ static void write_values(const gdcm::DataElement &de, gdcm::VR vr, struct buf *o
 // so far ("" at the top, "00081140/2/" in a sequence's second item), and
 // bulk data becomes a BulkDataURI "bulkdata/{path}{tag}"
 static void write_element(const gdcm::DataElement &de, const gdcm::DataSet &ds, struct buf *out, bool swap,
-			  const std::string *bulk)
+			  const charset &cs, const std::string *bulk)
 {
 	gdcm::VR vr = element_vr(de, ds);
 	const gdcm::Tag &t = de.GetTag();
@@ -221,7 +229,7 @@ static void write_element(const gdcm::DataElement &de, const gdcm::DataSet &ds, 
 				if (i > 1)
 					buf_addch(out, ',');
 				std::string inner = bulk ? *bulk + tag + "/" + std::to_string(i) + "/" : std::string();
-				write_dataset(sq->GetItem(i).GetNestedDataSet(), out, swap, nullptr, 0, bulk ? &inner : nullptr);
+				write_dataset(sq->GetItem(i).GetNestedDataSet(), out, swap, cs, nullptr, 0, bulk ? &inner : nullptr);
 			}
 			buf_addch(out, ']');
 		}
@@ -229,13 +237,13 @@ static void write_element(const gdcm::DataElement &de, const gdcm::DataSet &ds, 
 		if (!de.IsEmpty())
 			buf_addf(out, ",\"BulkDataURI\":\"bulkdata/%s%s\"", bulk->c_str(), tag);
 	} else {
-		write_values(de, vr, out, swap);
+		write_values(de, vr, out, swap, cs);
 	}
 	buf_addch(out, '}');
 }
 
-static void write_dataset(const gdcm::DataSet &ds, struct buf *out, bool swap, const uint32_t *skip, size_t nskip,
-			  const std::string *bulk)
+static void write_dataset(const gdcm::DataSet &ds, struct buf *out, bool swap, const charset &cs, const uint32_t *skip,
+			  size_t nskip, const std::string *bulk)
 {
 	bool first = true;
 	buf_addch(out, '{');
@@ -257,7 +265,7 @@ static void write_dataset(const gdcm::DataSet &ds, struct buf *out, bool swap, c
 		if (!first)
 			buf_addch(out, ',');
 		first = false;
-		write_element(de, ds, out, swap, bulk);
+		write_element(de, ds, out, swap, cs, bulk);
 	}
 	buf_addch(out, '}');
 }
@@ -269,7 +277,7 @@ extern "C" int dcm_write_json(const struct dcm_file *f, struct buf *out, const u
 		const gdcm::DataSet &ds = f->reader.GetFile().GetDataSet();
 		std::string top;
 		size_t start = out->len;
-		write_dataset(ds, out, f->big_endian, skip, nskip, bulk_links ? &top : nullptr);
+		write_dataset(ds, out, f->big_endian, f->cs, skip, nskip, bulk_links ? &top : nullptr);
 		// the pixel data, whether or not dcm_open read its header: an image has it
 		if (bulk_links && ds.FindDataElement(gdcm::Tag(0x0028, 0x0010))) {
 			gdcm::TransferSyntax ts = gdcm::TransferSyntax::GetTSType(f->ts.c_str());
