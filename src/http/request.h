@@ -15,13 +15,13 @@ struct app;
 /* Settings the HTTP layer needs from the configuration (borrowed). */
 struct http_policy {
 	const char *base_path;        /* configured mount point, "" for none */
-	const char *allowed_hosts;    /* Host names answered (and loopback ones); "" = any */
 	const char *cors_origins;     /* "*" or a comma list ("http://localhost:*": any port); "" = CORS off */
 	const char *cors_methods;
 	const char *cors_headers;
 	const char *cors_expose;
 	long cors_max_age;
 	bool partitions;               /* data partitions enabled */
+	const char *allowed_hosts;    /* Host names answered (and loopback ones); NULL or "" = any */
 };
 
 /* Where the body comes from and where the response goes: FastCGI streams in
