@@ -1,4 +1,5 @@
 #include "http/response.h"
+#include "http/token.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -55,25 +56,19 @@ void http_add_header(struct request *req, const char *name, const char *fmt, ...
 /* Is origin in the comma-separated allow list? */
 static int origin_allowed(const char *list, const char *origin)
 {
-	size_t olen = strlen(origin);
+	size_t olen = strlen(origin), m;
+	const char *item;
 
-	while (*list) {
-		while (*list == ' ' || *list == ',')
-			list++;
-		size_t n = strcspn(list, ",");
-		size_t m = n;
-		while (m && list[m - 1] == ' ')
-			m--;
-		if ((m == 1 && *list == '*') || (m == olen && !strncasecmp(list, origin, m)))
+	while (http_list_next(&list, &item, &m)) {
+		if ((m == 1 && *item == '*') || (m == olen && !strncasecmp(item, origin, m)))
 			return 1;
 		/* "http://localhost:*": that scheme and host on any port (or none) */
-		if (m > 2 && list[m - 1] == '*' && list[m - 2] == ':' && olen >= m - 2 &&
-		    !strncasecmp(list, origin, m - 2)) {
+		if (m > 2 && item[m - 1] == '*' && item[m - 2] == ':' && olen >= m - 2 &&
+		    !strncasecmp(item, origin, m - 2)) {
 			const char *port = origin + m - 2;
 			if (!*port || (*port == ':' && port[1] && strspn(port + 1, "0123456789") == strlen(port + 1)))
 				return 1;
 		}
-		list += n;
 	}
 	return 0;
 }

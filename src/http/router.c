@@ -1,5 +1,6 @@
 #include "http/router.h"
 #include "http/response.h"
+#include "http/token.h"
 #include "http/accept.h"
 #include "dicom/uid.h"
 
@@ -141,17 +142,11 @@ static bool host_allowed(const char *list, const char *host)
 			return true;
 	if (n > 4 && !strncmp(host, "127.", 4) && strspn(host, "0123456789.") == n)
 		return true;
-	while (*list) {
-		while (*list == ' ' || *list == ',')
-			list++;
-		size_t m = strcspn(list, ",");
-		size_t k = m;
-		while (k && list[k - 1] == ' ')
-			k--;
-		if (k && k == n && !strncasecmp(list, host, n))
+	const char *item;
+	size_t k;
+	while (http_list_next(&list, &item, &k))
+		if (k == n && !strncasecmp(item, host, n))
 			return true;
-		list += m;
-	}
 	return false;
 }
 

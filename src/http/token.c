@@ -1,6 +1,7 @@
 #include "http/token.h"
 
 #include <ctype.h>
+#include <string.h>
 
 #include "common/banned.h"
 
@@ -17,4 +18,22 @@ char *http_token(struct arena *a, const char *s, size_t n, bool lower, bool unqu
 		for (char *p = r; *p; p++)
 			*p = (char)tolower((unsigned char)*p);
 	return r;
+}
+
+bool http_list_next(const char **list, const char **item, size_t *len)
+{
+	const char *p = *list;
+	while (*p == ' ' || *p == '\t' || *p == ',')
+		p++;
+	if (!*p) {
+		*list = p;
+		return false;
+	}
+	size_t n = strcspn(p, ",");
+	*list = p + n;
+	while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+		n--;
+	*item = p;
+	*len = n;
+	return true;
 }
