@@ -48,7 +48,7 @@ static struct result run(const char *method, const char *uri, const char *accept
 	int n = 0;
 	struct memio io = { 0 };
 	struct request req;
-	struct http_policy pol = { base ? base : "", "*", "GET, POST", "Content-Type", "ETag", 600, partitions };
+	struct http_policy pol = { base ? base : "", "*", "GET, POST", "Content-Type", "ETag", 600, partitions, NULL };
 	struct result res;
 
 	snprintf(m, sizeof(m), "REQUEST_METHOD=%s", method);
