@@ -25,15 +25,15 @@
 #define NO_AS_LIMIT 1 /* AddressSanitizer reserves far more address space than it uses */
 #endif
 
-enum io_way { IO_READ, IO_SEND, IO_WRITE };
+enum io_way { IO_READ, IO_SEND };
 
-/* Reads, sends (a socket: no SIGPIPE) or writes (a pipe) exactly n bytes;
+/* Reads or sends (a socket: no SIGPIPE) exactly n bytes;
  * false on end of file or error. */
 static bool io_full(int fd, void *buf, size_t n, enum io_way way)
 {
 	char *p = buf;
 	while (n) {
-		ssize_t r = way == IO_SEND ? send(fd, p, n, MSG_NOSIGNAL) : way == IO_WRITE ? write(fd, p, n) : read(fd, p, n);
+		ssize_t r = way == IO_SEND ? send(fd, p, n, MSG_NOSIGNAL) : read(fd, p, n);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
@@ -54,10 +54,6 @@ static bool send_full(int fd, const void *buf, size_t n)
 	return io_full(fd, (void *)buf, n, IO_SEND);
 }
 
-static bool write_full(int fd, const void *buf, size_t n)
-{
-	return io_full(fd, (void *)buf, n, IO_WRITE);
-}
 
 /* Reads the child's pipe into got until its end or the deadline (seconds
  * and two more from now), which it returns. Past got's cap the rest is
@@ -184,7 +180,7 @@ __attribute__((noreturn)) static void run_child(isolate_fn fn, void *arg, int se
 	buf_init(&result, 0);
 	int rc = fn(arg, &result, why, sizeof(why));
 	/* the result on success, else the reason: the exit code says which */
-	if (rc == 0 ? !write_full(fd, result.data, result.len) : *why && !write_full(fd, why, strlen(why)))
+	if (rc == 0 ? !util_write_full(fd, result.data, result.len) : *why && !util_write_full(fd, why, strlen(why)))
 		rc = 125;
 	_exit(rc < 0 || rc > 125 ? 125 : rc);
 }

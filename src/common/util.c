@@ -2,8 +2,10 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <errno.h>
 #include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/banned.h"
 
@@ -28,4 +30,22 @@ uint64_t util_now_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+bool util_write_full(int fd, const void *buf, size_t n)
+{
+	const char *p = buf;
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			if (w == 0)
+				errno = EIO;
+			return false;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return true;
 }

@@ -2,6 +2,7 @@
 #ifndef ADE_UTIL_H
 #define ADE_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -9,5 +10,8 @@
 void util_uuid(char out[37]);
 /* Milliseconds of a monotonic clock. */
 uint64_t util_now_ms(void);
+/* Writes exactly n bytes to fd (a file or a pipe), again after EINTR;
+ * false on error, with errno set. */
+bool util_write_full(int fd, const void *buf, size_t n);
 
 #endif

@@ -43,22 +43,23 @@ static bool get(walker &w, long long at, unsigned char *dst, size_t n)
 	       fread(dst, 1, n, w.fp) == n;
 }
 
-static bool known_vr(const unsigned char *v)
+/* Whether the two characters at v are one of the VRs in list (pairs). */
+static bool vr_in(const char *list, const unsigned char *v)
 {
-	static const char vrs[] = "AEASATCSDADSDTFDFLISLOLTOBODOFOLOVOWPNSHSLSQSSSTSVTMUCUIULUNURUSUTUV";
-	for (size_t i = 0; i + 1 < sizeof(vrs); i += 2)
-		if (v[0] == vrs[i] && v[1] == vrs[i + 1])
+	for (; list[0] && list[1]; list += 2)
+		if (v[0] == (unsigned char)list[0] && v[1] == (unsigned char)list[1])
 			return true;
 	return false;
 }
 
+static bool known_vr(const unsigned char *v)
+{
+	return vr_in("AEASATCSDADSDTFDFLISLOLTOBODOFOLOVOWPNSHSLSQSSSTSVTMUCUIULUNURUSUTUV", v);
+}
+
 static bool long_form(const unsigned char *v)
 {
-	static const char vrs[] = "OBODOFOLOVOWSQSVUCUNURUTUV";
-	for (size_t i = 0; i + 1 < sizeof(vrs); i += 2)
-		if (v[0] == vrs[i] && v[1] == vrs[i + 1])
-			return true;
-	return false;
+	return vr_in("OBODOFOLOVOWSQSVUCUNURUTUV", v);
 }
 
 static uint16_t le16(const unsigned char *p)

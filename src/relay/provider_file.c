@@ -1,6 +1,7 @@
 /* JSON Lines: one event per line, fsynced before the delivery is recorded. */
 #include "relay/provider.h"
 #include "common/log.h"
+#include "common/util.h"
 #include "common/xalloc.h"
 
 #include <errno.h>
@@ -31,28 +32,13 @@ static int open_file(struct subscription *s, char *err, size_t errlen)
 static void deliver(struct subscription *s, const struct event_out *ev, struct outcome *out)
 {
 	struct file_state *st = s->state;
-	struct piece {
-		const void *p;
-		size_t n;
-	} parts[2] = { { ev->body, ev->len }, { "\n", 1 } };
 
 	out->http_status = 0;
-	for (int i = 0; i < 2; i++) {
-		const char *p = parts[i].p;
-		size_t n = parts[i].n;
-		while (n) {
-			ssize_t w = write(st->fd, p, n);
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0) {
-				log_error("cannot write '%s': %s", s->path, strerror(errno));
-				out->kind = OUTCOME_RETRY;
-				snprintf(out->text, sizeof(out->text), "WriteError");
-				return;
-			}
-			p += w;
-			n -= (size_t)w;
-		}
+	if (!util_write_full(st->fd, ev->body, ev->len) || !util_write_full(st->fd, "\n", 1)) {
+		log_error("cannot write '%s': %s", s->path, strerror(errno));
+		out->kind = OUTCOME_RETRY;
+		snprintf(out->text, sizeof(out->text), "WriteError");
+		return;
 	}
 	if (fsync(st->fd)) {
 		log_error("cannot fsync '%s': %s", s->path, strerror(errno));

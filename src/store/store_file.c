@@ -2,6 +2,7 @@
  * to store/tmp first and renamed in, fsynced both ways. */
 #include "store/store.h"
 #include "common/log.h"
+#include "common/util.h"
 #include "common/xalloc.h"
 
 #include <errno.h>
@@ -105,20 +106,12 @@ static struct store_writer *file_begin(struct store *s)
 static int file_write(struct store_writer *w, const void *data, size_t n)
 {
 	struct file_writer *fw = (struct file_writer *)w;
-	const char *p = data;
 
-	while (n) {
-		ssize_t got = write(fw->fd, p, n);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got <= 0) {
-			log_error("cannot write '%s': %s", fw->path, strerror(errno));
-			return -1;
-		}
-		p += got;
-		n -= (size_t)got;
-		w->size += (uint64_t)got;
+	if (!util_write_full(fw->fd, data, n)) {
+		log_error("cannot write '%s': %s", fw->path, strerror(errno));
+		return -1;
 	}
+	w->size += (uint64_t)n;
 	return 0;
 }
 
