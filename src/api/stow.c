@@ -542,13 +542,15 @@ int stow_handle(struct request *req)
 	struct multipart_content_type mct;
 	int rc;
 
-	if (req->content_length == 0)
-		return http_error(req, 400, "The request body is missing.");
 	if (req->content_length > req->app->cfg.max_request_bytes)
 		return http_error(req, 413, "The request exceeded the allowed limit of %lld bytes.",
 				  (long long)req->app->cfg.max_request_bytes);
 	if (!ct || multipart_parse_content_type(&req->arena, ct, &mct))
 		return http_error(req, 415, "The specified content type '%s' is not supported.", ct ? ct : "");
+	/* an empty application/dicom body is an unreadable instance (409, as
+	 * the service answers); a multipart body cannot be empty */
+	if (req->content_length == 0 && strcmp(mct.media, "application/dicom"))
+		return http_error(req, 400, "The request body is missing.");
 	memset(&st, 0, sizeof(st));
 	st.req = req;
 	st.app = req->app;
