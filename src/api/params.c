@@ -216,6 +216,13 @@ struct cJSON *param_json_body(struct request *req, size_t max)
 	char chunk[8192];
 	ssize_t got;
 
+	/* the service's JSON actions consume application/json only */
+	const char *ct = request_header(req, "Content-Type");
+	size_t ml = ct ? strcspn(ct, "; \t") : 0;
+	if (!ct || ml != 16 || strncasecmp(ct, "application/json", 16)) {
+		http_error(req, 415, "The specified content type '%s' is not supported.", ct ? ct : "");
+		return NULL;
+	}
 	buf_init(&body, max);
 	while ((got = req->io.read(req->io.rctx, chunk, sizeof(chunk))) > 0) {
 		if (buf_add(&body, chunk, (size_t)got)) {

@@ -32,8 +32,9 @@ int param_frames(struct request *req, const char *list, long *frames, size_t max
  * malformed, -2 when the zone is missing. */
 int param_parse_time(const char *s, char *out, size_t outlen, char *round_trip);
 
-/* Reads a JSON request body of at most max bytes. Returns the parsed value
- * (caller frees with cJSON_Delete), or NULL with the service's 400 written. */
+/* Reads a JSON request body (Content-Type application/json) of at most max
+ * bytes. Returns the parsed value (caller frees with cJSON_Delete), or NULL
+ * with the service's 415, 413 or 400 written. */
 struct cJSON *param_json_body(struct request *req, size_t max);
 
 #endif

@@ -83,6 +83,26 @@ static void eqt__add_validation__400s(void **state)
 		assert_non_null(strstr(buf_str(&r.body), cases[i].text));
 		resp_release(&r);
 	}
+	/* a body that is not declared JSON is refused before it is read
+	 * ([Consumes("application/json")]); a charset parameter is fine */
+	const char *types[] = { "Content-Type: text/plain", "Content-Type: application/jsonx", "Content-Type:" };
+	const char body[] = "[{\"Path\":\"00101010\",\"Level\":\"Study\"}]";
+	for (size_t i = 0; i < 3; i++) {
+		struct resp r;
+		const char *h[] = { types[i], NULL };
+		http_do("POST", "/v2/extendedquerytags", h, body, sizeof(body) - 1, &r); /* "Content-Type:" sends none */
+		assert_int_equal(r.status, 415);
+		resp_release(&r);
+	}
+	struct resp r;
+	const char *h[] = { "Content-Type: Application/JSON; charset=utf-8", NULL };
+	http_do("POST", "/v2/extendedquerytags", h, "[]", 2, &r);
+	assert_int_equal(r.status, 400);
+	assert_non_null(strstr(buf_str(&r.body), "The extended query tag(s) is missing."));
+	resp_release(&r);
+	request("GET", "/v2/extendedquerytags/PatientAge", NULL, &r);
+	assert_int_equal(r.status, 404);
+	resp_release(&r);
 }
 
 /* Polls the operation until it is done; returns its JSON. */
