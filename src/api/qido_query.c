@@ -447,10 +447,13 @@ static void returned_attributes(struct qido_query *q, int api_major, const struc
 		unsigned lvl = q->filters[i].eqt_key ? q->filters[i].eqt_level : qido_tag_level(q->filters[i].tag);
 		add_tag(q, level_index(lvl), q->filters[i].tag);
 	}
-	if (q->study && (q->levels & QIDO_LEVEL_STUDY))
-		add_tag(q, 0, T(0020, 000D));
-	if (q->series && (q->levels & QIDO_LEVEL_SERIES))
-		add_tag(q, 1, T(0020, 000E));
+	/* the path's UIDs are filters, and filtered attributes are returned:
+	 * from their own level, or (every instance holding them) from the
+	 * most specific level returned */
+	if (q->study)
+		add_tag(q, level_index(include_level(q, T(0020, 000D))), T(0020, 000D));
+	if (q->series)
+		add_tag(q, level_index(include_level(q, T(0020, 000E))), T(0020, 000E));
 }
 
 int qido_parse(struct arena *a, enum qido_resource res, int api_major, const char *study, const char *series,
