@@ -11,39 +11,48 @@ DECLARE
     v_series bigint;
     v_seq bigint;
     v_time timestamptz;
+    v_meta jsonb;
 BEGIN
     -- the metadata as later queries read it: an instance whose metadata
     -- jsonb refuses is refused here (22P02), not left to break them
-    PERFORM p.metadata::jsonb, p.metadata_bulk::jsonb;
+    v_meta := p.metadata::jsonb;
+    PERFORM p.metadata_bulk::jsonb;
     IF EXISTS (SELECT 1 FROM instance WHERE partition_key = v_pk AND study_uid = p.study_uid
                AND series_uid = p.series_uid AND sop_uid = p.sop_uid) THEN
         RETURN NULL;
     END IF;
-    -- study and series attributes follow the latest stored instance
+    -- study and series attributes follow the latest stored instance that
+    -- has a value for them (AddInstanceV6: ISNULL)
     INSERT INTO study AS s (partition_key, study_uid, patient_id, patient_name, patient_birth_date,
                            accession_number, referring_physician_name, study_date, study_description,
-                           last_watermark)
-    VALUES (v_pk, p.study_uid, p.patient_id, p.patient_name, p.patient_birth_date, p.accession_number,
-            p.referring_physician_name, p.study_date, p.study_description, p.watermark)
+                           last_watermark, attrs)
+    VALUES (v_pk, p.study_uid, NULLIF(p.patient_id, ''), NULLIF(p.patient_name, ''),
+            NULLIF(p.patient_birth_date, ''), NULLIF(p.accession_number, ''),
+            NULLIF(p.referring_physician_name, ''), NULLIF(p.study_date, ''), NULLIF(p.study_description, ''),
+            p.watermark, dicom_valued(v_meta, dicom_level_tags(1)))
     ON CONFLICT (partition_key, study_uid) DO UPDATE SET
         patient_id = COALESCE(EXCLUDED.patient_id, s.patient_id),
-        patient_name = EXCLUDED.patient_name,
-        patient_birth_date = EXCLUDED.patient_birth_date,
-        accession_number = EXCLUDED.accession_number,
-        referring_physician_name = EXCLUDED.referring_physician_name,
-        study_date = EXCLUDED.study_date,
-        study_description = EXCLUDED.study_description,
-        last_watermark = EXCLUDED.last_watermark
+        patient_name = COALESCE(EXCLUDED.patient_name, s.patient_name),
+        patient_birth_date = COALESCE(EXCLUDED.patient_birth_date, s.patient_birth_date),
+        accession_number = COALESCE(EXCLUDED.accession_number, s.accession_number),
+        referring_physician_name = COALESCE(EXCLUDED.referring_physician_name, s.referring_physician_name),
+        study_date = COALESCE(EXCLUDED.study_date, s.study_date),
+        study_description = COALESCE(EXCLUDED.study_description, s.study_description),
+        last_watermark = EXCLUDED.last_watermark,
+        attrs = s.attrs || EXCLUDED.attrs
     RETURNING study_key INTO v_study;
 
     INSERT INTO series AS s (study_key, series_uid, modality, performed_procedure_step_start_date,
-                            manufacturer_model_name, last_watermark)
-    VALUES (v_study, p.series_uid, p.modality, p.pps_start_date, p.manufacturer_model_name, p.watermark)
+                            manufacturer_model_name, last_watermark, attrs)
+    VALUES (v_study, p.series_uid, NULLIF(p.modality, ''), NULLIF(p.pps_start_date, ''),
+            NULLIF(p.manufacturer_model_name, ''), p.watermark, dicom_valued(v_meta, dicom_level_tags(2)))
     ON CONFLICT (study_key, series_uid) DO UPDATE SET
-        modality = EXCLUDED.modality,
-        performed_procedure_step_start_date = EXCLUDED.performed_procedure_step_start_date,
-        manufacturer_model_name = EXCLUDED.manufacturer_model_name,
-        last_watermark = EXCLUDED.last_watermark
+        modality = COALESCE(EXCLUDED.modality, s.modality),
+        performed_procedure_step_start_date = COALESCE(EXCLUDED.performed_procedure_step_start_date,
+                                                       s.performed_procedure_step_start_date),
+        manufacturer_model_name = COALESCE(EXCLUDED.manufacturer_model_name, s.manufacturer_model_name),
+        last_watermark = EXCLUDED.last_watermark,
+        attrs = s.attrs || EXCLUDED.attrs
     RETURNING series_key INTO v_series;
 
     INSERT INTO instance (watermark, series_key, partition_key, study_uid, series_uid, sop_uid,

@@ -152,7 +152,8 @@ static void add_filter(struct sql *s, const struct qido_filter *f)
 }
 
 /* The attributes returned: each level's from its latest instance's
- * metadata, and the computed ones. */
+ * metadata, those the study and series rows keep from the latest instance
+ * that had a value over them, and the computed ones. */
 static void select_attributes(struct sql *s, const struct qido_query *q)
 {
 	buf_adds(&s->text, "SELECT ('{}'::jsonb");
@@ -160,15 +161,16 @@ static void select_attributes(struct sql *s, const struct qido_query *q)
 		tags_param(s, q->tags[0], q->ntags[0]);
 		buf_addf(&s->text,
 			 " || dicom_pick((SELECT l.metadata FROM instance l WHERE l.partition_key = s.partition_key "
-			 "AND l.study_uid = s.study_uid ORDER BY l.watermark DESC LIMIT 1), $%d)",
-			 s->n);
+			 "AND l.study_uid = s.study_uid ORDER BY l.watermark DESC LIMIT 1), $%d)"
+			 " || dicom_pick(s.attrs, $%d)",
+			 s->n, s->n);
 	}
 	if (q->levels & QIDO_LEVEL_SERIES) {
 		tags_param(s, q->tags[1], q->ntags[1]);
 		buf_addf(&s->text,
 			 " || dicom_pick((SELECT l.metadata FROM instance l WHERE l.series_key = se.series_key "
-			 "ORDER BY l.watermark DESC LIMIT 1), $%d)",
-			 s->n);
+			 "ORDER BY l.watermark DESC LIMIT 1), $%d) || dicom_pick(se.attrs, $%d)",
+			 s->n, s->n);
 	}
 	if (q->levels & QIDO_LEVEL_INSTANCE) {
 		tags_param(s, q->tags[2], q->ntags[2]);

@@ -159,17 +159,29 @@ static void qido__series_and_instances_levels(void **state)
 	assert_non_null(cJSON_GetObjectItem(cJSON_GetArrayItem(j, 0), "00100020"));
 	assert_non_null(cJSON_GetObjectItem(cJSON_GetArrayItem(j, 0), "00080060"));
 	cJSON_Delete(j);
+	/* the path's UIDs are filters, returned in every result (E2E
+	 * GivenSearchRequestWith2Instances_StudySeriesLevel_MatchResult) */
 	j = query("/v2/studies/%s/series", 200, sa);
 	assert_int_equal(cJSON_GetArraySize(j), 2);
+	for (int k = 0; k < 2; k++) {
+		assert_string_equal(dj_str(cJSON_GetArrayItem(j, k), "0020000D"), sa);
+		assert_null(cJSON_GetObjectItem(cJSON_GetArrayItem(j, k), "00100020")); /* no other study attribute */
+	}
 	cJSON_Delete(j);
 	j = query("/v2/studies/%s/instances", 200, sa);
 	assert_int_equal(cJSON_GetArraySize(j), 3);
+	for (int k = 0; k < 3; k++)
+		assert_string_equal(dj_str(cJSON_GetArrayItem(j, k), "0020000D"), sa);
 	cJSON_Delete(j);
 	j = query("/v2/studies/%s/series/%s/instances", 200, sa, a1);
 	assert_int_equal(cJSON_GetArraySize(j), 2);
-	const cJSON *i0 = cJSON_GetArrayItem(j, 0);
-	assert_non_null(cJSON_GetObjectItem(i0, "00080018"));
-	assert_null(cJSON_GetObjectItem(i0, "0020000E")); /* instance level only */
+	for (int k = 0; k < 2; k++) {
+		const cJSON *i0 = cJSON_GetArrayItem(j, k);
+		assert_non_null(cJSON_GetObjectItem(i0, "00080018"));
+		assert_string_equal(dj_str(i0, "0020000D"), sa);
+		assert_string_equal(dj_str(i0, "0020000E"), a1);
+		assert_null(cJSON_GetObjectItem(i0, "00080060")); /* no other series attribute */
+	}
 	cJSON_Delete(j);
 	j = query("/v2/instances?SOPInstanceUID=%s", 200, sop_a1);
 	assert_int_equal(cJSON_GetArraySize(j), 1);
@@ -260,6 +272,62 @@ static void qido__bad_queries__400_and_406(void **state)
 	resp_release(&r);
 }
 
+/* Stores a made file; returns the status. */
+static long store_status(const char *args)
+{
+	char *f = make_dcm("%s", args);
+	const char *h[] = { "Accept: application/dicom+json", "Content-Type: application/dicom", NULL };
+	struct resp r = { 0 };
+	assert_non_null(f);
+	assert_int_equal(http_post_file("/v2/studies", h, f, &r), 0);
+	long st = r.status;
+	resp_release(&r);
+	unlink(f);
+	free(f);
+	return st;
+}
+
+/* Study and series attributes follow the latest instance that has a value
+ * for them: an instance without PatientID keeps the study's (E2E
+ * GivenStoringMultipleInstanceInStudy_WhenInitialInstanceHasNullPatientId_...) */
+static void qido__latest_value_wins__empty_does_not_clear(void **state)
+{
+	char study[65], pid[40], args[512];
+	snprintf(study, sizeof(study), "%s", uid_new());
+	snprintf(pid, sizeof(pid), "LW-%d", (int)getpid());
+
+	snprintf(args, sizeof(args), "--study %s --set 0010,0020=LO: --drop 0010,0010", study);
+	assert_int_equal(store_status(args), 202);
+	cJSON *j = query("/v2/studies?StudyInstanceUID=%s", 200, study);
+	assert_null(dj_str(cJSON_GetArrayItem(j, 0), "00100020"));
+	cJSON_Delete(j);
+	snprintf(args, sizeof(args), "--study %s --set 0010,0020=LO:%s --set 0010,0010=PN:Kept^Name --set 0008,0060=CS:MR",
+		 study, pid);
+	assert_int_equal(store_status(args), 200);
+	j = query("/v2/studies?StudyInstanceUID=%s", 200, study);
+	assert_string_equal(dj_str(cJSON_GetArrayItem(j, 0), "00100020"), pid);
+	cJSON_Delete(j);
+	/* a third instance, newest, without PatientID nor PatientName */
+	snprintf(args, sizeof(args), "--study %s --set 0010,0020=LO: --drop 0010,0010", study);
+	assert_int_equal(store_status(args), 202);
+	j = query("/v2/studies?StudyInstanceUID=%s", 200, study);
+	const cJSON *s0 = cJSON_GetArrayItem(j, 0);
+	assert_string_equal(dj_str(s0, "00100020"), pid);
+	const cJSON *pn = cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(s0, "00100010"), "Value"), 0);
+	assert_string_equal(cJSON_GetObjectItem(pn, "Alphabetic")->valuestring, "Kept^Name");
+	cJSON_Delete(j);
+	/* and searched by them */
+	j = query("/v2/studies?PatientID=%s&PatientName=Kept^Name", 200, pid);
+	assert_int_equal(cJSON_GetArraySize(j), 1);
+	assert_string_equal(dj_str(cJSON_GetArrayItem(j, 0), "0020000D"), study);
+	cJSON_Delete(j);
+	/* instance metadata stays each instance's own */
+	j = query("/v2/studies/%s/instances?includefield=00100020", 200, study);
+	assert_int_equal(cJSON_GetArraySize(j), 3);
+	cJSON_Delete(j);
+	delete_study(study);
+}
+
 int main(void)
 {
 	e2e_init();
@@ -272,6 +340,7 @@ int main(void)
 		cmocka_unit_test(qido__paging__limit_offset),
 		cmocka_unit_test(qido__includefield__named_and_all),
 		cmocka_unit_test(qido__bad_queries__400_and_406),
+		cmocka_unit_test(qido__latest_value_wins__empty_does_not_clear),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }

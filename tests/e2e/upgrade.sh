@@ -57,7 +57,9 @@ else
 	not_ok "this build does not start on the old database"; tail -20 "$tmp/log/dicom-fcgi.log"; finish; exit 1
 fi
 S=$SIDE_URL/v2
-check "$(uq 'SELECT max(version) FROM schema_version')" 7 "migrated to step 7"
+check "$(uq 'SELECT max(version) FROM schema_version')" 8 "migrated to step 8"
+check "$(uq "SELECT attrs -> '00100020' -> 'Value' ->> 0 FROM study WHERE study_uid = '$study'")" "UPG-$$" \
+	"the study keeps its attributes' latest values (008)"
 check "$(uq "SELECT string_agg(proname, ',' ORDER BY proname) FROM pg_proc WHERE proname LIKE 'dicom_store%'")" \
 	dicom_store "the old store functions are gone, dicom_store is there"
 
@@ -69,9 +71,11 @@ feed=$(curl -s "$S/changefeed?includeMetadata=false" | tr -d " ")
 check "$(echo "$feed" | grep -o '"sequence":[0-9]*,' | head -1)" '"sequence":1,' "the change feed starts at its entry"
 check "$(echo "$feed" | grep -o '"state":"[A-Za-z]*"' | head -1)" '"state":"Current"' "its change feed entry is current"
 
-"$MKDCM" -o "$tmp/b.dcm" --study "$study" --series "$study.1" --sop "$study.1.2"
+"$MKDCM" -o "$tmp/b.dcm" --study "$study" --series "$study.1" --sop "$study.1.2" --set "0010,0020=LO:" --drop 0010,0010
 check "$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/dicom' --data-binary @"$tmp/b.dcm" "$S/studies")" \
-	200 "a new instance is stored after the upgrade"
+	202 "a new instance (empty PatientID: a warning) is stored after the upgrade"
+check "$(curl -s "$S/studies?PatientID=UPG-$$" | grep -o "Upgrade^Patient" | head -1)" "Upgrade^Patient" \
+	"the study keeps the old instance's PatientID and PatientName"
 check "$(uq "SELECT count(*) FROM instance i JOIN instance_bulk b USING (watermark) WHERE study_uid = '$study'")" 2 \
 	"both have their bulk data metadata"
 check "$(uq "SELECT string_agg(action::text || ':' || sequence, ',' ORDER BY sequence) FROM changefeed")" "0:1,0:2" \
