@@ -25,11 +25,12 @@ BEGIN
     -- has a value for them (AddInstanceV6: ISNULL)
     INSERT INTO study AS s (partition_key, study_uid, patient_id, patient_name, patient_birth_date,
                            accession_number, referring_physician_name, study_date, study_description,
-                           last_watermark, attrs)
+                           last_watermark, attrs, expires_at)
     VALUES (v_pk, p.study_uid, NULLIF(p.patient_id, ''), NULLIF(p.patient_name, ''),
             NULLIF(p.patient_birth_date, ''), NULLIF(p.accession_number, ''),
             NULLIF(p.referring_physician_name, ''), NULLIF(p.study_date, ''), NULLIF(p.study_description, ''),
-            p.watermark, dicom_valued(v_meta, dicom_level_tags(1)))
+            p.watermark, dicom_valued(v_meta, dicom_level_tags(1)),
+            clock_timestamp() + p.expiry_ms * interval '1 millisecond')
     ON CONFLICT (partition_key, study_uid) DO UPDATE SET
         patient_id = COALESCE(EXCLUDED.patient_id, s.patient_id),
         patient_name = COALESCE(EXCLUDED.patient_name, s.patient_name),
@@ -39,7 +40,9 @@ BEGIN
         study_date = COALESCE(EXCLUDED.study_date, s.study_date),
         study_description = COALESCE(EXCLUDED.study_description, s.study_description),
         last_watermark = EXCLUDED.last_watermark,
-        attrs = s.attrs || EXCLUDED.attrs
+        attrs = s.attrs || EXCLUDED.attrs,
+        -- the last STOW decides: without expiry headers it clears it
+        expires_at = EXCLUDED.expires_at
     RETURNING study_key INTO v_study;
 
     INSERT INTO series AS s (study_key, series_uid, modality, performed_procedure_step_start_date,

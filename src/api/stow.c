@@ -10,6 +10,8 @@
 #include "db/eqt.h"
 #include "http/response.h"
 
+#include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +45,9 @@ struct stow {
 
 	/* body accounting */
 	uint64_t body_bytes;
+
+	/* the study expires this many milliseconds after each store; 0: never */
+	int64_t expiry_ms;
 
 	/* extended query tags: validated as indexed attributes */
 	uint32_t eqt[128];
@@ -259,6 +264,7 @@ static void new_instance(struct stow *st, const struct dcm_file *f, const struct
 		.model = attr(st, f, DCM_TAG(0x0008, 0x1090), v),
 		.host = st->app->cfg.events_service_host,
 		.topic = st->app->cfg.events_topic,
+		.expiry_ms = st->expiry_ms,
 	};
 }
 
@@ -535,6 +541,45 @@ static void load_eqt(struct stow *st)
 			st->eqt[st->neqt++] = (uint32_t)strtoul(tags[i].path, NULL, 16);
 }
 
+/* The expiry headers (managed service, §3.9): all three or none. Returns 0
+ * with *ms set (0 for none), or -1 with the 400 sent. */
+static int parse_expiry(struct request *req, int64_t *ms)
+{
+	static const char *const names[] = { "msdicom-expiry-time-milliseconds", "msdicom-expiry-option",
+					     "msdicom-expiry-level" };
+	static const char *const only[] = { NULL, "RelativeToNow", "Study" };
+	const int64_t max = 100LL * 366 * 24 * 3600 * 1000; /* a century */
+	const char *v[3];
+	int given = 0;
+
+	*ms = 0;
+	for (int i = 0; i < 3; i++)
+		given += (v[i] = request_header(req, names[i])) != NULL;
+	if (!given)
+		return 0;
+	for (int i = 0; i < 3; i++)
+		if (!v[i])
+			return http_error(req, 400, "The header '%s' is missing: '%s', '%s' and '%s' go together.", names[i],
+					  names[0], names[1], names[2]),
+			       -1;
+	char *end;
+	errno = 0;
+	long long t = strtoll(v[0], &end, 10);
+	if (errno || end == v[0] || *end || t <= 0 || t > max || !isdigit((unsigned char)*v[0]))
+		return http_error(req, 400,
+				  "The value '%s' of header '%s' is invalid: a whole number of milliseconds greater than 0 "
+				  "(at most %lld) is expected.",
+				  v[0], names[0], (long long)max),
+		       -1;
+	for (int i = 1; i < 3; i++)
+		if (strcasecmp(v[i], only[i]))
+			return http_error(req, 400, "The value '%s' of header '%s' is not supported: the only supported value is '%s'.",
+					  v[i], names[i], only[i]),
+			       -1;
+	*ms = t;
+	return 0;
+}
+
 int stow_handle(struct request *req)
 {
 	struct stow st;
@@ -552,6 +597,8 @@ int stow_handle(struct request *req)
 	if (req->content_length == 0 && strcmp(mct.media, "application/dicom"))
 		return http_error(req, 400, "The request body is missing.");
 	memset(&st, 0, sizeof(st));
+	if (parse_expiry(req, &st.expiry_ms))
+		return 0;
 	st.req = req;
 	st.app = req->app;
 	st.path_study = req->params[PARAM_STUDY];

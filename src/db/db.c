@@ -266,16 +266,16 @@ int db_reserve_instance(struct db *db, const char *partition, const char *study,
 	return exists;
 }
 
-/* The fields of dicom_instance_in (sql/007), in its order. */
+/* The fields of dicom_instance_in (sql/007, 009), in its order. */
 enum {
 	SI_PARTITION, SI_STUDY, SI_SERIES, SI_SOP, SI_SOP_CLASS, SI_TS, SI_WATERMARK, SI_SIZE, SI_METADATA,
 	SI_METADATA_BULK, SI_PATIENT_ID, SI_PATIENT_NAME, SI_BIRTH_DATE, SI_ACCESSION, SI_REFERRING, SI_STUDY_DATE,
-	SI_STUDY_DESCRIPTION, SI_MODALITY, SI_PPS_START_DATE, SI_MODEL, SI_HOST, SI_TOPIC, SI_COUNT
+	SI_STUDY_DESCRIPTION, SI_MODALITY, SI_PPS_START_DATE, SI_MODEL, SI_HOST, SI_TOPIC, SI_EXPIRY_MS, SI_COUNT
 };
 
 int db_store_instance(struct db *db, const struct db_new_instance *in, int64_t *sequence)
 {
-	char wm[24], size[24];
+	char wm[24], size[24], expiry[24];
 	const char *v[SI_COUNT];
 	PGresult *r;
 
@@ -303,10 +303,12 @@ int db_store_instance(struct db *db, const struct db_new_instance *in, int64_t *
 	v[SI_MODEL] = in->model;
 	v[SI_HOST] = in->host;
 	v[SI_TOPIC] = in->topic;
+	snprintf(expiry, sizeof(expiry), "%lld", (long long)in->expiry_ms);
+	v[SI_EXPIRY_MS] = in->expiry_ms > 0 ? expiry : NULL;
 	if (usable(db))
 		return DB_FAILED;
 	r = run(db,
-		"SELECT dicom_store(ROW($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22)"
+		"SELECT dicom_store(ROW($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23)"
 		"::dicom_instance_in)",
 		SI_COUNT, v);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
@@ -594,17 +596,18 @@ int db_watermarks_known(struct db *db, const int64_t *wm, size_t n, unsigned cha
 	return 0;
 }
 
-int db_delete(struct db *db, const char *partition, const char *study, const char *series, const char *sop,
-	      const char *host, const char *topic, int64_t **watermarks, size_t *n)
+/* Runs one statement returning watermarks in its own transaction; the
+ * watermarks (files to remove) once it committed. */
+static int watermarks_tx(struct db *db, const char *sql, int nparams, const char *const *v, int64_t **watermarks,
+			 size_t *n)
 {
-	const char *v[] = { partition, study, series, sop, host, topic };
 	PGresult *r;
 
 	*watermarks = NULL;
 	*n = 0;
 	if (exec_cmd(db, "BEGIN"))
 		return -1;
-	r = exec_params(db, PGRES_TUPLES_OK, "SELECT * FROM dicom_delete($1, $2, $3, $4, $5, $6)", 6, v);
+	r = exec_params(db, PGRES_TUPLES_OK, sql, nparams, v);
 	if (!r) {
 		exec_cmd(db, "ROLLBACK");
 		return -1;
@@ -620,4 +623,17 @@ int db_delete(struct db *db, const char *partition, const char *study, const cha
 	*n = (size_t)rows;
 	PQclear(r);
 	return 0;
+}
+
+int db_delete(struct db *db, const char *partition, const char *study, const char *series, const char *sop,
+	      const char *host, const char *topic, int64_t **watermarks, size_t *n)
+{
+	const char *v[] = { partition, study, series, sop, host, topic };
+	return watermarks_tx(db, "SELECT * FROM dicom_delete($1, $2, $3, $4, $5, $6)", 6, v, watermarks, n);
+}
+
+int db_expire(struct db *db, const char *host, const char *topic, int64_t **watermarks, size_t *n)
+{
+	const char *v[] = { host, topic };
+	return watermarks_tx(db, "SELECT * FROM dicom_expire($1, $2)", 2, v, watermarks, n);
 }

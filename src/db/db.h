@@ -45,6 +45,8 @@ struct db_new_instance {
 	const char *modality, *pps_start_date, *model;
 	/* event envelope */
 	const char *host, *topic;
+	/* the study expires this many milliseconds from now; 0: never */
+	int64_t expiry_ms;
 };
 
 /* DB_INVALID: the database refused the instance's data itself (a data
@@ -113,5 +115,9 @@ int db_watermarks_known(struct db *db, const int64_t *wm, size_t n, unsigned cha
 /* Deletes and returns the watermarks whose files may now be removed. */
 int db_delete(struct db *db, const char *partition, const char *study, const char *series, const char *sop,
 	      const char *host, const char *topic, int64_t **watermarks, size_t *n);
+
+/* Deletes one study whose expiry time has passed, as db_delete does; n is 0
+ * when none is due (or another relay holds it). */
+int db_expire(struct db *db, const char *host, const char *topic, int64_t **watermarks, size_t *n);
 
 #endif

@@ -164,6 +164,19 @@ int db_relay_record(struct db *db, int64_t outbox_id, const char *subscription, 
 	return 0;
 }
 
+/* The seconds a "seconds until" query answered: -1 for NULL (nothing is
+ * waiting: greatest(0, NULL) would have said 0, "due now", and the relay
+ * would never rest), 0 when overdue. */
+static double seconds_until(PGresult *r)
+{
+	if (!r)
+		return -1;
+	bool none = PQgetisnull(r, 0, 0);
+	double d = none ? -1 : strtod(PQgetvalue(r, 0, 0), NULL);
+	PQclear(r);
+	return none ? -1 : d < 0 ? 0 : d;
+}
+
 double db_relay_next_due(struct db *db, const char *const *subs, size_t nsubs)
 {
 	struct buf a;
@@ -175,12 +188,13 @@ double db_relay_next_due(struct db *db, const char *const *subs, size_t nsubs)
 			      "- now()) FROM delivery WHERE status = 'pending' AND subscription = ANY ($1::text[])",
 			      1, v);
 	buf_release(&a);
-	if (!r)
-		return -1;
-	/* NULL: nothing pending (greatest(0, NULL) would have said 0, "due
-	 * now", and the relay would never rest); overdue is due now */
-	bool none = PQgetisnull(r, 0, 0);
-	double d = none ? -1 : strtod(PQgetvalue(r, 0, 0), NULL);
-	PQclear(r);
-	return none ? -1 : d < 0 ? 0 : d;
+	return seconds_until(r);
+}
+
+double db_expiry_next_due(struct db *db)
+{
+	return seconds_until(db_exec(db, PGRES_TUPLES_OK,
+				     "SELECT extract(epoch FROM min(expires_at) - clock_timestamp()) FROM study "
+				     "WHERE expires_at IS NOT NULL",
+				     0, NULL));
 }

@@ -47,6 +47,9 @@ int db_relay_record(struct db *db, int64_t outbox_id, const char *subscription, 
  * one is due now, -1 when none is pending). */
 double db_relay_next_due(struct db *db, const char *const *subs, size_t nsubs);
 
+/* Seconds until the next study expires (0 when overdue), -1 when none will. */
+double db_expiry_next_due(struct db *db);
+
 /* db_listen() and db_wait() are in db/db.h: LISTEN on a channel, then
  * wait up to a time-out for a notification (1), time-out (0) or a failed
  * connection (-1). */

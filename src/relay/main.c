@@ -45,7 +45,8 @@ static const char usage[] =
 	"\n"
 	"It also carries out the long-running operations (extended query tag\n"
 	"reindexing), claimed by lease, so a relay that dies leaves the rest of\n"
-	"the work to another, from where it stopped.\n";
+	"the work to another, from where it stopped, and deletes the studies whose\n"
+	"expiry time (msdicom-expiry-* headers on STOW) has passed.\n";
 
 static volatile sig_atomic_t stopping;
 
@@ -254,8 +255,40 @@ static void sweep_temp(struct relay *r)
 	store_sweep_temp(&r->store, (long)r->rc.temp_max_age);
 }
 
-/* Until SIGTERM: operations, deliveries, then a wait for NOTIFY or the
- * next due time. */
+/* Studies whose expiry time has passed (msdicom-expiry-* headers), deleted
+ * as DELETE deletes them: rows, change feed and events in one transaction,
+ * then the files. Returns 0, or -1 on a database error. */
+static int expire(struct relay *r)
+{
+	for (int k = 0; k < 100 && !stopping; k++) {
+		int64_t *wms;
+		size_t n;
+		if (db_expire(r->db, r->cfg.events_service_host, r->cfg.events_topic, &wms, &n))
+			return -1;
+		for (size_t i = 0; i < n && r->have_store; i++)
+			store_remove(&r->store, wms[i]);
+		free(wms);
+		if (n == 0)
+			break;
+		log_info("expired study: deleted instances=%zu%s", n, r->have_store ? "" : " (files left: no [store] dir)");
+	}
+	return 0;
+}
+
+/* Seconds to wait at most: the poll interval, or sooner the next delivery
+ * or study expiry due. */
+static int wait_ms(struct relay *r)
+{
+	int ms = (int)r->rc.poll_interval_ms;
+	double due[2] = { r->nnames ? db_relay_next_due(r->db, r->names, r->nnames) : -1, db_expiry_next_due(r->db) };
+	for (int i = 0; i < 2; i++)
+		if (due[i] >= 0 && due[i] * 1000 < ms)
+			ms = (int)(due[i] * 1000) + 1;
+	return ms;
+}
+
+/* Until SIGTERM: operations, expiries, deliveries, then a wait for NOTIFY
+ * or the next due time. */
 static void run(struct relay *r)
 {
 	time_t last_beat = time(NULL);
@@ -265,7 +298,7 @@ static void run(struct relay *r)
 	memset(&job, 0, sizeof(job));
 	while (!stopping) {
 		int busy = operations(r, &job, &held);
-		if (busy < 0 || work(r)) {
+		if (busy < 0 || expire(r) || work(r)) {
 			db_reindex_release(&job);
 			held = false;
 			log_warn("database error; reconnecting");
@@ -279,11 +312,7 @@ static void run(struct relay *r)
 		sweep_temp(r);
 		if (busy > 0)
 			continue; /* an operation is under way: no waiting */
-		double due = r->nnames ? db_relay_next_due(r->db, r->names, r->nnames) : -1;
-		int wait_ms = (int)r->rc.poll_interval_ms;
-		if (due >= 0 && due * 1000 < wait_ms)
-			wait_ms = (int)(due * 1000) + 1;
-		if (!stopping && db_wait(r->db, wait_ms) < 0) {
+		if (!stopping && db_wait(r->db, wait_ms(r)) < 0) {
 			log_warn("database connection lost; reconnecting");
 			reconnect(r);
 		}

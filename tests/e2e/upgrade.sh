@@ -57,7 +57,7 @@ else
 	not_ok "this build does not start on the old database"; tail -20 "$tmp/log/dicom-fcgi.log"; finish; exit 1
 fi
 S=$SIDE_URL/v2
-check "$(uq 'SELECT max(version) FROM schema_version')" 8 "migrated to step 8"
+check "$(uq 'SELECT max(version) FROM schema_version')" "$(ls "$ABS_TOP_SRCDIR"/sql/[0-9]*.sql | wc -l)" "migrated to the last step"
 check "$(uq "SELECT attrs -> '00100020' -> 'Value' ->> 0 FROM study WHERE study_uid = '$study'")" "UPG-$$" \
 	"the study keeps its attributes' latest values (008)"
 check "$(uq "SELECT string_agg(proname, ',' ORDER BY proname) FROM pg_proc WHERE proname LIKE 'dicom_store%'")" \
