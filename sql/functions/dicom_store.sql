@@ -1,9 +1,12 @@
 -- Stores one instance: its study, series and instance rows, its bulk data
 -- metadata, its change feed row, its event, and its extended query tag
--- values. Returns the change feed sequence, or NULL when the instance
--- already exists (a concurrent store of the same instance fails with
--- unique_violation instead).
-CREATE OR REPLACE FUNCTION dicom_store(p dicom_instance_in) RETURNS bigint
+-- values. Answers the change feed sequence, NULL when the instance already
+-- exists (a concurrent store of the same instance fails with
+-- unique_violation instead); with p.upsert an existing instance is
+-- replaced instead: its rows go, its change feed entries become Replaced,
+-- and replaced is its watermark, whose file the caller removes after the
+-- commit.
+CREATE OR REPLACE FUNCTION dicom_store(p dicom_instance_in, OUT sequence bigint, OUT replaced bigint)
 LANGUAGE plpgsql AS $$
 DECLARE
     v_pk int := dicom_partition_key(p.partition_name, true);
@@ -17,9 +20,16 @@ BEGIN
     -- jsonb refuses is refused here (22P02), not left to break them
     v_meta := p.metadata::jsonb;
     PERFORM p.metadata_bulk::jsonb;
-    IF EXISTS (SELECT 1 FROM instance WHERE partition_key = v_pk AND study_uid = p.study_uid
-               AND series_uid = p.series_uid AND sop_uid = p.sop_uid) THEN
-        RETURN NULL;
+    SELECT watermark INTO replaced FROM instance
+     WHERE partition_key = v_pk AND study_uid = p.study_uid AND series_uid = p.series_uid AND sop_uid = p.sop_uid
+       FOR UPDATE;
+    IF FOUND THEN
+        IF NOT COALESCE(p.upsert, false) THEN
+            replaced := NULL;
+            RETURN;
+        END IF;
+        -- its bulk data, frame ranges and extended query tag values go with it
+        DELETE FROM instance WHERE watermark = replaced;
     END IF;
     -- study and series attributes follow the latest stored instance that
     -- has a value for them (AddInstanceV6: ISNULL)
@@ -72,12 +82,12 @@ BEGIN
     INSERT INTO changefeed (partition_key, study_uid, series_uid, sop_uid, action,
                             original_watermark, current_watermark)
     VALUES (v_pk, p.study_uid, p.series_uid, p.sop_uid, 0, p.watermark, p.watermark)
-    RETURNING sequence, "timestamp" INTO v_seq, v_time;
+    RETURNING changefeed.sequence, "timestamp" INTO v_seq, v_time;
 
     PERFORM dicom_event('Microsoft.HealthcareApis.DicomImageCreated', p.partition_name, p.study_uid,
                         p.series_uid, p.sop_uid, v_seq, v_time, p.event_host, p.event_topic);
     -- extended query tags, ready or being added, index the new instance now
     PERFORM dicom_eqt_index(t.tag_key, p.watermark - 1, p.watermark)
        FROM extended_query_tag t WHERE t.status IN ('adding', 'ready');
-    RETURN v_seq;
+    sequence := v_seq;
 END $$;

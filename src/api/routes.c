@@ -17,6 +17,9 @@ const struct route api_routes[] = {
 
 	{ "POST", "/studies", stow_handle, ROUTE_BODY | ROUTE_WRITE | P | J },
 	{ "POST", "/studies/{study}", stow_handle, ROUTE_BODY | ROUTE_WRITE | P | J },
+	/* upsert: an existing instance is replaced (managed service, v2) */
+	{ "PUT", "/studies", stow_handle, ROUTE_BODY | ROUTE_WRITE | P | J | ROUTE_V2 },
+	{ "PUT", "/studies/{study}", stow_handle, ROUTE_BODY | ROUTE_WRITE | P | J | ROUTE_V2 },
 
 	{ "GET", "/studies", qido_studies, P | J },
 	{ "GET", "/series", qido_series, P | J },

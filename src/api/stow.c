@@ -48,6 +48,8 @@ struct stow {
 
 	/* the study expires this many milliseconds after each store; 0: never */
 	int64_t expiry_ms;
+	/* PUT: existing instances are replaced */
+	bool upsert;
 
 	/* extended query tags: validated as indexed attributes */
 	uint32_t eqt[128];
@@ -265,6 +267,7 @@ static void new_instance(struct stow *st, const struct dcm_file *f, const struct
 		.host = st->app->cfg.events_service_host,
 		.topic = st->app->cfg.events_topic,
 		.expiry_ms = st->expiry_ms,
+		.upsert = st->upsert,
 	};
 }
 
@@ -274,7 +277,8 @@ static void commit_instance(struct stow *st, const struct db_new_instance *in, i
 {
 	struct app *app = st->app;
 	uint64_t size = st->part->size;
-	int64_t seq;
+	int64_t seq, replaced;
+	int rc;
 
 	/* the file is durable before the row that points at it commits */
 	int committed = store_commit(st->part, in->watermark);
@@ -283,12 +287,18 @@ static void commit_instance(struct stow *st, const struct db_new_instance *in, i
 		transient(st, "the file cannot be made durable");
 		return;
 	}
-	switch (db_store_instance(app->db, in, &seq)) {
+	rc = db_store_instance(app->db, in, &seq, &replaced);
+	if (rc == DB_EXISTS && in->upsert) /* stored meanwhile by another request: replace that one */
+		rc = db_store_instance(app->db, in, &seq, &replaced);
+	switch (rc) {
 	case DB_STORED:
+		/* the replaced version's file goes once its rows are gone */
+		if (replaced)
+			store_remove(&app->store, replaced);
 		add_success(st, in->sop_class, in->study, in->series, in->sop, warning, v);
 		st->multi_valued |= v->multi_valued_index;
-		log_info("stored sop='%s' watermark=%lld sequence=%lld bytes=%llu", in->sop, (long long)in->watermark,
-			 (long long)seq, (unsigned long long)size);
+		log_info("stored sop='%s' watermark=%lld sequence=%lld bytes=%llu%s", in->sop, (long long)in->watermark,
+			 (long long)seq, (unsigned long long)size, replaced ? " (replaced)" : "");
 		break;
 	case DB_EXISTS:
 		store_remove(&app->store, in->watermark);
@@ -319,7 +329,7 @@ static void process_instance(struct stow *st)
 	buf_init(&bulk, 0);
 	if (!(f = parse_part(st, &id, &v)))
 		goto drop;
-	int ex = db_reserve_instance(st->app->db, st->req->partition, id.study, id.series, id.sop, &wm);
+	int ex = db_reserve_instance(st->app->db, st->req->partition, id.study, id.series, id.sop, st->upsert, &wm);
 	if (ex < 0) {
 		transient(st, "the database is unavailable");
 		goto drop;
@@ -599,6 +609,7 @@ int stow_handle(struct request *req)
 	memset(&st, 0, sizeof(st));
 	if (parse_expiry(req, &st.expiry_ms))
 		return 0;
+	st.upsert = !strcmp(req->method, "PUT");
 	st.req = req;
 	st.app = req->app;
 	st.path_study = req->params[PARAM_STUDY];

@@ -248,15 +248,15 @@ fail:
 }
 
 int db_reserve_instance(struct db *db, const char *partition, const char *study, const char *series,
-			const char *sop, int64_t *watermark)
+			const char *sop, bool replace, int64_t *watermark)
 {
-	const char *v[] = { partition, study, series, sop };
+	const char *v[] = { partition, study, series, sop, replace ? "true" : "false" };
 	PGresult *r = exec_params(db, PGRES_TUPLES_OK,
 				  "SELECT CASE WHEN e THEN NULL ELSE nextval('watermark_seq') END, e FROM "
 				  "(SELECT EXISTS (SELECT 1 FROM instance i JOIN partition p USING (partition_key) "
 				  "WHERE p.partition_name = $1 AND i.study_uid = $2 AND i.series_uid = $3 "
-				  "AND i.sop_uid = $4) AS e) x",
-				  4, v);
+				  "AND i.sop_uid = $4) AND NOT $5::boolean AS e) x",
+				  5, v);
 	if (!r)
 		return -1;
 	int exists = PQgetvalue(r, 0, 1)[0] == 't';
@@ -266,14 +266,14 @@ int db_reserve_instance(struct db *db, const char *partition, const char *study,
 	return exists;
 }
 
-/* The fields of dicom_instance_in (sql/007, 009), in its order. */
+/* The fields of dicom_instance_in (sql/007, 009, 010), in its order. */
 enum {
 	SI_PARTITION, SI_STUDY, SI_SERIES, SI_SOP, SI_SOP_CLASS, SI_TS, SI_WATERMARK, SI_SIZE, SI_METADATA,
 	SI_METADATA_BULK, SI_PATIENT_ID, SI_PATIENT_NAME, SI_BIRTH_DATE, SI_ACCESSION, SI_REFERRING, SI_STUDY_DATE,
-	SI_STUDY_DESCRIPTION, SI_MODALITY, SI_PPS_START_DATE, SI_MODEL, SI_HOST, SI_TOPIC, SI_EXPIRY_MS, SI_COUNT
+	SI_STUDY_DESCRIPTION, SI_MODALITY, SI_PPS_START_DATE, SI_MODEL, SI_HOST, SI_TOPIC, SI_EXPIRY_MS, SI_UPSERT, SI_COUNT
 };
 
-int db_store_instance(struct db *db, const struct db_new_instance *in, int64_t *sequence)
+int db_store_instance(struct db *db, const struct db_new_instance *in, int64_t *sequence, int64_t *replaced)
 {
 	char wm[24], size[24], expiry[24];
 	const char *v[SI_COUNT];
@@ -305,10 +305,13 @@ int db_store_instance(struct db *db, const struct db_new_instance *in, int64_t *
 	v[SI_TOPIC] = in->topic;
 	snprintf(expiry, sizeof(expiry), "%lld", (long long)in->expiry_ms);
 	v[SI_EXPIRY_MS] = in->expiry_ms > 0 ? expiry : NULL;
+	v[SI_UPSERT] = in->upsert ? "true" : "false";
+	*replaced = 0;
 	if (usable(db))
 		return DB_FAILED;
 	r = run(db,
-		"SELECT dicom_store(ROW($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23)"
+		"SELECT * FROM dicom_store(ROW($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,"
+		"$24)"
 		"::dicom_instance_in)",
 		SI_COUNT, v);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
@@ -328,6 +331,8 @@ int db_store_instance(struct db *db, const struct db_new_instance *in, int64_t *
 		return DB_EXISTS;
 	}
 	*sequence = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	if (!PQgetisnull(r, 0, 1))
+		*replaced = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
 	PQclear(r);
 	return DB_STORED;
 }

@@ -29,9 +29,11 @@ int db_ping(struct db *db);
 int db_server_version(struct db *db, char *out, size_t outlen);
 
 /* In one round trip: does the instance exist (1 yes, 0 no, -1 error), and
- * when it does not, a new watermark for it in *watermark. */
+ * when it does not, a new watermark for it in *watermark. With replace
+ * (upsert) it is never said to exist: the new watermark is for the new
+ * version. */
 int db_reserve_instance(struct db *db, const char *partition, const char *study, const char *series,
-			const char *sop, int64_t *watermark);
+			const char *sop, bool replace, int64_t *watermark);
 
 struct db_new_instance {
 	const char *partition, *study, *series, *sop, *sop_class, *ts;
@@ -47,6 +49,8 @@ struct db_new_instance {
 	const char *host, *topic;
 	/* the study expires this many milliseconds from now; 0: never */
 	int64_t expiry_ms;
+	/* PUT: an existing instance is replaced */
+	bool upsert;
 };
 
 /* DB_INVALID: the database refused the instance's data itself (a data
@@ -54,8 +58,10 @@ struct db_new_instance {
  * the database's encoding): the client's file, not a passing failure. */
 enum { DB_STORED = 0, DB_EXISTS = 1, DB_INVALID = 2, DB_FAILED = -1 };
 
-/* One transaction: rows, change feed row, outbox row. */
-int db_store_instance(struct db *db, const struct db_new_instance *in, int64_t *sequence);
+/* One transaction: rows, change feed row, outbox row. With in->upsert an
+ * existing instance is replaced: *replaced is then its watermark (its file
+ * to remove), else 0. */
+int db_store_instance(struct db *db, const struct db_new_instance *in, int64_t *sequence, int64_t *replaced);
 
 struct db_instance_ref {
 	int64_t watermark;

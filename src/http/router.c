@@ -211,6 +211,8 @@ static const struct route *find_route(struct request *req, const struct route *r
 			continue;
 		if (partitioned && !(r->flags & ROUTE_PARTITIONED))
 			continue;
+		if ((r->flags & ROUTE_V2) && req->api_major < 2)
+			continue;
 		memset(params, 0, sizeof(params));
 		if (!match(req, r->tmpl, rest, params))
 			continue;

@@ -15,6 +15,7 @@ enum {
 	ROUTE_PARTITIONED = 1 << 2, /* also under /partitions/{name} */
 	ROUTE_UNVERSIONED = 1 << 3, /* no /v{n} prefix (health) */
 	ROUTE_DICOM_JSON = 1 << 4,  /* answers application/dicom+json: Accept filter before anything */
+	ROUTE_V2 = 1 << 5,          /* from v2 on (the managed service's later additions) */
 };
 
 struct route {

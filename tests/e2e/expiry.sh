@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Expiry headers on STOW (msdicom-expiry-*): bad values refused with 400 and
+# Expiry headers on STOW, POST and PUT (msdicom-expiry-*): bad values refused with 400 and
 # nothing stored; a study stored with a 2 s expiry is deleted by the
 # suite's outbox-relay as DELETE deletes it (files, rows, change feed Delete
 # entries, DicomImageDeleted events); a later STOW without the headers
@@ -20,7 +20,8 @@ stow() { # FILE [HEADER...] -> status, body in $tmp/out
 	shift
 	local h=()
 	for x in "$@"; do h+=(-H "$x"); done
-	curl -s -o "$tmp/out" -w '%{http_code}' "${h[@]}" -H 'Content-Type: application/dicom' --data-binary @"$f" "$U/studies"
+	curl -s -o "$tmp/out" -w '%{http_code}' -X "${METHOD:-POST}" "${h[@]}" -H 'Content-Type: application/dicom' \
+		--data-binary @"$f" "$U/studies"
 }
 
 # bad and partial headers: 400 with a message, nothing stored
@@ -48,7 +49,8 @@ check "$(curl -s -o /dev/null -w '%{http_code}' "$U/studies/$a/metadata")" 404 "
 # a study that expires in 2 s
 start=$(date +%s.%N)
 check "$(stow "$tmp/a1.dcm" "$T: 2000" "$O: RelativeToNow" "$L: Study")" 200 "stored with a 2 s expiry"
-check "$(stow "$tmp/a2.dcm" "$T: 2000" "$O: relativetonow" "$L: study")" 200 "a second instance, the same expiry"
+check "$(METHOD=PUT stow "$tmp/a2.dcm" "$T: 2000" "$O: relativetonow" "$L: study")" 200 "a second instance by PUT, the same expiry"
+check "$(METHOD=PUT stow "$tmp/a1.dcm" "$T: 0" "$O: RelativeToNow" "$L: Study")" 400 "PUT checks the headers as POST"
 wa=$(q "SELECT string_agg(watermark::text, ' ') FROM instance WHERE study_uid = '$a'")
 check "$(curl -s -o /dev/null -w '%{http_code}' "$U/studies/$a/metadata")" 200 "it is there before its time"
 # study b: stored with an expiry, then again without: never expires
