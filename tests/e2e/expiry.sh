@@ -71,18 +71,9 @@ check "$(curl -s -o /dev/null -w '%{http_code}' "$U/studies?StudyInstanceUID=$a"
 check "$(q "SELECT count(*) FROM changefeed WHERE study_uid = '$a' AND action = 1")" 2 "a Delete change feed entry per instance"
 check "$(q "SELECT count(*) FROM outbox WHERE event_type = 'Microsoft.HealthcareApis.DicomImageDeleted' AND subject LIKE '%/studies/$a/%'")" \
 	2 "a DicomImageDeleted event per instance in the outbox"
-files=0
-for w in $wa; do
-	[ -e "$EMULATOR_STORE_DIR/$(printf '%02x' $((w & 255)))/$w.dcm" ] && files=$((files + 1))
-done
-check "$files" 0 "its files are removed"
-delivered=0
-for _ in $(seq 1 50); do
-	delivered=$(grep "studies/$a/" "$EMULATOR_VAR/log/events.jsonl" 2>/dev/null | grep -c DicomImageDeleted)
-	[ "$delivered" = 2 ] && break
-	sleep 0.1
-done
-check "$delivered" 2 "both DicomImageDeleted events reach the file provider"
+# shellcheck disable=SC2086
+check "$(stored_files $wa)" 0 "its files are removed"
+check "$(events_delivered "$a" DicomImageDeleted 2)" 2 "both DicomImageDeleted events reach the file provider"
 sleep 1
 check "$(curl -s -o /dev/null -w '%{http_code}' "$U/studies/$b/metadata")" 200 "the study whose expiry was cleared stays"
 curl -s -o /dev/null -X DELETE "$U/studies/$b"

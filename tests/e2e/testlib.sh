@@ -12,6 +12,25 @@ ok() { echo "ok - $*"; pass=$((pass + 1)); }
 not_ok() { echo "not ok - $*"; fail=$((fail + 1)); }
 check() { if [ "$1" = "$2" ]; then ok "$3"; else not_ok "$3 (got '$1', expected '$2')"; fi; }
 q() { psql "$EMULATOR_DB_CONNINFO" -Atc "$1"; }
+# How many of the watermarks' files the suite's store holds.
+stored_files() { # WATERMARK...
+	local n=0 w
+	for w in "$@"; do
+		[ -e "$EMULATOR_STORE_DIR/$(printf '%02x' $((w & 255)))/$w.dcm" ] && n=$((n + 1))
+	done
+	echo "$n"
+}
+# The events of a type for a study that the suite's file provider wrote,
+# waiting up to 5 s for want of them.
+events_delivered() { # STUDY TYPE WANT
+	local n=0
+	for _ in $(seq 1 50); do
+		n=$(grep "studies/$1/" "$EMULATOR_VAR/log/events.jsonl" 2>/dev/null | grep -c "$2")
+		[ "$n" = "$3" ] && break
+		sleep 0.1
+	done
+	echo "$n"
+}
 # the closing line, and the exit status
 finish() {
 	echo "$pass passed, $fail failed"
