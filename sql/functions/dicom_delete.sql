@@ -1,5 +1,6 @@
 -- Deleting the latest instance of a series or study makes the latest of
--- those left the one QIDO orders by.
+-- those left the one QIDO orders by. Answers the watermarks whose files go:
+-- each instance's, and the original version of an updated one.
 CREATE OR REPLACE FUNCTION dicom_delete(p_partition text, p_study text, p_series text, p_sop text,
                                         p_host text, p_topic text)
 RETURNS SETOF bigint LANGUAGE plpgsql AS $$
@@ -18,7 +19,7 @@ BEGIN
          WHERE partition_key = v_pk AND study_uid = p_study
            AND (p_series IS NULL OR series_uid = p_series)
            AND (p_sop IS NULL OR sop_uid = p_sop)
-        RETURNING watermark, series_key, study_uid, series_uid, sop_uid
+        RETURNING watermark, original_watermark, series_key, study_uid, series_uid, sop_uid
     LOOP
         v_series_keys := array_append(v_series_keys, r.series_key);
         UPDATE changefeed SET current_watermark = NULL
@@ -31,6 +32,9 @@ BEGIN
         PERFORM dicom_event('Microsoft.HealthcareApis.DicomImageDeleted', p_partition, r.study_uid,
                             r.series_uid, r.sop_uid, v_seq, v_time, p_host, p_topic);
         RETURN NEXT r.watermark;
+        IF r.original_watermark IS NOT NULL THEN
+            RETURN NEXT r.original_watermark;
+        END IF;
     END LOOP;
     DELETE FROM series s
      WHERE s.series_key = ANY (v_series_keys)

@@ -4,9 +4,9 @@
 -- exists (a concurrent store of the same instance fails with
 -- unique_violation instead); with p.upsert an existing instance is
 -- replaced instead: its rows go, its change feed entries become Replaced,
--- and replaced is its watermark, whose file the caller removes after the
--- commit.
-CREATE OR REPLACE FUNCTION dicom_store(p dicom_instance_in, OUT sequence bigint, OUT replaced bigint)
+-- and replaced lists its versions (the latest, and the original of an
+-- updated one), whose files the caller removes after the commit.
+CREATE OR REPLACE FUNCTION dicom_store(p dicom_instance_in, OUT sequence bigint, OUT replaced bigint[])
 LANGUAGE plpgsql AS $$
 DECLARE
     v_pk int := dicom_partition_key(p.partition_name, true);
@@ -15,21 +15,23 @@ DECLARE
     v_seq bigint;
     v_time timestamptz;
     v_meta jsonb;
+    v_old bigint;
+    v_original bigint;
 BEGIN
     -- the metadata as later queries read it: an instance whose metadata
     -- jsonb refuses is refused here (22P02), not left to break them
     v_meta := p.metadata::jsonb;
     PERFORM p.metadata_bulk::jsonb;
-    SELECT watermark INTO replaced FROM instance
+    SELECT watermark, original_watermark INTO v_old, v_original FROM instance
      WHERE partition_key = v_pk AND study_uid = p.study_uid AND series_uid = p.series_uid AND sop_uid = p.sop_uid
        FOR UPDATE;
     IF FOUND THEN
         IF NOT COALESCE(p.upsert, false) THEN
-            replaced := NULL;
             RETURN;
         END IF;
         -- its bulk data, frame ranges and extended query tag values go with it
-        DELETE FROM instance WHERE watermark = replaced;
+        DELETE FROM instance WHERE watermark = v_old;
+        replaced := array_remove(ARRAY[v_old, v_original], NULL);
     END IF;
     -- study and series attributes follow the latest stored instance that
     -- has a value for them (AddInstanceV6: ISNULL)

@@ -31,6 +31,11 @@ extern const size_t api_nroutes;
 
 /* Handlers, one file per API area */
 int stow_handle(struct request *req);
+/* POST /v2/studies/$bulkUpdate: starts an update operation (api/update.c) */
+int update_studies(struct request *req);
+/* msdicom-request-original: true (retrieve and metadata): an updated
+ * instance's original version is asked for. */
+bool api_request_original(struct request *req);
 int wado_retrieve(struct request *req);
 int wado_metadata(struct request *req);
 int wado_frames(struct request *req);

@@ -412,11 +412,18 @@ int operation_get(struct request *req)
 		status = "completed";
 	buf_init(&b, 0);
 	buf_addf(&b, "{\"operationId\":\"%s\",\"type\":\"%s\",\"createdTime\":\"%s\",\"lastUpdatedTime\":\"%s\",\"status\":\"%s\","
-		     "\"percentComplete\":%d,\"resources\":[",
+		     "\"percentComplete\":%d",
 		 op.id, op.type, op.created, op.updated, status, op.percent);
-	for (size_t i = 0; i < op.nresources; i++)
-		buf_addf(&b, "%s\"%s/%s/extendedquerytags/%s\"", i ? "," : "", base, req->api_version, op.resources[i]);
-	buf_adds(&b, "]}");
+	/* a reindex names its tags; an update has results when done */
+	if (!strcmp(op.type, "reindex")) {
+		buf_adds(&b, ",\"resources\":[");
+		for (size_t i = 0; i < op.nresources; i++)
+			buf_addf(&b, "%s\"%s/%s/extendedquerytags/%s\"", i ? "," : "", base, req->api_version, op.resources[i]);
+		buf_addch(&b, ']');
+	}
+	if (op.results)
+		buf_addf(&b, ",\"results\":%s", op.results);
+	buf_addch(&b, '}');
 	bool active = !strcmp(op.status, "notStarted") || !strcmp(op.status, "running");
 	if (active)
 		http_add_header(req, "Location", "%s/%s/operations/%s", base, req->api_version, op.id);

@@ -123,7 +123,7 @@ static int render(struct request *req, long frame, bool thumbnail)
 	} else if (n < 0) {
 		return http_error(req, 406, "The request headers are not acceptable");
 	}
-	if (db_list_instances(app->db, req->partition, study, series, sop, &inst))
+	if (db_list_instances(app->db, req->partition, study, series, sop, false, &inst))
 		return http_error(req, 503, "The server is temporarily unable to read data.");
 	if (inst.n == 0) {
 		rc = api_not_found(req);

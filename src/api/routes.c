@@ -2,6 +2,8 @@
 #include "api/app.h"
 #include "http/response.h"
 
+#include <strings.h>
+
 #include "common/banned.h"
 
 #define P ROUTE_PARTITIONED
@@ -16,6 +18,8 @@ const struct route api_routes[] = {
 	{ "POST", "/debug/events/replay", debug_events_replay, ROUTE_UNVERSIONED | ROUTE_BODY | ROUTE_WRITE },
 
 	{ "POST", "/studies", stow_handle, ROUTE_BODY | ROUTE_WRITE | P | J },
+	/* before /studies/{study}: a literal segment wins over a parameter */
+	{ "POST", "/studies/$bulkUpdate", update_studies, ROUTE_BODY | ROUTE_WRITE | P },
 	{ "POST", "/studies/{study}", stow_handle, ROUTE_BODY | ROUTE_WRITE | P | J },
 	/* upsert: an existing instance is replaced (managed service, v2) */
 	{ "PUT", "/studies", stow_handle, ROUTE_BODY | ROUTE_WRITE | P | J | ROUTE_V2 },
@@ -79,4 +83,10 @@ int api_not_found(struct request *req)
 	if (req->params[PARAM_SERIES])
 		return http_error(req, 404, "The specified series cannot be found.");
 	return http_error(req, 404, "The specified study cannot be found.");
+}
+
+bool api_request_original(struct request *req)
+{
+	const char *v = request_header(req, "msdicom-request-original");
+	return v && !strcasecmp(v, "true");
 }

@@ -277,7 +277,7 @@ static void commit_instance(struct stow *st, const struct db_new_instance *in, i
 {
 	struct app *app = st->app;
 	uint64_t size = st->part->size;
-	int64_t seq, replaced;
+	int64_t seq, replaced[2];
 	int rc;
 
 	/* the file is durable before the row that points at it commits */
@@ -287,18 +287,18 @@ static void commit_instance(struct stow *st, const struct db_new_instance *in, i
 		transient(st, "the file cannot be made durable");
 		return;
 	}
-	rc = db_store_instance(app->db, in, &seq, &replaced);
+	rc = db_store_instance(app->db, in, &seq, replaced);
 	if (rc == DB_EXISTS && in->upsert) /* stored meanwhile by another request: replace that one */
-		rc = db_store_instance(app->db, in, &seq, &replaced);
+		rc = db_store_instance(app->db, in, &seq, replaced);
 	switch (rc) {
 	case DB_STORED:
-		/* the replaced version's file goes once its rows are gone */
-		if (replaced)
-			store_remove(&app->store, replaced);
+		/* the replaced versions' files go once their rows are gone */
+		for (int k = 0; k < 2 && replaced[k]; k++)
+			store_remove(&app->store, replaced[k]);
 		add_success(st, in->sop_class, in->study, in->series, in->sop, warning, v);
 		st->multi_valued |= v->multi_valued_index;
 		log_info("stored sop='%s' watermark=%lld sequence=%lld bytes=%llu%s", in->sop, (long long)in->watermark,
-			 (long long)seq, (unsigned long long)size, replaced ? " (replaced)" : "");
+			 (long long)seq, (unsigned long long)size, replaced[0] ? " (replaced)" : "");
 		break;
 	case DB_EXISTS:
 		store_remove(&app->store, in->watermark);

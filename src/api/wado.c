@@ -168,7 +168,7 @@ int wado_retrieve(struct request *req)
 
 	if (accept_negotiate_retrieve(&req->arena, request_header(req, "Accept"), res, app->cfg.transcode_all, &choice))
 		return http_error(req, 406, "The request headers are not acceptable");
-	if (db_list_instances(app->db, req->partition, study, series, sop, &list))
+	if (db_list_instances(app->db, req->partition, study, series, sop, api_request_original(req), &list))
 		return http_error(req, 503, "The server is temporarily unable to read data.");
 	if (list.n == 0) {
 		rc = api_not_found(req);
@@ -231,9 +231,10 @@ int wado_metadata(struct request *req)
 	long n;
 
 	const char *bulk_url = app->cfg.bulkdata_uri ? api_service_url(req) : NULL;
+	bool original = api_request_original(req);
 
 	buf_init(&out, 0);
-	n = db_metadata(app->db, req->partition, study, series, sop, bulk_url, &out, etag, sizeof(etag), inm != NULL);
+	n = db_metadata(app->db, req->partition, study, series, sop, bulk_url, original, &out, etag, sizeof(etag), inm != NULL);
 	if (n < 0) {
 		buf_release(&out);
 		return http_error(req, 503, "The server is temporarily unable to read data.");
@@ -249,7 +250,7 @@ int wado_metadata(struct request *req)
 			buf_release(&out);
 			return http_send(req, 304, NULL, "", 0);
 		}
-		n = db_metadata(app->db, req->partition, study, series, sop, bulk_url, &out, etag, sizeof(etag), false);
+		n = db_metadata(app->db, req->partition, study, series, sop, bulk_url, original, &out, etag, sizeof(etag), false);
 		if (n <= 0) {
 			buf_release(&out);
 			return n == 0 ? api_not_found(req)
@@ -437,7 +438,7 @@ int wado_frames(struct request *req)
 	if (!choice.multipart && nframes > 1)
 		return http_error(req, 400, "The accept header is supported for single frame retrieval, use multi-part accept "
 					    "header instead.");
-	if (db_list_instances(app->db, req->partition, study, series, sop, &inst))
+	if (db_list_instances(app->db, req->partition, study, series, sop, false, &inst))
 		return http_error(req, 503, "The server is temporarily unable to read data.");
 	if (inst.n == 0) {
 		rc = api_not_found(req);
@@ -535,7 +536,7 @@ int wado_bulkdata(struct request *req)
 		return http_error(req, 400, "The specified bulk data path is not valid.");
 	if (accept_negotiate_bulkdata(&req->arena, request_header(req, "Accept"), &choice))
 		return http_error(req, 406, "The request headers are not acceptable");
-	if (db_list_instances(app->db, req->partition, study, series, sop, &inst))
+	if (db_list_instances(app->db, req->partition, study, series, sop, false, &inst))
 		return http_error(req, 503, "The server is temporarily unable to read data.");
 	if (inst.n == 0) {
 		db_instance_list_release(&inst);

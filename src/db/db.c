@@ -132,7 +132,7 @@ PGresult *db_exec(struct db *db, ExecStatusType want, const char *sql, int n, co
 	return exec_params(db, want, sql, n, vals);
 }
 
-static int exec_cmd(struct db *db, const char *sql)
+int db_cmd(struct db *db, const char *sql)
 {
 	PGresult *r = exec_params(db, PGRES_COMMAND_OK, sql, 0, NULL);
 	if (!r)
@@ -216,14 +216,14 @@ int db_migrate(struct db *db, char *err, size_t errlen)
 	char lock[32];
 
 	snprintf(lock, sizeof(lock), "%d", MIGRATE_LOCK);
-	if (exec_cmd(db, "BEGIN"))
+	if (db_cmd(db, "BEGIN"))
 		goto fail;
 	const char *lv[] = { lock };
 	r = exec_params(db, PGRES_TUPLES_OK, "SELECT pg_advisory_xact_lock($1::bigint)", 1, lv);
 	if (!r)
 		goto fail;
 	PQclear(r);
-	if (exec_cmd(db, "CREATE TABLE IF NOT EXISTS schema_version (version int PRIMARY KEY, name text NOT NULL, "
+	if (db_cmd(db, "CREATE TABLE IF NOT EXISTS schema_version (version int PRIMARY KEY, name text NOT NULL, "
 			 "applied_at timestamptz NOT NULL DEFAULT now())"))
 		goto fail;
 	r = exec_params(db, PGRES_TUPLES_OK, "SELECT COALESCE(max(version), 0) FROM schema_version", 0, NULL);
@@ -235,15 +235,15 @@ int db_migrate(struct db *db, char *err, size_t errlen)
 	 * function: a function may use what the latest step made */
 	if (apply_functions(db, true, err, errlen) || apply_steps(db, have, err, errlen) ||
 	    apply_functions(db, false, err, errlen)) {
-		exec_cmd(db, "ROLLBACK");
+		db_cmd(db, "ROLLBACK");
 		return -1;
 	}
-	if (exec_cmd(db, "COMMIT"))
+	if (db_cmd(db, "COMMIT"))
 		goto fail;
 	return 0;
 fail:
 	snprintf(err, errlen, "schema migration failed: %s", PQerrorMessage(db->conn));
-	exec_cmd(db, "ROLLBACK");
+	db_cmd(db, "ROLLBACK");
 	return -1;
 }
 
@@ -273,7 +273,7 @@ enum {
 	SI_STUDY_DESCRIPTION, SI_MODALITY, SI_PPS_START_DATE, SI_MODEL, SI_HOST, SI_TOPIC, SI_EXPIRY_MS, SI_UPSERT, SI_COUNT
 };
 
-int db_store_instance(struct db *db, const struct db_new_instance *in, int64_t *sequence, int64_t *replaced)
+int db_store_instance(struct db *db, const struct db_new_instance *in, int64_t *sequence, int64_t replaced[2])
 {
 	char wm[24], size[24], expiry[24];
 	const char *v[SI_COUNT];
@@ -306,7 +306,7 @@ int db_store_instance(struct db *db, const struct db_new_instance *in, int64_t *
 	snprintf(expiry, sizeof(expiry), "%lld", (long long)in->expiry_ms);
 	v[SI_EXPIRY_MS] = in->expiry_ms > 0 ? expiry : NULL;
 	v[SI_UPSERT] = in->upsert ? "true" : "false";
-	*replaced = 0;
+	replaced[0] = replaced[1] = 0;
 	if (usable(db))
 		return DB_FAILED;
 	r = run(db,
@@ -331,8 +331,13 @@ int db_store_instance(struct db *db, const struct db_new_instance *in, int64_t *
 		return DB_EXISTS;
 	}
 	*sequence = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-	if (!PQgetisnull(r, 0, 1))
-		*replaced = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
+	/* replaced: NULL, or "{latest}" or "{latest,original}" */
+	const char *rp = PQgetisnull(r, 0, 1) ? "" : PQgetvalue(r, 0, 1);
+	for (int k = 0; k < 2 && *rp; k++) {
+		rp += strspn(rp, "{,");
+		replaced[k] = strtoll(rp, NULL, 10);
+		rp += strcspn(rp, ",}");
+	}
 	PQclear(r);
 	return DB_STORED;
 }
@@ -351,16 +356,18 @@ void db_instance_list_release(struct db_instance_list *l)
 }
 
 int db_list_instances(struct db *db, const char *partition, const char *study, const char *series, const char *sop,
-		      struct db_instance_list *out)
+		      bool original, struct db_instance_list *out)
 {
-	const char *v[] = { partition, study, series, sop };
+	const char *v[] = { partition, study, series, sop, original ? "true" : "false" };
 	PGresult *r = exec_params(db, PGRES_TUPLES_OK,
-				  "SELECT i.watermark, i.file_size, i.study_uid, i.series_uid, i.sop_uid, i.transfer_syntax "
+				  "SELECT CASE WHEN $5::boolean THEN COALESCE(i.original_watermark, i.watermark) ELSE i.watermark END, "
+				  "  CASE WHEN $5::boolean THEN COALESCE(i.original_file_size, i.file_size) ELSE i.file_size END, "
+				  "  i.study_uid, i.series_uid, i.sop_uid, i.transfer_syntax "
 				  "FROM instance i JOIN partition p USING (partition_key) "
 				  "WHERE p.partition_name = $1 AND i.study_uid = $2 "
 				  "AND ($3::text IS NULL OR i.series_uid = $3) AND ($4::text IS NULL OR i.sop_uid = $4) "
 				  "ORDER BY i.series_key, i.watermark",
-				  4, v);
+				  5, v);
 	out->items = NULL;
 	out->n = 0;
 	if (!r)
@@ -382,18 +389,19 @@ int db_list_instances(struct db *db, const char *partition, const char *study, c
 }
 
 long db_metadata(struct db *db, const char *partition, const char *study, const char *series, const char *sop,
-		 const char *bulk_url, struct buf *out, char *etag, size_t etaglen, bool etag_only)
+		 const char *bulk_url, bool original, struct buf *out, char *etag, size_t etaglen, bool etag_only)
 {
-	const char *v[] = { partition, study, series, sop, bulk_url };
+	const char *v[] = { partition, study, series, sop, original ? "true" : "false", bulk_url };
 	PGresult *r;
 	long count;
 
 	/* ETag first: a cache hit costs one small aggregate and no JSON */
 	r = exec_params(db, PGRES_TUPLES_OK,
-			"SELECT count(*), COALESCE(max(i.watermark), 0) FROM instance i JOIN partition p USING (partition_key) "
+			"SELECT count(*), COALESCE(max(CASE WHEN $5::boolean THEN COALESCE(i.original_watermark, i.watermark) "
+			"ELSE i.watermark END), 0) FROM instance i JOIN partition p USING (partition_key) "
 			"WHERE p.partition_name = $1 AND i.study_uid = $2 "
 			"AND ($3::text IS NULL OR i.series_uid = $3) AND ($4::text IS NULL OR i.sop_uid = $4)",
-			4, v);
+			5, v);
 	if (!r)
 		return -1;
 	count = atol(PQgetvalue(r, 0, 0));
@@ -404,24 +412,20 @@ long db_metadata(struct db *db, const char *partition, const char *study, const 
 	PQclear(r);
 	if (count == 0 || etag_only)
 		return count;
-	if (bulk_url)
-		/* the stored relative links made absolute */
-		r = exec_params(db, PGRES_TUPLES_OK,
-				"SELECT COALESCE(replace(b.metadata, '\"BulkDataURI\":\"bulkdata/', '\"BulkDataURI\":\"' || $5 || "
-				"'/studies/' || i.study_uid || '/series/' || i.series_uid || '/instances/' || i.sop_uid || "
-				"'/bulkdata/'), i.metadata) "
-				"FROM instance i JOIN partition p USING (partition_key) LEFT JOIN instance_bulk b USING (watermark) "
-				"WHERE p.partition_name = $1 AND i.study_uid = $2 "
-				"AND ($3::text IS NULL OR i.series_uid = $3) AND ($4::text IS NULL OR i.sop_uid = $4) "
-				"ORDER BY i.series_key, i.watermark",
-				5, v);
-	else
-		r = exec_params(db, PGRES_TUPLES_OK,
-				"SELECT i.metadata FROM instance i JOIN partition p USING (partition_key) "
-				"WHERE p.partition_name = $1 AND i.study_uid = $2 "
-				"AND ($3::text IS NULL OR i.series_uid = $3) AND ($4::text IS NULL OR i.sop_uid = $4) "
-				"ORDER BY i.series_key, i.watermark",
-				4, v);
+	/* the original version's (msdicom-request-original) or the latest;
+	 * with bulk_url the stored relative links made absolute */
+	r = exec_params(db, PGRES_TUPLES_OK,
+			"SELECT COALESCE(replace(CASE WHEN $5::boolean AND i.original_watermark IS NOT NULL "
+			"  THEN i.original_metadata_bulk ELSE b.metadata END, "
+			"  '\"BulkDataURI\":\"bulkdata/', '\"BulkDataURI\":\"' || $6 || "
+			"  '/studies/' || i.study_uid || '/series/' || i.series_uid || '/instances/' || i.sop_uid || '/bulkdata/'), "
+			"  CASE WHEN $5::boolean THEN COALESCE(i.original_metadata, i.metadata) ELSE i.metadata END) "
+			"FROM instance i JOIN partition p USING (partition_key) "
+			"LEFT JOIN instance_bulk b ON b.watermark = i.watermark AND $6::text IS NOT NULL "
+			"WHERE p.partition_name = $1 AND i.study_uid = $2 "
+			"AND ($3::text IS NULL OR i.series_uid = $3) AND ($4::text IS NULL OR i.sop_uid = $4) "
+			"ORDER BY i.series_key, i.watermark",
+			6, v);
 	if (!r)
 		return -1;
 	int n = PQntuples(r);
@@ -461,7 +465,7 @@ int db_listen(struct db *db, const char *channel)
 		return -1;
 	snprintf(sql, sizeof(sql), "LISTEN %s", ident);
 	PQfreemem(ident);
-	return exec_cmd(db, sql);
+	return db_cmd(db, sql);
 }
 
 int db_wait(struct db *db, int timeout_ms)
@@ -610,14 +614,14 @@ static int watermarks_tx(struct db *db, const char *sql, int nparams, const char
 
 	*watermarks = NULL;
 	*n = 0;
-	if (exec_cmd(db, "BEGIN"))
+	if (db_cmd(db, "BEGIN"))
 		return -1;
 	r = exec_params(db, PGRES_TUPLES_OK, sql, nparams, v);
 	if (!r) {
-		exec_cmd(db, "ROLLBACK");
+		db_cmd(db, "ROLLBACK");
 		return -1;
 	}
-	if (exec_cmd(db, "COMMIT")) {
+	if (db_cmd(db, "COMMIT")) {
 		PQclear(r);
 		return -1;
 	}

@@ -59,9 +59,10 @@ struct db_new_instance {
 enum { DB_STORED = 0, DB_EXISTS = 1, DB_INVALID = 2, DB_FAILED = -1 };
 
 /* One transaction: rows, change feed row, outbox row. With in->upsert an
- * existing instance is replaced: *replaced is then its watermark (its file
- * to remove), else 0. */
-int db_store_instance(struct db *db, const struct db_new_instance *in, int64_t *sequence, int64_t *replaced);
+ * existing instance is replaced: replaced[] then holds the watermarks of
+ * its versions (files to remove: the latest, and the original of an
+ * updated one), else 0s. */
+int db_store_instance(struct db *db, const struct db_new_instance *in, int64_t *sequence, int64_t replaced[2]);
 
 struct db_instance_ref {
 	int64_t watermark;
@@ -77,17 +78,19 @@ struct db_instance_list {
 void db_instance_list_release(struct db_instance_list *l);
 
 /* Instances of a study, series (sop NULL) or one instance, ordered by
- * series then instance watermark. */
+ * series then instance watermark; with original, an updated instance's
+ * original version (its watermark and size) instead of its latest. */
 int db_list_instances(struct db *db, const char *partition, const char *study, const char *series,
-		      const char *sop, struct db_instance_list *out);
+		      const char *sop, bool original, struct db_instance_list *out);
 
 /* Appends "[meta,meta,...]" to out and writes the ETag the service uses
  * ("{max watermark}-{count}", or the watermark for one instance). With
  * bulk_url (the service URL, e.g. "http://host/v2"), bulk data is listed
- * as BulkDataURI links under it; NULL leaves bulk data out. Returns the
+ * as BulkDataURI links under it; NULL leaves bulk data out. With original,
+ * an updated instance's original metadata (msdicom-request-original). Returns the
  * number of instances, or -1. */
 long db_metadata(struct db *db, const char *partition, const char *study, const char *series, const char *sop,
-		 const char *bulk_url, struct buf *out, char *etag, size_t etaglen, bool etag_only);
+		 const char *bulk_url, bool original, struct buf *out, char *etag, size_t etaglen, bool etag_only);
 
 struct db_changefeed_query {
 	bool by_time;            /* v2: time window; v1: sequence window */

@@ -10,4 +10,16 @@ struct db;
  * want (caller PQclears), else logs and returns NULL. */
 PGresult *db_exec(struct db *db, ExecStatusType want, const char *sql, int n, const char *const *vals);
 
+/* Runs a statement without parameters or rows (BEGIN, COMMIT...): 0, or
+ * -1 (logged). */
+int db_cmd(struct db *db, const char *sql);
+
+/* Operations (db/eqt.c). Begins the transaction that starts an operation
+ * of this type, under a lock: is one not finished (1, its id in busy_op
+ * as 32 hex digits; 0 no; -1 error)? The caller rolls back unless 0. Then:
+ * commits the transaction that made operation uuid, wakes the workers and
+ * writes its id as 32 hex digits (0, or -1). */
+int db_operation_begin(struct db *db, const char *type, char busy_op[33]);
+int db_operation_commit(struct db *db, const char *uuid, char op_id[33]);
+
 #endif

@@ -84,41 +84,17 @@ long db_eqt_count(struct db *db)
 	return n;
 }
 
-static int cmd(struct db *db, const char *sql)
-{
-	PGresult *r = db_exec(db, PGRES_COMMAND_OK, sql, 0, NULL);
-	if (!r)
-		return -1;
-	PQclear(r);
-	return 0;
-}
-
 int db_eqt_add(struct db *db, const struct db_new_eqt *tags, size_t n, int max_tags, char op_id[33], char busy_op[33])
 {
 	PGresult *r;
 	char uuid[37], count[16];
 	int rc = EQT_FAILED;
 
-	if (cmd(db, "BEGIN"))
-		return EQT_FAILED;
-	/* one add at a time: the check and the insert under one lock */
-	r = db_exec(db, PGRES_TUPLES_OK, "SELECT pg_advisory_xact_lock(7260012)", 0, NULL);
-	if (!r)
-		goto out;
-	PQclear(r);
-	r = db_exec(db, PGRES_TUPLES_OK,
-		    "SELECT replace(id::text, '-', '') FROM operation WHERE type = 'reindex' "
-		    "AND status IN ('notStarted', 'running') ORDER BY created_time LIMIT 1",
-		    0, NULL);
-	if (!r)
-		goto out;
-	if (PQntuples(r) > 0) {
-		copy(busy_op, 33, PQgetvalue(r, 0, 0));
-		PQclear(r);
-		rc = EQT_BUSY;
+	int busy = db_operation_begin(db, "reindex", busy_op);
+	if (busy) {
+		rc = busy > 0 ? EQT_BUSY : EQT_FAILED;
 		goto out;
 	}
-	PQclear(r);
 	long have = db_eqt_count(db);
 	if (have < 0)
 		goto out;
@@ -152,20 +128,9 @@ int db_eqt_add(struct db *db, const struct db_new_eqt *tags, size_t n, int max_t
 	if (!r)
 		goto out;
 	PQclear(r);
-	if (cmd(db, "COMMIT"))
-		return EQT_FAILED;
-	/* wake a worker at once */
-	r = db_exec(db, PGRES_TUPLES_OK, "SELECT pg_notify('outbox', 'operation')", 0, NULL);
-	if (r)
-		PQclear(r);
-	size_t o = 0;
-	for (const char *p = uuid; *p && o < 32; p++)
-		if (*p != '-')
-			op_id[o++] = *p;
-	op_id[o] = '\0';
-	return EQT_ADDED;
+	return db_operation_commit(db, uuid, op_id) ? EQT_FAILED : EQT_ADDED;
 out:
-	cmd(db, "ROLLBACK");
+	db_cmd(db, "ROLLBACK");
 	return rc;
 }
 
@@ -219,6 +184,46 @@ long db_eqt_errors(struct db *db, int tag_key, long limit, long offset, struct b
 	return n;
 }
 
+int db_operation_begin(struct db *db, const char *type, char busy_op[33])
+{
+	const char *v[] = { type };
+	if (db_cmd(db, "BEGIN"))
+		return -1;
+	/* one start of each type at a time: the check and the insert under
+	 * one lock */
+	PGresult *r = db_exec(db, PGRES_TUPLES_OK, "SELECT pg_advisory_xact_lock(7260012, hashtext($1))", 1, v);
+	if (!r)
+		return -1;
+	PQclear(r);
+	r = db_exec(db, PGRES_TUPLES_OK,
+		    "SELECT replace(id::text, '-', '') FROM operation WHERE type = $1 "
+		    "AND status IN ('notStarted', 'running') ORDER BY created_time LIMIT 1",
+		    1, v);
+	if (!r)
+		return -1;
+	int busy = PQntuples(r) > 0;
+	if (busy)
+		copy(busy_op, 33, PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return busy;
+}
+
+int db_operation_commit(struct db *db, const char *uuid, char op_id[33])
+{
+	if (db_cmd(db, "COMMIT"))
+		return -1;
+	/* wake a worker at once */
+	PGresult *r = db_exec(db, PGRES_TUPLES_OK, "SELECT pg_notify('outbox', 'operation')", 0, NULL);
+	if (r)
+		PQclear(r);
+	size_t o = 0;
+	for (const char *p = uuid; *p && o < 32; p++)
+		if (*p != '-')
+			op_id[o++] = *p;
+	op_id[o] = '\0';
+	return 0;
+}
+
 void db_operation_release(struct db_operation *op)
 {
 	for (size_t i = 0; i < op->nresources; i++)
@@ -226,6 +231,8 @@ void db_operation_release(struct db_operation *op)
 	free(op->resources);
 	op->resources = NULL;
 	op->nresources = 0;
+	free(op->results);
+	op->results = NULL;
 }
 
 /* a DateTime as System.Text.Json writes a UTC one */
@@ -260,8 +267,8 @@ int db_operation_get(struct db *db, const char *id, struct db_operation *out)
 		return 0; /* the route's id is bound as a Guid: anything else is not found */
 	PGresult *r = db_exec(db, PGRES_TUPLES_OK,
 			      "SELECT replace(o.id::text, '-', ''), o.type, o.status, " UTC_TIME("o.created_time") ", "
-			      UTC_TIME("o.last_updated_time") ", o.percent_complete, array_to_string(o.resources, ',') "
-			      "FROM operation o WHERE o.id = $1::uuid",
+			      UTC_TIME("o.last_updated_time") ", o.percent_complete, array_to_string(o.resources, ','), "
+			      "o.results::text FROM operation o WHERE o.id = $1::uuid",
 			      1, v);
 	if (!r)
 		return -1;
@@ -275,6 +282,7 @@ int db_operation_get(struct db *db, const char *id, struct db_operation *out)
 	copy(out->created, sizeof(out->created), PQgetvalue(r, 0, 3));
 	copy(out->updated, sizeof(out->updated), PQgetvalue(r, 0, 4));
 	out->percent = atoi(PQgetvalue(r, 0, 5));
+	out->results = PQgetisnull(r, 0, 7) ? NULL : xstrdup(PQgetvalue(r, 0, 7));
 	const char *res = PQgetvalue(r, 0, 6);
 	while (*res) {
 		size_t n = strcspn(res, ",");
@@ -305,7 +313,7 @@ int db_reindex_claim(struct db *db, const char *owner, int lease_seconds, struct
 			      "UPDATE operation o SET status = 'running', locked_by = $1, "
 			      "  locked_until = now() + make_interval(secs => $2::int), last_updated_time = now(), "
 			      "  end_watermark = coalesce(o.end_watermark, (SELECT coalesce(max(watermark), 0) FROM instance)) "
-			      "WHERE o.id = (SELECT id FROM operation WHERE status IN ('notStarted', 'running') "
+			      "WHERE o.id = (SELECT id FROM operation WHERE type = 'reindex' AND status IN ('notStarted', 'running') "
 			      "  AND (locked_until IS NULL OR locked_until < now()) ORDER BY created_time LIMIT 1 "
 			      "  FOR UPDATE SKIP LOCKED) "
 			      "RETURNING o.id::text, array_to_string(o.tag_keys, ','), o.cursor_watermark, o.end_watermark",
@@ -341,7 +349,7 @@ int db_reindex_step(struct db *db, const char *owner, int lease_seconds, int bat
 	snprintf(end, sizeof(end), "%lld", (long long)job->end);
 	snprintf(b, sizeof(b), "%d", batch);
 	snprintf(lease, sizeof(lease), "%d", lease_seconds);
-	if (cmd(db, "BEGIN"))
+	if (db_cmd(db, "BEGIN"))
 		return -1;
 	/* the next batch of instances, in watermark order */
 	const char *v1[] = { cur, end, b };
@@ -381,7 +389,7 @@ int db_reindex_step(struct db *db, const char *owner, int lease_seconds, int bat
 	PQclear(r);
 	if (!still_ours) {
 		/* the lease ran out and another worker took over: leave it to them */
-		cmd(db, "ROLLBACK");
+		db_cmd(db, "ROLLBACK");
 		return 0;
 	}
 	if (done) {
@@ -396,12 +404,12 @@ int db_reindex_step(struct db *db, const char *owner, int lease_seconds, int bat
 			goto fail;
 		PQclear(r);
 	}
-	if (cmd(db, "COMMIT"))
+	if (db_cmd(db, "COMMIT"))
 		return -1;
 	job->cursor = upto;
 	more = done ? 0 : 1;
 	return more;
 fail:
-	cmd(db, "ROLLBACK");
+	db_cmd(db, "ROLLBACK");
 	return -1;
 }

@@ -53,6 +53,7 @@ struct db_operation {
 	int percent;
 	char **resources; /* tag paths; caller frees with db_operation_release */
 	size_t nresources;
+	char *results;    /* JSON object, or NULL */
 };
 /* 1 found, 0 not, -1 error. id: 32 hex digits or a dashed GUID. */
 int db_operation_get(struct db *db, const char *id, struct db_operation *out);

@@ -115,6 +115,23 @@ int dcm_render_native(const char *path, long long offset, long long length, unsi
 #define DCM_LOSSY_J2K_RATIO 5
 int dcm_transcode(const char *src, const char *dst, const char *ts, char *err, size_t errlen);
 
+/* One attribute a bulk update sets: its tag, VR and value as DICOM encodes
+ * it (values separated by backslashes, a person name's groups by '='). */
+struct dcm_change {
+	uint32_t tag;
+	char vr[3];
+	const char *value;
+};
+
+/* The implementation class UID the service writes into an updated file. */
+#define DCM_UPDATE_IMPLEMENTATION_UID "1.3.6.1.4.1.311.129"
+
+/* Writes src with the n changes applied into dst (an existing file): every
+ * other element, the pixel data bytes among them, as it was; the file
+ * meta's ImplementationClassUID becomes DCM_UPDATE_IMPLEMENTATION_UID.
+ * Returns 0, or -1 with a reason in err. */
+int dcm_update(const char *src, const char *dst, const struct dcm_change *c, size_t n, char *err, size_t errlen);
+
 #ifdef __cplusplus
 }
 #endif

@@ -46,6 +46,26 @@ int sandbox_transcode(const char *src, const char *dst, const char *ts, char *er
 	return r ? -1 : 0;
 }
 
+struct update_job {
+	const char *src, *dst;
+	const struct dcm_change *c;
+	size_t n;
+};
+
+static int update_in_child(void *arg, struct buf *out, char *err, size_t errlen)
+{
+	struct update_job *j = arg;
+	(void)out;
+	return dcm_update(j->src, j->dst, j->c, j->n, err, errlen) ? 1 : 0;
+}
+
+int sandbox_update(const char *src, const char *dst, const struct dcm_change *c, size_t n, char *err, size_t errlen)
+{
+	struct update_job job = { src, dst, c, n };
+	int r = isolate_run(update_in_child, &job, ISOLATE_SECONDS, ISOLATE_MEMORY, ISOLATE_MAY_WRITE, NULL, err, errlen);
+	return r ? -1 : 0;
+}
+
 /* Shrinks px (freed here) to the viewport, if any, and encodes it into
  * img. Returns 0, or -1 with a reason in err. */
 static int encode_image(const struct render_opts *o, unsigned char *px, int w, int h, int ch, struct buf *img, char *err,

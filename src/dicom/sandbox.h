@@ -4,7 +4,7 @@
  * not the responder. Handlers call these, never isolate_* or fork.
  *
  * Isolated: the store-time probe (a kept child a responder), decoding for
- * display, transcoding. Still in the responder (cheap, no codec; to be
+ * display, transcoding, the rewrite of a bulk update. Still in the responder (cheap, no codec; to be
  * moved behind the same walls): frame offsets, bulk values, the
  * uncompressed rendering fast path. */
 #ifndef ADE_DICOM_SANDBOX_H
@@ -33,6 +33,11 @@ int sandbox_probe(struct sandbox *sb, const char *path, char *err, size_t errlen
 /* Writes src transcoded to syntax ts into dst (an existing file). 0, or -1
  * with a reason. */
 int sandbox_transcode(const char *src, const char *dst, const char *ts, char *err, size_t errlen);
+
+/* Writes src with the bulk update's n changes applied into dst (an existing
+ * file), as dcm_update does. 0, or -1 with a reason. */
+struct dcm_change;
+int sandbox_update(const char *src, const char *dst, const struct dcm_change *c, size_t n, char *err, size_t errlen);
 
 /* How to show a frame: JPEG (quality 1-100) or PNG, shrunk to fit a
  * viewport when max_width is set (thumbnails). */

@@ -11,6 +11,7 @@
 #include "events/envelope.h"
 #include "relay/provider.h"
 #include "relay/settings.h"
+#include "relay/update.h"
 #include "store/store.h"
 
 #include <curl/curl.h>
@@ -44,9 +45,10 @@ static const char usage[] =
 	"temp_max_age_seconds (upload temp files older than this are removed).\n"
 	"\n"
 	"It also carries out the long-running operations (extended query tag\n"
-	"reindexing), claimed by lease, so a relay that dies leaves the rest of\n"
-	"the work to another, from where it stopped, and deletes the studies whose\n"
-	"expiry time (msdicom-expiry-* headers on STOW) has passed.\n";
+	"reindexing; bulk update, which needs the [store] directory), claimed by\n"
+	"lease, so a relay that dies leaves the rest of the work to another, from\n"
+	"where it stopped; and it deletes the studies whose expiry time\n"
+	"(msdicom-expiry-* headers on STOW) has passed.\n";
 
 static volatile sig_atomic_t stopping;
 
@@ -66,6 +68,7 @@ struct relay {
 	const char **names; /* enabled subscriptions */
 	size_t nnames;
 	char owner[128];
+	struct update_state update; /* the bulk update operation held */
 };
 
 static struct subscription *find_sub(struct relay *r, const char *name)
@@ -148,6 +151,15 @@ static int register_all(struct relay *r)
 	return db_listen(r->db, "outbox");
 }
 
+/* Rests between steps of an operation, as [relay] operation_pause_ms says. */
+static void operation_pause(struct relay *r)
+{
+	if (r->rc.operation_pause_ms) {
+		struct timespec ts = { r->rc.operation_pause_ms / 1000, (long)(r->rc.operation_pause_ms % 1000) * 1000000L };
+		nanosleep(&ts, NULL);
+	}
+}
+
 /* A slice of operation work: claims a job when none is held, then takes
  * steps for at most 200 ms so that events keep flowing. Returns 1 when work
  * remains, 0 when idle, -1 on a database error. */
@@ -171,12 +183,30 @@ static int operations(struct relay *r, struct db_reindex *job, bool *held)
 			*held = false;
 			return more < 0 ? -1 : 1; /* look for the next one */
 		}
-		if (r->rc.operation_pause_ms) {
-			struct timespec ts = { r->rc.operation_pause_ms / 1000, (long)(r->rc.operation_pause_ms % 1000) * 1000000L };
-			nanosleep(&ts, NULL);
-		}
+		operation_pause(r);
 	}
 	return 1;
+}
+
+/* A slice of bulk update work (this host must have the store): steps of
+ * operation_batch instances for at most 200 ms. Returns 1 when work
+ * remains, 0 when idle, -1 on a database error. */
+static int updates(struct relay *r)
+{
+	/* each instance is a file rewritten: small steps keep the lease fresh */
+	long batch = r->rc.operation_batch < 10 ? (long)r->rc.operation_batch : 10;
+	struct update_ctx u = { r->db, &r->store, r->owner, (int)r->rc.lease_seconds, batch, r->cfg.events_service_host,
+				r->cfg.events_topic };
+	if (!r->have_store)
+		return 0;
+	uint64_t until = util_now_ms() + 200;
+	int more = 1;
+	while (!stopping && more > 0 && util_now_ms() < until) {
+		more = update_work(&u, &r->update);
+		if (more > 0)
+			operation_pause(r);
+	}
+	return more;
 }
 
 /* Until there is nothing left: fan out, claim, deliver. */
@@ -298,9 +328,11 @@ static void run(struct relay *r)
 	memset(&job, 0, sizeof(job));
 	while (!stopping) {
 		int busy = operations(r, &job, &held);
-		if (busy < 0 || expire(r) || work(r)) {
+		int ubusy = busy < 0 ? 0 : updates(r);
+		if (busy < 0 || ubusy < 0 || expire(r) || work(r)) {
 			db_reindex_release(&job);
 			held = false;
+			update_release(&r->update);
 			log_warn("database error; reconnecting");
 			reconnect(r);
 			continue;
@@ -310,7 +342,7 @@ static void run(struct relay *r)
 			last_beat = time(NULL);
 		}
 		sweep_temp(r);
-		if (busy > 0)
+		if (busy > 0 || ubusy > 0)
 			continue; /* an operation is under way: no waiting */
 		if (!stopping && db_wait(r->db, wait_ms(r)) < 0) {
 			log_warn("database connection lost; reconnecting");
@@ -318,6 +350,7 @@ static void run(struct relay *r)
 		}
 	}
 	db_reindex_release(&job);
+	update_release(&r->update);
 }
 
 static void on_signals(void)

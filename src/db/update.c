@@ -1,0 +1,217 @@
+#include "db/update.h"
+#include "db/db_internal.h"
+#include "common/util.h"
+#include "common/xalloc.h"
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/banned.h"
+
+int db_update_start(struct db *db, const char *input, char op_id[33], char busy_op[33])
+{
+	char uuid[37];
+	PGresult *r;
+
+	int busy = db_operation_begin(db, "update", busy_op);
+	if (busy) {
+		db_cmd(db, "ROLLBACK");
+		return busy > 0 ? UPDATE_BUSY : UPDATE_FAILED;
+	}
+	util_uuid(uuid);
+	const char *v[] = { uuid, input };
+	r = db_exec(db, PGRES_COMMAND_OK, "INSERT INTO operation (id, type, input) VALUES ($1::uuid, 'update', $2::jsonb)",
+		    2, v);
+	if (!r)
+		goto fail;
+	PQclear(r);
+	return db_operation_commit(db, uuid, op_id) ? UPDATE_FAILED : UPDATE_STARTED;
+fail:
+	db_cmd(db, "ROLLBACK");
+	return UPDATE_FAILED;
+}
+
+void db_update_release(struct db_update *job)
+{
+	free(job->input);
+	job->input = NULL;
+}
+
+int db_update_claim(struct db *db, const char *owner, int lease_seconds, struct db_update *job)
+{
+	char lease[16];
+	snprintf(lease, sizeof(lease), "%d", lease_seconds);
+	const char *v[] = { owner, lease };
+	memset(job, 0, sizeof(*job));
+	if (db_cmd(db, "BEGIN"))
+		return -1;
+	PGresult *r = db_exec(db, PGRES_TUPLES_OK,
+			      "UPDATE operation o SET status = 'running', locked_by = $1, "
+			      "  locked_until = now() + make_interval(secs => $2::int), last_updated_time = now() "
+			      "WHERE o.id = (SELECT id FROM operation WHERE type = 'update' AND status IN ('notStarted', 'running') "
+			      "  AND (locked_until IS NULL OR locked_until < now()) ORDER BY created_time LIMIT 1 "
+			      "  FOR UPDATE SKIP LOCKED) "
+			      "RETURNING o.id::text, o.input::text, o.end_watermark IS NULL",
+			      2, v);
+	if (!r)
+		goto fail;
+	if (PQntuples(r) == 0) {
+		PQclear(r);
+		db_cmd(db, "ROLLBACK");
+		return 0;
+	}
+	snprintf(job->id, sizeof(job->id), "%s", PQgetvalue(r, 0, 0));
+	job->input = xstrdup(PQgetvalue(r, 0, 1));
+	bool first = PQgetvalue(r, 0, 2)[0] == 't';
+	PQclear(r);
+	if (first) {
+		/* the work list: every instance of the studies as they are now
+		 * (end_watermark set: listed) */
+		const char *v2[] = { job->id };
+		r = db_exec(db, PGRES_COMMAND_OK,
+			    "WITH o AS (SELECT id, input FROM operation WHERE id = $1::uuid), "
+			    "ins AS (INSERT INTO operation_item (operation_id, watermark, study_uid) "
+			    "  SELECT o.id, i.watermark, i.study_uid FROM o, instance i JOIN partition p USING (partition_key) "
+			    "  WHERE p.partition_name = o.input->>'partition' "
+			    "    AND i.study_uid IN (SELECT jsonb_array_elements_text(o.input->'studyInstanceUids')) "
+			    "  ON CONFLICT DO NOTHING) "
+			    "UPDATE operation SET end_watermark = (SELECT coalesce(max(watermark), 0) FROM instance) "
+			    "WHERE id = $1::uuid",
+			    1, v2);
+		if (!r)
+			goto fail;
+		PQclear(r);
+	}
+	if (db_cmd(db, "COMMIT")) {
+		db_update_release(job);
+		return -1;
+	}
+	return 1;
+fail:
+	db_cmd(db, "ROLLBACK");
+	db_update_release(job);
+	return -1;
+}
+
+void db_update_items_free(struct db_update_item *items, long n)
+{
+	for (long i = 0; i < n; i++) {
+		free(items[i].study);
+		free(items[i].metadata);
+		free(items[i].metadata_bulk);
+	}
+	free(items);
+}
+
+long db_update_next(struct db *db, const struct db_update *job, const char *owner, int lease_seconds, long max,
+		    struct db_update_item **out)
+{
+	char lease[16], m[24];
+	snprintf(lease, sizeof(lease), "%d", lease_seconds);
+	snprintf(m, sizeof(m), "%ld", max);
+	*out = NULL;
+	/* still ours: lease and progress renewed */
+	const char *v1[] = { job->id, owner, lease };
+	PGresult *r = db_exec(db, PGRES_TUPLES_OK,
+			      "UPDATE operation SET locked_until = now() + make_interval(secs => $3::int), "
+			      "  last_updated_time = now(), percent_complete = (SELECT CASE WHEN count(*) = 0 THEN 0 ELSE "
+			      "    least(99, (100 * count(*) FILTER (WHERE status <> 'pending') / count(*))::int) END "
+			      "    FROM operation_item WHERE operation_id = $1::uuid) "
+			      "WHERE id = $1::uuid AND locked_by = $2 RETURNING 1",
+			      3, v1);
+	if (!r)
+		return -1;
+	bool ours = PQntuples(r) > 0;
+	PQclear(r);
+	if (!ours)
+		return -1;
+	const char *v2[] = { job->id, m };
+	r = db_exec(db, PGRES_TUPLES_OK,
+		    "SELECT t.watermark, t.study_uid, i.metadata, b.metadata FROM operation_item t "
+		    "LEFT JOIN instance i ON i.watermark = t.watermark LEFT JOIN instance_bulk b ON b.watermark = t.watermark "
+		    "WHERE t.operation_id = $1::uuid AND t.status = 'pending' ORDER BY t.watermark LIMIT $2::int",
+		    2, v2);
+	if (!r)
+		return -1;
+	long n = PQntuples(r);
+	struct db_update_item *it = xcalloc((size_t)n + 1, sizeof(*it));
+	for (long i = 0; i < n; i++) {
+		it[i].watermark = strtoll(PQgetvalue(r, (int)i, 0), NULL, 10);
+		it[i].study = xstrdup(PQgetvalue(r, (int)i, 1));
+		it[i].metadata = PQgetisnull(r, (int)i, 2) ? NULL : xstrdup(PQgetvalue(r, (int)i, 2));
+		it[i].metadata_bulk = PQgetisnull(r, (int)i, 3) ? NULL : xstrdup(PQgetvalue(r, (int)i, 3));
+	}
+	PQclear(r);
+	*out = it;
+	return n;
+}
+
+int db_update_instance(struct db *db, const struct db_update *job, int64_t old, int64_t new_wm, int64_t size,
+		       const char *metadata, const char *metadata_bulk, const char *host, const char *topic,
+		       int64_t *remove)
+{
+	char o[24], n[24], s[24];
+	snprintf(o, sizeof(o), "%lld", (long long)old);
+	snprintf(n, sizeof(n), "%lld", (long long)new_wm);
+	snprintf(s, sizeof(s), "%lld", (long long)size);
+	const char *v[] = { job->id, o, n, s, metadata, metadata_bulk, host, topic };
+	*remove = 0;
+	PGresult *r = db_exec(db, PGRES_TUPLES_OK,
+			      "SELECT status, remove FROM dicom_update_instance($1::uuid, $2::bigint, $3::bigint, $4::bigint, "
+			      "$5, $6, $7, $8)",
+			      8, v);
+	if (!r)
+		return -1;
+	int updated = !strcmp(PQgetvalue(r, 0, 0), "updated");
+	if (!PQgetisnull(r, 0, 1))
+		*remove = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
+	PQclear(r);
+	return updated;
+}
+
+int db_update_fail(struct db *db, const struct db_update *job, int64_t watermark, const char *error)
+{
+	char w[24];
+	snprintf(w, sizeof(w), "%lld", (long long)watermark);
+	const char *v[] = { job->id, w, error };
+	PGresult *r = db_exec(db, PGRES_COMMAND_OK,
+			      "UPDATE operation_item SET status = 'failed', error = $3 "
+			      "WHERE operation_id = $1::uuid AND watermark = $2::bigint",
+			      3, v);
+	if (!r)
+		return -1;
+	PQclear(r);
+	return 0;
+}
+
+int db_update_finish(struct db *db, const struct db_update *job, const char *owner)
+{
+	const char *v[] = { job->id, owner };
+	/* UpdateResults: every study asked for is processed; errors only
+	 * when some failed (one line per study, then per instance) */
+	PGresult *r = db_exec(db, PGRES_COMMAND_OK,
+			      "WITH t AS (SELECT * FROM operation_item WHERE operation_id = $1::uuid), "
+			      "f AS (SELECT count(DISTINCT study_uid) AS studies FROM t WHERE status = 'failed'), "
+			      "e AS (SELECT jsonb_agg(x ORDER BY k, x) AS errors FROM ("
+			      "  SELECT DISTINCT 0 AS k, 'Failed to update instances for study ' || study_uid AS x FROM t "
+			      "    WHERE status = 'failed' "
+			      "  UNION ALL SELECT 1, error FROM t WHERE status = 'failed' AND error IS NOT NULL) y) "
+			      "UPDATE operation o SET status = CASE WHEN f.studies > 0 THEN 'failed' ELSE 'succeeded' END, "
+			      "  percent_complete = 100, last_updated_time = now(), locked_by = NULL, locked_until = NULL, "
+			      "  results = jsonb_strip_nulls(jsonb_build_object("
+			      "    'studyProcessed', jsonb_array_length(o.input->'studyInstanceUids'), "
+			      "    'studyUpdated', (SELECT count(DISTINCT study_uid) FROM t WHERE status = 'updated' "
+			      "       AND study_uid NOT IN (SELECT study_uid FROM t WHERE status = 'failed')), "
+			      "    'studyFailed', f.studies, "
+			      "    'instanceUpdated', (SELECT count(*) FROM t WHERE status = 'updated'), "
+			      "    'errors', e.errors)) "
+			      "FROM f, e WHERE o.id = $1::uuid AND o.locked_by = $2",
+			      2, v);
+	if (!r)
+		return -1;
+	PQclear(r);
+	return 0;
+}

@@ -1,0 +1,221 @@
+#!/usr/bin/env bash
+# End-to-end: POST /v2/studies/$bulkUpdate (§9.3). The request checked with
+# the service's messages; the suite's relay updates a study: new versions
+# (changed attributes, pixel data equal, the service's implementation UID
+# in the file meta), the original kept (msdicom-request-original), QIDO and
+# an extended query tag on the new values, Update change feed entries,
+# DicomImageUpdated events delivered; a second update keeps the first
+# original; an unknown study succeeds with zeros; an instance whose file is
+# gone fails the study; DELETE removes both versions; one update at a time
+# (409); and a relay killed (-9) mid-way leaves the rest to another.
+set -u
+. "$ABS_TOP_SRCDIR/tests/e2e/testlib.sh"
+VAR=$EMULATOR_VAR
+BUILD=$EMULATOR_BUILD
+U=$EMULATOR_URL/v2
+tmp=$(mktemp -d)
+pids=()
+relay_stopped=0
+cleanup() {
+	{ for p in "${pids[@]}"; do kill -KILL "$p"; wait "$p"; done; } 2>/dev/null
+	[ "$relay_stopped" = 1 ] && start_relay
+	curl -s -o /dev/null -X DELETE "$U/extendedquerytags/PatientAge"
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+post_update() { # BODY [URL] -> status; body in $tmp/out, headers in $tmp/hdr
+	curl -s -D "$tmp/hdr" -o "$tmp/out" -w '%{http_code}' -X POST -H 'Content-Type: application/json' -d "$1" \
+		"${2:-$U/studies/\$bulkUpdate}"
+}
+name_change='"changeDataset":{"00100010":{"vr":"PN","Value":[{"Alphabetic":"New^Name"}]},"00101010":{"vr":"AS","Value":["054Y"]},"00081030":{"vr":"LO","Value":["Updated description"]}}'
+wait_op() { # ID -> the operation's JSON once it is finished
+	local o=""
+	for _ in $(seq 1 300); do
+		o=$(curl -s -w '\n%{http_code}' "$U/operations/$1")
+		[ "${o##*$'\n'}" = 200 ] && break
+		sleep 0.1
+	done
+	printf '%s' "${o%$'\n'*}"
+}
+# Debian's python, where python3-pydicom is (not one a PATH may put first)
+PY=/usr/bin/python3
+jget() { "$PY" -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))" "$1"; }
+
+# ---- the request checked as the service checks it ----------------------
+ops_before=$(q "SELECT count(*) FROM operation WHERE type = 'update'")
+s0="2.25.$$${RANDOM}0"
+while IFS='|' read -r body want text; do
+	code=$(post_update "$body")
+	check "$code" "$want" "refused: $body"
+	grep -qF -- "$text" "$tmp/out" && ok "  saying: $text" || not_ok "  message: $(cat "$tmp/out")"
+done <<CASES
+{"changeDataset":{"00100010":{"vr":"PN","Value":[{"Alphabetic":"A"}]}}}|400|The required field 'StudyInstanceUids' is missing or empty.
+{"studyInstanceUids":[],$name_change}|400|The required field 'StudyInstanceUids' is missing or empty.
+{"studyInstanceUids":[$(seq -s, 1 51 | sed 's/[0-9]*/"1.2.&"/g')],$name_change}|400|StudyInstanceUids count exceeded maximum length '50'
+{"studyInstanceUids":["1.2.abc"],$name_change}|400|failed validation for VR 'UI'
+{"studyInstanceUids":["$s0"]}|400|The required field 'ChangeDataset' is missing or empty.
+{"studyInstanceUids":["$s0"],"changeDataset":{"00080060":{"vr":"CS","Value":["MR"]}}}|400|DICOM100: (0008,0060) - Updating the tag is not supported
+{"studyInstanceUids":["$s0"],"changeDataset":{"00100030":{"vr":"DA","Value":["yesterday"]}}}|400|DICOM100: (0010,0030) -
+{"studyInstanceUids":["$s0"],"changeDataset":{"00100010":{"vr":"PN"}}}|400|DICOM100: (0010,0010) - Updating an attribute to no value is not supported
+not json|400|The syntax of the request body is invalid.
+CASES
+post_update "{\"studyInstanceUids\":[\"$s0\"],\"changeDataset\":{\"00080060\":{\"vr\":\"CS\",\"Value\":[\"MR\"]}}}" >/dev/null
+check "$(grep -i '^content-type' "$tmp/hdr" | tr -d '\r' | cut -d' ' -f2-)" "application/dicom+json" \
+	"a refused changeDataset is answered as a DICOM JSON dataset"
+check "$(jget 'd["00741048"]["vr"]' < "$tmp/out")" SQ "  with a FailedAttributesSequence"
+check "$(post_update "{\"studyInstanceUids\":[\"$s0\"],$name_change}" "$EMULATOR_URL/v1/studies/\$bulkUpdate")" 404 "v1 has no bulk update (404)"
+check "$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: text/plain' -d '{}' "$U/studies/\$bulkupdate")" 415 \
+	"a body that is not application/json: 415 (the route is case-insensitive)"
+check "$(q "SELECT count(*) FROM operation WHERE type = 'update'")" "$ops_before" "no refused request made an operation"
+
+# ---- a study updated by the suite's relay --------------------------------
+curl -s -o /dev/null -X POST -H 'Content-Type: application/json' -d '[{"Path":"PatientAge","Level":"Study"}]' \
+	"$U/extendedquerytags"
+for _ in $(seq 1 100); do
+	[ "$(q "SELECT status FROM extended_query_tag WHERE path = '00101010'")" = ready ] && break
+	sleep 0.1
+done
+s1="2.25.$$${RANDOM}1"
+for i in 1 2 3; do
+	"$MKDCM" -o "$tmp/a$i.dcm" --study "$s1" --series "$s1.1" --sop "$s1.1.$i" --rows 32 --cols 32 \
+		--set "0010,0010=PN:Old^Name" --set "0010,1010=AS:035Y"
+	curl -s -o /dev/null -H 'Content-Type: application/dicom' --data-binary @"$tmp/a$i.dcm" "$U/studies"
+done
+check "$(curl -s -o /dev/null -w '%{http_code}' "$U/studies?00101010=035Y&StudyInstanceUID=$s1")" 200 \
+	"the extended query tag finds the study by its old value"
+etag_before=$(curl -s -D - -o /dev/null "$U/studies/$s1/metadata" | tr -d '\r' | sed -n 's/^[Ee][Tt]ag: //p')
+check "$(post_update "{\"studyInstanceUids\":[\"$s1\"],$name_change}")" 202 "the update is accepted (202)"
+op=$(jget 'd["id"]' < "$tmp/out")
+check "$(jget 'd["href"]' < "$tmp/out")" "$U/operations/$op" "  with the operation's reference"
+grep -qi '^location:' "$tmp/hdr" && not_ok "  a Location header was sent" || ok "  and no Location header, as the service"
+res=$(wait_op "$op")
+check "$(echo "$res" | jget 'd["type"], d["status"], d["percentComplete"]')" "('update', 'succeeded', 100)" "the operation succeeded"
+check "$(echo "$res" | jget 'sorted(d["results"].items())')" \
+	"[('instanceUpdated', 3), ('studyFailed', 0), ('studyProcessed', 1), ('studyUpdated', 1)]" "  results: 1 study, 3 instances"
+
+curl -s "$U/studies/$s1/metadata" > "$tmp/meta.json"
+check "$(jget 'sorted(set(m["00100010"]["Value"][0]["Alphabetic"] for m in d))' < "$tmp/meta.json")" "['New^Name']" \
+	"the metadata has the new name"
+check "$(jget 'sorted(set(m["00101010"]["Value"][0] for m in d))' < "$tmp/meta.json")" "['054Y']" "  and the new age"
+etag_after=$(curl -s -D - -o /dev/null "$U/studies/$s1/metadata" | tr -d '\r' | sed -n 's/^[Ee][Tt]ag: //p')
+[ -n "$etag_after" ] && [ "$etag_after" != "$etag_before" ] && ok "  and another ETag" || not_ok "ETag $etag_before -> $etag_after"
+curl -s -H 'msdicom-request-original: true' "$U/studies/$s1/metadata" > "$tmp/orig.json"
+check "$(jget 'sorted(set(m["00100010"]["Value"][0]["Alphabetic"] for m in d))' < "$tmp/orig.json")" "['Old^Name']" \
+	"msdicom-request-original: the original metadata"
+inst="$U/studies/$s1/series/$s1.1/instances/$s1.1.1"
+curl -s -o "$tmp/orig.dcm" -H 'msdicom-request-original: true' -H 'Accept: application/dicom; transfer-syntax=*' "$inst"
+cmp -s "$tmp/orig.dcm" "$tmp/a1.dcm" && ok "the original file is retrieved byte for byte" || not_ok "the original differs"
+curl -s -o "$tmp/new.dcm" -H 'Accept: application/dicom; transfer-syntax=*' "$inst"
+check "$("$PY" - "$tmp/new.dcm" "$tmp/a1.dcm" <<'PY'
+import sys, pydicom
+n, o = pydicom.dcmread(sys.argv[1]), pydicom.dcmread(sys.argv[2])
+print(n.PixelData == o.PixelData, str(n.PatientName), n.StudyDescription, n.file_meta.ImplementationClassUID,
+      n.SOPInstanceUID == o.SOPInstanceUID, n.Rows)
+PY
+)" "True New^Name Updated description 1.3.6.1.4.1.311.129 True 32" \
+	"the latest file: new attributes, the same pixel data, the service's implementation class UID"
+check "$(curl -s -o /dev/null -w '%{http_code}' -H 'Accept: application/octet-stream' "$inst/frames/1")" 200 "its frame is served"
+check "$(curl -s "$U/studies?PatientName=New^Name&StudyInstanceUID=$s1" | grep -c "$s1")" 1 "QIDO finds it by the new name"
+check "$(curl -s -o /dev/null -w '%{http_code}' "$U/studies?PatientName=Old^Name&StudyInstanceUID=$s1")" 204 "  and not by the old"
+check "$(curl -s -o /dev/null -w '%{http_code}' "$U/studies?00101010=054Y&StudyInstanceUID=$s1")" 200 \
+	"the extended query tag has the new value"
+check "$(curl -s -o /dev/null -w '%{http_code}' "$U/studies?00101010=035Y&StudyInstanceUID=$s1")" 204 "  and not the old"
+check "$(q "SELECT string_agg(action || ':' || (current_watermark = original_watermark)::text, ',' ORDER BY sequence) FROM changefeed WHERE study_uid = '$s1'")" \
+	"0:false,0:false,0:false,2:true,2:true,2:true" "change feed: an Update entry each, the Create entries Replaced"
+check "$(events_delivered "$s1" DicomImageUpdated 3)" 3 "three DicomImageUpdated events reach the file provider"
+check "$(q "SELECT count(*) FROM outbox o JOIN changefeed c ON c.sequence = o.sequence WHERE o.event_type = 'Microsoft.HealthcareApis.DicomImageUpdated' AND c.study_uid = '$s1' AND c.action = 2")" \
+	3 "  each with the sequence number of its Update entry"
+
+# a second update keeps the first original, and drops the intermediate file
+mid=$(q "SELECT watermark FROM instance WHERE sop_uid = '$s1.1.1'")
+post_update "{\"studyInstanceUids\":[\"$s1\"],\"changeDataset\":{\"00100010\":{\"vr\":\"PN\",\"Value\":[{\"Alphabetic\":\"Third^Name\"}]}}}" >/dev/null
+op2=$(jget 'd["id"]' < "$tmp/out")
+check "$(wait_op "$op2" | jget 'd["status"]')" succeeded "a second update succeeds"
+curl -s -o "$tmp/orig2.dcm" -H 'msdicom-request-original: true' -H 'Accept: application/dicom; transfer-syntax=*' "$inst"
+cmp -s "$tmp/orig2.dcm" "$tmp/a1.dcm" && ok "  the original is still the first version" || not_ok "the original changed"
+check "$(stored_files "$mid")" 0 "  the intermediate version's file is removed"
+
+# an unknown study: succeeded, nothing updated
+post_update "{\"studyInstanceUids\":[\"$s0\"],$name_change}" >/dev/null
+check "$(wait_op "$(jget 'd["id"]' < "$tmp/out")" | jget 'd["status"], sorted(d["results"].items())')" \
+	"('succeeded', [('instanceUpdated', 0), ('studyFailed', 0), ('studyProcessed', 1), ('studyUpdated', 0)])" \
+	"an unknown study: succeeded with zeros"
+
+# PUT of an updated instance replaces both its versions
+both=$(q "SELECT watermark || ' ' || original_watermark FROM instance WHERE sop_uid = '$s1.1.1'")
+check "$(curl -s -o /dev/null -w '%{http_code}' -X PUT -H 'Content-Type: application/dicom' --data-binary @"$tmp/a1.dcm" "$U/studies")" \
+	200 "PUT replaces an updated instance"
+# shellcheck disable=SC2086
+check "$(stored_files $both)" 0 "  both its versions' files are gone"
+check "$(q "SELECT original_watermark IS NULL FROM instance WHERE sop_uid = '$s1.1.1'")" t "  it has no original any more"
+
+# DELETE removes both versions
+files=$(q "SELECT watermark || ' ' || original_watermark FROM instance WHERE study_uid = '$s1'")
+check "$(curl -s -o /dev/null -w '%{http_code}' -X DELETE "$U/studies/$s1")" 204 "the updated study is deleted"
+# shellcheck disable=SC2086
+check "$(stored_files $files)" 0 "  both versions' files are gone"
+
+# ---- an instance whose file is gone fails its study ----------------------
+s2="2.25.$$${RANDOM}2"
+for i in 1 2; do
+	"$MKDCM" -o "$tmp/b$i.dcm" --study "$s2" --series "$s2.1" --sop "$s2.1.$i"
+	curl -s -o /dev/null -H 'Content-Type: application/dicom' --data-binary @"$tmp/b$i.dcm" "$U/studies"
+done
+w=$(q "SELECT watermark FROM instance WHERE sop_uid = '$s2.1.2'")
+rm -f "$EMULATOR_STORE_DIR/$(printf '%02x' $((w & 255)))/$w.dcm"
+post_update "{\"studyInstanceUids\":[\"$s2\"],$name_change}" >/dev/null
+res=$(wait_op "$(jget 'd["id"]' < "$tmp/out")")
+check "$(echo "$res" | jget 'd["status"], d["results"]["studyFailed"], d["results"]["studyUpdated"], d["results"]["instanceUpdated"]')" \
+	"('failed', 1, 0, 1)" "an instance that cannot be read fails its study (status failed)"
+check "$(echo "$res" | jget 'd["results"]["errors"][0]')" "Failed to update instances for study $s2" "  errors name the study"
+echo "$res" | jget 'd["results"]["errors"][1]' | grep -q "SOPInstanceUID: $s2.1.2" && ok "  and the instance" ||
+	not_ok "  instance error: $res"
+curl -s -o /dev/null -X DELETE "$U/studies/$s2"
+
+# ---- one update at a time; a relay killed mid-way -------------------------
+stop_relay
+relay_stopped=1
+s3="2.25.$$${RANDOM}3"
+n=10
+for i in $(seq 1 $n); do
+	"$MKDCM" -o "$tmp/c.dcm" --study "$s3" --series "$s3.1" --sop "$s3.1.$i"
+	curl -s -o /dev/null -H 'Content-Type: application/dicom' --data-binary @"$tmp/c.dcm" "$U/studies"
+done
+check "$(post_update "{\"studyInstanceUids\":[\"$s3\"],$name_change}")" 202 "an update of $n instances is accepted"
+op3=$(jget 'd["id"]' < "$tmp/out")
+check "$(post_update "{\"studyInstanceUids\":[\"$s3\"],$name_change}")" 409 "another while it is not finished: 409"
+check "$(cat "$tmp/out")" "There is already an active update operation with ID '$op3'." "  naming it"
+{
+	awk '/^\[(database|store|events)\]/{on=1; print; next} /^\[/{on=0} on' "$VAR/conf/dicom.ini"
+	printf '[relay]\nlease_seconds = 5\noperation_batch = 1\noperation_pause_ms = 150\n'
+} > "$tmp/relay.ini"
+"$BUILD/outbox-relay" -c "$tmp/relay.ini" >"$tmp/relay1.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 200); do
+	[ "$(q "SELECT count(*) FROM operation_item WHERE operation_id = '$op3'::uuid AND status = 'updated'")" -ge 3 ] && break
+	sleep 0.05
+done
+{ kill -KILL "${pids[0]}"; wait "${pids[0]}"; } 2>/dev/null
+pids=()
+done_before=$(q "SELECT count(*) FROM operation_item WHERE operation_id = '$op3'::uuid AND status = 'updated'")
+if [ "$done_before" -gt 0 ] && [ "$done_before" -lt "$n" ]; then
+	ok "the kill came mid-way: $done_before of $n updated"
+else
+	not_ok "the kill did not land mid-way ($done_before of $n)"
+fi
+check "$(curl -s -o /dev/null -w '%{http_code}' "$U/operations/$op3")" 202 "the operation answers 202 meanwhile"
+pct=$(curl -s "$U/operations/$op3" | jget 'd["percentComplete"]')
+[ "$pct" -gt 0 ] && [ "$pct" -lt 100 ] && ok "  with its progress ($pct%)" || not_ok "progress $pct"
+"$BUILD/outbox-relay" -c "$tmp/relay.ini" >"$tmp/relay2.log" 2>&1 &
+pids+=($!)
+res=$(wait_op "$op3")
+check "$(echo "$res" | jget 'd["status"], d["results"]["instanceUpdated"]')" "('succeeded', $n)" \
+	"another relay finished it: every instance updated"
+check "$(q "SELECT count(*) FROM changefeed WHERE study_uid = '$s3' AND action = 2")" "$n" "  once each (one Update entry each)"
+check "$(q "SELECT count(*) FROM instance WHERE study_uid = '$s3' AND original_watermark IS NOT NULL")" "$n" \
+	"  each with its original kept"
+check "$(curl -s "$U/studies/$s3/metadata" | jget 'sorted(set(m["00100010"]["Value"][0]["Alphabetic"] for m in d))')" \
+	"['New^Name']" "  and the new name"
+curl -s -o /dev/null -X DELETE "$U/studies/$s3"
+finish
