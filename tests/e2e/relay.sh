@@ -146,6 +146,24 @@ check "$(grep -c DicomImageDeleted "$tmp/deletes.jsonl")/$(wc -l < "$tmp/deletes
 check "$(grep -c "studies/$st/" "$tmp/study.jsonl")/$(wc -l < "$tmp/study.jsonl")" "3/3" "subject_begins_with (case-insensitive by default) keeps the study's events"
 check "$(grep -c "instances/$st.1.1\"" "$tmp/one.jsonl")/$(wc -l < "$tmp/one.jsonl")" "1/1" "subject_ends_with keeps one instance's event"
 
+# --- a bulk update's DicomImageUpdated reaches the webhook in Azure's shape
+# (the stack's relay, which has the store, carries the update out)
+out=$(curl -s -X POST -H 'Content-Type: application/json' \
+	-d "{\"studyInstanceUids\":[\"$st\"],\"changeDataset\":{\"00100020\":{\"vr\":\"LO\",\"Value\":[\"PID-UPDATED\"]}}}" \
+	"$EMULATOR_URL/v2/studies/\$bulkUpdate")
+op=$(echo "$out" | sed -n 's/.*"id":"\([0-9a-f]*\)".*/\1/p')
+for _ in $(seq 1 100); do
+	[ "$(q "SELECT status FROM operation WHERE id = '$op'::uuid")" = succeeded ] && break
+	sleep 0.1
+done
+wait_settled || not_ok "after the update: deliveries still pending"
+useq=$(q "SELECT sequence FROM changefeed WHERE study_uid = '$st' AND action = 2")
+check "$(hooks /ok | awk -F'\t' '$1 == "Notification" && $10 == "Microsoft.HealthcareApis.DicomImageUpdated" { print $11 }')" "$useq" \
+	"the update's DicomImageUpdated reached the webhook once, with its change feed sequence"
+check "$(hooks /ok | awk -F'\t' '$10 == "Microsoft.HealthcareApis.DicomImageUpdated" && $12 != "id,topic,subject,data,eventType,dataVersion,metadataVersion,eventTime"' | wc -l)" \
+	0 "  as an Event Grid event with Azure's keys in order"
+check "$(grep -c DicomImageUpdated "$tmp/events.jsonl")" 1 "  and the file provider's line"
+
 # --- two relays share the work without delivering one event twice
 sed -e '/validation_handshake/d' "$tmp/relay.ini" > "$tmp/relay2.ini"
 start_relay_test "$tmp/relay2.ini" "$tmp/relay2.log"
