@@ -38,7 +38,8 @@ static const char usage[] =
 	"Environment: DICOM_CONFIG, DICOM_DB_CONNINFO (overrides [database]),\n"
 	"DICOM_STORE_DIR, DICOM_LISTEN, DICOM_BASE_PATH, DICOM_ALLOWED_HOSTS,\n"
 	"DICOM_LOG_LEVEL, DICOM_X_SENDFILE, DICOM_X_SENDFILE2, DICOM_DEBUG,\n"
-	"DICOM_TRANSCODING, DICOM_BULKDATA_URI, DICOM_EVENTS_SERVICE_HOST, and libpq's\n"
+	"DICOM_TRANSCODING, DICOM_BULKDATA_URI, DICOM_DATA_PARTITIONS,\n"
+	"DICOM_EVENTS_SERVICE_HOST, and libpq's\n"
 	"PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD.\n";
 
 static ssize_t fcgi_read(void *ctx, void *dst, size_t n)
@@ -115,7 +116,9 @@ static int app_start(struct app *app)
 		.cors_headers = app->cfg.cors_allow_headers,
 		.cors_expose = app->cfg.cors_expose_headers,
 		.cors_max_age = (long)app->cfg.cors_max_age,
-		.partitions = false,
+		.partitions = app->cfg.data_partitions,
+		.partition_exists = api_partition_exists,
+		.partition_ctx = app,
 	};
 	return 0;
 }

@@ -33,6 +33,10 @@ extern const size_t api_nroutes;
 int stow_handle(struct request *req);
 /* POST /v2/studies/$bulkUpdate: starts an update operation (api/update.c) */
 int update_studies(struct request *req);
+/* GET /v{n}/partitions; and for the router, whether a partition exists
+ * (1, 0, -1), ctx the struct app (api/partitions.c) */
+int partitions_list(struct request *req);
+int api_partition_exists(void *ctx, const char *name);
 /* msdicom-request-original: true (retrieve and metadata): an updated
  * instance's original version is asked for. */
 bool api_request_original(struct request *req);

@@ -8,6 +8,7 @@
 
 #define P ROUTE_PARTITIONED
 #define J ROUTE_DICOM_JSON
+#define MK ROUTE_MAKES_PARTITION
 
 const struct route api_routes[] = {
 	{ "GET", "/health/check", health_check, ROUTE_UNVERSIONED },
@@ -17,13 +18,13 @@ const struct route api_routes[] = {
 	{ "GET", "/debug/events/stats", debug_events_stats, ROUTE_UNVERSIONED },
 	{ "POST", "/debug/events/replay", debug_events_replay, ROUTE_UNVERSIONED | ROUTE_BODY | ROUTE_WRITE },
 
-	{ "POST", "/studies", stow_handle, ROUTE_BODY | ROUTE_WRITE | P | J },
+	{ "POST", "/studies", stow_handle, ROUTE_BODY | ROUTE_WRITE | P | J | MK },
 	/* before /studies/{study}: a literal segment wins over a parameter */
 	{ "POST", "/studies/$bulkUpdate", update_studies, ROUTE_BODY | ROUTE_WRITE | P },
-	{ "POST", "/studies/{study}", stow_handle, ROUTE_BODY | ROUTE_WRITE | P | J },
+	{ "POST", "/studies/{study}", stow_handle, ROUTE_BODY | ROUTE_WRITE | P | J | MK },
 	/* upsert: an existing instance is replaced (managed service, v2) */
-	{ "PUT", "/studies", stow_handle, ROUTE_BODY | ROUTE_WRITE | P | J | ROUTE_V2 },
-	{ "PUT", "/studies/{study}", stow_handle, ROUTE_BODY | ROUTE_WRITE | P | J | ROUTE_V2 },
+	{ "PUT", "/studies", stow_handle, ROUTE_BODY | ROUTE_WRITE | P | J | MK | ROUTE_V2 },
+	{ "PUT", "/studies/{study}", stow_handle, ROUTE_BODY | ROUTE_WRITE | P | J | MK | ROUTE_V2 },
 
 	{ "GET", "/studies", qido_studies, P | J },
 	{ "GET", "/series", qido_series, P | J },
@@ -54,6 +55,8 @@ const struct route api_routes[] = {
 	{ "PATCH", "/extendedquerytags/{tag}", eqt_patch, ROUTE_BODY | ROUTE_WRITE },
 	{ "GET", "/extendedquerytags/{tag}/errors", eqt_errors, 0 },
 	{ "GET", "/operations/{id}", operation_get, 0 },
+
+	{ "GET", "/partitions", partitions_list, 0 },
 
 	{ "GET", "/changefeed", changefeed_list, 0 },
 	{ "GET", "/changefeed/latest", changefeed_latest, 0 },

@@ -50,6 +50,9 @@ static const struct config_key retrieve_keys[] = {
 	{ "transcoding", CONFIG_STR, OFF(transcoding), "azure", 0, 0, "DICOM_TRANSCODING", NULL },
 	{ "bulkdata_uri", CONFIG_BOOL, OFF(bulkdata_uri), "false", 0, 0, "DICOM_BULKDATA_URI", NULL },
 };
+static const struct config_key features_keys[] = {
+	{ "data_partitions", CONFIG_BOOL, OFF(data_partitions), "false", 0, 0, "DICOM_DATA_PARTITIONS", NULL },
+};
 static const struct config_key debug_keys[] = {
 	{ "enabled", CONFIG_BOOL, OFF(debug_enabled), "false", 0, 0, "DICOM_DEBUG", NULL },
 };
@@ -72,9 +75,9 @@ static void *the_config(void *ctx, const char *name)
 #define CORE_SECTIONS(cfg)                                                                                              \
 	{ "server", KEYS(server_keys), the_config, cfg }, { "database", KEYS(database_keys), the_config, cfg },         \
 		{ "store", KEYS(store_keys), the_config, cfg }, { "retrieve", KEYS(retrieve_keys), the_config, cfg },   \
-		{ "cors", KEYS(cors_keys), the_config, cfg }, { "debug", KEYS(debug_keys), the_config, cfg },           \
-		{ "events", KEYS(events_keys), the_config, cfg }
-enum { NCORE = 7 };
+		{ "cors", KEYS(cors_keys), the_config, cfg }, { "features", KEYS(features_keys), the_config, cfg },     \
+		{ "debug", KEYS(debug_keys), the_config, cfg }, { "events", KEYS(events_keys), the_config, cfg }
+enum { NCORE = 8 };
 
 /* ---- the loader ---------------------------------------------------------- */
 

@@ -34,6 +34,8 @@ struct config {
 	char *transcoding;     /* "azure": the service's two target syntaxes; "all": every one GDCM writes */
 	bool transcode_all;    /* transcoding is "all" */
 	bool bulkdata_uri;     /* metadata lists bulk data as BulkDataURI links */
+	/* [features] */
+	bool data_partitions;  /* routes under /partitions/{name} (the service's EnableDataPartitions) */
 	/* [debug] */
 	bool debug_enabled;
 	/* [events] */

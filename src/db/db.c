@@ -132,6 +132,20 @@ PGresult *db_exec(struct db *db, ExecStatusType want, const char *sql, int n, co
 	return exec_params(db, want, sql, n, vals);
 }
 
+long db_json_rows(PGresult *r, struct buf *out)
+{
+	if (!r)
+		return -1;
+	long n = PQntuples(r);
+	for (long i = 0; i < n; i++) {
+		if (i)
+			buf_addch(out, ',');
+		buf_add(out, PQgetvalue(r, (int)i, 0), (size_t)PQgetlength(r, (int)i, 0));
+	}
+	PQclear(r);
+	return n;
+}
+
 int db_cmd(struct db *db, const char *sql)
 {
 	PGresult *r = exec_params(db, PGRES_COMMAND_OK, sql, 0, NULL);
@@ -428,15 +442,9 @@ long db_metadata(struct db *db, const char *partition, const char *study, const 
 			6, v);
 	if (!r)
 		return -1;
-	int n = PQntuples(r);
 	buf_addch(out, '[');
-	for (int i = 0; i < n; i++) {
-		if (i)
-			buf_addch(out, ',');
-		buf_add(out, PQgetvalue(r, i, 0), (size_t)PQgetlength(r, i, 0));
-	}
+	long n = db_json_rows(r, out);
 	buf_addch(out, ']');
-	PQclear(r);
 	return n;
 }
 
@@ -540,16 +548,7 @@ long db_changefeed(struct db *db, const struct db_changefeed_query *q, struct bu
 						 "ORDER BY c.sequence LIMIT $3::bigint",
 				3, v);
 	}
-	if (!r)
-		return -1;
-	int n = PQntuples(r);
-	for (int i = 0; i < n; i++) {
-		if (i)
-			buf_addch(out, ',');
-		buf_add(out, PQgetvalue(r, i, 0), (size_t)PQgetlength(r, i, 0));
-	}
-	PQclear(r);
-	return n;
+	return db_json_rows(r, out);
 }
 
 int db_frame_ranges_get(struct db *db, int64_t watermark, char **ranges)
@@ -603,6 +602,29 @@ int db_watermarks_known(struct db *db, const int64_t *wm, size_t n, unsigned cha
 		known[i] = PQgetvalue(r, i, 1)[0] == 't';
 	PQclear(r);
 	return 0;
+}
+
+int db_partition_exists(struct db *db, const char *name)
+{
+	const char *v[] = { name };
+	PGresult *r = exec_params(db, PGRES_TUPLES_OK, "SELECT 1 FROM partition WHERE partition_name = $1", 1, v);
+	if (!r)
+		return -1;
+	int found = PQntuples(r) > 0;
+	PQclear(r);
+	return found;
+}
+
+long db_partitions(struct db *db, struct buf *out)
+{
+	/* createdDate as System.Text.Json writes a UTC DateTimeOffset */
+	PGresult *r = exec_params(db, PGRES_TUPLES_OK,
+				  "SELECT json_build_object('partitionKey', partition_key, 'partitionName', partition_name, "
+				  "'createdDate', regexp_replace(to_char(created_date AT TIME ZONE 'UTC', "
+				  "'YYYY-MM-DD\"T\"HH24:MI:SS.US'), '\\.?0+$', '') || '+00:00')::text "
+				  "FROM partition ORDER BY partition_key",
+				  0, NULL);
+	return db_json_rows(r, out);
 }
 
 /* Runs one statement returning watermarks in its own transaction; the

@@ -121,6 +121,13 @@ int db_frame_ranges_set(struct db *db, int64_t watermark, const char *ranges);
  * Returns 0 or -1. */
 int db_watermarks_known(struct db *db, const int64_t *wm, size_t n, unsigned char *known);
 
+/* Whether a data partition of that name exists: 1, 0, or -1. */
+int db_partition_exists(struct db *db, const char *name);
+/* Appends the partitions as the service lists them, {"partitionKey",
+ * "partitionName", "createdDate"} separated by commas. Returns the count
+ * or -1. */
+long db_partitions(struct db *db, struct buf *out);
+
 /* Deletes and returns the watermarks whose files may now be removed. */
 int db_delete(struct db *db, const char *partition, const char *study, const char *series, const char *sop,
 	      const char *host, const char *topic, int64_t **watermarks, size_t *n);

@@ -10,6 +10,11 @@ struct db;
  * want (caller PQclears), else logs and returns NULL. */
 PGresult *db_exec(struct db *db, ExecStatusType want, const char *sql, int n, const char *const *vals);
 
+/* Appends the first column of every row of r, separated by commas, and
+ * clears r. Returns the number of rows, or -1 when r is NULL. */
+struct buf;
+long db_json_rows(PGresult *r, struct buf *out);
+
 /* Runs a statement without parameters or rows (BEGIN, COMMIT...): 0, or
  * -1 (logged). */
 int db_cmd(struct db *db, const char *sql);

@@ -172,16 +172,7 @@ long db_eqt_errors(struct db *db, int tag_key, long limit, long offset, struct b
 			      "FROM extended_query_tag_error e JOIN partition p USING (partition_key) "
 			      "WHERE e.tag_key = $1::int ORDER BY e.watermark LIMIT $2::bigint OFFSET $3::bigint",
 			      3, v);
-	if (!r)
-		return -1;
-	long n = PQntuples(r);
-	for (long i = 0; i < n; i++) {
-		if (i)
-			buf_addch(out, ',');
-		buf_add(out, PQgetvalue(r, (int)i, 0), (size_t)PQgetlength(r, (int)i, 0));
-	}
-	PQclear(r);
-	return n;
+	return db_json_rows(r, out);
 }
 
 int db_operation_begin(struct db *db, const char *type, char busy_op[33])

@@ -22,6 +22,9 @@ struct http_policy {
 	long cors_max_age;
 	bool partitions;               /* data partitions enabled */
 	const char *allowed_hosts;    /* Host names answered (and loopback ones); NULL or "" = any */
+	/* with partitions: does the named one exist (1, 0, -1 error)? NULL: any does */
+	int (*partition_exists)(void *ctx, const char *name);
+	void *partition_ctx;
 };
 
 /* Where the body comes from and where the response goes: FastCGI streams in

@@ -187,6 +187,13 @@ static int run_route(struct request *req, const struct route *r, bool partitione
 			return http_error(req, 400, "PartitionName value is missing in the route segment."), 0;
 		if (partitioned && !valid_partition_name(req->partition, strlen(req->partition)))
 			return http_error(req, 400, "The specified PartitionName is invalid."), 0;
+		int known = 1;
+		if (partitioned && !(r->flags & ROUTE_MAKES_PARTITION) && req->policy->partition_exists)
+			known = req->policy->partition_exists(req->policy->partition_ctx, req->partition);
+		if (known < 0)
+			return http_error(req, 503, "The server is temporarily unable to read data."), 0;
+		if (!known)
+			return http_error(req, 400, "Specified PartitionName does not exist."), 0;
 	}
 	if (!req->partition)
 		req->partition = "Microsoft.Default";

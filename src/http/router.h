@@ -16,6 +16,7 @@ enum {
 	ROUTE_UNVERSIONED = 1 << 3, /* no /v{n} prefix (health) */
 	ROUTE_DICOM_JSON = 1 << 4,  /* answers application/dicom+json: Accept filter before anything */
 	ROUTE_V2 = 1 << 5,          /* from v2 on (the managed service's later additions) */
+	ROUTE_MAKES_PARTITION = 1 << 6, /* STOW: a partition not known yet is made, not refused */
 };
 
 struct route {

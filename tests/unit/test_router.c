@@ -29,12 +29,19 @@ static int handler(struct request *req)
 
 static const struct route routes[] = {
 	{ "GET", "/health/check", handler, ROUTE_UNVERSIONED },
-	{ "POST", "/studies", handler, ROUTE_PARTITIONED | ROUTE_DICOM_JSON },
+	{ "POST", "/studies", handler, ROUTE_PARTITIONED | ROUTE_DICOM_JSON | ROUTE_MAKES_PARTITION },
 	{ "GET", "/studies/{study}", handler, ROUTE_PARTITIONED },
 	{ "GET", "/studies/{study}/metadata", handler, ROUTE_PARTITIONED | ROUTE_DICOM_JSON },
 	{ "GET", "/studies/{study}/series/{series}/instances/{instance}", handler, ROUTE_PARTITIONED },
 	{ "DELETE", "/studies/{study}", handler, ROUTE_PARTITIONED },
 };
+
+/* The partitions that exist: p1; "down" stands for a database error. */
+static int partition_exists(void *ctx, const char *name)
+{
+	(void)ctx;
+	return !strcmp(name, "down") ? -1 : !strcmp(name, "p1") || !strcmp(name, "Microsoft.Default");
+}
 
 struct result {
 	int status;
@@ -48,7 +55,8 @@ static struct result run(const char *method, const char *uri, const char *accept
 	int n = 0;
 	struct memio io = { 0 };
 	struct request req;
-	struct http_policy pol = { base ? base : "", "*", "GET, POST", "Content-Type", "ETag", 600, partitions, NULL };
+	struct http_policy pol = { base ? base : "", "*",	    "GET, POST",      "Content-Type", "ETag", 600,
+				   partitions,	     NULL, partition_exists, NULL };
 	struct result res;
 
 	snprintf(m, sizeof(m), "REQUEST_METHOD=%s", method);
@@ -160,6 +168,19 @@ static void dispatch__partitions__off_and_on(void **state)
 	r = run("GET", "/v2/partitions/bad%20name/studies/1.2", NULL, true, NULL);
 	assert_int_equal(r.status, 400);
 	assert_string_equal(r.body, "The specified PartitionName is invalid.");
+	/* a partition that does not exist: refused, except by STOW, which makes it */
+	r = run("GET", "/v2/partitions/p2/studies/1.2", NULL, true, NULL);
+	assert_int_equal(r.status, 400);
+	assert_string_equal(r.body, "Specified PartitionName does not exist.");
+	assert_int_equal(calls, 0);
+	r = run("DELETE", "/v2/partitions/p2/studies/1.2", NULL, true, NULL);
+	assert_int_equal(r.status, 400);
+	r = run("POST", "/v2/partitions/p2/studies", "application/dicom+json", true, NULL);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(seen_partition, "p2");
+	/* the question could not be answered: retryable */
+	r = run("GET", "/v2/partitions/down/studies/1.2", NULL, true, NULL);
+	assert_int_equal(r.status, 503);
 }
 
 static void dispatch__base_path__stripped_or_404(void **state)
