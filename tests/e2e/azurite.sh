@@ -6,13 +6,7 @@
 set -u
 . "$ABS_TOP_SRCDIR/tests/e2e/testlib.sh"
 
-# the npm packages, installed once per build directory
-npmdir=${EMULATOR_NPM_DIR:-$EMULATOR_BUILD/npm}
-if [ ! -x "$npmdir/node_modules/.bin/azurite-queue" ] || [ ! -d "$npmdir/node_modules/@azure/storage-queue" ]; then
-	mkdir -p "$npmdir"
-	(cd "$npmdir" && npm install --no-audit --no-fund --silent azurite@3.35.0 @azure/storage-queue@12.27.0 >npm.log 2>&1) ||
-		{ echo "npm install failed:"; tail -20 "$npmdir/npm.log"; exit 1; }
-fi
+npm_packages
 
 tmp=$(mktemp -d)
 pids=()
@@ -22,17 +16,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-qport=$(free_port)
-"$npmdir/node_modules/.bin/azurite-queue" --queueHost 127.0.0.1 --queuePort "$qport" --inMemoryPersistence \
-	--silent --disableTelemetry --skipApiVersionCheck --loose >"$tmp/azurite.log" 2>&1 &
-pids+=($!)
-up=0
-for _ in $(seq 1 600); do
-	if (exec 3<>"/dev/tcp/127.0.0.1/$qport") 2>/dev/null; then up=1; break; fi
-	sleep 0.1
-done
-if [ "$up" = 1 ]; then ok "Azurite listens"; else not_ok "Azurite did not start in 60 s"; cat "$tmp/azurite.log"; fi
-key='Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=='
+azurite_start queue "$tmp/azurite.log"
+pids+=("$AZURITE_PID")
+qport=$AZURITE_PORT
+key=$AZURITE_KEY
 export ADE_AZ_CONN="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=$key;QueueEndpoint=http://127.0.0.1:$qport/devstoreaccount1;"
 
 p="az$$"
@@ -71,7 +58,7 @@ for _ in $(seq 1 200); do
 done
 check "$(q "SELECT string_agg(DISTINCT status, ',') FROM delivery WHERE subscription LIKE '$p-%'")" delivered "both queues accepted the messages (201)"
 
-consume() { NODE_PATH="$npmdir/node_modules" node "$ABS_TOP_SRCDIR/tests/e2e/queue-consumer.js" "$ADE_AZ_CONN" "$1" "$2"; }
+consume() { NODE_PATH="$NPMDIR/node_modules" node "$ABS_TOP_SRCDIR/tests/e2e/queue-consumer.js" "$ADE_AZ_CONN" "$1" "$2"; }
 consume dicom-events base64 > "$tmp/b64.jsonl" 2>"$tmp/consumer.err" || { not_ok "the consumer failed: $(cat "$tmp/consumer.err")"; }
 expected=$(q "SELECT event_id || ' ' || event_type || ' ' || sequence FROM outbox WHERE payload->'data'->>'imageStudyInstanceUid' = '$st' ORDER BY sequence")
 got=$(node -e 'const fs=require("fs");for (const l of fs.readFileSync(process.argv[1],"utf8").split("\n").filter(Boolean)){const e=JSON.parse(l);console.log(e.id+" "+e.eventType+" "+e.data.sequenceNumber)}' "$tmp/b64.jsonl" | sort -k3 -n)

@@ -29,18 +29,7 @@ post_update() { # BODY [URL] -> status; body in $tmp/out, headers in $tmp/hdr
 		"${2:-$U/studies/\$bulkUpdate}"
 }
 name_change='"changeDataset":{"00100010":{"vr":"PN","Value":[{"Alphabetic":"New^Name"}]},"00101010":{"vr":"AS","Value":["054Y"]},"00081030":{"vr":"LO","Value":["Updated description"]}}'
-wait_op() { # ID -> the operation's JSON once it is finished
-	local o=""
-	for _ in $(seq 1 300); do
-		o=$(curl -s -w '\n%{http_code}' "$U/operations/$1")
-		[ "${o##*$'\n'}" = 200 ] && break
-		sleep 0.1
-	done
-	printf '%s' "${o%$'\n'*}"
-}
-# Debian's python, where python3-pydicom is (not one a PATH may put first)
-PY=/usr/bin/python3
-jget() { "$PY" -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))" "$1"; }
+wait_op() { op_wait "$U" "$1"; }
 
 # ---- the request checked as the service checks it ----------------------
 ops_before=$(q "SELECT count(*) FROM operation WHERE type = 'update'")
@@ -186,19 +175,13 @@ check "$(post_update "{\"studyInstanceUids\":[\"$s3\"],$name_change}")" 202 "an 
 op3=$(jget 'd["id"]' < "$tmp/out")
 check "$(post_update "{\"studyInstanceUids\":[\"$s3\"],$name_change}")" 409 "another while it is not finished: 409"
 check "$(cat "$tmp/out")" "There is already an active update operation with ID '$op3'." "  naming it"
-{
-	awk '/^\[(database|store|events)\]/{on=1; print; next} /^\[/{on=0} on' "$VAR/conf/dicom.ini"
-	printf '[relay]\nlease_seconds = 5\noperation_batch = 1\noperation_pause_ms = 150\n'
-} > "$tmp/relay.ini"
+slow_relay_config "$tmp/relay.ini" 150
 "$BUILD/outbox-relay" -c "$tmp/relay.ini" >"$tmp/relay1.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 1 200); do
-	[ "$(q "SELECT count(*) FROM operation_item WHERE operation_id = '$op3'::uuid AND status = 'updated'")" -ge 3 ] && break
-	sleep 0.05
-done
+items_wait "$op3" updated 3 >/dev/null
 { kill -KILL "${pids[0]}"; wait "${pids[0]}"; } 2>/dev/null
 pids=()
-done_before=$(q "SELECT count(*) FROM operation_item WHERE operation_id = '$op3'::uuid AND status = 'updated'")
+done_before=$(items_wait "$op3" updated 0)
 if [ "$done_before" -gt 0 ] && [ "$done_before" -lt "$n" ]; then
 	ok "the kill came mid-way: $done_before of $n updated"
 else

@@ -7,8 +7,6 @@
 set -u
 . "$ABS_TOP_SRCDIR/tests/e2e/testlib.sh"
 tmp=$(mktemp -d)
-# Debian's python, where python3-pydicom is (not one a PATH may put first)
-PY=/usr/bin/python3
 trap 'rm -rf "$tmp"' EXIT
 study="2.25.$$$RANDOM"
 "$MKDCM" -o "$tmp/base.dcm" --study "$study" --series "$study.1" --rows 2 --cols 2

@@ -14,8 +14,6 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-PY=/usr/bin/python3
-jget() { "$PY" -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))" "$1"; }
 code() { curl -s -o "$tmp/out" -w '%{http_code}' "$@"; }
 stow() { # URL FILE
 	code -H 'Content-Type: application/dicom' -H 'Accept: application/dicom+json' --data-binary @"$2" "$1"

@@ -31,6 +31,67 @@ events_delivered() { # STUDY TYPE WANT
 	done
 	echo "$n"
 }
+# Debian's python, where python3-pydicom is (not one a PATH may put first);
+# jget EXPR evaluates a Python expression over the JSON on stdin (as d).
+PY=/usr/bin/python3
+jget() { "$PY" -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))" "$1"; }
+# The operation's JSON once it is finished (200), waiting up to 30 s.
+op_wait() { # BASE-URL ID
+	local o=""
+	for _ in $(seq 1 300); do
+		o=$(curl -s -w '\n%{http_code}' "$1/operations/$2")
+		[ "${o##*$'\n'}" = 200 ] && break
+		sleep 0.1
+	done
+	printf '%s' "${o%$'\n'*}"
+}
+# A relay configuration for work caught mid-way: the suite's database,
+# store and events, one instance a step, a rest between steps.
+slow_relay_config() { # FILE PAUSE-MS
+	{
+		awk '/^\[(database|store|events)\]/{on=1; print; next} /^\[/{on=0} on' "$EMULATOR_VAR/conf/dicom.ini"
+		printf '[relay]\nlease_seconds = 5\noperation_batch = 1\noperation_pause_ms = %s\n' "$2"
+	} > "$1"
+}
+# Waits (10 s at most) until an operation has at least MIN items of a
+# status; prints how many it has.
+items_wait() { # OPERATION STATUS MIN
+	local n=0
+	for _ in $(seq 1 200); do
+		n=$(q "SELECT count(*) FROM operation_item WHERE operation_id = '$1'::uuid AND status = '$2'")
+		[ "$n" -ge "$3" ] && break
+		sleep 0.05
+	done
+	echo "$n"
+}
+# Azurite and Microsoft's SDKs from npm, installed once per build
+# directory; sets NPMDIR (its node_modules are the tests' too).
+npm_packages() {
+	NPMDIR=${EMULATOR_NPM_DIR:-$EMULATOR_BUILD/npm}
+	if [ ! -x "$NPMDIR/node_modules/.bin/azurite-blob" ] || [ ! -d "$NPMDIR/node_modules/@azure/storage-queue" ] ||
+		[ ! -d "$NPMDIR/node_modules/@azure/storage-blob" ]; then
+		mkdir -p "$NPMDIR"
+		(cd "$NPMDIR" && npm install --no-audit --no-fund --silent azurite@3.35.0 @azure/storage-queue@12.27.0 \
+			@azure/storage-blob@12.27.0 >npm.log 2>&1) || { echo "npm install failed:"; tail -20 "$NPMDIR/npm.log"; exit 1; }
+	fi
+}
+# Starts one of Azurite's services (queue or blob) on a free port, in
+# memory; sets AZURITE_PORT and AZURITE_PID, or fails the test.
+azurite_start() { # SERVICE LOG
+	AZURITE_PORT=$(free_port)
+	"$NPMDIR/node_modules/.bin/azurite-$1" "--$1Host" 127.0.0.1 "--$1Port" "$AZURITE_PORT" --inMemoryPersistence \
+		--silent --disableTelemetry --skipApiVersionCheck --loose >"$2" 2>&1 &
+	AZURITE_PID=$!
+	for _ in $(seq 1 600); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$AZURITE_PORT") 2>/dev/null && { ok "Azurite's $1 service listens"; return 0; }
+		sleep 0.1
+	done
+	not_ok "Azurite did not start in 60 s"
+	cat "$2"
+	return 1
+}
+# Azurite's well-known development account key.
+AZURITE_KEY='Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=='
 # the closing line, and the exit status
 finish() {
 	echo "$pass passed, $fail failed"
