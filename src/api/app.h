@@ -33,6 +33,8 @@ extern const size_t api_nroutes;
 int stow_handle(struct request *req);
 /* POST /v2/studies/$bulkUpdate: starts an update operation (api/update.c) */
 int update_studies(struct request *req);
+/* POST /v{n}/export: starts an export operation (api/export.c) */
+int export_start(struct request *req);
 /* GET /v{n}/partitions; and for the router, whether a partition exists
  * (1, 0, -1), ctx the struct app (api/partitions.c) */
 int partitions_list(struct request *req);

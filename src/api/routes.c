@@ -57,6 +57,7 @@ const struct route api_routes[] = {
 	{ "GET", "/operations/{id}", operation_get, 0 },
 
 	{ "GET", "/partitions", partitions_list, 0 },
+	{ "POST", "/export", export_start, ROUTE_BODY | ROUTE_WRITE | P },
 
 	{ "GET", "/changefeed", changefeed_list, 0 },
 	{ "GET", "/changefeed/latest", changefeed_latest, 0 },

@@ -216,7 +216,7 @@ int update_studies(struct request *req)
 		cJSON_AddStringToObject(input, "partition", req->partition);
 		cJSON_AddItemToObject(input, "studyInstanceUids", cJSON_Duplicate(uids, true));
 		char *text = cJSON_PrintUnformatted(input);
-		rc = answer_start(req, text ? db_update_start(req->app->db, text, op, busy) : UPDATE_FAILED, op, busy);
+		rc = answer_start(req, text ? db_update_start(req->app->db, "update", text, op, busy) : UPDATE_FAILED, op, busy);
 		free(text);
 	}
 	cJSON_Delete(input);

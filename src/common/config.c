@@ -52,6 +52,7 @@ static const struct config_key retrieve_keys[] = {
 };
 static const struct config_key features_keys[] = {
 	{ "data_partitions", CONFIG_BOOL, OFF(data_partitions), "false", 0, 0, "DICOM_DATA_PARTITIONS", NULL },
+	{ "export", CONFIG_BOOL, OFF(export_enabled), "true", 0, 0, "DICOM_EXPORT", NULL },
 };
 static const struct config_key debug_keys[] = {
 	{ "enabled", CONFIG_BOOL, OFF(debug_enabled), "false", 0, 0, "DICOM_DEBUG", NULL },

@@ -36,6 +36,7 @@ struct config {
 	bool bulkdata_uri;     /* metadata lists bulk data as BulkDataURI links */
 	/* [features] */
 	bool data_partitions;  /* routes under /partitions/{name} (the service's EnableDataPartitions) */
+	bool export_enabled;   /* POST /export */
 	/* [debug] */
 	bool debug_enabled;
 	/* [events] */

@@ -1,5 +1,6 @@
 #include "db/update.h"
 #include "db/db_internal.h"
+#include "common/buf.h"
 #include "common/util.h"
 #include "common/xalloc.h"
 
@@ -11,20 +12,21 @@
 
 #include "common/banned.h"
 
-int db_update_start(struct db *db, const char *input, char op_id[33], char busy_op[33])
+int db_update_start(struct db *db, const char *type, const char *input, char op_id[33], char busy_op[33])
 {
 	char uuid[37];
 	PGresult *r;
 
-	int busy = db_operation_begin(db, "update", busy_op);
-	if (busy) {
+	/* one update at a time (the service's rule); exports side by side */
+	int busy = db_operation_begin(db, type, busy_op);
+	if (busy < 0 || (busy > 0 && !strcmp(type, "update"))) {
 		db_cmd(db, "ROLLBACK");
 		return busy > 0 ? UPDATE_BUSY : UPDATE_FAILED;
 	}
 	util_uuid(uuid);
-	const char *v[] = { uuid, input };
-	r = db_exec(db, PGRES_COMMAND_OK, "INSERT INTO operation (id, type, input) VALUES ($1::uuid, 'update', $2::jsonb)",
-		    2, v);
+	const char *v[] = { uuid, input, type };
+	r = db_exec(db, PGRES_COMMAND_OK, "INSERT INTO operation (id, type, input) VALUES ($1::uuid, $3, $2::jsonb)", 3,
+		    v);
 	if (!r)
 		goto fail;
 	PQclear(r);
@@ -40,22 +42,45 @@ void db_update_release(struct db_update *job)
 	job->input = NULL;
 }
 
-int db_update_claim(struct db *db, const char *owner, int lease_seconds, struct db_update *job)
+/* The work list of an operation, made when it is first claimed: every
+ * instance of its studies (update) or that its identifiers name (export:
+ * "study[/series[/instance]]"; those that name nothing go to its errors). */
+static const char *const list_sql[] = {
+	"WITH o AS (SELECT id, input FROM operation WHERE id = $1::uuid) "
+	"INSERT INTO operation_item (operation_id, watermark, study_uid) "
+	"SELECT o.id, i.watermark, i.study_uid FROM o, instance i JOIN partition p USING (partition_key) "
+	"WHERE p.partition_name = o.input->>'partition' "
+	"  AND i.study_uid IN (SELECT jsonb_array_elements_text(o.input->'studyInstanceUids')) "
+	"ON CONFLICT DO NOTHING",
+
+	"WITH o AS (SELECT id, input FROM operation WHERE id = $1::uuid), "
+	"ids AS (SELECT x AS id, split_part(x, '/', 1) AS st, nullif(split_part(x, '/', 2), '') AS se, "
+	"  nullif(split_part(x, '/', 3), '') AS sop FROM o, jsonb_array_elements_text(o.input->'identifiers') x), "
+	"m AS (SELECT ids.id, i.watermark, i.study_uid FROM o, ids, instance i JOIN partition p USING (partition_key) "
+	"  WHERE p.partition_name = o.input->>'partition' AND i.study_uid = ids.st "
+	"    AND (ids.se IS NULL OR i.series_uid = ids.se) AND (ids.sop IS NULL OR i.sop_uid = ids.sop)), "
+	"ins AS (INSERT INTO operation_item (operation_id, watermark, study_uid) "
+	"  SELECT $1::uuid, watermark, study_uid FROM m ON CONFLICT DO NOTHING) "
+	"UPDATE operation SET errors = ARRAY(SELECT id FROM ids WHERE id NOT IN (SELECT id FROM m) ORDER BY id) "
+	"WHERE id = $1::uuid",
+};
+
+int db_update_claim(struct db *db, const char *type, const char *owner, int lease_seconds, struct db_update *job)
 {
 	char lease[16];
 	snprintf(lease, sizeof(lease), "%d", lease_seconds);
-	const char *v[] = { owner, lease };
+	const char *v[] = { owner, lease, type };
 	memset(job, 0, sizeof(*job));
 	if (db_cmd(db, "BEGIN"))
 		return -1;
 	PGresult *r = db_exec(db, PGRES_TUPLES_OK,
 			      "UPDATE operation o SET status = 'running', locked_by = $1, "
 			      "  locked_until = now() + make_interval(secs => $2::int), last_updated_time = now() "
-			      "WHERE o.id = (SELECT id FROM operation WHERE type = 'update' AND status IN ('notStarted', 'running') "
+			      "WHERE o.id = (SELECT id FROM operation WHERE type = $3 AND status IN ('notStarted', 'running') "
 			      "  AND (locked_until IS NULL OR locked_until < now()) ORDER BY created_time LIMIT 1 "
 			      "  FOR UPDATE SKIP LOCKED) "
 			      "RETURNING o.id::text, o.input::text, o.end_watermark IS NULL",
-			      2, v);
+			      3, v);
 	if (!r)
 		goto fail;
 	if (PQntuples(r) == 0) {
@@ -68,16 +93,13 @@ int db_update_claim(struct db *db, const char *owner, int lease_seconds, struct 
 	bool first = PQgetvalue(r, 0, 2)[0] == 't';
 	PQclear(r);
 	if (first) {
-		/* the work list: every instance of the studies as they are now
-		 * (end_watermark set: listed) */
+		/* the work list, then end_watermark set: listed */
 		const char *v2[] = { job->id };
+		r = db_exec(db, PGRES_COMMAND_OK, list_sql[strcmp(type, "update") ? 1 : 0], 1, v2);
+		if (!r)
+			goto fail;
+		PQclear(r);
 		r = db_exec(db, PGRES_COMMAND_OK,
-			    "WITH o AS (SELECT id, input FROM operation WHERE id = $1::uuid), "
-			    "ins AS (INSERT INTO operation_item (operation_id, watermark, study_uid) "
-			    "  SELECT o.id, i.watermark, i.study_uid FROM o, instance i JOIN partition p USING (partition_key) "
-			    "  WHERE p.partition_name = o.input->>'partition' "
-			    "    AND i.study_uid IN (SELECT jsonb_array_elements_text(o.input->'studyInstanceUids')) "
-			    "  ON CONFLICT DO NOTHING) "
 			    "UPDATE operation SET end_watermark = (SELECT coalesce(max(watermark), 0) FROM instance) "
 			    "WHERE id = $1::uuid",
 			    1, v2);
@@ -176,11 +198,11 @@ int db_update_fail(struct db *db, const struct db_update *job, int64_t watermark
 {
 	char w[24];
 	snprintf(w, sizeof(w), "%lld", (long long)watermark);
-	const char *v[] = { job->id, w, error };
+	const char *v[] = { job->id, w, error ? "failed" : "done", error };
 	PGresult *r = db_exec(db, PGRES_COMMAND_OK,
-			      "UPDATE operation_item SET status = 'failed', error = $3 "
+			      "UPDATE operation_item SET status = $3, error = $4 "
 			      "WHERE operation_id = $1::uuid AND watermark = $2::bigint",
-			      3, v);
+			      4, v);
 	if (!r)
 		return -1;
 	PQclear(r);
@@ -210,6 +232,50 @@ int db_update_finish(struct db *db, const struct db_update *job, const char *own
 			      "    'errors', e.errors)) "
 			      "FROM f, e WHERE o.id = $1::uuid AND o.locked_by = $2",
 			      2, v);
+	if (!r)
+		return -1;
+	PQclear(r);
+	return 0;
+}
+
+long db_export_errors(struct db *db, const struct db_update *job, struct buf *out)
+{
+	const char *v[] = { job->id };
+	/* errors.log: one JSON line an identifier not found or instance failed */
+	PGresult *r = db_exec(db, PGRES_TUPLES_OK,
+			      "SELECT json_build_object('Timestamp', to_char(now() AT TIME ZONE 'UTC', "
+			      "  'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), 'Identifier', x.id, 'Error', x.error)::text FROM ("
+			      "  SELECT unnest(errors) AS id, 'The specified identifier does not name a stored DICOM resource.' "
+			      "    AS error, 0 AS k FROM operation WHERE id = $1::uuid "
+			      "  UNION ALL SELECT split_part(error, '\t', 1), split_part(error, '\t', 2), 1 FROM operation_item "
+			      "    WHERE operation_id = $1::uuid AND status = 'failed') x ORDER BY x.k, x.id",
+			      1, v);
+	if (!r)
+		return -1;
+	long n = PQntuples(r);
+	for (long i = 0; i < n; i++)
+		buf_addf(out, "%s\n", PQgetvalue(r, (int)i, 0));
+	PQclear(r);
+	return n;
+}
+
+int db_export_finish(struct db *db, const struct db_update *job, const char *owner, const char *error_href,
+		     const char *failure)
+{
+	const char *v[] = { job->id, owner, error_href, failure };
+	/* ExportResults: exported, skipped (identifiers not found and instances
+	 * not written), errorHref; the operation fails when the destination
+	 * could not be written at all */
+	PGresult *r = db_exec(db, PGRES_COMMAND_OK,
+			      "WITH t AS (SELECT * FROM operation_item WHERE operation_id = $1::uuid) "
+			      "UPDATE operation o SET status = CASE WHEN $4::text IS NULL THEN 'succeeded' ELSE 'failed' END, "
+			      "  percent_complete = 100, last_updated_time = now(), locked_by = NULL, locked_until = NULL, "
+			      "  results = jsonb_strip_nulls(jsonb_build_object("
+			      "    'exported', (SELECT count(*) FROM t WHERE status = 'done'), "
+			      "    'skipped', (SELECT count(*) FROM t WHERE status IN ('failed', 'gone')) + cardinality(o.errors), "
+			      "    'errorHref', $3::text, 'error', $4::text)) "
+			      "WHERE o.id = $1::uuid AND o.locked_by = $2",
+			      4, v);
 	if (!r)
 		return -1;
 	PQclear(r);

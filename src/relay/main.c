@@ -11,6 +11,7 @@
 #include "events/envelope.h"
 #include "relay/provider.h"
 #include "relay/settings.h"
+#include "relay/export.h"
 #include "relay/update.h"
 #include "store/store.h"
 
@@ -45,10 +46,10 @@ static const char usage[] =
 	"temp_max_age_seconds (upload temp files older than this are removed).\n"
 	"\n"
 	"It also carries out the long-running operations (extended query tag\n"
-	"reindexing; bulk update, which needs the [store] directory), claimed by\n"
-	"lease, so a relay that dies leaves the rest of the work to another, from\n"
-	"where it stopped; and it deletes the studies whose expiry time\n"
-	"(msdicom-expiry-* headers on STOW) has passed.\n";
+	"reindexing; bulk update and export, which need the [store] directory),\n"
+	"claimed by lease, so a relay that dies leaves the rest of the work to\n"
+	"another, from where it stopped; and it deletes the studies whose expiry\n"
+	"time (msdicom-expiry-* headers on STOW) has passed.\n";
 
 static volatile sig_atomic_t stopping;
 
@@ -69,6 +70,7 @@ struct relay {
 	size_t nnames;
 	char owner[128];
 	struct update_state update; /* the bulk update operation held */
+	struct update_state export; /* the export operation held */
 };
 
 static struct subscription *find_sub(struct relay *r, const char *name)
@@ -188,8 +190,8 @@ static int operations(struct relay *r, struct db_reindex *job, bool *held)
 	return 1;
 }
 
-/* A slice of bulk update work (this host must have the store): steps of
- * operation_batch instances for at most 200 ms. Returns 1 when work
+/* A slice of bulk update and export work (this host must have the store):
+ * steps of operation_batch instances (10 at most) for at most 200 ms. Returns 1 when work
  * remains, 0 when idle, -1 on a database error. */
 static int updates(struct relay *r)
 {
@@ -200,13 +202,18 @@ static int updates(struct relay *r)
 	if (!r->have_store)
 		return 0;
 	uint64_t until = util_now_ms() + 200;
-	int more = 1;
-	while (!stopping && more > 0 && util_now_ms() < until) {
-		more = update_work(&u, &r->update);
+	int more = 1, emore = 1;
+	while (!stopping && (more > 0 || emore > 0) && util_now_ms() < until) {
 		if (more > 0)
+			more = update_work(&u, &r->update);
+		if (emore > 0 && more >= 0)
+			emore = export_work(&u, &r->export);
+		if (more < 0 || emore < 0)
+			return -1;
+		if (more > 0 || emore > 0)
 			operation_pause(r);
 	}
-	return more;
+	return more > 0 || emore > 0;
 }
 
 /* Until there is nothing left: fan out, claim, deliver. */
@@ -333,6 +340,7 @@ static void run(struct relay *r)
 			db_reindex_release(&job);
 			held = false;
 			update_release(&r->update);
+			update_release(&r->export);
 			log_warn("database error; reconnecting");
 			reconnect(r);
 			continue;
@@ -351,6 +359,7 @@ static void run(struct relay *r)
 	}
 	db_reindex_release(&job);
 	update_release(&r->update);
+	update_release(&r->export);
 }
 
 static void on_signals(void)

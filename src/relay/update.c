@@ -195,7 +195,7 @@ static int update_one(struct update_ctx *u, const struct db_update *job, const s
 int update_work(struct update_ctx *u, struct update_state *st)
 {
 	if (!st->held) {
-		int c = db_update_claim(u->db, u->owner, u->lease_seconds, &st->job);
+		int c = db_update_claim(u->db, "update", u->owner, u->lease_seconds, &st->job);
 		if (c <= 0)
 			return c;
 		st->held = true;
