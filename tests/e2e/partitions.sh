@@ -5,7 +5,8 @@
 # instances (store, retrieve, frames, QIDO, metadata, delete, bulk update
 # never cross), RetrieveURL, change feed and events carry the partition,
 # GET /partitions lists them, data stored before lives in
-# Microsoft.Default, and every refusal has the service's words.
+# Microsoft.Default, and every refusal has the service's words. (Its
+# export is switched off: 404.)
 set -u
 . "$ABS_TOP_SRCDIR/tests/e2e/testlib.sh"
 tmp=$(mktemp -d)
@@ -29,7 +30,7 @@ st=2.25.$$$RANDOM
 check "$(stow "$EMULATOR_URL/v2/studies" "$tmp/old.dcm")" 200 "off: an instance stored before partitions are on"
 
 # ---- on: a second stack over the same database -----------------------------
-{ cat "$EMULATOR_VAR/conf/dicom.ini"; printf '\n[features]\ndata_partitions = true\n'; } > "$tmp/dicom.ini"
+{ cat "$EMULATOR_VAR/conf/dicom.ini"; printf '\n[features]\ndata_partitions = true\nexport = false\n'; } > "$tmp/dicom.ini"
 side_stack_start "$tmp" "$EMULATOR_STORE_DIR" && ok "a stack with partitions on starts" || { not_ok "side stack"; finish; exit 1; }
 S=$SIDE_URL/v2
 pa="pa-$$" pb="pb.$$"
@@ -45,6 +46,9 @@ done
 check "$(code -X DELETE "$S/partitions/nope-$$/studies/$st")" 400 "DELETE in a partition that does not exist"
 check "$(code -X POST -H 'Content-Type: application/json' -d '{}' "$S/partitions/nope-$$/studies/\$bulkUpdate")" 400 \
 	"\$bulkUpdate in a partition that does not exist"
+
+check "$(code -X POST -H 'Content-Type: application/json' -d '{}' "$S/partitions/Microsoft.Default/export")" 404 \
+	"[features] export = false: POST /export is 404"
 
 # the same UIDs in two partitions
 since=$(date -u -d '-1 second' +%Y-%m-%dT%H:%M:%SZ)
