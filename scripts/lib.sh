@@ -11,7 +11,7 @@ PG_PORT=${EMULATOR_PG_PORT:-5432}
 ADE_PACKAGES="build-essential autoconf automake libtool pkg-config make g++
  libfcgi-dev spawn-fcgi multiwatch lighttpd postgresql postgresql-client libpq-dev
  libgdcm-dev libcjson-dev libinih-dev libcurl4-openssl-dev libssl-dev libcmocka-dev
- libjpeg62-turbo-dev libpng-dev libseccomp-dev
+ libjpeg62-turbo-dev libpng-dev libseccomp-dev openssl
  curl procps"
 # ... and what only the tests and benchmarks need: Orthanc with its DICOMweb
 # plugin (a real client, and the benchmark's point of comparison), Apache
@@ -164,6 +164,22 @@ write_configs() {
 	fi
 	sed -e "s|@VAR@|$VAR|g" -e "s|@PORT@|$PORT|g" \
 		"$ADE_ROOT/lighttpd/azure-dicom-emulator.conf.in" > "$VAR/conf/lighttpd.conf"
+}
+
+# [auth] mode = token for scripts/up --auth: an RSA key pair under
+# $VAR/auth (made once) and the section in the configuration.
+auth_setup() {
+	mkdir -p "$VAR/auth"
+	if [ ! -f "$VAR/auth/key.pem" ]; then
+		openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$VAR/auth/key.pem" 2>/dev/null
+		chmod 600 "$VAR/auth/key.pem"
+		openssl pkey -in "$VAR/auth/key.pem" -pubout -out "$VAR/auth/public.pem"
+	fi
+	write_configs
+	grep -q '^mode = token' "$VAR/conf/dicom.ini" && return 0
+	sed -i '/^\[auth\]/,/^\[/{/^mode *=/d}' "$VAR/conf/dicom.ini"
+	printf '\n[auth]\nmode = token\nkeys = %s\nsigning_key = %s\n' "$VAR/auth/public.pem" "$VAR/auth/key.pem" \
+		>> "$VAR/conf/dicom.ini"
 }
 
 # spawn-fcgi opens the socket; multiwatch keeps RESPONDERS responders on it

@@ -20,7 +20,9 @@
 #include "common/banned.h"
 
 static const char usage[] =
-	"usage: dicom-fcgi [-c FILE] [--migrate | --sweep [--min-age SECONDS]] [--help] [--version]\n"
+	"usage: dicom-fcgi [-c FILE] [--migrate | --sweep [--min-age SECONDS] |\n"
+	"                  --mint-token [--role ROLE]... [--minutes N] [--not-before-minutes N]\n"
+	"                  [--audience A] [--issuer I] [--key FILE]] [--help] [--version]\n"
 	"\n"
 	"The FastCGI responder of azure-dicom-emulator, an emulator of the Azure\n"
 	"Health Data Services DICOM service. Start it with spawn-fcgi (it then\n"
@@ -32,6 +34,11 @@ static const char usage[] =
 	"      --sweep        remove stored files that no index row refers to (left\n"
 	"                     by a crash between writing a file and its commit) and exit\n"
 	"      --min-age SECONDS  with --sweep: only files older than this (default 3600)\n"
+	"      --mint-token   print a bearer token for [auth] mode = token, signed with\n"
+	"                     [auth] signing_key (or --key FILE): --role \"DICOM Data Owner\"\n"
+	"                     or \"DICOM Data Reader\" (repeatable), --minutes of life\n"
+	"                     (default 60; negative: expired), --not-before-minutes,\n"
+	"                     --audience and --issuer (default: the first configured)\n"
 	"  -h, --help         show this help and exit\n"
 	"  -V, --version      show the version and exit\n"
 	"\n"
@@ -39,7 +46,8 @@ static const char usage[] =
 	"DICOM_STORE_DIR, DICOM_LISTEN, DICOM_BASE_PATH, DICOM_ALLOWED_HOSTS,\n"
 	"DICOM_LOG_LEVEL, DICOM_X_SENDFILE, DICOM_X_SENDFILE2, DICOM_DEBUG,\n"
 	"DICOM_TRANSCODING, DICOM_BULKDATA_URI, DICOM_DATA_PARTITIONS, DICOM_EXPORT,\n"
-	"DICOM_EVENTS_SERVICE_HOST, and libpq's\n"
+	"DICOM_AUTH_MODE, DICOM_AUTH_KEYS, DICOM_AUTH_ISSUER, DICOM_AUTH_AUDIENCE,\n"
+	"DICOM_AUTH_SIGNING_KEY, DICOM_EVENTS_SERVICE_HOST, and libpq's\n"
 	"PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD.\n";
 
 static ssize_t fcgi_read(void *ctx, void *dst, size_t n)
@@ -104,6 +112,8 @@ static int app_start(struct app *app)
 		log_error("%s", err);
 		return -1;
 	}
+	if (api_auth_init(app))
+		return -1;
 	store_sweep_temp(&app->store, 3600);
 	snprintf(tmpdir, sizeof(tmpdir), "%s/tmp", app->cfg.store_dir);
 	sendfile_init(&app->framing, tmpdir);
@@ -119,6 +129,8 @@ static int app_start(struct app *app)
 		.partitions = app->cfg.data_partitions,
 		.partition_exists = api_partition_exists,
 		.partition_ctx = app,
+		.authorize = api_authorize,
+		.auth_ctx = app,
 	};
 	return 0;
 }
@@ -179,10 +191,14 @@ int main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' }, { "migrate", no_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },         { "version", no_argument, NULL, 'V' },
 		{ "sweep", no_argument, NULL, 's' },        { "min-age", required_argument, NULL, 'a' },
-		{ NULL, 0, NULL, 0 },
+		{ "mint-token", no_argument, NULL, 't' },   { "role", required_argument, NULL, 'r' },
+		{ "minutes", required_argument, NULL, 'M' }, { "not-before-minutes", required_argument, NULL, 'N' },
+		{ "audience", required_argument, NULL, 'u' }, { "issuer", required_argument, NULL, 'i' },
+		{ "key", required_argument, NULL, 'k' },    { NULL, 0, NULL, 0 },
 	};
 	const char *config_path = getenv("DICOM_CONFIG");
-	bool migrate_only = false, sweep = false;
+	bool migrate_only = false, sweep = false, mint = false;
+	struct mint_options mo = { .minutes = 60 };
 	long min_age = 3600;
 	struct app app;
 	int c, rc;
@@ -193,6 +209,16 @@ int main(int argc, char **argv)
 		case 'm': migrate_only = true; break;
 		case 's': sweep = true; break;
 		case 'a': min_age = atol(optarg); break;
+		case 't': mint = true; break;
+		case 'r':
+			if (mo.nroles < sizeof(mo.roles) / sizeof(mo.roles[0]))
+				mo.roles[mo.nroles++] = optarg;
+			break;
+		case 'M': mo.minutes = atol(optarg); break;
+		case 'N': mo.not_before_minutes = atol(optarg); break;
+		case 'u': mo.audience = optarg; break;
+		case 'i': mo.issuer = optarg; break;
+		case 'k': mo.key = optarg; break;
 		case 'h': fputs(usage, stdout); return 0;
 		case 'V': printf("dicom-fcgi (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION); return 0;
 		default: fputs(usage, stderr); return 2;
@@ -202,6 +228,16 @@ int main(int argc, char **argv)
 		config_path = SYSCONFDIR "/azure-dicom-emulator/dicom.ini";
 
 	memset(&app, 0, sizeof(app));
+	if (mint) {
+		char err[1024];
+		if (config_load(&app.cfg, config_path, err, sizeof(err))) {
+			fprintf(stderr, "dicom-fcgi: %s\n", err);
+			return 1;
+		}
+		rc = api_mint_token(&app.cfg, &mo);
+		config_release(&app.cfg);
+		return rc;
+	}
 	sandbox_init(&app.sandbox); /* starts nothing: its child comes with the first probe */
 	log_set_ident("dicom-fcgi");
 	if ((rc = app_load(&app, config_path)) || migrate_only)

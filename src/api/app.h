@@ -39,6 +39,19 @@ int export_start(struct request *req);
  * (1, 0, -1), ctx the struct app (api/partitions.c) */
 int partitions_list(struct request *req);
 int api_partition_exists(void *ctx, const char *name);
+/* [auth] (api/auth.c): the keys loaded at start (0, or -1 logged); the
+ * router's check of a request's bearer token (0 allowed, else the 401 or
+ * 403 sent and returned), ctx the struct app; and --mint-token. */
+int api_auth_init(struct app *app);
+int api_authorize(void *ctx, struct request *req, bool read_only);
+struct mint_options {
+	const char *roles[8];
+	size_t nroles;
+	long minutes;            /* lifetime; negative: expired already */
+	long not_before_minutes; /* nbf from now */
+	const char *audience, *issuer, *key;
+};
+int api_mint_token(const struct config *cfg, const struct mint_options *m);
 /* msdicom-request-original: true (retrieve and metadata): an updated
  * instance's original version is asked for. */
 bool api_request_original(struct request *req);

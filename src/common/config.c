@@ -54,6 +54,16 @@ static const struct config_key features_keys[] = {
 	{ "data_partitions", CONFIG_BOOL, OFF(data_partitions), "false", 0, 0, "DICOM_DATA_PARTITIONS", NULL },
 	{ "export", CONFIG_BOOL, OFF(export_enabled), "true", 0, 0, "DICOM_EXPORT", NULL },
 };
+static const struct config_key auth_keys[] = {
+	{ "mode", CONFIG_STR, OFF(auth_mode), "off", 0, 0, "DICOM_AUTH_MODE", NULL },
+	{ "keys", CONFIG_OPTSTR, OFF(auth_keys), "", 0, 0, "DICOM_AUTH_KEYS", NULL },
+	{ "verify_signature", CONFIG_BOOL, OFF(auth_verify_signature), "true", 0, 0, NULL, NULL },
+	{ "issuer", CONFIG_STR, OFF(auth_issuers), "", 0, 0, "DICOM_AUTH_ISSUER", NULL },
+	{ "audience", CONFIG_STR, OFF(auth_audiences), "https://dicom.healthcareapis.azure.com", 0, 0,
+	  "DICOM_AUTH_AUDIENCE", NULL },
+	{ "clock_skew_seconds", CONFIG_INT, OFF(auth_clock_skew), "300", 0, 3600, NULL, NULL },
+	{ "signing_key", CONFIG_OPTSTR, OFF(auth_signing_key), "", 0, 0, "DICOM_AUTH_SIGNING_KEY", NULL },
+};
 static const struct config_key debug_keys[] = {
 	{ "enabled", CONFIG_BOOL, OFF(debug_enabled), "false", 0, 0, "DICOM_DEBUG", NULL },
 };
@@ -77,8 +87,9 @@ static void *the_config(void *ctx, const char *name)
 	{ "server", KEYS(server_keys), the_config, cfg }, { "database", KEYS(database_keys), the_config, cfg },         \
 		{ "store", KEYS(store_keys), the_config, cfg }, { "retrieve", KEYS(retrieve_keys), the_config, cfg },   \
 		{ "cors", KEYS(cors_keys), the_config, cfg }, { "features", KEYS(features_keys), the_config, cfg },     \
-		{ "debug", KEYS(debug_keys), the_config, cfg }, { "events", KEYS(events_keys), the_config, cfg }
-enum { NCORE = 8 };
+		{ "auth", KEYS(auth_keys), the_config, cfg }, { "debug", KEYS(debug_keys), the_config, cfg },           \
+		{ "events", KEYS(events_keys), the_config, cfg }
+enum { NCORE = 9 };
 
 /* ---- the loader ---------------------------------------------------------- */
 
@@ -240,6 +251,14 @@ static int validate(struct config *cfg, char *err, size_t errlen)
 		return -1;
 	}
 	cfg->transcode_all = !strcmp(cfg->transcoding, "all");
+	if (strcmp(cfg->auth_mode, "off") && strcmp(cfg->auth_mode, "token")) {
+		snprintf(err, errlen, "[auth] mode must be off or token, not '%s'", cfg->auth_mode);
+		return -1;
+	}
+	if (!strcmp(cfg->auth_mode, "token") && cfg->auth_verify_signature && !cfg->auth_keys) {
+		snprintf(err, errlen, "[auth] mode = token needs keys (a PEM or JWKS file), or verify_signature = false");
+		return -1;
+	}
 	if (!*cfg->store_dir) {
 		snprintf(err, errlen, "[store] dir must not be empty");
 		return -1;

@@ -37,6 +37,14 @@ struct config {
 	/* [features] */
 	bool data_partitions;  /* routes under /partitions/{name} (the service's EnableDataPartitions) */
 	bool export_enabled;   /* POST /export */
+	/* [auth] */
+	char *auth_mode;        /* "off" or "token" */
+	char *auth_keys;        /* PEM public keys / certificates, or a JWKS document; NULL: none */
+	bool auth_verify_signature;
+	char *auth_issuers;     /* comma list; "" takes any */
+	char *auth_audiences;   /* comma list (the request's service URL is taken too) */
+	int64_t auth_clock_skew;
+	char *auth_signing_key; /* PEM private key for --mint-token; NULL: none */
 	/* [debug] */
 	bool debug_enabled;
 	/* [events] */

@@ -12,6 +12,8 @@
 
 struct app;
 
+struct request;
+
 /* Settings the HTTP layer needs from the configuration (borrowed). */
 struct http_policy {
 	const char *base_path;        /* configured mount point, "" for none */
@@ -25,6 +27,10 @@ struct http_policy {
 	/* with partitions: does the named one exist (1, 0, -1 error)? NULL: any does */
 	int (*partition_exists)(void *ctx, const char *name);
 	void *partition_ctx;
+	/* authentication: 0 to go on, else the answer (401, 403) is sent;
+	 * read_only for GET and HEAD. NULL: every request goes on. */
+	int (*authorize)(void *ctx, struct request *req, bool read_only);
+	void *auth_ctx;
 };
 
 /* Where the body comes from and where the response goes: FastCGI streams in

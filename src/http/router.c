@@ -179,6 +179,10 @@ static const char *routed_path(struct request *req)
 /* The route matched: partition rules, Accept, UIDs, then its handler. */
 static int run_route(struct request *req, const struct route *r, bool partitioned)
 {
+	/* the probes (and the debug view, which has its own switch) stay open */
+	if (!(r->flags & ROUTE_UNVERSIONED) && req->policy && req->policy->authorize &&
+	    req->policy->authorize(req->policy->auth_ctx, req, !strcmp(req->method, "GET") || !strcmp(req->method, "HEAD")))
+		return 0;
 	if (r->flags & ROUTE_PARTITIONED) {
 		int enabled = req->policy && req->policy->partitions;
 		if (partitioned && !enabled)
