@@ -11,7 +11,7 @@ PG_PORT=${EMULATOR_PG_PORT:-5432}
 ADE_PACKAGES="build-essential autoconf automake libtool pkg-config make g++
  libfcgi-dev spawn-fcgi multiwatch lighttpd postgresql postgresql-client libpq-dev
  libgdcm-dev libcjson-dev libinih-dev libcurl4-openssl-dev libssl-dev libcmocka-dev
- libjpeg62-turbo-dev libpng-dev libseccomp-dev openssl
+ libjpeg62-turbo-dev libpng-dev libseccomp-dev openssl lighttpd-mod-openssl
  curl procps"
 # ... and what only the tests and benchmarks need: Orthanc with its DICOMweb
 # plugin (a real client, and the benchmark's point of comparison), Apache
@@ -164,10 +164,40 @@ write_configs() {
 	fi
 	sed -e "s|@VAR@|$VAR|g" -e "s|@PORT@|$PORT|g" \
 		"$ADE_ROOT/lighttpd/azure-dicom-emulator.conf.in" > "$VAR/conf/lighttpd.conf"
+	[ "${EMULATOR_AUTH:-0}" = 1 ] && auth_config
+	[ "${EMULATOR_HTTPS:-0}" = 1 ] && tls_lighttpd "$VAR/conf/lighttpd.conf" "$TLS_CERT" "$TLS_KEY"
+	return 0
+}
+
+# https for scripts/up --https: the certificate and key in
+# EMULATOR_TLS_CERT / EMULATOR_TLS_KEY, else a self-signed pair for
+# 127.0.0.1 and localhost made once under $1. Sets TLS_CERT and TLS_KEY.
+tls_setup() { # DIR
+	TLS_CERT=${EMULATOR_TLS_CERT:-$1/cert.pem}
+	TLS_KEY=${EMULATOR_TLS_KEY:-$1/key.pem}
+	if [ -z "${EMULATOR_TLS_CERT:-}" ] && [ ! -f "$TLS_CERT" ]; then
+		mkdir -p "$1"
+		openssl req -x509 -newkey rsa:2048 -nodes -days 825 -subj "/CN=azure-dicom-emulator" \
+			-addext "subjectAltName=IP:127.0.0.1,DNS:localhost" -keyout "$TLS_KEY" -out "$TLS_CERT" 2>/dev/null ||
+			die "cannot make a certificate"
+		chmod 600 "$TLS_KEY"
+	fi
+	[ -r "$TLS_CERT" ] && [ -r "$TLS_KEY" ] || die "certificate or key not readable: $TLS_CERT $TLS_KEY"
+}
+
+# The lighttpd configuration $1 made to speak TLS on its port.
+tls_lighttpd() { # CONF CERT KEY
+	printf '\n# https (scripts/up --https)\nserver.modules += ( "mod_openssl" )\nssl.engine = "enable"\nssl.pemfile = "%s"\nssl.privkey = "%s"\n' \
+		"$2" "$3" >> "$1"
+}
+
+# The stack's own URL: http, or https with --https.
+stack_url() {
+	if [ "${EMULATOR_HTTPS:-0}" = 1 ]; then echo "https://127.0.0.1:$PORT"; else echo "http://127.0.0.1:$PORT"; fi
 }
 
 # [auth] mode = token for scripts/up --auth: an RSA key pair under
-# $VAR/auth (made once) and the section in the configuration.
+# $VAR/auth (made once); write_configs adds the section.
 auth_setup() {
 	mkdir -p "$VAR/auth"
 	if [ ! -f "$VAR/auth/key.pem" ]; then
@@ -175,7 +205,11 @@ auth_setup() {
 		chmod 600 "$VAR/auth/key.pem"
 		openssl pkey -in "$VAR/auth/key.pem" -pubout -out "$VAR/auth/public.pem"
 	fi
-	write_configs
+	export EMULATOR_AUTH=1
+}
+
+# The [auth] section of scripts/up --auth, once, in the configuration.
+auth_config() {
 	grep -q '^mode = token' "$VAR/conf/dicom.ini" && return 0
 	sed -i '/^\[auth\]/,/^\[/{/^mode *=/d}' "$VAR/conf/dicom.ini"
 	printf '\n[auth]\nmode = token\nkeys = %s\nsigning_key = %s\n' "$VAR/auth/public.pem" "$VAR/auth/key.pem" \
@@ -263,10 +297,10 @@ stop_lighttpd() {
 wait_healthy() {
 	local i
 	for i in $(seq 1 100); do
-		if curl -fsS "http://127.0.0.1:$PORT/health" >/dev/null 2>&1; then return 0; fi
+		if curl -fsS ${TLS_CERT:+--cacert "$TLS_CERT"} "$(stack_url)/health" >/dev/null 2>&1; then return 0; fi
 		sleep 0.2
 	done
-	die "the stack did not answer on http://127.0.0.1:$PORT/health"
+	die "the stack did not answer on $(stack_url)/health"
 }
 
 stack_start() {

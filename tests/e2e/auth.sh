@@ -8,12 +8,7 @@
 # the probes and CORS preflight need none.
 set -u
 . "$ABS_TOP_SRCDIR/tests/e2e/testlib.sh"
-tmp=$(mktemp -d)
-cleanup() {
-	side_stack_stop "$tmp"
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+side_stack_tmp
 
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$tmp/key.pem" 2>/dev/null
 openssl pkey -in "$tmp/key.pem" -pubout -out "$tmp/public.pem"

@@ -9,12 +9,7 @@
 # export is switched off: 404.)
 set -u
 . "$ABS_TOP_SRCDIR/tests/e2e/testlib.sh"
-tmp=$(mktemp -d)
-cleanup() {
-	side_stack_stop "$tmp"
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+side_stack_tmp
 code() { curl -s -o "$tmp/out" -w '%{http_code}' "$@"; }
 stow() { # URL FILE
 	code -H 'Content-Type: application/dicom' -H 'Accept: application/dicom+json' --data-binary @"$2" "$1"

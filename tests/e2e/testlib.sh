@@ -100,7 +100,8 @@ finish() {
 
 # A second stack beside the suite's: its own responders (two) behind its
 # own lighttpd, from the shipped template, with the settings in $1/dicom.ini
-# and the store dir $2 (for X-Sendfile). Sets SIDE_URL. Its responders'
+# and the store dir $2 (for X-Sendfile); https with SIDE_TLS_CERT and
+# SIDE_TLS_KEY set. Sets SIDE_URL. Its responders'
 # log joins the suite's in side_stack_stop, so that scripts/check sees
 # sanitizer reports.
 side_stack_start() { # DIR STORE
@@ -109,17 +110,25 @@ side_stack_start() { # DIR STORE
 	port=$(free_port)
 	sed -e "s|@VAR@/store|$store|g" -e "s|@VAR@|$dir|g" -e "s|@PORT@|$port|g" \
 		"$ABS_TOP_SRCDIR/lighttpd/azure-dicom-emulator.conf.in" > "$dir/lighttpd.conf"
+	# SIDE_TLS_CERT and SIDE_TLS_KEY: https, as scripts/up --https
+	[ -n "${SIDE_TLS_CERT:-}" ] && tls_lighttpd "$dir/lighttpd.conf" "$SIDE_TLS_CERT" "$SIDE_TLS_KEY"
 	setsid spawn-fcgi -n -s "$dir/run/dicom-fcgi.sock" -M 0660 -- /usr/bin/multiwatch -f 2 -s TERM -- \
 		/bin/sh -c "exec '$EMULATOR_BUILD/dicom-fcgi' -c '$dir/dicom.ini' 2>>'$dir/log/dicom-fcgi.log'" >/dev/null 2>&1 &
 	echo $! > "$dir/run/multiwatch.pid"
 	for _ in $(seq 1 100); do [ -S "$dir/run/dicom-fcgi.sock" ] && break; sleep 0.05; done
 	lighttpd -f "$dir/lighttpd.conf" || { cat "$dir/log/lighttpd-error.log"; return 1; }
-	SIDE_URL="http://127.0.0.1:$port"
+	SIDE_URL="http${SIDE_TLS_CERT:+s}://127.0.0.1:$port"
 	for _ in $(seq 1 100); do
-		[ "$(curl -s -o /dev/null -w '%{http_code}' "$SIDE_URL/health")" = 200 ] && return 0
+		[ "$(curl -s -o /dev/null -w '%{http_code}' ${SIDE_TLS_CERT:+--cacert "$SIDE_TLS_CERT"} "$SIDE_URL/health")" = 200 ] && return 0
 		sleep 0.1
 	done
 	return 1
+}
+
+# A temporary directory in $tmp for a side stack, both gone at exit.
+side_stack_tmp() {
+	tmp=$(mktemp -d)
+	trap 'side_stack_stop "$tmp"; rm -rf "$tmp"' EXIT
 }
 
 side_stack_stop() { # DIR
