@@ -43,11 +43,12 @@ static const char usage[] =
 	"  -V, --version      show the version and exit\n"
 	"\n"
 	"Environment: DICOM_CONFIG, DICOM_DB_CONNINFO (overrides [database]),\n"
-	"DICOM_STORE_DIR, DICOM_LISTEN, DICOM_BASE_PATH, DICOM_ALLOWED_HOSTS,\n"
-	"DICOM_LOG_LEVEL, DICOM_X_SENDFILE, DICOM_X_SENDFILE2, DICOM_DEBUG,\n"
-	"DICOM_TRANSCODING, DICOM_BULKDATA_URI, DICOM_DATA_PARTITIONS, DICOM_EXPORT,\n"
-	"DICOM_AUTH_MODE, DICOM_AUTH_KEYS, DICOM_AUTH_ISSUER, DICOM_AUTH_AUDIENCE,\n"
-	"DICOM_AUTH_SIGNING_KEY, DICOM_EVENTS_SERVICE_HOST, and libpq's\n"
+	"DICOM_STORE_DIR, DICOM_STORE_REQUIRE_MOUNT, DICOM_LISTEN, DICOM_BASE_PATH,\n"
+	"DICOM_ALLOWED_HOSTS, DICOM_LOG_LEVEL, DICOM_X_SENDFILE, DICOM_X_SENDFILE2,\n"
+	"DICOM_DEBUG, DICOM_TRANSCODING, DICOM_BULKDATA_URI, DICOM_DATA_PARTITIONS,\n"
+	"DICOM_EXPORT, DICOM_AUTH_MODE, DICOM_AUTH_KEYS, DICOM_AUTH_ISSUER,\n"
+	"DICOM_AUTH_AUDIENCE, DICOM_AUTH_SIGNING_KEY, DICOM_EVENTS_SERVICE_HOST, and\n"
+	"libpq's "
 	"PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD.\n";
 
 static ssize_t fcgi_read(void *ctx, void *dst, size_t n)
@@ -108,7 +109,8 @@ static int app_start(struct app *app)
 {
 	char err[1024], tmpdir[4200];
 
-	if (store_open(&app->store, app->cfg.store_dir, err, sizeof(err))) {
+	if ((app->cfg.store_require_mount && store_check_mount(app->cfg.store_require_mount, err, sizeof(err))) ||
+	    store_open(&app->store, app->cfg.store_dir, err, sizeof(err))) {
 		log_error("%s", err);
 		return -1;
 	}
@@ -175,7 +177,8 @@ static int sweep_orphans(struct app *app, long min_age)
 {
 	char err[1024];
 
-	if (store_open(&app->store, app->cfg.store_dir, err, sizeof(err))) {
+	if ((app->cfg.store_require_mount && store_check_mount(app->cfg.store_require_mount, err, sizeof(err))) ||
+	    store_open(&app->store, app->cfg.store_dir, err, sizeof(err))) {
 		log_error("%s", err);
 		return 1;
 	}

@@ -36,6 +36,7 @@ static const struct config_key store_keys[] = {
 	{ "x_sendfile2", CONFIG_BOOL, OFF(x_sendfile2), "false", 0, 0, "DICOM_X_SENDFILE2", NULL },
 	{ "max_part_bytes", CONFIG_INT, OFF(max_part_bytes), "2147483648", 1024, INT64_MAX, NULL, NULL },
 	{ "max_parts", CONFIG_INT, OFF(max_parts), "10000", 1, 1000000, NULL, NULL },
+	{ "require_mount", CONFIG_OPTSTR, OFF(store_require_mount), "", 0, 0, "DICOM_STORE_REQUIRE_MOUNT", NULL },
 };
 static const struct config_key cors_keys[] = {
 	{ "allow_origins", CONFIG_STR, OFF(cors_allow_origins), "", 0, 0, NULL, NULL },

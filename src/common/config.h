@@ -30,6 +30,7 @@ struct config {
 	char *cors_allow_headers;
 	char *cors_expose_headers;
 	int64_t cors_max_age;
+	char *store_require_mount; /* a path that must be a mount point (shared store); NULL: none */
 	/* [retrieve] */
 	char *transcoding;     /* "azure": the service's two target syntaxes; "all": every one GDCM writes */
 	bool transcode_all;    /* transcoding is "all" */

@@ -432,7 +432,11 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	/* the store, when this host has it (a relay may run elsewhere) */
-	r.have_store = access(r.cfg.store_dir, W_OK) == 0 && store_open(&r.store, r.cfg.store_dir, err, sizeof(err)) == 0;
+	r.have_store = access(r.cfg.store_dir, W_OK) == 0 &&
+		       !(r.cfg.store_require_mount && store_check_mount(r.cfg.store_require_mount, err, sizeof(err))) &&
+		       store_open(&r.store, r.cfg.store_dir, err, sizeof(err)) == 0;
+	if (!r.have_store && r.cfg.store_require_mount)
+		log_warn("%s: no store work on this host (bulk update, export, sweeps)", err);
 	log_info("ready subscriptions=%zu owner='%s'", r.nnames, r.owner);
 	run(&r);
 	log_info("shutting down");

@@ -2,7 +2,11 @@
 #include "store/store.h"
 #include "common/xalloc.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 
 #include "common/banned.h"
 
@@ -82,4 +86,21 @@ long store_sweep_orphans(struct store *s, long min_age, store_known_fn known, vo
 void store_sweep_temp(struct store *s, long min_age)
 {
 	s->ops->sweep_temp(s, min_age);
+}
+
+int store_check_mount(const char *path, char *err, size_t errlen)
+{
+	struct stat here, up;
+	char parent[4200];
+	snprintf(parent, sizeof(parent), "%s/..", path);
+	if (stat(path, &here) || stat(parent, &up)) {
+		snprintf(err, errlen, "[store] require_mount: cannot stat '%s': %s", path, strerror(errno));
+		return -1;
+	}
+	/* another device than its parent's, or the root itself */
+	if (here.st_dev != up.st_dev || here.st_ino == up.st_ino)
+		return 0;
+	snprintf(err, errlen, "[store] require_mount: '%s' is not mounted (refusing to write below it to the local disk)",
+		 path);
+	return -1;
 }

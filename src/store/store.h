@@ -60,6 +60,11 @@ struct store_ops {
 
 extern const struct store_ops store_file_ops;
 
+/* Whether path is a mount point, for a store on a shared file system that
+ * must not be written to the local disk below it when unmounted: 0, or -1
+ * with err. */
+int store_check_mount(const char *path, char *err, size_t errlen);
+
 /* Opens the store at dir with the file backend. 0, or -1 with err. */
 int store_open(struct store *s, const char *dir, char *err, size_t errlen);
 void store_release(struct store *s);
