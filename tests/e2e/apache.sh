@@ -40,7 +40,8 @@ spawn-fcgi -n -s "$sock" -M 0660 "${owner[@]}" -- /usr/bin/multiwatch -f 2 -s TE
 pids+=($!)
 for _ in $(seq 1 100); do [ -S "$sock" ] && break; sleep 0.05; done
 
-aport=$(free_port)
+aport=$(free_port) sport=$(free_port)
+tls_setup "$tmp/tls"
 sed -e "s|/run/azure-dicom-emulator/dicom-fcgi.sock|$sock|" -e "s|/var/lib/azure-dicom-emulator/store|$VAR/store|" \
 	"$ABS_TOP_SRCDIR/apache/azure-dicom-emulator.conf" > "$tmp/snippet.conf"
 cat > "$tmp/apache2.conf" <<CONF
@@ -61,8 +62,16 @@ LoadModule setenvif_module $mods/mod_setenvif.so
 LoadModule proxy_module $mods/mod_proxy.so
 LoadModule proxy_fcgi_module $mods/mod_proxy_fcgi.so
 LoadModule xsendfile_module $mods/mod_xsendfile.so
+LoadModule ssl_module $mods/mod_ssl.so
 DocumentRoot $tmp
 Include $tmp/snippet.conf
+# https, as the snippet's comment shows it
+Listen 127.0.0.1:$sport
+<VirtualHost 127.0.0.1:$sport>
+    SSLEngine on
+    SSLCertificateFile $TLS_CERT
+    SSLCertificateKeyFile $TLS_KEY
+</VirtualHost>
 CONF
 /usr/sbin/apache2 -f "$tmp/apache2.conf" -t >/dev/null 2>&1 && ok "the shipped snippet passes apache2 -t" ||
 	{ not_ok "apache2 -t: $(/usr/sbin/apache2 -f "$tmp/apache2.conf" -t 2>&1 | head -3)"; finish; exit 1; }
@@ -85,6 +94,15 @@ for t in e2e_stow e2e_wado e2e_delete e2e_qido e2e_changefeed e2e_misc; do
 		grep -E '^\[  (ERROR|FAILED)|LINE' "$tmp/$t.log" | head -10
 	fi
 done
+# https through Apache, the made certificate verified by curl
+st="2.25.$$$RANDOM"
+"$MKDCM" -o "$tmp/t.dcm" --study "$st" --series "$st.1" --sop "$st.1.1"
+code=$(curl -s -o "$tmp/t.out" -w '%{http_code}' --cacert "$TLS_CERT" -H 'Content-Type: application/dicom' \
+	--data-binary @"$tmp/t.dcm" "https://127.0.0.1:$sport/v2/studies/$st")
+check "$code" 200 "STOW over https through Apache"
+check "$(jget 'd["00081190"]["Value"][0]' < "$tmp/t.out")" "https://127.0.0.1:$sport/v2/studies/$st" "  RetrieveURL says https"
+check "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$TLS_CERT" -X DELETE "https://localhost:$sport/v2/studies/$st")" 204 \
+	"  and the certificate holds for localhost"
 n=$(grep -c . "$tmp/access.log")
 [ "$n" -gt 100 ] && ok "Apache's access log holds the requests ($n)" || not_ok "Apache's access log: $n lines"
 finish
