@@ -44,7 +44,7 @@ struct http_io {
 	int (*write)(void *wctx, const void *src, size_t n);
 };
 
-enum { PARAM_STUDY, PARAM_SERIES, PARAM_INSTANCE, PARAM_FRAMES, PARAM_TAG, PARAM_ID, PARAM_PATH, PARAM_MAX };
+enum { PARAM_STUDY, PARAM_SERIES, PARAM_INSTANCE, PARAM_FRAMES, PARAM_TAG, PARAM_ID, PARAM_PATH, PARAM_WORKITEM, PARAM_MAX };
 
 struct request {
 	struct app *app;

@@ -23,27 +23,19 @@ int router_split_target(struct request *req, const char *target)
 	return 0;
 }
 
-static const char *param_name(const char *p, size_t n)
+/* The index of a template's parameter name ("study", "path*", ...); -1
+ * when it is not one. */
+static int param_of(const char *p, size_t n)
 {
 	static const struct { const char *name; int idx; } names[] = {
 		{ "study", PARAM_STUDY }, { "series", PARAM_SERIES }, { "instance", PARAM_INSTANCE },
 		{ "frames", PARAM_FRAMES }, { "tag", PARAM_TAG }, { "id", PARAM_ID }, { "path*", PARAM_PATH },
+		{ "workitem", PARAM_WORKITEM },
 	};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (strlen(names[i].name) == n && !strncmp(names[i].name, p, n))
-			return names[i].name;
-	return NULL;
-}
-
-static int param_index(const char *name)
-{
-	if (!strcmp(name, "study")) return PARAM_STUDY;
-	if (!strcmp(name, "series")) return PARAM_SERIES;
-	if (!strcmp(name, "instance")) return PARAM_INSTANCE;
-	if (!strcmp(name, "frames")) return PARAM_FRAMES;
-	if (!strcmp(name, "tag")) return PARAM_TAG;
-	if (!strcmp(name, "path*")) return PARAM_PATH;
-	return PARAM_ID;
+			return names[i].idx;
+	return -1;
 }
 
 /* Matches path against tmpl segment by segment; literal segments compare
@@ -57,12 +49,12 @@ static int match(struct request *req, const char *tmpl, const char *path, const 
 		path++;
 		size_t tl = strcspn(tmpl, "/"), pl = strcspn(path, "/");
 		if (tl >= 2 && tmpl[0] == '{' && tmpl[tl - 1] == '}') {
-			const char *name = param_name(tmpl + 1, tl - 2);
-			if (!name || pl == 0)
+			int idx = param_of(tmpl + 1, tl - 2);
+			if (idx < 0 || pl == 0)
 				return 0;
 			if (tmpl[tl - 2] == '*') /* the rest of the path, slashes and all */
 				pl = strlen(path);
-			params[param_index(name)] = arena_strndup(&req->arena, path, pl);
+			params[idx] = arena_strndup(&req->arena, path, pl);
 		} else if (tl != pl || strncasecmp(tmpl, path, tl)) {
 			return 0;
 		}
@@ -108,6 +100,7 @@ static int check_uids(struct request *req)
 		{ PARAM_STUDY, "StudyInstanceUid" },
 		{ PARAM_SERIES, "SeriesInstanceUid" },
 		{ PARAM_INSTANCE, "SopInstanceUid" },
+		{ PARAM_WORKITEM, "WorkitemInstanceUid" },
 	};
 	for (size_t i = 0; i < sizeof(uids) / sizeof(uids[0]); i++) {
 		const char *v = req->params[uids[i].idx];
