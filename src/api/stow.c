@@ -468,12 +468,7 @@ static int respond(struct stow *st)
 	}
 	buf_addch(&out, '}');
 	if (st->multi_valued) {
-		/* the service's Warning: 299 {host}: "{message}" */
-		const char *host = request_header(req, "Host");
-		size_t hl = host ? strcspn(host, ":") : 0;
-		http_add_header(req, "Warning",
-				"299 %.*s: \"One or more indexed Dicom tag(s) have multiple values, only first value is indexed.\"",
-				(int)hl, host ? host : "");
+		http_add_warning(req, "One or more indexed Dicom tag(s) have multiple values, only first value is indexed.");
 	}
 	int rc = http_send(req, status, "application/dicom+json", out.data, out.len);
 	buf_release(&out);

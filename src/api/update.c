@@ -184,9 +184,13 @@ static int answer_start(struct request *req, int result, const char *op, const c
 		int rc = http_send(req, 202, "application/json; charset=utf-8", b.data, b.len);
 		buf_release(&b);
 		return rc;
-	case UPDATE_BUSY:
+	case UPDATE_BUSY: {
+		/* not http_error, which would drop the Location */
+		char msg[160];
+		int len = snprintf(msg, sizeof(msg), "There is already an active update operation with ID '%s'.", busy);
 		http_add_header(req, "Location", "%s/%s/operations/%s", base, req->api_version, busy);
-		return http_error(req, 409, "There is already an active update operation with ID '%s'.", busy);
+		return http_send(req, 409, "text/plain; charset=utf-8", msg, (size_t)len);
+	}
 	default:
 		return http_error(req, 503, "The server is temporarily unable to write data.");
 	}

@@ -160,3 +160,20 @@ int http_error(struct request *req, int status, const char *fmt, ...)
 	va_end(ap);
 	return http_send(req, status, "text/plain; charset=utf-8", msg, strlen(msg));
 }
+
+void http_add_warning(struct request *req, const char *msg)
+{
+	const char *host = request_header(req, "Host");
+	size_t hl = host ? strcspn(host, ":") : 0;
+	http_add_header(req, "Warning", "299 %.*s: \"%s\"", (int)hl, host ? host : "", msg);
+}
+
+int http_json_message(struct request *req, int status, const char *msg)
+{
+	struct buf b;
+	buf_init(&b, 0);
+	buf_add_json_str(&b, msg, strlen(msg));
+	int rc = http_send(req, status, "application/json; charset=utf-8", b.data, b.len);
+	buf_release(&b);
+	return rc;
+}

@@ -25,4 +25,11 @@ int http_send(struct request *req, int status, const char *content_type, const v
  * (NULL fmt: empty body, as the service answers 406 from its Accept filter). */
 int http_error(struct request *req, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* The service's Warning header: 299 {host}: "{msg}" (added to the answer). */
+void http_add_warning(struct request *req, const char *msg);
+
+/* An answer whose body is msg as a JSON string, as the service's
+ * StatusCode(status, message) writes it. */
+int http_json_message(struct request *req, int status, const char *msg);
+
 #endif

@@ -175,6 +175,7 @@ check "$(post_update "{\"studyInstanceUids\":[\"$s3\"],$name_change}")" 202 "an 
 op3=$(jget 'd["id"]' < "$tmp/out")
 check "$(post_update "{\"studyInstanceUids\":[\"$s3\"],$name_change}")" 409 "another while it is not finished: 409"
 check "$(cat "$tmp/out")" "There is already an active update operation with ID '$op3'." "  naming it"
+check "$(grep -i '^location:' "$tmp/hdr" | tr -d '\r' | cut -d' ' -f2)" "$U/operations/$op3" "  with its Location"
 slow_relay_config "$tmp/relay.ini" 150
 "$BUILD/outbox-relay" -c "$tmp/relay.ini" >"$tmp/relay1.log" 2>&1 &
 pids+=($!)
