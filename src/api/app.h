@@ -33,6 +33,13 @@ extern const size_t api_nroutes;
 int stow_handle(struct request *req);
 /* POST /v2/studies/$bulkUpdate: starts an update operation (api/update.c) */
 int update_studies(struct request *req);
+/* UPS-RS workitems (api/workitem.c) */
+int workitem_create(struct request *req);
+int workitem_retrieve(struct request *req);
+int workitem_update(struct request *req);
+int workitem_state(struct request *req);
+int workitem_cancel(struct request *req);
+int workitem_search(struct request *req);
 /* POST /v{n}/export: starts an export operation (api/export.c) */
 int export_start(struct request *req);
 /* GET /v{n}/partitions; and for the router, whether a partition exists

@@ -212,14 +212,19 @@ int param_parse_time(const char *s, char *out, size_t outlen, char *round_trip)
 
 struct cJSON *param_json_body(struct request *req, size_t max)
 {
+	return param_json_body_as(req, max, "application/json");
+}
+
+struct cJSON *param_json_body_as(struct request *req, size_t max, const char *media)
+{
 	struct buf body;
 	char chunk[8192];
 	ssize_t got;
 
-	/* the service's JSON actions consume application/json only */
+	/* the service's actions consume their one media type */
 	const char *ct = request_header(req, "Content-Type");
 	size_t ml = ct ? strcspn(ct, "; \t") : 0;
-	if (!ct || ml != 16 || strncasecmp(ct, "application/json", 16)) {
+	if (!ct || ml != strlen(media) || strncasecmp(ct, media, ml)) {
 		http_error(req, 415, "The specified content type '%s' is not supported.", ct ? ct : "");
 		return NULL;
 	}

@@ -36,5 +36,7 @@ int param_parse_time(const char *s, char *out, size_t outlen, char *round_trip);
  * bytes. Returns the parsed value (caller frees with cJSON_Delete), or NULL
  * with the service's 415, 413 or 400 written. */
 struct cJSON *param_json_body(struct request *req, size_t max);
+/* The same for another media type (application/dicom+json for workitems). */
+struct cJSON *param_json_body_as(struct request *req, size_t max, const char *media);
 
 #endif

@@ -56,6 +56,14 @@ const struct route api_routes[] = {
 	{ "GET", "/extendedquerytags/{tag}/errors", eqt_errors, 0 },
 	{ "GET", "/operations/{id}", operation_get, 0 },
 
+	/* UPS-RS: a workitem is made by its create (and its partition with it) */
+	{ "POST", "/workitems", workitem_create, ROUTE_BODY | ROUTE_WRITE | P | J | MK },
+	{ "GET", "/workitems", workitem_search, P | J },
+	{ "GET", "/workitems/{workitem}", workitem_retrieve, P | J },
+	{ "POST", "/workitems/{workitem}", workitem_update, ROUTE_BODY | ROUTE_WRITE | P | J },
+	{ "PUT", "/workitems/{workitem}/state", workitem_state, ROUTE_BODY | ROUTE_WRITE | P | J },
+	{ "POST", "/workitems/{workitem}/cancelrequest", workitem_cancel, ROUTE_BODY | ROUTE_WRITE | P | J },
+
 	{ "GET", "/partitions", partitions_list, 0 },
 	{ "POST", "/export", export_start, ROUTE_BODY | ROUTE_WRITE | P },
 

@@ -1,0 +1,435 @@
+/* UPS-RS workitems (§9.4, PS3.18 §11, PS3.4 Annex CC): create, retrieve,
+ * update, change state, request cancellation, search. Bodies are JSON
+ * arrays of DICOM JSON datasets (the first one is used); answers that are
+ * not datasets are JSON strings, as the service writes them. */
+#include "api/app.h"
+#include "api/params.h"
+#include "api/workitem_rules.h"
+#include "db/workitem.h"
+#include "dicom/uid.h"
+#include "http/response.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/banned.h"
+
+#define TXN_UID "00081195"
+#define STATE "00741000"
+#define SOP_UID "00080018"
+#define NOT_FOUND "The workitem instance is not found."
+
+static const char *workitem_url(struct request *req, const char *uid)
+{
+	return arena_printf(&req->arena, "%s/workitems/%s", api_service_url(req), uid);
+}
+
+/* The first query key (POST /workitems?{uid}, POST /workitems/{uid}?{txn}). */
+static const char *first_query_key(struct request *req)
+{
+	size_t n = strcspn(req->query, "&=");
+	return n ? arena_strndup(&req->arena, req->query, n) : NULL;
+}
+
+static const char *string_of(const cJSON *ds, const char *tag)
+{
+	const cJSON *v = cJSON_GetArrayItem(
+		cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(ds, tag), "Value"), 0);
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* The request's dataset: the first of a JSON array of DICOM JSON objects.
+ * NULL with the answer sent; *body to free. */
+static cJSON *request_dataset(struct request *req, cJSON **body)
+{
+	*body = param_json_body_as(req, 4 << 20, "application/dicom+json");
+	if (!*body)
+		return NULL;
+	cJSON *ds = cJSON_GetArrayItem(*body, 0);
+	if (!cJSON_IsArray(*body) || !cJSON_IsObject(ds)) {
+		http_json_message(req, 400, "The request body must be a JSON array holding one DICOM JSON dataset.");
+		cJSON_Delete(*body);
+		*body = NULL;
+		return NULL;
+	}
+	return ds;
+}
+
+int workitem_create(struct request *req)
+{
+	char why[256];
+	cJSON *body;
+	cJSON *ds = request_dataset(req, &body);
+	if (!ds)
+		return 0;
+	const char *qid = first_query_key(req), *sid = string_of(ds, SOP_UID), *bad;
+	int rc;
+	if (qid && !uid_is_valid(qid, strlen(qid)))
+		rc = http_json_message(req, 400, uid_error_message(&req->arena, "WorkitemInstanceUid"));
+	else if (qid && sid && strcmp(qid, sid))
+		rc = http_json_message(req, 400, "SOPInstanceUID in the payload does not match the workitem query parameter.");
+	else {
+		if (qid && !sid) { /* the query's UID is the workitem's */
+			cJSON_DeleteItemFromObjectCaseSensitive(ds, SOP_UID);
+			cJSON *e = cJSON_AddObjectToObject(ds, SOP_UID);
+			cJSON_AddStringToObject(e, "vr", "UI");
+			cJSON_AddItemToObject(e, "Value", cJSON_CreateStringArray(&qid, 1));
+			sid = qid;
+		}
+		const char *state = string_of(ds, STATE);
+		if ((bad = workitem_check(ds, true, why, sizeof(why))))
+			rc = http_json_message(req, 400, bad);
+		else if (strcasecmp(state, "SCHEDULED"))
+			rc = http_json_message(req, 400, arena_printf(&req->arena,
+								      "The workitem instance can not transition to '%s' state: a "
+								      "new workitem is SCHEDULED.",
+								      state));
+		else if (!uid_is_valid(sid, strlen(sid)))
+			rc = http_json_message(req, 400, uid_error_message(&req->arena, "SOPInstanceUID"));
+		else {
+			cJSON_DeleteItemFromObjectCaseSensitive(ds, TXN_UID);
+			char *text = cJSON_PrintUnformatted(ds);
+			int made = db_workitem_create(req->app->db, req->partition, sid, text);
+			free(text);
+			if (made < 0)
+				rc = http_error(req, 503, "The server is temporarily unable to write data.");
+			else if (made > 0)
+				rc = http_json_message(req, 409,
+						       "The workitem instance already exists. Try creating using a different UID.");
+			else {
+				const char *url = workitem_url(req, sid);
+				http_add_header(req, "Location", "%s", url);
+				http_add_header(req, "Content-Location", "%s", url);
+				rc = http_send(req, 201, NULL, "", 0);
+			}
+		}
+	}
+	cJSON_Delete(body);
+	return rc;
+}
+
+int workitem_retrieve(struct request *req)
+{
+	struct db_workitem w;
+	int f = db_workitem_get(req->app->db, req->partition, req->params[PARAM_WORKITEM], 0, &w);
+	if (f < 0)
+		return http_error(req, 503, "The server is temporarily unable to read data.");
+	if (!f)
+		return http_json_message(req, 404, NOT_FOUND);
+	int rc = http_send(req, 200, "application/dicom+json", w.dataset, strlen(w.dataset));
+	db_workitem_release(&w);
+	return rc;
+}
+
+/* Locks the path's workitem; 1 held, else the answer was sent (0). */
+static int lock_workitem(struct request *req, struct db_workitem *w)
+{
+	int f = db_workitem_get(req->app->db, req->partition, req->params[PARAM_WORKITEM], 1, w);
+	if (f < 0)
+		return http_error(req, 503, "The server is temporarily unable to read data."), 0;
+	if (!f)
+		return http_json_message(req, 404, NOT_FOUND), 0;
+	return 1;
+}
+
+/* Saves the held workitem with dataset ds; the answer on failure. */
+static int save(struct request *req, struct db_workitem *w, cJSON *ds)
+{
+	free(w->dataset);
+	w->dataset = cJSON_PrintUnformatted(ds);
+	return db_workitem_save(req->app->db, w);
+}
+
+/* The update's attributes merged into the stored dataset: those it had
+ * at creation replaced, others listed in *skipped. */
+static void merge(struct request *req, cJSON *stored, const cJSON *changes, const char **skipped)
+{
+	const cJSON *e;
+	*skipped = NULL;
+	cJSON_ArrayForEach(e, changes)
+	{
+		if (!strcmp(e->string, TXN_UID))
+			continue;
+		if (cJSON_GetObjectItemCaseSensitive(stored, e->string))
+			cJSON_ReplaceItemInObjectCaseSensitive(stored, e->string, cJSON_Duplicate(e, true));
+		else
+			*skipped = arena_printf(&req->arena, "%s%s%s", *skipped ? *skipped : "", *skipped ? ", " : "",
+						e->string);
+	}
+}
+
+int workitem_update(struct request *req)
+{
+	char why[256];
+	struct db_workitem w;
+	cJSON *body, *ds = request_dataset(req, &body);
+	if (!ds)
+		return 0;
+	const char *txn = first_query_key(req), *bad = NULL;
+	int rc = 0;
+	if (cJSON_GetObjectItemCaseSensitive(ds, STATE))
+		bad = "Procedure step state is present in the dataset provided to be updated which is not allowed.";
+	else
+		bad = workitem_check(ds, false, why, sizeof(why));
+	if (bad) {
+		rc = http_json_message(req, 400, bad);
+	} else if (lock_workitem(req, &w)) {
+		bool final = !strcmp(w.state, "COMPLETED") || !strcmp(w.state, "CANCELED");
+		if (final)
+			bad = "The UPS may no longer be updated.";
+		else if (!strcmp(w.state, "IN PROGRESS") && !txn)
+			bad = "The transaction UID is missing.";
+		else if ((!strcmp(w.state, "SCHEDULED") && txn) ||
+			 (!strcmp(w.state, "IN PROGRESS") && (!w.transaction_uid || strcmp(w.transaction_uid, txn))))
+			bad = "Invalid TransactionUID for the specified Workitem Instance UID.";
+		if (bad) {
+			db_workitem_unlock(req->app->db);
+			http_add_warning(req, bad);
+			rc = http_json_message(req, 400, bad);
+		} else {
+			cJSON *stored = cJSON_Parse(w.dataset);
+			const char *skipped;
+			merge(req, stored, ds, &skipped);
+			if (save(req, &w, stored)) {
+				rc = http_error(req, 503, "The server is temporarily unable to write data.");
+			} else {
+				const char *msg = skipped ? arena_printf(&req->arena,
+									 "Following tags could not be updated as they were "
+									 "not present when the workitem was created: %s",
+									 skipped)
+							  : NULL;
+				http_add_header(req, "Content-Location", "%s", workitem_url(req, req->params[PARAM_WORKITEM]));
+				if (msg)
+					http_add_warning(req, msg);
+				rc = msg ? http_json_message(req, 200, msg) : http_send(req, 200, NULL, "", 0);
+			}
+			cJSON_Delete(stored);
+		}
+		db_workitem_release(&w);
+	}
+	cJSON_Delete(body);
+	return rc;
+}
+
+/* The answer to a refused state change: the message as body and Warning. */
+static int refuse(struct request *req, int status, const char *msg)
+{
+	http_add_warning(req, msg);
+	return http_json_message(req, status, msg);
+}
+
+/* The state change of the held workitem; *saved when it was written (and
+ * the lock let go with the commit). */
+static int change_state(struct request *req, struct db_workitem *w, const char *txn, const char *target, bool *saved)
+{
+	char why[256];
+	*saved = false;
+	bool matches = txn && w->transaction_uid && !strcmp(txn, w->transaction_uid);
+	const char *bad;
+	/* a claim of a SCHEDULED workitem brings its transaction UID */
+	switch (workitem_transition(w->state, target, matches || !strcmp(w->state, "SCHEDULED"))) {
+	case TR_WRONG_TRANSACTION:
+		return refuse(req, 400, "Invalid TransactionUID for the specified Workitem Instance UID.");
+	case TR_ALREADY_IN_PROGRESS:
+		return refuse(req, 409, "The submitted request is inconsistent with the current state of the Workitem.");
+	case TR_NOT_CLAIMED:
+		return refuse(req, 409, "The target URI did not reference a claimed Workitem.");
+	case TR_FINAL:
+		return refuse(req, 409, arena_printf(&req->arena, "The workitem instance state is '%s'.", w->state));
+	case TR_BAD_TARGET:
+		return refuse(req, 400, arena_printf(&req->arena, "The workitem instance can not transition to '%s' state.",
+						     target));
+	case TR_ALREADY:
+		/* completed or canceled again by its performer: 200 with a warning */
+		http_add_warning(req, arena_printf(&req->arena, "The workitem instance is already in the final state '%s'.",
+						   w->state));
+		return http_send(req, 200, NULL, "", 0);
+	case TR_OK:
+		break;
+	}
+	cJSON *stored = cJSON_Parse(w->dataset);
+	if ((bad = workitem_check_final(stored, target, why, sizeof(why)))) {
+		cJSON_Delete(stored);
+		return refuse(req, 400, bad);
+	}
+	cJSON_ReplaceItemInObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(stored, STATE), "Value",
+					       cJSON_CreateStringArray(&target, 1));
+	snprintf(w->state, sizeof(w->state), "%s", target);
+	if (!w->transaction_uid)
+		w->transaction_uid = strdup(txn);
+	int failed = save(req, w, stored);
+	cJSON_Delete(stored);
+	*saved = true; /* committed, or rolled back by save */
+	return failed ? http_error(req, 503, "The server is temporarily unable to write data.")
+		      : http_send(req, 200, NULL, "", 0);
+}
+
+int workitem_state(struct request *req)
+{
+	struct db_workitem w;
+	cJSON *body, *ds = request_dataset(req, &body);
+	if (!ds)
+		return 0;
+	const char *txn = string_of(ds, TXN_UID), *target = string_of(ds, STATE);
+	int rc = 0;
+	if (!txn)
+		rc = http_json_message(req, 400, "The required tag '(0008,1195)' is missing.");
+	else if (!uid_is_valid(txn, strlen(txn)))
+		rc = http_json_message(req, 400, uid_error_message(&req->arena, "TransactionUID"));
+	else if (!target)
+		rc = http_json_message(req, 400, "The required tag '(0074,1000)' is missing.");
+	else if (strcmp(target, "IN PROGRESS") && strcmp(target, "COMPLETED") && strcmp(target, "CANCELED"))
+		rc = http_json_message(req, 400, arena_printf(&req->arena,
+							      "The workitem instance can not transition to '%s' state.", target));
+	else if (lock_workitem(req, &w)) {
+		bool saved;
+		rc = change_state(req, &w, txn, target, &saved);
+		if (!saved)
+			db_workitem_unlock(req->app->db);
+		db_workitem_release(&w);
+	}
+	cJSON_Delete(body);
+	return rc;
+}
+
+int workitem_cancel(struct request *req)
+{
+	struct db_workitem w;
+	cJSON *body, *ds = request_dataset(req, &body);
+	if (!ds)
+		return 0;
+	int rc = 0;
+	if (lock_workitem(req, &w)) {
+		const char *msg = NULL;
+		int status = 409;
+		if (!strcmp(w.state, "CANCELED"))
+			msg = "The UPS is already in the requested state of CANCELED.";
+		else if (!strcmp(w.state, "COMPLETED"))
+			msg = "The UPS is already COMPLETED.";
+		else if (!strcmp(w.state, "IN PROGRESS"))
+			msg = "The UPS is IN PROGRESS: its performer is not notified of a cancellation request here, and it "
+			      "stays IN PROGRESS.";
+		if (msg) {
+			db_workitem_unlock(req->app->db);
+			rc = refuse(req, status, msg);
+		} else {
+			/* a SCHEDULED workitem is canceled at once, with the reason and
+			 * contacts the request gives */
+			cJSON *stored = cJSON_Parse(w.dataset);
+			const cJSON *e;
+			cJSON_ArrayForEach(e, ds)
+			{
+				if (strcmp(e->string, TXN_UID) && strcmp(e->string, STATE)) {
+					cJSON_DeleteItemFromObjectCaseSensitive(stored, e->string);
+					cJSON_AddItemToObject(stored, e->string, cJSON_Duplicate(e, true));
+				}
+			}
+			const char *canceled = "CANCELED";
+			cJSON_ReplaceItemInObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(stored, STATE), "Value",
+							       cJSON_CreateStringArray(&canceled, 1));
+			snprintf(w.state, sizeof(w.state), "CANCELED");
+			rc = save(req, &w, stored) ? http_error(req, 503, "The server is temporarily unable to write data.")
+						   : http_send(req, 202, NULL, "", 0);
+			cJSON_Delete(stored);
+		}
+		db_workitem_release(&w);
+	}
+	cJSON_Delete(body);
+	return rc;
+}
+
+/* The searchable attributes (QueryLimit's workitem tags): a keyword or hex
+ * path, the column, how it matches. */
+static const struct {
+	const char *keyword, *hex, *column;
+	enum workitem_match match;
+} keys[] = {
+	{ "PatientName", "00100010", "patient_name_norm", WM_PN },
+	{ "PatientID", "00100020", "patient_id", WM_EXACT },
+	{ "ReferencedRequestSequence.AccessionNumber", "0040A370.00080050", "accession_number", WM_EXACT },
+	{ "ReferencedRequestSequence.RequestedProcedureID", "0040A370.00401001", "requested_procedure_id", WM_EXACT },
+	{ "ScheduledProcedureStepStartDateTime", "00404005", "start_datetime", WM_RANGE },
+	{ "ScheduledStationNameCodeSequence.CodeValue", "00404025.00080100", "station_name_code", WM_EXACT },
+	{ "ScheduledStationClassCodeSequence.CodeValue", "00404026.00080100", "station_class_code", WM_EXACT },
+	{ "ScheduledStationGeographicLocationCodeSequence.CodeValue", "00404027.00080100", "station_location_code",
+	  WM_EXACT },
+	{ "ProcedureStepState", "00741000", "state", WM_EXACT },
+	{ "StudyInstanceUID", "0020000D", "study_uid", WM_EXACT },
+};
+
+/* One query parameter into a filter; NULL, or the 400's text. */
+static const char *search_param(struct request *req, const char *name, const char *value, struct workitem_filter *f)
+{
+	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+		if (strcmp(name, keys[k].keyword) && strcasecmp(name, keys[k].hex))
+			continue;
+		*f = (struct workitem_filter){ keys[k].column, keys[k].match, value, NULL, NULL };
+		if (f->match == WM_RANGE) {
+			const char *dash = strchr(value, '-');
+			f->lo = dash ? (dash > value ? arena_strndup(&req->arena, value, (size_t)(dash - value)) : NULL) : value;
+			f->hi = dash ? (dash[1] ? dash + 1 : NULL) : value;
+		}
+		return NULL;
+	}
+	return arena_printf(&req->arena,
+			    "Invalid workitem query. AttributeId %s is not queryable.  If the parameter is an attribute keyword, "
+			    "check the casing as they are case-sensitive. The conformance statement has a list of supported "
+			    "query parameters and attributes.",
+			    name);
+}
+
+int workitem_search(struct request *req)
+{
+	struct workitem_filter f[16];
+	size_t n = 0;
+	int64_t limit = 100, offset = 0;
+	bool fuzzy = false;
+	const char *bad = NULL;
+
+	for (const char *p = req->query; *p && !bad;) {
+		size_t len = strcspn(p, "&"), eq = strcspn(p, "=&");
+		char *name = arena_strndup(&req->arena, p, eq);
+		char *value = arena_strndup(&req->arena, eq < len ? p + eq + 1 : "", eq < len ? len - eq - 1 : 0);
+		http_percent_decode(name, strlen(name), name, true);
+		http_percent_decode(value, strlen(value), value, true);
+		if (!strcasecmp(name, "limit") || !strcasecmp(name, "offset")) {
+			char *end;
+			long long v = strtoll(value, &end, 10);
+			bool is_limit = !strcasecmp(name, "limit");
+			if (!*value || *end || (is_limit && (v < 1 || v > 200)) || v < 0)
+				bad = is_limit ? "The query parameter 'Limit' is invalid. The field Limit must be between 1 and 200."
+					       : "The query parameter 'Offset' is invalid.";
+			else if (is_limit)
+				limit = v;
+			else
+				offset = v;
+		} else if (!strcasecmp(name, "fuzzymatching")) {
+			fuzzy = !strcasecmp(value, "true");
+		} else if (!strcasecmp(name, "includefield")) {
+			/* every stored attribute is returned already */
+		} else if (*name && n < 16) {
+			bad = search_param(req, name, value, &f[n++]);
+		}
+		p += len;
+		if (*p == '&')
+			p++;
+	}
+	if (bad)
+		return http_json_message(req, 400, bad);
+	for (size_t i = 0; i < n; i++)
+		if (f[i].match == WM_PN && fuzzy)
+			f[i].match = WM_PN_FUZZY;
+	struct buf out;
+	buf_init(&out, 0);
+	buf_addch(&out, '[');
+	long found = db_workitem_search(req->app->db, req->partition, f, n, (long)limit, (long)offset, &out);
+	buf_addch(&out, ']');
+	int rc = found < 0 ? http_error(req, 503, "The server is temporarily unable to read data.")
+		 : found == 0 ? http_send(req, 204, NULL, "", 0)
+			      : http_send(req, 200, "application/dicom+json", out.data, out.len);
+	buf_release(&out);
+	return rc;
+}
