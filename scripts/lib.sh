@@ -19,7 +19,7 @@ ADE_PACKAGES="build-essential autoconf automake libtool pkg-config make g++
 # (independent decoders to check pixels against) and python3-pydicom (only
 # for the public sample files it ships). scripts/check installs these;
 # scripts/up does not.
-ADE_TEST_PACKAGES="orthanc orthanc-dicomweb apache2 libapache2-mod-xsendfile dcmtk libgdcm-tools python3-pydicom"
+ADE_TEST_PACKAGES="orthanc orthanc-dicomweb apache2 libapache2-mod-xsendfile dcmtk libgdcm-tools python3-pydicom chromium"
 
 say() { printf '%s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
@@ -52,8 +52,11 @@ install_deps() { # [test]
 	for p in $list; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
 	done
-	# Node.js runs the tests' webhook receiver and Azurite (any recent version)
-	[ "${1:-}" = test ] && ! command -v node >/dev/null && missing="$missing nodejs npm"
+	# Node.js runs the tests' webhook receiver and Azurite (any recent version);
+	# npm fetches the viewer for scripts/up
+	if { [ "${1:-}" = test ] || [ "${EMULATOR_VIEWER:-1}" != 0 ]; } && ! command -v npm >/dev/null; then
+		missing="$missing nodejs npm"
+	fi
 	[ -z "$missing" ] && return 0
 	say "installing:$missing"
 	as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
@@ -165,6 +168,10 @@ write_configs() {
 	sed -e "s|@VAR@|$VAR|g" -e "s|@PORT@|$PORT|g" \
 		"$ADE_ROOT/lighttpd/azure-dicom-emulator.conf.in" > "$VAR/conf/lighttpd.conf"
 	[ "${EMULATOR_AUTH:-0}" = 1 ] && auth_config
+	if [ "${EMULATOR_VIEWER:-1}" != 0 ]; then
+		viewer_install "$VAR/www" && viewer_lighttpd "$VAR/conf/lighttpd.conf" ||
+			say "warning: the OHIF viewer could not be installed (npm); the API runs without it"
+	fi
 	[ "${EMULATOR_HTTPS:-0}" = 1 ] && tls_lighttpd "$VAR/conf/lighttpd.conf" "$TLS_CERT" "$TLS_KEY"
 	return 0
 }
@@ -189,6 +196,100 @@ tls_setup() { # DIR
 tls_lighttpd() { # CONF CERT KEY
 	printf '\n# https (scripts/up --https)\nserver.modules += ( "mod_openssl" )\nssl.engine = "enable"\nssl.pemfile = "%s"\nssl.privkey = "%s"\n' \
 		"$2" "$3" >> "$1"
+}
+
+# The OHIF viewer (npm @ohif/app, its prebuilt dist/), served from the web
+# root beside the API: fetched once with npm pack into $BUILD/viewer (npm's
+# cache answers again without the registry), unpacked into $1, and its
+# app-config.js made for this emulator.
+OHIF_VERSION=3.13.2
+viewer_install() { # WWW-DIR
+	local cache="$BUILD/viewer" tgz
+	tgz="$cache/ohif-app-$OHIF_VERSION.tgz"
+	if [ ! -s "$tgz" ]; then
+		mkdir -p "$cache"
+		(cd "$cache" && npm pack --silent --prefer-offline "@ohif/app@$OHIF_VERSION" >/dev/null 2>&1) || return 1
+	fi
+	if [ ! -f "$1/.ohif-$OHIF_VERSION" ]; then
+		mkdir -p "$1"
+		tar xzf "$tgz" -C "$1" --strip-components=2 package/dist || return 1
+		touch "$1/.ohif-$OHIF_VERSION"
+	fi
+	viewer_config > "$1/app-config.js"
+}
+
+# OHIF's configuration: one DICOMweb data source, this origin's /v2 (the
+# same origin: no CORS), as the Azure service answers it.
+viewer_config() {
+	cat <<'JS'
+/* Made by azure-dicom-emulator's scripts: OHIF on the emulator's /v2. */
+window.config = {
+  name: 'azure-dicom-emulator',
+  routerBasename: '/',
+  extensions: [],
+  modes: [],
+  customizationService: {},
+  showStudyList: true,
+  maxNumberOfWebWorkers: 3,
+  showWarningMessageForCrossOrigin: false,
+  showCPUFallbackMessage: true,
+  showLoadingIndicator: true,
+  strictZSpacingForVolumeViewport: true,
+  defaultDataSourceName: 'emulator',
+  dataSources: [
+    {
+      namespace: '@ohif/extension-default.dataSourcesModule.dicomweb',
+      sourceName: 'emulator',
+      configuration: {
+        friendlyName: 'azure-dicom-emulator',
+        name: 'emulator',
+        wadoUriRoot: window.location.origin + '/v2',
+        qidoRoot: window.location.origin + '/v2',
+        wadoRoot: window.location.origin + '/v2',
+        qidoSupportsIncludeField: true,
+        imageRendering: 'wadors',
+        thumbnailRendering: 'wadors',
+        enableStudyLazyLoad: true,
+        supportsFuzzyMatching: true,
+        supportsWildcard: false,
+        staticWado: false,
+        singlepart: 'bulkdata,video',
+        bulkDataURI: { enabled: true, relativeResolution: 'studies' },
+        dicomUploadEnabled: true,
+        omitQuotationForMultipartRequest: true,
+      },
+    },
+  ],
+};
+JS
+}
+
+# lighttpd $1 serving the viewer: the API paths go to the responders,
+# everything else is a file of the web root, client-side routes
+# (/viewer?StudyInstanceUIDs=...) answered with index.html; the viewer's
+# pages are cross-origin isolated (COOP/COEP, for its 3D views), the API's
+# answers are not touched.
+viewer_lighttpd() { # CONF
+	cat >> "$1" <<'CONF'
+
+# the OHIF viewer (scripts/up; EMULATOR_VIEWER=0 leaves it out)
+server.modules += ( "mod_rewrite", "mod_setenv" )
+mimetype.assign = (
+	".html" => "text/html; charset=utf-8", ".js" => "text/javascript", ".mjs" => "text/javascript",
+	".css" => "text/css", ".json" => "application/json", ".wasm" => "application/wasm", ".map" => "application/json",
+	".png" => "image/png", ".jpg" => "image/jpeg", ".svg" => "image/svg+xml", ".ico" => "image/x-icon",
+	".woff" => "font/woff", ".woff2" => "font/woff2", ".ttf" => "font/ttf", ".xml" => "application/xml",
+	".txt" => "text/plain; charset=utf-8", "" => "application/octet-stream",
+)
+$HTTP["url"] !~ "^/(v1|v1\.0-prerelease|v2|health|debug)(/|\?|$)" {
+	fastcgi.server = ()
+	url.rewrite-if-not-file = ( "^/[^?]*(\?.*)?$" => "/index.html$1" )
+	setenv.add-response-header = (
+		"Cross-Origin-Opener-Policy" => "same-origin",
+		"Cross-Origin-Embedder-Policy" => "require-corp",
+	)
+}
+CONF
 }
 
 # The stack's own URL: http, or https with --https.

@@ -110,8 +110,10 @@ side_stack_start() { # DIR STORE
 	port=$(free_port)
 	sed -e "s|@VAR@/store|$store|g" -e "s|@VAR@|$dir|g" -e "s|@PORT@|$port|g" \
 		"$ABS_TOP_SRCDIR/lighttpd/azure-dicom-emulator.conf.in" > "$dir/lighttpd.conf"
-	# SIDE_TLS_CERT and SIDE_TLS_KEY: https, as scripts/up --https
+	# SIDE_TLS_CERT and SIDE_TLS_KEY: https, as scripts/up --https; SIDE_VIEWER:
+	# the viewer in $dir/www, as scripts/up serves it
 	[ -n "${SIDE_TLS_CERT:-}" ] && tls_lighttpd "$dir/lighttpd.conf" "$SIDE_TLS_CERT" "$SIDE_TLS_KEY"
+	[ -n "${SIDE_VIEWER:-}" ] && viewer_lighttpd "$dir/lighttpd.conf"
 	setsid spawn-fcgi -n -s "$dir/run/dicom-fcgi.sock" -M 0660 -- /usr/bin/multiwatch -f 2 -s TERM -- \
 		/bin/sh -c "exec '$EMULATOR_BUILD/dicom-fcgi' -c '$dir/dicom.ini' 2>>'$dir/log/dicom-fcgi.log'" >/dev/null 2>&1 &
 	echo $! > "$dir/run/multiwatch.pid"
