@@ -168,10 +168,13 @@ write_configs() {
 	sed -e "s|@VAR@|$VAR|g" -e "s|@PORT@|$PORT|g" \
 		"$ADE_ROOT/lighttpd/azure-dicom-emulator.conf.in" > "$VAR/conf/lighttpd.conf"
 	[ "${EMULATOR_AUTH:-0}" = 1 ] && auth_config
+	console_install "$VAR/www"
+	local viewer=0
 	if [ "${EMULATOR_VIEWER:-1}" != 0 ]; then
-		viewer_install "$VAR/www" && viewer_lighttpd "$VAR/conf/lighttpd.conf" ||
+		viewer_install "$VAR/www" && viewer=1 ||
 			say "warning: the OHIF viewer could not be installed (npm); the API runs without it"
 	fi
+	www_lighttpd "$VAR/conf/lighttpd.conf" "$viewer"
 	[ "${EMULATOR_HTTPS:-0}" = 1 ] && tls_lighttpd "$VAR/conf/lighttpd.conf" "$TLS_CERT" "$TLS_KEY"
 	return 0
 }
@@ -264,16 +267,24 @@ window.config = {
 JS
 }
 
-# lighttpd $1 serving the viewer: the API paths go to the responders,
-# everything else is a file of the web root, client-side routes
-# (/viewer?StudyInstanceUIDs=...) answered with index.html; the viewer's
-# pages are cross-origin isolated (COOP/COEP, for its 3D views), the API's
-# answers are not touched.
-viewer_lighttpd() { # CONF
+# The console (www/console: a static page over the API and the debug view).
+console_install() { # WWW-DIR
+	mkdir -p "$1/console"
+	cp "$ADE_ROOT/www/console/"* "$1/console/"
+}
+
+# lighttpd $1 serving the web root beside the API: the API paths go to the
+# responders, everything else is a file of the web root (the console at
+# /console/); with the viewer ($2 = 1), its client-side routes
+# (/viewer?StudyInstanceUIDs=...) are answered with index.html and its pages
+# are cross-origin isolated (COOP/COEP, for its 3D views). The API's answers
+# are not touched.
+www_lighttpd() { # CONF VIEWER
 	cat >> "$1" <<'CONF'
 
-# the OHIF viewer (scripts/up; EMULATOR_VIEWER=0 leaves it out)
+# the web root: the console, and the OHIF viewer unless EMULATOR_VIEWER=0
 server.modules += ( "mod_rewrite", "mod_setenv" )
+index-file.names = ( "index.html" )
 mimetype.assign = (
 	".html" => "text/html; charset=utf-8", ".js" => "text/javascript", ".mjs" => "text/javascript",
 	".css" => "text/css", ".json" => "application/json", ".wasm" => "application/wasm", ".map" => "application/json",
@@ -283,6 +294,11 @@ mimetype.assign = (
 )
 $HTTP["url"] !~ "^/(v1|v1\.0-prerelease|v2|health|debug)(/|\?|$)" {
 	fastcgi.server = ()
+}
+CONF
+	[ "$2" = 1 ] || return 0
+	cat >> "$1" <<'CONF'
+$HTTP["url"] !~ "^/(v1|v1\.0-prerelease|v2|health|debug|console)(/|\?|$)" {
 	url.rewrite-if-not-file = ( "^/[^?]*(\?.*)?$" => "/index.html$1" )
 	setenv.add-response-header = (
 		"Cross-Origin-Opener-Policy" => "same-origin",

@@ -64,15 +64,17 @@ items_wait() { # OPERATION STATUS MIN
 	done
 	echo "$n"
 }
-# Azurite and Microsoft's SDKs from npm, installed once per build
+# Azurite, Microsoft's SDKs and puppeteer-core from npm, installed once per build
 # directory; sets NPMDIR (its node_modules are the tests' too).
 npm_packages() {
 	NPMDIR=${EMULATOR_NPM_DIR:-$EMULATOR_BUILD/npm}
 	if [ ! -x "$NPMDIR/node_modules/.bin/azurite-blob" ] || [ ! -d "$NPMDIR/node_modules/@azure/storage-queue" ] ||
-		[ ! -d "$NPMDIR/node_modules/@azure/storage-blob" ]; then
+		[ ! -d "$NPMDIR/node_modules/@azure/storage-blob" ] || [ ! -d "$NPMDIR/node_modules/puppeteer-core" ]; then
 		mkdir -p "$NPMDIR"
+		# puppeteer-core drives Debian's chromium: it downloads no browser
 		(cd "$NPMDIR" && npm install --no-audit --no-fund --silent azurite@3.35.0 @azure/storage-queue@12.27.0 \
-			@azure/storage-blob@12.27.0 >npm.log 2>&1) || { echo "npm install failed:"; tail -20 "$NPMDIR/npm.log"; exit 1; }
+			@azure/storage-blob@12.27.0 puppeteer-core@24.43.1 >npm.log 2>&1) ||
+			{ echo "npm install failed:"; tail -20 "$NPMDIR/npm.log"; exit 1; }
 	fi
 }
 # Starts one of Azurite's services (queue or blob) on a free port, in
@@ -113,7 +115,10 @@ side_stack_start() { # DIR STORE
 	# SIDE_TLS_CERT and SIDE_TLS_KEY: https, as scripts/up --https; SIDE_VIEWER:
 	# the viewer in $dir/www, as scripts/up serves it
 	[ -n "${SIDE_TLS_CERT:-}" ] && tls_lighttpd "$dir/lighttpd.conf" "$SIDE_TLS_CERT" "$SIDE_TLS_KEY"
-	[ -n "${SIDE_VIEWER:-}" ] && viewer_lighttpd "$dir/lighttpd.conf"
+	if [ -n "${SIDE_VIEWER:-}" ]; then
+		console_install "$dir/www"
+		www_lighttpd "$dir/lighttpd.conf" 1
+	fi
 	setsid spawn-fcgi -n -s "$dir/run/dicom-fcgi.sock" -M 0660 -- /usr/bin/multiwatch -f 2 -s TERM -- \
 		/bin/sh -c "exec '$EMULATOR_BUILD/dicom-fcgi' -c '$dir/dicom.ini' 2>>'$dir/log/dicom-fcgi.log'" >/dev/null 2>&1 &
 	echo $! > "$dir/run/multiwatch.pid"

@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# End-to-end: the OHIF viewer served with the emulator, as scripts/up serves
-# it (npm @ohif/app's prebuilt dist, its app-config.js made for /v2, on the
-# same origin as the API), looked at with Debian's chromium: the study list
-# shows a study stored through the API, and the viewer draws its pixels.
-# The viewer's pages are cross-origin isolated; the API's answers are not.
+# End-to-end: the OHIF viewer and the console served with the emulator, as
+# scripts/up serves them (npm @ohif/app's prebuilt dist, its app-config.js
+# made for /v2, on the same origin as the API), driven in Debian's chromium
+# by puppeteer-core: the study list shows a study stored through the API,
+# the viewer draws its pixels; the console lists it with its thumbnail, its
+# change feed entry and its event's delivery, and its replay button makes
+# the relay deliver the event again. No console errors, no failed
+# requests. The viewer's pages are cross-origin isolated; the API's answers
+# are not.
 set -u
 . "$ABS_TOP_SRCDIR/tests/e2e/testlib.sh"
 BUILD=$EMULATOR_BUILD
@@ -33,59 +37,35 @@ st="2.25.$$$RANDOM" pid="VW-$$"
 check "$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/dicom' --data-binary @"$tmp/v.dcm" \
 	"$S/v2/studies")" 200 "a study stored through the API"
 
-browser() { # chromium, headless, as root too; ARGS...
-	timeout 120 chromium --headless=new --no-sandbox --disable-dev-shm-usage --hide-scrollbars --mute-audio \
-		--enable-unsafe-swiftshader \
-		--user-data-dir="$tmp/chrome" --window-size=1280,900 "$@" 2>>"$tmp/chromium.log"
-}
-# the study list (the newest studies first) shows the patient's name as OHIF writes it
-browser --virtual-time-budget=30000 --dump-dom "$S/" > "$tmp/list.html"
-grep -q "Viewer, Run$$" "$tmp/list.html" && ok "the study list shows the study (chromium)" ||
-	{ not_ok "the study list does not show Viewer, Run$$"; tail -5 "$tmp/chromium.log"; }
-
-browser --virtual-time-budget=60000 --screenshot="$tmp/shot.png" \
-	"$S/viewer?StudyInstanceUIDs=$st" >/dev/null
-[ -s "$tmp/shot.png" ] && ok "the viewer's page was drawn" || not_ok "no screenshot"
-# the viewport's pixels: the image's gradient gives many grey levels where
-# an empty viewport has one
-levels=$("$PY" - "$tmp/shot.png" <<'PY'
-import struct, sys, zlib
-data = open(sys.argv[1], "rb").read()
-assert data[:8] == b"\x89PNG\r\n\x1a\n"
-pos, idat, w = 8, b"", 0
-while pos < len(data):
-    n, kind = struct.unpack(">I4s", data[pos:pos + 8])
-    body = data[pos + 8:pos + 8 + n]
-    if kind == b"IHDR":
-        w, h, depth, ctype = struct.unpack(">IIBB", body[:10])
-    elif kind == b"IDAT":
-        idat += body
-    pos += 12 + n
-bpp = {2: 3, 6: 4}[ctype]
-raw, stride = zlib.decompress(idat), w * bpp
-rows, prev = [], bytearray(stride)
-for y in range(h):
-    f, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
-    for i in range(stride):
-        a = line[i - bpp] if i >= bpp else 0
-        b, c = prev[i], prev[i - bpp] if i >= bpp else 0
-        if f == 1: line[i] = (line[i] + a) & 255
-        elif f == 2: line[i] = (line[i] + b) & 255
-        elif f == 3: line[i] = (line[i] + (a + b) // 2) & 255
-        elif f == 4:
-            p = a + b - c; pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-            line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
-    rows.append(line); prev = line
-# the middle of the window, where the single viewport sits
-grey = set()
-for y in range(h // 3, 2 * h // 3, 2):
-    for x in range(w // 3, 2 * w // 3, 2):
-        r, g, b = rows[y][x * bpp:x * bpp + 3]
-        if r == g == b: grey.add(r)
-print(len(grey))
-PY
-)
-[ "${levels:-0}" -ge 20 ] && ok "the viewport shows the image ($levels grey levels in its middle)" ||
-	{ not_ok "the viewport looks empty ($levels grey levels)"; tail -5 "$tmp/chromium.log"; }
+# OHIF and the console in chromium, driven by puppeteer-core
+npm_packages
+lines_before=$(grep -c "instances/$st.1.1\"" "$EMULATOR_VAR/log/events.jsonl" 2>/dev/null)
+NODE_PATH="$NPMDIR/node_modules" timeout 300 node "$ABS_TOP_SRCDIR/tests/e2e/browser.js" "$S" "$st" "$st.1.1" \
+	"Viewer, Run$$" "$tmp" > "$tmp/seen.json" 2>"$tmp/browser.log"
+cat "$tmp/seen.json"
+seen() { jget "$1" < "$tmp/seen.json"; }
+check "$(seen 'd.get("error")')" None "the browser session ran to its end"
+check "$(seen 'd.get("studyListShowsStudy")')" True "OHIF's study list shows the stored study"
+[ "$(seen 'd.get("viewerGreyLevels", 0)')" -ge 20 ] && ok "the viewer draws the image ($(seen 'd.get("viewerGreyLevels")') grey levels in its canvas)" ||
+	not_ok "the viewer's canvas looks blank ($(seen 'd.get("viewerGreyLevels")'))"
+check "$(seen 'd.get("consoleThumbnail")')" True "the console lists the study with its thumbnail"
+check "$(seen 'd.get("consoleFeed")')" "['Create']" "  its change feed entry"
+seen 'd.get("consoleDeliveries")' | grep -q "local-file:" && ok "  the deliveries of its event: $(seen 'd.get("consoleDeliveries")')" ||
+	not_ok "  deliveries: $(seen 'd.get("consoleDeliveries")')"
+check "$(seen 'd.get("replay")')" replayed "  the replay button answers"
+again=0
+for _ in $(seq 1 50); do
+	again=$(grep -c "instances/$st.1.1\"" "$EMULATOR_VAR/log/events.jsonl" 2>/dev/null)
+	[ "$again" -gt "$lines_before" ] && break
+	sleep 0.1
+done
+[ "$again" -gt "$lines_before" ] && ok "  and the replayed event reaches the file provider again" ||
+	not_ok "  the replay did not reach the file provider ($lines_before -> $again)"
+check "$(seen 'd["consoleErrors"]')" "[]" "no errors in either page's console"
+check "$(seen 'd["failedRequests"]')" "[]" "no failed requests"
+check "$(seen 'd["badResponses"]')" "[]" "no answer of 400 or more"
+# the screenshots the README shows
+mkdir -p "$EMULATOR_BUILD/screenshots"
+cp "$tmp/ohif-study-list.png" "$tmp/ohif-viewer.png" "$tmp/console.png" "$EMULATOR_BUILD/screenshots/" 2>/dev/null
 curl -s -o /dev/null -X DELETE "$S/v2/studies/$st"
 finish
