@@ -48,6 +48,8 @@ struct dcm_element {
 	const char *value;   /* raw bytes (borrowed during the callback); NULL for sequences */
 	size_t len;
 	bool from_file_vr;   /* VR was written in the file (explicit VR) */
+	bool text_invalid;   /* text (SH, LO, ST, LT, UT, PN, UC) with bytes its declared
+	                        SpecificCharacterSet does not have */
 };
 
 /* Calls cb for each top-level element in tag order; stops when cb returns

@@ -66,6 +66,7 @@ void bridge::charset_open(charset &cs, const gdcm::DataSet &ds)
 	const char *name = iconv_name(std::string(bv->GetPointer(), bv->GetLength()), &cs.keep_escapes);
 	if (name && strcmp(name, "UTF-8"))
 		cs.cd = iconv_open("UTF-8", name);
+	cs.utf8 = name && !strcmp(name, "UTF-8");
 }
 
 void bridge::charset_close(charset &cs)
@@ -163,4 +164,29 @@ void bridge::charset_to_utf8(const charset &cs, const char *p, size_t n, std::st
 	size_t room = sizeof(buf);
 	iconv(cs.cd, nullptr, nullptr, &dst, &room);
 	out.append(buf, (size_t)(dst - buf));
+}
+
+bool bridge::charset_invalid(const charset &cs, const char *p, size_t n)
+{
+	if (cs.utf8) {
+		const unsigned char *s = (const unsigned char *)p;
+		for (size_t i = 0; i < n;) {
+			size_t k = utf8_len(s + i, n - i);
+			if (!k)
+				return true;
+			i += k;
+		}
+		return false;
+	}
+	if (cs.cd == (iconv_t)-1)
+		return false;
+	// converted, the text holds U+FFFD where it had none: a byte the set lacks
+	std::string out;
+	charset_to_utf8(cs, p, n, out);
+	size_t before = 0, after = 0;
+	for (size_t i = 0; i + 2 < n; i++)
+		before += !memcmp(p + i, "\xef\xbf\xbd", 3);
+	for (size_t i = 0; i + 2 < out.size(); i++)
+		after += !memcmp(out.data() + i, "\xef\xbf\xbd", 3);
+	return after > before;
 }

@@ -365,6 +365,7 @@ extern "C" int dcm_foreach(const struct dcm_file *f, int (*cb)(void *ctx, const 
 			const gdcm::ByteValue *bv = de.GetByteValue();
 			e.value = bv ? bv->GetPointer() : nullptr;
 			e.len = bv ? (size_t)bv->GetLength() : 0;
+			e.text_invalid = e.value && text_vr(vr) && charset_invalid(f->cs, e.value, e.len);
 			int rc = cb(ctx, &e);
 			if (rc)
 				return rc;

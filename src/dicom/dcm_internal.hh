@@ -42,6 +42,7 @@
 struct charset {
 	iconv_t cd = (iconv_t)-1;
 	bool keep_escapes = false;
+	bool utf8 = false; // ISO_IR 192 declared: bytes that are not UTF-8 are invalid
 };
 
 struct dcm_file {
@@ -81,6 +82,10 @@ void charset_close(charset &cs);
 // Appends text of the data set's character set to out as UTF-8 (what the
 // set does not have as U+FFFD; without a set, 8-bit bytes as Latin-1).
 void charset_to_utf8(const charset &cs, const char *p, size_t n, std::string &out);
+// Whether the bytes hold something the declared set does not have (a set
+// declared: UTF-8 or one iconv reads; undeclared 8-bit text is read as
+// Latin-1 and not judged).
+bool charset_invalid(const charset &cs, const char *p, size_t n);
 // The VRs whose values are text in the declared character set.
 bool text_vr(gdcm::VR vr);
 } // namespace bridge

@@ -527,6 +527,23 @@ static void check_required(struct walk *w, const struct dcm_element *e, int idx)
 		add_error(w, e->tag, msg);
 }
 
+/* Text with bytes its declared SpecificCharacterSet does not have: the
+ * message, in v1's words (the minimum validator's invalid character) or
+ * v2's. 1 when it is so. */
+static int charset_message(const struct dcm_element *e, char *msg, size_t msglen, bool v1)
+{
+	char keyword[64], vr[3];
+	if (!e->text_invalid)
+		return 0;
+	dcm_tag_info(e->tag, keyword, sizeof(keyword), vr);
+	if (v1)
+		snprintf(msg, msglen, "Dicom element '%s' failed validation for VR '%s': Value contains invalid character.",
+			 *keyword ? keyword : "Unknown", e->vr);
+	else
+		snprintf(msg, msglen, "Value contains bytes that are not valid in the declared SpecificCharacterSet");
+	return 1;
+}
+
 static int on_element(void *ctx, const struct dcm_element *e)
 {
 	struct walk *w = ctx;
@@ -555,14 +572,16 @@ static int on_element(void *ctx, const struct dcm_element *e)
 		return 0;
 	}
 	if (w->api < 2) {
-		/* v1: the indexed attributes, by the minimum validator */
-		if (indexed && check_minimum(e, msg, sizeof(msg)))
+		/* v1: the indexed attributes, by the minimum validator; text its
+		 * declared character set does not have is an invalid character */
+		if (indexed && (check_minimum(e, msg, sizeof(msg)) || charset_message(e, msg, sizeof(msg), true)))
 			add_error(w, e->tag, msg);
 		return 0;
 	}
-	/* v2: every other attribute, by fo-dicom's validation: a warning, and
-	 * the attribute dropped from what is kept */
-	if (!check_fodicom(e, msg, sizeof(msg)))
+	/* v2: every other attribute, by fo-dicom's validation (and the
+	 * declared character set): a warning, and the attribute dropped from
+	 * what is kept */
+	if (!check_fodicom(e, msg, sizeof(msg)) && !charset_message(e, msg, sizeof(msg), false))
 		return 0;
 	add_comment(&w->v->warnings, e->tag, msg);
 	w->v->nwarnings++;

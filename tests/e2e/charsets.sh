@@ -3,7 +3,8 @@
 # the index, QIDO and DICOM JSON as UTF-8 (PS3.3 C.12.1.1.2, PS3.5 6.1):
 # files written by pydicom in Latin-1, Greek, Japanese (ISO 2022 with
 # escapes), Korean (ISO 2022 IR 149), Chinese (GB18030) and without any
-# declared set. The stored file stays byte for byte as sent.
+# declared set. The stored file stays byte for byte as sent. Bytes a
+# declared set does not have are a v2 warning and a v1 refusal.
 set -u
 . "$ABS_TOP_SRCDIR/tests/e2e/testlib.sh"
 tmp=$(mktemp -d)
@@ -71,4 +72,28 @@ print("|".join([pn.get("Alphabetic", ""), pn.get("Ideographic", ""), pn.get("Pho
 	fi
 	curl -s -o /dev/null -X DELETE "$EMULATOR_URL/v2/studies/$st"
 done <<< "$cases"
+
+# bytes the declared set does not have: v2 stores the instance with a
+# warning and leaves the attribute out; v1 refuses it when the attribute
+# is indexed (StudyDescription is)
+while IFS='|' read -r name cs bytes; do
+	sop="$study.9.$RANDOM" st="$study.9$RANDOM"
+	"$MKDCM" -o "$tmp/bad-$name.dcm" --study "$st" --series "$st.1" --sop "$sop" --set "0008,0005=CS:$cs" \
+		--set "0008,1030=LO:$(printf "$bytes")"
+	code=$(curl -s -o "$tmp/bad.json" -w '%{http_code}' -H 'Content-Type: application/dicom' \
+		-H 'Accept: application/dicom+json' --data-binary @"$tmp/bad-$name.dcm" "$EMULATOR_URL/v2/studies")
+	check "$code" 202 "$name: bytes not in $cs: stored with a warning (v2)"
+	check "$(jget 'd["00081199"]["Value"][0]["00741048"]["Value"][0]["00000902"]["Value"][0]' < "$tmp/bad.json")" \
+		"DICOM100: (0008,1030) - Value contains bytes that are not valid in the declared SpecificCharacterSet" \
+		"  saying which attribute"
+	check "$(curl -s "$EMULATOR_URL/v2/studies/$st/metadata" | jget '"00081030" in d[0]')" False "  the attribute is left out"
+	curl -s -o /dev/null -X DELETE "$EMULATOR_URL/v2/studies/$st"
+	code=$(curl -s -o "$tmp/bad1.json" -w '%{http_code}' -H 'Content-Type: application/dicom' \
+		-H 'Accept: application/dicom+json' --data-binary @"$tmp/bad-$name.dcm" "$EMULATOR_URL/v1/studies")
+	check "$code" 409 "$name: refused by v1 (an indexed attribute)"
+	check "$(jget 'd["00081198"]["Value"][0]["00081197"]["Value"][0]' < "$tmp/bad1.json")" 43264 "  with 43264"
+done <<'BAD'
+utf8|ISO_IR 192|Caf\351 au lait
+greek|ISO_IR 126|\301\342\256
+BAD
 finish
