@@ -19,7 +19,7 @@ ADE_PACKAGES="build-essential autoconf automake libtool pkg-config make g++
 # (independent decoders to check pixels against) and python3-pydicom (only
 # for the public sample files it ships). scripts/check installs these;
 # scripts/up does not.
-ADE_TEST_PACKAGES="orthanc orthanc-dicomweb apache2 libapache2-mod-xsendfile dcmtk libgdcm-tools python3-pydicom chromium"
+ADE_TEST_PACKAGES="orthanc orthanc-dicomweb apache2 libapache2-mod-xsendfile dcmtk libgdcm-tools python3-pydicom chromium clang libclang-rt-14-dev"
 
 say() { printf '%s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }

@@ -21,8 +21,14 @@
 
 #include "common/banned.h"
 
+/* AddressSanitizer reserves far more address space than it uses (gcc says
+ * so with __SANITIZE_ADDRESS__, clang with __has_feature) */
 #if defined(__SANITIZE_ADDRESS__)
-#define NO_AS_LIMIT 1 /* AddressSanitizer reserves far more address space than it uses */
+#define NO_AS_LIMIT 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define NO_AS_LIMIT 1
+#endif
 #endif
 
 enum io_way { IO_READ, IO_SEND };

@@ -1,0 +1,40 @@
+/* libFuzzer: the QIDO query parser (api/qido_query.c) on any parameters:
+ * the input is name=value pairs separated by '&', for each resource. */
+#include "api/qido_query.h"
+#include "common/arena.h"
+
+#include <stdint.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
+{
+	struct arena a;
+	struct qido_param params[32];
+	size_t np = 0;
+	struct qido_query q;
+	const char *err;
+	struct qido_eqt eqt = { 0x00101010, 7, QIDO_LEVEL_STUDY, "AS", true, false };
+
+	arena_init(&a);
+	char *text = arena_strndup(&a, (const char *)d, n);
+	for (char *p = text; *p && np < 32;) {
+		char *amp = strchr(p, '&');
+		if (amp)
+			*amp = '\0';
+		char *eq = strchr(p, '=');
+		if (eq)
+			*eq = '\0';
+		params[np].name = p;
+		params[np].value = eq ? eq + 1 : "";
+		np++;
+		if (!amp)
+			break;
+		p = amp + 1;
+	}
+	for (int r = QIDO_ALL_STUDIES; r <= QIDO_STUDY_SERIES_INSTANCES; r++)
+		for (int v = 1; v <= 2; v++)
+			qido_parse(&a, (enum qido_resource)r, v, r >= QIDO_STUDY_SERIES ? "1.2.3" : NULL,
+				   r == QIDO_STUDY_SERIES_INSTANCES ? "1.2.4" : NULL, params, np, &eqt, 1, &q, &err);
+	arena_release(&a);
+	return 0;
+}
