@@ -54,6 +54,19 @@ struct stow {
 	/* extended query tags: validated as indexed attributes */
 	uint32_t eqt[128];
 	size_t neqt;
+
+	/* instances whose files are durable, their rows committed once the
+	 * whole body has been read: a request refused later (a part of an
+	 * unsupported type, bad framing) leaves nothing stored */
+	struct pending *pending, **pending_tail;
+};
+
+struct pending {
+	struct db_new_instance in;
+	int warning;
+	struct validation v; /* warnings (the answer's comments), multi_valued_index */
+	uint64_t size;
+	struct pending *next;
 };
 
 /* The service takes a part (or a single-part body) only when its whole
@@ -271,14 +284,12 @@ static void new_instance(struct stow *st, const struct dcm_file *f, const struct
 	};
 }
 
-/* Makes the part durable under its watermark, then commits its rows, its
- * change feed row and its event; the outcome goes into the answer. */
+/* Makes the part durable under its watermark and keeps what its rows need
+ * for commit_pending (strings copied into the request's arena). */
 static void commit_instance(struct stow *st, const struct db_new_instance *in, int warning, const struct validation *v)
 {
-	struct app *app = st->app;
+	struct arena *a = &st->req->arena;
 	uint64_t size = st->part->size;
-	int64_t seq, replaced[2];
-	int rc;
 
 	/* the file is durable before the row that points at it commits */
 	int committed = store_commit(st->part, in->watermark);
@@ -287,7 +298,35 @@ static void commit_instance(struct stow *st, const struct db_new_instance *in, i
 		transient(st, "the file cannot be made durable");
 		return;
 	}
-	rc = db_store_instance(app->db, in, &seq, replaced);
+	struct pending *p = arena_alloc(a, sizeof(*p));
+	memset(p, 0, sizeof(*p));
+	p->in = *in;
+	p->in.study = arena_strdup(a, in->study);
+	p->in.series = arena_strdup(a, in->series);
+	p->in.sop = arena_strdup(a, in->sop);
+	p->in.sop_class = arena_strdup(a, in->sop_class);
+	p->in.ts = arena_strdup(a, in->ts); /* the parsed file goes before the commit */
+	p->in.metadata = arena_strdup(a, in->metadata);
+	p->in.metadata_bulk = in->metadata_bulk ? arena_strdup(a, in->metadata_bulk) : NULL;
+	p->warning = warning;
+	validation_init(&p->v);
+	buf_add(&p->v.warnings, v->warnings.data, v->warnings.len);
+	p->v.nwarnings = v->nwarnings;
+	p->v.multi_valued_index = v->multi_valued_index;
+	p->size = size;
+	*st->pending_tail = p;
+	st->pending_tail = &p->next;
+}
+
+/* The rows, change feed row and event of one durable instance; the outcome
+ * goes into the answer. */
+static void commit_rows(struct stow *st, struct pending *p)
+{
+	struct app *app = st->app;
+	const struct db_new_instance *in = &p->in;
+	int64_t seq, replaced[2];
+
+	int rc = db_store_instance(app->db, in, &seq, replaced);
 	if (rc == DB_EXISTS && in->upsert) /* stored meanwhile by another request: replace that one */
 		rc = db_store_instance(app->db, in, &seq, replaced);
 	switch (rc) {
@@ -295,10 +334,10 @@ static void commit_instance(struct stow *st, const struct db_new_instance *in, i
 		/* the replaced versions' files go once their rows are gone */
 		for (int k = 0; k < 2 && replaced[k]; k++)
 			store_remove(&app->store, replaced[k]);
-		add_success(st, in->sop_class, in->study, in->series, in->sop, warning, v);
-		st->multi_valued |= v->multi_valued_index;
+		add_success(st, in->sop_class, in->study, in->series, in->sop, p->warning, &p->v);
+		st->multi_valued |= p->v.multi_valued_index;
 		log_info("stored sop='%s' watermark=%lld sequence=%lld bytes=%llu%s", in->sop, (long long)in->watermark,
-			 (long long)seq, (unsigned long long)size, replaced[0] ? " (replaced)" : "");
+			 (long long)seq, (unsigned long long)p->size, replaced[0] ? " (replaced)" : "");
 		break;
 	case DB_EXISTS:
 		store_remove(&app->store, in->watermark);
@@ -313,6 +352,21 @@ static void commit_instance(struct stow *st, const struct db_new_instance *in, i
 		transient(st, "the database did not store the instance");
 		break;
 	}
+}
+
+/* Once the body is read: commits the durable instances in body order
+ * (keep), or removes their files when the request is refused. */
+static void commit_pending(struct stow *st, bool keep)
+{
+	for (struct pending *p = st->pending; p; p = p->next) {
+		if (keep && !st->abort_status)
+			commit_rows(st, p);
+		else
+			store_remove(&st->app->store, p->in.watermark);
+		validation_release(&p->v);
+	}
+	st->pending = NULL;
+	st->pending_tail = &st->pending;
 }
 
 /* The current part, received whole: parsed, validated, stored or refused. */
@@ -523,10 +577,11 @@ static int finish(struct stow *st, int rc)
 {
 	struct request *req = st->req;
 
-	if (rc == MP_OK)
+	commit_pending(st, rc == MP_OK);
+	if (rc == MP_OK && !st->abort_status)
 		return respond(st);
 	discard_part(st);
-	if (rc == 1)
+	if (rc == 1 || rc == MP_OK) /* MP_OK: a commit failed (503) */
 		return http_error(req, st->abort_status, "%s", st->abort_msg);
 	if (rc == MP_TOO_LARGE)
 		return http_error(req, 413, "The request exceeded the allowed limit of %lld bytes.",
@@ -605,6 +660,7 @@ int stow_handle(struct request *req)
 	if (parse_expiry(req, &st.expiry_ms))
 		return 0;
 	st.upsert = !strcmp(req->method, "PUT");
+	st.pending_tail = &st.pending;
 	st.req = req;
 	st.app = req->app;
 	st.path_study = req->params[PARAM_STUDY];

@@ -66,7 +66,8 @@ n=$(q "SELECT count(*) FROM changefeed c WHERE c.study_uid = '$study' AND NOT EX
 [ "$n" = 0 ] && ok "every change feed row has its event" || not_ok "$n change feed rows without an event"
 n=$(q "SELECT count(*) FROM outbox o WHERE o.payload->'data'->>'imageStudyInstanceUid' = '$study' AND NOT EXISTS (SELECT 1 FROM changefeed c WHERE c.sequence = o.sequence)")
 [ "$n" = 0 ] && ok "every event has its change feed row" || not_ok "$n events without a change feed row"
-n=$(q "SELECT count(*) FROM instance i WHERE NOT EXISTS (SELECT 1 FROM changefeed c WHERE c.sop_uid = i.sop_uid AND c.original_watermark = i.watermark AND c.action = 0)")
+# an updated instance's version has an Update row (action 2) instead
+n=$(q "SELECT count(*) FROM instance i WHERE NOT EXISTS (SELECT 1 FROM changefeed c WHERE c.sop_uid = i.sop_uid AND c.original_watermark = i.watermark AND c.action IN (0, 2))")
 [ "$n" = 0 ] && ok "every instance has its create row" || not_ok "$n instances without a create row"
 
 # files without rows (a crash between rename and commit) are what the sweep removes
