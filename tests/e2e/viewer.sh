@@ -61,9 +61,25 @@ for _ in $(seq 1 50); do
 done
 [ "$again" -gt "$lines_before" ] && ok "  and the replayed event reaches the file provider again" ||
 	not_ok "  the replay did not reach the file provider ($lines_before -> $again)"
-check "$(seen 'd["consoleErrors"]')" "[]" "no errors in either page's console"
+# The suite's other studies share the database: one without pixels (and
+# without a modality saying so) has no thumbnail, and the console's ask for
+# it is answered 404, which chromium logs. Such an answer is let through
+# only when it is the API's own for another study.
+honest=0 others=()
+while IFS= read -r bad; do
+	[ -z "$bad" ] && continue
+	u=${bad#console: 404 }
+	if [[ $bad == "console: 404 $S/v2/studies/"*"/thumbnail?viewport=64,64" && $u != *"/studies/$st/"* ]] &&
+		[ "$(curl -s -o /dev/null -w '%{http_code}' -H 'Accept: image/jpeg' "$u")" = 404 ]; then
+		honest=$((honest + 1))
+	else
+		others+=("$bad")
+	fi
+done < <(seen '"\n".join(d["badResponses"])')
+errors=$(seen "[e for e in d['consoleErrors'] if 'status of 404' not in e] + [e for e in d['consoleErrors'] if 'status of 404' in e][$honest:]")
+check "$errors" "[]" "no errors in either page's console (but $honest honest 404s of other studies' thumbnails)"
 check "$(seen 'd["failedRequests"]')" "[]" "no failed requests"
-check "$(seen 'd["badResponses"]')" "[]" "no answer of 400 or more"
+check "${others[*]:-}" "" "no other answer of 400 or more"
 # the screenshots the README shows
 mkdir -p "$EMULATOR_BUILD/screenshots"
 cp "$tmp/ohif-study-list.png" "$tmp/ohif-viewer.png" "$tmp/console.png" "$EMULATOR_BUILD/screenshots/" 2>/dev/null

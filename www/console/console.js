@@ -70,9 +70,14 @@ async function partitions() {
   } catch (e) { /* the partition named is used as it is */ }
 }
 
+// Modalities whose instances carry no pixels: a study of only these has no
+// thumbnail to ask for (the service would answer 404).
+const NO_PIXELS = new Set(['SR', 'KO', 'PR', 'DOC', 'RTPLAN', 'RTSTRUCT', 'RTRECORD', 'REG', 'FID', 'PLAN']);
+
 // A thumbnail through fetch: the service renders only for Accept image/jpeg
 // (an <img> asks for several types at once).
-async function thumbnail(img, study) {
+async function thumbnail(img, study, modalities) {
+  if (modalities.length && modalities.every((m) => NO_PIXELS.has(m))) return;
   try {
     const r = await fetch(`${api()}/studies/${study}/thumbnail?viewport=64,64`, { headers: { Accept: 'image/jpeg' } });
     if (r.ok) img.src = URL.createObjectURL(await r.blob());
@@ -94,12 +99,13 @@ async function studies() {
     const img = document.createElement('img');
     img.className = 'thumb';
     img.alt = `thumbnail of ${uid}`;
-    thumbnail(img, uid);
+    const modalities = (s['00080061'] || {}).Value || [];
+    thumbnail(img, uid, modalities);
     const a = document.createElement('a');
     a.href = `/viewer?StudyInstanceUIDs=${encodeURIComponent(uid)}`;
     a.textContent = uid;
     const tr = row([img, first(s, '00100010'), first(s, '00100020'), first(s, '00080020'),
-      ((s['00080061'] || {}).Value || []).join(', '), first(s, '00081030'), a]);
+      modalities.join(', '), first(s, '00081030'), a]);
     tr.dataset.study = uid;
     body.appendChild(tr);
   }
