@@ -89,7 +89,8 @@ static void serve(struct app *app, int sock)
 
 		request_init(&req, app, &app->policy, fr.envp, io);
 		db_ensure(app->db);
-		router_dispatch(&req, api_routes, api_nroutes);
+		if (!health_server_error(&req))
+			router_dispatch(&req, api_routes, api_nroutes);
 		if (!req.head_sent)
 			http_error(&req, 500,
 				   "The server encountered an internal error. Please retry the request. If the issue "

@@ -92,6 +92,7 @@ int debug_events_clear(struct request *req);
 int debug_events_replay(struct request *req);
 int health_check(struct request *req);
 int health_simple(struct request *req);
+int health_server_error(struct request *req);
 
 /* 404 with the service's message for the level the path asks for. */
 int api_not_found(struct request *req);

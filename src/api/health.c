@@ -4,6 +4,7 @@
 #include "http/response.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/banned.h"
@@ -33,4 +34,43 @@ int health_simple(struct request *req)
 		 "\"version\":\"%s\"}",
 		 ok ? "healthy" : "unhealthy", ok ? "ok" : "unavailable", ver, PACKAGE_VERSION);
 	return http_send(req, ok ? 200 : 503, "application/json", body, strlen(body));
+}
+
+/* The web server's error handler (lighttpd's server.error-handler, Apache's
+ * ErrorDocument): an error it made itself (a responder that died
+ * mid-request, a request too large, a timeout) comes back as a GET of the
+ * original URI with REDIRECT_STATUS set, and goes out in the service's plain
+ * text form instead of the server's HTML. A dead responder is not the
+ * client's fault: 503, retryable. Returns 0 when the request is not one. */
+int health_server_error(struct request *req)
+{
+	const char *s = request_env(req, "REDIRECT_STATUS");
+	int status = s ? atoi(s) : 0;
+
+	if (status < 400 || status > 599)
+		return 0;
+	switch (status) {
+	case 500:
+	case 502:
+	case 503:
+	case 504:
+		http_error(req, 503, "The server is temporarily unable to answer; the request can be tried again.");
+		break;
+	case 400:
+		http_error(req, 400, "The request is invalid.");
+		break;
+	case 408:
+		http_error(req, 408, "The request timed out.");
+		break;
+	case 413:
+		http_error(req, 413, "The request exceeded the allowed size.");
+		break;
+	case 414:
+	case 431:
+		http_error(req, status, "The request line or its headers are too long.");
+		break;
+	default:
+		http_error(req, status, "The request failed.");
+	}
+	return 1;
 }

@@ -122,7 +122,7 @@ GET|/v2/studies/1.2.3/series/x.y||||400|Dicom element 'SeriesInstanceUid' failed
 GET|/v2/studies/1.2.3/series/1.2.4/instances/a||||400|Dicom element 'SopInstanceUid' failed validation
 GET|/v2/studies/1.2.3/series/1.2.4/instances/1.2.5/metadata/x||||404|
 GET|/v2/studies/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa||||400|failed validation for VR 'UI'
-GET|/v2/studies/1.2.3%00||||400|
+GET|/v2/studies/1.2.3%00||||400|The request is invalid.
 GET|/v2/studies/1.2.3%2F4||||404|
 DELETE|/v2/studies/abc||||400|failed validation for VR 'UI'
 DELETE|/v2/studies/1.2.3/series/1.2.4/instances/a||||400|failed validation
