@@ -62,7 +62,9 @@ struct reader {
 static int fill(struct reader *r, size_t want)
 {
 	while (r->len < want && !r->eof) {
-		if (r->cap - r->len < CHUNK) {
+		/* room for half a chunk at least: a body that arrives in small
+		 * pieces does not cost a reallocation per piece */
+		if (r->cap - r->len < CHUNK / 2) {
 			r->cap = r->len + CHUNK;
 			r->buf = xrealloc(r->buf, r->cap);
 		}
