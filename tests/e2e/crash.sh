@@ -36,6 +36,10 @@ for _ in $(seq 1 600); do
 	[ "$stored" -ge 5 ] && break
 	sleep 0.02
 done
+# stopped first, so that none of them takes lighttpd's error-handler request
+# in the instant before its own kill; the restarted pool answers it
+# shellcheck disable=SC2046
+kill -STOP $(responder_pids) 2>/dev/null
 # shellcheck disable=SC2046
 kill -KILL $(responder_pids) 2>/dev/null
 wait "$client"
