@@ -593,7 +593,10 @@ int db_watermarks_known(struct db *db, const int64_t *wm, size_t n, unsigned cha
 	buf_addch(&arr, '}');
 	const char *v[] = { buf_str(&arr) };
 	r = exec_params(db, PGRES_TUPLES_OK,
-			"SELECT w, EXISTS (SELECT 1 FROM instance i WHERE i.watermark = w) FROM unnest($1::bigint[]) WITH ORDINALITY AS t(w, o) ORDER BY o",
+			/* an updated instance's original version is a file of its own */
+			"SELECT w, EXISTS (SELECT 1 FROM instance i WHERE i.watermark = w) "
+			"OR EXISTS (SELECT 1 FROM instance i WHERE i.original_watermark = w) "
+			"FROM unnest($1::bigint[]) WITH ORDINALITY AS t(w, o) ORDER BY o",
 			1, v);
 	buf_release(&arr);
 	if (!r)

@@ -124,6 +124,11 @@ check "$(wait_op "$op2" | jget 'd["status"]')" succeeded "a second update succee
 curl -s -o "$tmp/orig2.dcm" -H 'msdicom-request-original: true' -H 'Accept: application/dicom; transfer-syntax=*' "$inst"
 cmp -s "$tmp/orig2.dcm" "$tmp/a1.dcm" && ok "  the original is still the first version" || not_ok "the original changed"
 check "$(stored_files "$mid")" 0 "  the intermediate version's file is removed"
+# the orphan sweep knows the original's file as one a row points at
+"$EMULATOR_BUILD/dicom-fcgi" -c "$EMULATOR_VAR/conf/dicom.ini" --sweep --min-age 0 >/dev/null 2>>"$EMULATOR_VAR/log/dicom-fcgi.log"
+curl -s -o "$tmp/orig3.dcm" -H 'msdicom-request-original: true' -H 'Accept: application/dicom; transfer-syntax=*' "$inst"
+cmp -s "$tmp/orig3.dcm" "$tmp/a1.dcm" && ok "  dicom-fcgi --sweep leaves the original's file" ||
+	not_ok "dicom-fcgi --sweep removed the original's file"
 
 # an unknown study: succeeded, nothing updated
 post_update "{\"studyInstanceUids\":[\"$s0\"],$name_change}" >/dev/null
