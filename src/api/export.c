@@ -78,9 +78,12 @@ static const char *check_destination(struct request *req, const cJSON *dst, cJSO
 	const char *uri = str_setting(settings, "blobContainerUri");
 	const char *cs = str_setting(settings, "connectionString");
 	const char *name = str_setting(settings, "blobContainerName");
-	if (cJSON_IsTrue(cJSON_GetObjectItem(settings, "useManagedIdentity")))
-		return "A managed identity is not available here: give a connectionString and blobContainerName, or a "
-		       "blobContainerUri with a SAS token.";
+	bool identity = cJSON_IsTrue(cJSON_GetObjectItem(settings, "useManagedIdentity"));
+	if (identity && !req->app->cfg.export_identity)
+		return "No managed identity is configured here ([features] export_identity): give a connectionString and "
+		       "blobContainerName, or a blobContainerUri with a SAS token.";
+	if (identity && (!uri || cs || name))
+		return "useManagedIdentity needs a blobContainerUri (and no connectionString or blobContainerName).";
 	if (uri && (cs || name))
 		return "Give either blobContainerUri, or connectionString and blobContainerName, not both.";
 	if (!uri && (!cs || !name))
@@ -88,9 +91,11 @@ static const char *check_destination(struct request *req, const cJSON *dst, cJSO
 	if (uri && strncasecmp(uri, "http://", 7) && strncasecmp(uri, "https://", 8))
 		return "The blobContainerUri must be an http or https URL.";
 	cJSON *d = cJSON_AddObjectToObject(input, "destination");
-	if (uri)
+	if (uri) {
 		cJSON_AddStringToObject(d, "blobContainerUri", uri);
-	else {
+		if (identity)
+			cJSON_AddTrueToObject(d, "useManagedIdentity");
+	} else {
 		cJSON_AddStringToObject(d, "connectionString", cs);
 		cJSON_AddStringToObject(d, "blobContainerName", name);
 	}

@@ -54,6 +54,7 @@ static const struct config_key retrieve_keys[] = {
 static const struct config_key features_keys[] = {
 	{ "data_partitions", CONFIG_BOOL, OFF(data_partitions), "false", 0, 0, "DICOM_DATA_PARTITIONS", NULL },
 	{ "export", CONFIG_BOOL, OFF(export_enabled), "true", 0, 0, "DICOM_EXPORT", NULL },
+	{ "export_identity", CONFIG_OPTSTR, OFF(export_identity), "", 0, 0, "DICOM_EXPORT_IDENTITY", NULL },
 };
 static const struct config_key auth_keys[] = {
 	{ "mode", CONFIG_STR, OFF(auth_mode), "off", 0, 0, "DICOM_AUTH_MODE", NULL },

@@ -38,6 +38,7 @@ struct config {
 	/* [features] */
 	bool data_partitions;  /* routes under /partitions/{name} (the service's EnableDataPartitions) */
 	bool export_enabled;   /* POST /export */
+	char *export_identity; /* a connection string whose account key stands for the managed identity; NULL: none */
 	/* [auth] */
 	char *auth_mode;        /* "off" or "token" */
 	char *auth_keys;        /* PEM public keys / certificates, or a JWKS document; NULL: none */

@@ -26,7 +26,30 @@ struct dest {
 	char op[33]; /* the operation id as the service writes it: 32 hex digits */
 };
 
-static int dest_open(struct dest *d, const char *input, const char *job_id, char *err, size_t errlen)
+/* useManagedIdentity: the container URL's endpoint, signed with the account
+ * key of [features] export_identity (the identity the service would use). */
+static int dest_identity(struct dest *d, const char *identity, char *err, size_t errlen)
+{
+	struct az_account id;
+	if (!identity) {
+		snprintf(err, errlen, "no managed identity is configured for the relay ([features] export_identity)");
+		return -1;
+	}
+	if (az_account_parse(&id, identity, "blob", err, errlen))
+		return -1;
+	free(d->a.account);
+	d->a.account = id.account;
+	id.account = NULL;
+	memcpy(d->a.key, id.key, sizeof(d->a.key));
+	d->a.keylen = id.keylen;
+	free(d->a.sas);
+	d->a.sas = NULL;
+	az_account_release(&id);
+	return 0;
+}
+
+static int dest_open(struct dest *d, const char *input, const char *job_id, const char *identity, char *err,
+		     size_t errlen)
 {
 	memset(d, 0, sizeof(*d));
 	size_t o = 0;
@@ -41,6 +64,8 @@ static int dest_open(struct dest *d, const char *input, const char *job_id, char
 	int rc = -1;
 	if (cJSON_IsString(uri)) {
 		rc = az_account_from_url(&d->a, uri->valuestring, &d->container, err, errlen);
+		if (!rc && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(dst, "useManagedIdentity")))
+			rc = dest_identity(d, identity, err, errlen);
 	} else if (cJSON_IsString(cs) && cJSON_IsString(name)) {
 		rc = az_account_parse(&d->a, cs->valuestring, "blob", err, errlen);
 		d->container = strdup(name->valuestring);
@@ -230,7 +255,7 @@ int export_work(struct update_ctx *u, struct update_state *st)
 	}
 	struct dest d;
 	char err[512] = "", failure[600] = "";
-	bool bad_dest = dest_open(&d, st->job.input, st->job.id, err, sizeof(err)) != 0;
+	bool bad_dest = dest_open(&d, st->job.input, st->job.id, u->export_identity, err, sizeof(err)) != 0;
 	struct db_update_item *items = NULL;
 	long n = bad_dest ? 0 : db_update_next(u->db, &st->job, u->owner, u->lease_seconds, u->batch, &items);
 	int rc = 1;

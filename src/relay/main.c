@@ -198,7 +198,7 @@ static int updates(struct relay *r)
 	/* each instance is a file rewritten: small steps keep the lease fresh */
 	long batch = r->rc.operation_batch < 10 ? (long)r->rc.operation_batch : 10;
 	struct update_ctx u = { r->db, &r->store, r->owner, (int)r->rc.lease_seconds, batch, r->cfg.events_service_host,
-				r->cfg.events_topic };
+				r->cfg.events_topic, r->cfg.export_identity };
 	if (!r->have_store)
 		return 0;
 	uint64_t until = util_now_ms() + 200;

@@ -14,6 +14,7 @@ struct update_ctx {
 	int lease_seconds;
 	long batch;                /* instances a step */
 	const char *host, *topic;  /* of the events */
+	const char *export_identity; /* [features] export_identity, or NULL */
 };
 
 struct update_state {
