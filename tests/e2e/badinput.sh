@@ -241,6 +241,7 @@ TABLE
 )
 
 before=$(q "SELECT count(*) FROM instance")
+wm0=$(q "SELECT coalesce(max(watermark), 0) FROM instance")
 n=0
 while IFS='|' read -r method path ct body header want text; do
 	[ -n "$method" ] || continue
@@ -256,7 +257,12 @@ while IFS='|' read -r method path ct body header want text; do
 		"") ;;
 		*) args+=(--data-binary "$body") ;;
 	esac
+	[ "$method" = POST ] && [[ $path == */studies* ]] && stow=1 || stow=0
+	[ "$stow" = 1 ] && had=$(q "SELECT count(*) FROM instance")
 	code=$(curl "${args[@]}" "$U$path")
+	if [ "$stow" = 1 ] && [ "$(q "SELECT count(*) FROM instance")" != "$had" ]; then
+		not_ok "$method $path${header:+ ($header)} with $body stored an instance (answered $code)"
+	fi
 	if [ "$code" = "$want" ] && { [ -z "$text" ] || grep -qF -- "$text" "$tmp/out"; }; then
 		ok "$method $path${header:+ ($header)}: $code"
 	else
@@ -268,5 +274,8 @@ while IFS='|' read -r method path ct body header want text; do
 done <<< "$cases"
 [ "$n" -ge 150 ] && ok "$n cases" || not_ok "only $n cases"
 check "$(q "SELECT count(*) FROM instance")" "$before" "nothing was stored by any of them"
+# what was, if anything: this run's study ($st) or another test's
+q "SELECT 'stored meanwhile: ' || study_uid || ' ' || sop_uid || ' at ' || created_at FROM instance
+   WHERE watermark > $wm0 ORDER BY watermark"
 check "$(curl -s -o /dev/null -w '%{http_code}' "$U/health/check")" 200 "the stack is healthy at the end"
 finish

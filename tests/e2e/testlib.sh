@@ -9,7 +9,8 @@ fi
 . "$ABS_TOP_SRCDIR/scripts/lib.sh"
 pass=0 fail=0
 ok() { echo "ok - $*"; pass=$((pass + 1)); }
-not_ok() { echo "not ok - $*"; fail=$((fail + 1)); }
+failures=()
+not_ok() { echo "not ok - $*"; fail=$((fail + 1)); failures+=("$*"); }
 check() { if [ "$1" = "$2" ]; then ok "$3"; else not_ok "$3 (got '$1', expected '$2')"; fi; }
 q() { psql "$EMULATOR_DB_CONNINFO" -Atc "$1"; }
 # How many of the watermarks' files the suite's store holds.
@@ -96,6 +97,9 @@ azurite_start() { # SERVICE LOG
 AZURITE_KEY='Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=='
 # the closing line, and the exit status
 finish() {
+	# the failures again at the end, where a log's tail shows them
+	local f
+	for f in "${failures[@]}"; do echo "# failed: $f"; done
 	echo "$pass passed, $fail failed"
 	[ "$fail" = 0 ]
 }
