@@ -113,6 +113,39 @@ static void qido__person_names__exact_and_fuzzy(void **state)
 	query("/v2/studies?PatientID=%s&PatientName=ohn&fuzzymatching=true", 204, pid);
 }
 
+/* Fuzzy matching finds its candidates through a LIKE pattern on a trigram
+ * index: the query's LIKE metacharacters are plain characters, and every
+ * word of the query still has to start a word of the name. */
+static void qido__fuzzy_names__like_characters_are_plain(void **state)
+{
+	char p2[48], s1[65], s2[65];
+	snprintf(p2, sizeof(p2), "QF%s", uid_new() + 5);
+	snprintf(s1, sizeof(s1), "%s", uid_new());
+	snprintf(s2, sizeof(s2), "%s", uid_new());
+	const char *fmt = "--study %s --series %s.1 --sop %s.1.1 --set '0010,0010=PN:%s' --set 0010,0020=LO:%s";
+	assert_int_equal(store_made(fmt, s1, s1, s1, "O_Brien^Ann 100%", p2), 0);
+	assert_int_equal(store_made(fmt, s2, s2, s2, "OxBrien^Ann 1000", p2), 0);
+	struct {
+		const char *q;
+		int n;
+		const char *first;
+	} cases[] = {
+		{ "o_b", 1, s1 },        { "100%25", 1, s1 },      { "ann", 2, NULL },   { "ann%5Eo_", 1, s1 },
+		{ "ann%20oxb", 1, s2 },  { "o%25", 0, NULL },      { "b", 0, NULL },     { "ann%20zz", 0, NULL },
+		{ "%5E%5Eoxb", 1, s2 },  { "1000%20ANN", 1, s2 },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cJSON *j = query("/v2/studies?PatientID=%s&PatientName=%s&fuzzymatching=true", cases[i].n ? 200 : 204, p2,
+				 cases[i].q);
+		if (!cases[i].n)
+			continue;
+		assert_int_equal(cJSON_GetArraySize(j), cases[i].n);
+		if (cases[i].first)
+			assert_string_equal(dj_str(cJSON_GetArrayItem(j, 0), "0020000D"), cases[i].first);
+		cJSON_Delete(j);
+	}
+}
+
 static void qido__date_ranges(void **state)
 {
 	cJSON *j = query("/v2/studies?PatientID=%s&StudyDate=20230101-20230131", 200, pid);
@@ -334,6 +367,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(qido__studies_by_patient_id__newest_first_v2_defaults),
 		cmocka_unit_test(qido__person_names__exact_and_fuzzy),
+		cmocka_unit_test(qido__fuzzy_names__like_characters_are_plain),
 		cmocka_unit_test(qido__date_ranges),
 		cmocka_unit_test(qido__computed_attributes),
 		cmocka_unit_test(qido__series_and_instances_levels),
