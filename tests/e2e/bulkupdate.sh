@@ -14,15 +14,7 @@ VAR=$EMULATOR_VAR
 BUILD=$EMULATOR_BUILD
 U=$EMULATOR_URL/v2
 tmp=$(mktemp -d)
-pids=()
-relay_stopped=0
-cleanup() {
-	{ for p in "${pids[@]}"; do kill -KILL "$p"; wait "$p"; done; } 2>/dev/null
-	[ "$relay_stopped" = 1 ] && start_relay
-	curl -s -o /dev/null -X DELETE "$U/extendedquerytags/PatientAge"
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+trap 'curl -s -o /dev/null -X DELETE "$U/extendedquerytags/PatientAge"; test_cleanup KILL' EXIT
 
 post_update() { # BODY [URL] -> status; body in $tmp/out, headers in $tmp/hdr
 	curl -s -D "$tmp/hdr" -o "$tmp/out" -w '%{http_code}' -X POST -H 'Content-Type: application/json' -d "$1" \
@@ -125,7 +117,7 @@ curl -s -o "$tmp/orig2.dcm" -H 'msdicom-request-original: true' -H 'Accept: appl
 cmp -s "$tmp/orig2.dcm" "$tmp/a1.dcm" && ok "  the original is still the first version" || not_ok "the original changed"
 check "$(stored_files "$mid")" 0 "  the intermediate version's file is removed"
 # the orphan sweep knows the original's file as one a row points at
-"$EMULATOR_BUILD/dicom-fcgi" -c "$EMULATOR_VAR/conf/dicom.ini" --sweep --min-age 0 >/dev/null 2>>"$EMULATOR_VAR/log/dicom-fcgi.log"
+sweep_orphans >/dev/null
 curl -s -o "$tmp/orig3.dcm" -H 'msdicom-request-original: true' -H 'Accept: application/dicom; transfer-syntax=*' "$inst"
 cmp -s "$tmp/orig3.dcm" "$tmp/a1.dcm" && ok "  dicom-fcgi --sweep leaves the original's file" ||
 	not_ok "dicom-fcgi --sweep removed the original's file"

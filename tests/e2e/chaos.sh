@@ -110,10 +110,7 @@ for wm in $(q "SELECT watermark FROM instance WHERE study_uid LIKE '$prefix.%'")
 	[ "$(stored_files "$wm")" = 1 ] || missing=$((missing + 1))
 done
 check "$missing" 0 "every index row has its file"
-"$EMULATOR_BUILD/dicom-fcgi" -c "$EMULATOR_VAR/conf/dicom.ini" --sweep --min-age 0 >/dev/null 2>>"$EMULATOR_VAR/log/dicom-fcgi.log"
-find "$EMULATOR_STORE_DIR" -name '*.dcm' -printf '%f\n' | sed 's/\.dcm$//' | sort -u > "$tmp/files"
-q "SELECT watermark FROM instance UNION SELECT original_watermark FROM instance WHERE original_watermark IS NOT NULL" | sort -u > "$tmp/rows"
-check "$(comm -23 "$tmp/files" "$tmp/rows" | wc -l)" 0 "after dicom-fcgi --sweep every stored file has its row"
+check "$(sweep_orphans)" 0 "after dicom-fcgi --sweep every stored file has its row"
 
 mine="c.study_uid LIKE '$prefix.%'"
 check "$(q "SELECT count(*) FROM changefeed c WHERE $mine AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.sequence = c.sequence)")" 0 \

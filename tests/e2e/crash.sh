@@ -78,14 +78,7 @@ n=$(q "SELECT count(*) FROM instance i WHERE NOT EXISTS (SELECT 1 FROM changefee
 [ "$n" = 0 ] && ok "every instance has its create row" || not_ok "$n instances without a create row"
 
 # files without rows (a crash between rename and commit) are what the sweep removes
-"$EMULATOR_BUILD/dicom-fcgi" -c "$EMULATOR_VAR/conf/dicom.ini" --sweep --min-age 0 >/dev/null 2>>"$EMULATOR_VAR/log/dicom-fcgi.log"
-orphans=0
-for f in "$EMULATOR_STORE_DIR"/??/*.dcm; do
-	[ -e "$f" ] || continue
-	wm=$(basename "$f" .dcm)
-	[ "$(q "SELECT count(*) FROM instance WHERE watermark = $wm")" = 1 ] || orphans=$((orphans + 1))
-done
-[ "$orphans" = 0 ] && ok "after dicom-fcgi --sweep every stored file has its row" || not_ok "$orphans files without a row after the sweep"
+check "$(sweep_orphans)" 0 "after dicom-fcgi --sweep every stored file has its row"
 
 # the pool comes back (multiwatch restarts responders) and serves
 healthy=0

@@ -13,15 +13,7 @@ VAR=$EMULATOR_VAR
 BUILD=$EMULATOR_BUILD
 npm_packages
 tmp=$(mktemp -d)
-pids=()
-relay_stopped=0
-cleanup() {
-	{ for p in "${pids[@]}"; do kill -KILL "$p"; wait "$p"; done; } 2>/dev/null
-	[ "$relay_stopped" = 1 ] && start_relay
-	side_stack_stop "$tmp/side"
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+trap 'test_cleanup KILL "$tmp/side"' EXIT
 blob() { NODE_PATH="$NPMDIR/node_modules" node "$ABS_TOP_SRCDIR/tests/e2e/blob-tool.js" "$@"; }
 
 azurite_start blob "$tmp/azurite.log" || { finish; exit 1; }

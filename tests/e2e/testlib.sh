@@ -13,6 +13,14 @@ failures=()
 not_ok() { echo "not ok - $*"; fail=$((fail + 1)); failures+=("$*"); }
 check() { if [ "$1" = "$2" ]; then ok "$3"; else not_ok "$3 (got '$1', expected '$2')"; fi; }
 q() { psql "$EMULATOR_DB_CONNINFO" -Atc "$1"; }
+# Runs dicom-fcgi --sweep (every age) and prints how many of the store's
+# files then have no row: none point at them as a current or an original
+# version.
+sweep_orphans() {
+	"$EMULATOR_BUILD/dicom-fcgi" -c "$EMULATOR_VAR/conf/dicom.ini" --sweep --min-age 0 >/dev/null 2>>"$EMULATOR_VAR/log/dicom-fcgi.log"
+	comm -23 <(find "$EMULATOR_STORE_DIR" -name '*.dcm' -printf '%f\n' | sed 's/\.dcm$//' | sort -u) \
+		<(q "SELECT watermark FROM instance UNION SELECT original_watermark FROM instance WHERE original_watermark IS NOT NULL" | sort -u) | wc -l
+}
 # How many of the watermarks' files the suite's store holds.
 stored_files() { # WATERMARK...
 	local n=0 w
@@ -140,6 +148,21 @@ side_stack_start() { # DIR STORE
 side_stack_tmp() {
 	tmp=$(mktemp -d)
 	trap 'side_stack_stop "$tmp"; rm -rf "$tmp"' EXIT
+}
+
+# The end of a test that starts processes of its own (their PIDs in the
+# array pids), may stop the suite's relay (relay_stopped=1) and runs side
+# stacks: those processes get SIGNAL, the relay starts again, the side
+# stacks in DIR... stop, and $tmp goes.
+pids=()
+relay_stopped=0
+test_cleanup() { # SIGNAL [DIR...]
+	local sig=$1 p d
+	shift
+	{ for p in "${pids[@]}"; do kill -"$sig" "$p"; wait "$p"; done; } 2>/dev/null
+	[ "$relay_stopped" = 1 ] && start_relay
+	for d in "$@"; do side_stack_stop "$d"; done
+	rm -rf "$tmp"
 }
 
 side_stack_stop() { # DIR
