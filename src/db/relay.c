@@ -164,6 +164,16 @@ int db_relay_record(struct db *db, int64_t outbox_id, const char *subscription, 
 	return 0;
 }
 
+int db_relay_records_begin(struct db *db)
+{
+	return db_cmd(db, "BEGIN");
+}
+
+int db_relay_records_end(struct db *db, bool commit)
+{
+	return db_cmd(db, commit ? "COMMIT" : "ROLLBACK");
+}
+
 /* The seconds a "seconds until" query answered: -1 for NULL (nothing is
  * waiting: greatest(0, NULL) would have said 0, "due now", and the relay
  * would never rest), 0 when overdue. */

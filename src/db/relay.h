@@ -43,6 +43,10 @@ void db_claims_free(struct db_claim *c, long n);
  * counts. */
 int db_relay_record(struct db *db, int64_t outbox_id, const char *subscription, const char *owner, const char *status,
 		    double retry_in, int http_status, const char *outcome, const char *reason);
+/* Around the records of one batch: BEGIN, then COMMIT (commit) or
+ * ROLLBACK. */
+int db_relay_records_begin(struct db *db);
+int db_relay_records_end(struct db *db, bool commit);
 /* Seconds until the next delivery of these subscriptions is due (0 when
  * one is due now, -1 when none is pending). */
 double db_relay_next_due(struct db *db, const char *const *subs, size_t nsubs);

@@ -5,6 +5,7 @@
 #include "common/config.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "common/xalloc.h"
 #include "db/db.h"
 #include "db/relay.h"
 #include "db/eqt.h"
@@ -89,49 +90,79 @@ static double retry_delay(const struct relay_config *rc, int attempt)
 	return d * (0.95 + 0.1 * (rand() / (double)RAND_MAX));
 }
 
-static void handle(struct relay *r, const struct db_claim *c)
+/* What became of one claimed delivery, to be recorded. */
+struct result {
+	const struct db_claim *c;
+	struct subscription *s; /* NULL: not ours after all (the lease runs out, another relay takes it) */
+	struct outcome o;
+	const char *status, *reason;
+	double retry_in;
+};
+
+/* Delivers one claim (unless its time to live has passed) and decides its
+ * new status. */
+static void handle(struct relay *r, const struct db_claim *c, struct result *res)
 {
 	struct subscription *s = find_sub(r, c->subscription);
-	struct outcome o = { OUTCOME_RETRY, 0, "" };
-	const char *status, *reason = NULL;
-	double retry_in = 0;
+	struct outcome *o = &res->o;
 
+	*res = (struct result){ c, s, { OUTCOME_RETRY, 0, "" }, NULL, NULL, 0 };
 	if (!s)
-		return; /* not ours after all: the lease runs out and another relay takes it */
+		return;
 	const struct provider *p = provider_find(s->provider);
 	if (c->age_seconds > s->ttl_minutes * 60.0) {
 		/* Event Grid checks the time to live at the next scheduled attempt */
-		status = s->dead_letter ? "dead" : "dropped";
-		reason = "TimeToLiveExceeded";
-		snprintf(o.text, sizeof(o.text), "TimeToLiveExceeded");
+		res->status = s->dead_letter ? "dead" : "dropped";
+		res->reason = "TimeToLiveExceeded";
+		snprintf(o->text, sizeof(o->text), "TimeToLiveExceeded");
+		return;
+	}
+	struct buf body;
+	buf_init(&body, 0);
+	if (envelope_event(s->schema, c->payload, &body)) {
+		o->kind = OUTCOME_FATAL;
+		snprintf(o->text, sizeof(o->text), "BadEvent");
 	} else {
-		struct buf body;
-		buf_init(&body, 0);
-		if (envelope_event(s->schema, c->payload, &body)) {
-			o.kind = OUTCOME_FATAL;
-			snprintf(o.text, sizeof(o.text), "BadEvent");
-		} else {
-			struct event_out ev = { body.data, body.len, c->attempt };
-			p->deliver(s, &ev, &o);
-		}
-		buf_release(&body);
-		if (o.kind == OUTCOME_DELIVERED) {
-			status = "delivered";
-		} else if (o.kind == OUTCOME_FATAL) {
-			status = s->dead_letter ? "dead" : "dropped";
-			reason = o.text;
-		} else if (c->attempt >= s->max_attempts) {
-			status = s->dead_letter ? "dead" : "dropped";
-			reason = "MaxDeliveryAttemptsExceeded";
-		} else {
-			status = "pending";
-			retry_in = retry_delay(&r->rc, c->attempt);
+		struct event_out ev = { body.data, body.len, c->attempt };
+		p->deliver(s, &ev, o);
+	}
+	buf_release(&body);
+	if (o->kind == OUTCOME_DELIVERED) {
+		res->status = "delivered";
+	} else if (o->kind == OUTCOME_FATAL) {
+		res->status = s->dead_letter ? "dead" : "dropped";
+		res->reason = o->text;
+	} else if (c->attempt >= s->max_attempts) {
+		res->status = s->dead_letter ? "dead" : "dropped";
+		res->reason = "MaxDeliveryAttemptsExceeded";
+	} else {
+		res->status = "pending";
+		res->retry_in = retry_delay(&r->rc, c->attempt);
+	}
+}
+
+/* The outcomes of a batch, in one transaction: one commit (one flush of
+ * the WAL) a batch rather than one a delivery. A batch that cannot be
+ * recorded is delivered again once its leases run out (at least once). */
+static int record(struct relay *r, const struct result *res, long n)
+{
+	if (db_relay_records_begin(r->db))
+		return -1;
+	for (long i = 0; i < n; i++) {
+		const struct result *x = &res[i];
+		if (!x->s)
+			continue;
+		log_info("delivery subscription='%s' outbox=%lld attempt=%d outcome=%s http=%d status=%s", x->s->name,
+			 (long long)x->c->outbox_id, x->c->attempt, x->o.text, x->o.http_status, x->status);
+		if (db_relay_record(r->db, x->c->outbox_id, x->s->name, r->owner, x->status, x->retry_in,
+				    x->o.http_status, x->o.text, x->reason)) {
+			log_error("cannot record the delivery of outbox=%lld to '%s'", (long long)x->c->outbox_id,
+				  x->s->name);
+			db_relay_records_end(r->db, false);
+			return -1;
 		}
 	}
-	log_info("delivery subscription='%s' outbox=%lld attempt=%d outcome=%s http=%d status=%s", s->name,
-		 (long long)c->outbox_id, c->attempt, o.text, o.http_status, status);
-	if (db_relay_record(r->db, c->outbox_id, s->name, r->owner, status, retry_in, o.http_status, o.text, reason))
-		log_error("cannot record the delivery of outbox=%lld to '%s'", (long long)c->outbox_id, s->name);
+	return db_relay_records_end(r->db, true);
 }
 
 static int register_all(struct relay *r)
@@ -233,9 +264,14 @@ static int work(struct relay *r)
 		n = db_relay_claim(r->db, r->names, r->nnames, r->owner, r->rc.lease_seconds, r->rc.batch, &claims);
 		if (n < 0)
 			return -1;
+		struct result *res = xcalloc((size_t)(n ? n : 1), sizeof(*res));
 		for (long i = 0; i < n; i++)
-			handle(r, &claims[i]);
+			handle(r, &claims[i], &res[i]);
+		int rc = record(r, res, n);
+		free(res);
 		db_claims_free(claims, n);
+		if (rc)
+			return -1;
 	} while (n == r->rc.batch && !stopping);
 	return 0;
 }
