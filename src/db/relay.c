@@ -15,13 +15,17 @@
 
 #include "common/banned.h"
 
-/* A PostgreSQL text[] literal (each element quoted). */
+/* A PostgreSQL text[] literal (each element quoted, a NULL pointer NULL). */
 static void text_array(struct buf *b, const char *const *v, size_t n, bool lower)
 {
 	buf_addch(b, '{');
 	for (size_t i = 0; i < n; i++) {
 		if (i)
 			buf_addch(b, ',');
+		if (!v[i]) {
+			buf_adds(b, "NULL");
+			continue;
+		}
 		buf_addch(b, '"');
 		for (const char *p = v[i]; *p; p++) {
 			if (*p == '"' || *p == '\\')
@@ -142,36 +146,64 @@ long db_relay_claim(struct db *db, const char *const *subs, size_t nsubs, const 
 	return n;
 }
 
-int db_relay_record(struct db *db, int64_t outbox_id, const char *subscription, const char *owner, const char *status,
-		    double retry_in, int http_status, const char *outcome, const char *reason)
+int db_relay_record(struct db *db, const char *owner, const struct db_record *rec, size_t n)
 {
-	char id[24], retry[32], hs[16];
-	snprintf(id, sizeof(id), "%lld", (long long)outbox_id);
-	snprintf(retry, sizeof(retry), "%.3f", retry_in);
-	snprintf(hs, sizeof(hs), "%d", http_status);
-	const char *v[] = { id, subscription, owner, status, retry, http_status ? hs : NULL, outcome, reason };
+	struct buf ids, subs, status, retry, http, outcome, reason;
+	const char **col = xcalloc(n ? n : 1, sizeof(*col));
+	struct buf *all[] = { &ids, &subs, &status, &retry, &http, &outcome, &reason };
+
+	for (size_t k = 0; k < sizeof(all) / sizeof(all[0]); k++)
+		buf_init(all[k], 0);
+	/* numbers: one literal each */
+	buf_addch(&ids, '{');
+	buf_addch(&retry, '{');
+	buf_addch(&http, '{');
+	for (size_t i = 0; i < n; i++) {
+		const char *sep = i ? "," : "";
+		buf_addf(&ids, "%s%lld", sep, (long long)rec[i].outbox_id);
+		buf_addf(&retry, "%s%.3f", sep, rec[i].retry_in);
+		if (rec[i].http_status)
+			buf_addf(&http, "%s%d", sep, rec[i].http_status);
+		else
+			buf_addf(&http, "%sNULL", sep);
+	}
+	buf_addch(&ids, '}');
+	buf_addch(&retry, '}');
+	buf_addch(&http, '}');
+	/* texts */
+	for (size_t i = 0; i < n; i++)
+		col[i] = rec[i].subscription;
+	text_array(&subs, col, n, false);
+	for (size_t i = 0; i < n; i++)
+		col[i] = rec[i].status;
+	text_array(&status, col, n, false);
+	for (size_t i = 0; i < n; i++)
+		col[i] = rec[i].outcome;
+	text_array(&outcome, col, n, false);
+	for (size_t i = 0; i < n; i++)
+		col[i] = rec[i].reason;
+	text_array(&reason, col, n, false);
+	free(col);
+
+	const char *v[] = { buf_str(&ids), buf_str(&subs), buf_str(&status), buf_str(&retry), buf_str(&http),
+			    buf_str(&outcome), buf_str(&reason), owner };
 	PGresult *r = db_exec(db, PGRES_COMMAND_OK,
-			      "UPDATE delivery SET status = $4, locked_until = NULL, locked_by = NULL, "
-			      "  next_attempt_at = CASE WHEN $4 = 'pending' THEN now() + make_interval(secs => $5::float8) "
-			      "                         ELSE next_attempt_at END, "
-			      "  last_status = $6::int, last_outcome = $7, dead_letter_reason = $8, "
-			      "  delivered_at = CASE WHEN $4 = 'delivered' THEN now() END "
-			      "WHERE outbox_id = $1::bigint AND subscription = $2 AND locked_by = $3",
+			      "UPDATE delivery d SET status = u.status, locked_until = NULL, locked_by = NULL, "
+			      "  next_attempt_at = CASE WHEN u.status = 'pending' "
+			      "                         THEN now() + make_interval(secs => u.retry) "
+			      "                         ELSE d.next_attempt_at END, "
+			      "  last_status = u.http, last_outcome = u.outcome, dead_letter_reason = u.reason, "
+			      "  delivered_at = CASE WHEN u.status = 'delivered' THEN now() END "
+			      "FROM unnest($1::bigint[], $2::text[], $3::text[], $4::float8[], $5::int[], $6::text[], "
+			      "            $7::text[]) AS u(id, sub, status, retry, http, outcome, reason) "
+			      "WHERE d.outbox_id = u.id AND d.subscription = u.sub AND d.locked_by = $8",
 			      8, v);
+	for (size_t k = 0; k < sizeof(all) / sizeof(all[0]); k++)
+		buf_release(all[k]);
 	if (!r)
 		return -1;
 	PQclear(r);
 	return 0;
-}
-
-int db_relay_records_begin(struct db *db)
-{
-	return db_cmd(db, "BEGIN");
-}
-
-int db_relay_records_end(struct db *db, bool commit)
-{
-	return db_cmd(db, commit ? "COMMIT" : "ROLLBACK");
 }
 
 /* The seconds a "seconds until" query answered: -1 for NULL (nothing is

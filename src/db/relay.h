@@ -38,15 +38,20 @@ long db_relay_claim(struct db *db, const char *const *subs, size_t nsubs, const 
 		    int batch, struct db_claim **out);
 void db_claims_free(struct db_claim *c, long n);
 
-/* Records an attempt's outcome: status "delivered", "pending" (retry in
- * retry_in seconds), "dead" or "dropped". Only the lease owner's record
- * counts. */
-int db_relay_record(struct db *db, int64_t outbox_id, const char *subscription, const char *owner, const char *status,
-		    double retry_in, int http_status, const char *outcome, const char *reason);
-/* Around the records of one batch: BEGIN, then COMMIT (commit) or
- * ROLLBACK. */
-int db_relay_records_begin(struct db *db);
-int db_relay_records_end(struct db *db, bool commit);
+/* An attempt's outcome: status "delivered", "pending" (retry in retry_in
+ * seconds), "dead" or "dropped"; http_status 0 when there was none,
+ * reason NULL unless dead or dropped. */
+struct db_record {
+	int64_t outbox_id;
+	const char *subscription, *status;
+	double retry_in;
+	int http_status;
+	const char *outcome, *reason;
+};
+
+/* Records the outcomes of a batch in one statement (one commit, one flush
+ * of the WAL). Only the lease owner's records count. */
+int db_relay_record(struct db *db, const char *owner, const struct db_record *rec, size_t n);
 /* Seconds until the next delivery of these subscriptions is due (0 when
  * one is due now, -1 when none is pending). */
 double db_relay_next_due(struct db *db, const char *const *subs, size_t nsubs);

@@ -94,75 +94,118 @@ static double retry_delay(const struct relay_config *rc, int attempt)
 struct result {
 	const struct db_claim *c;
 	struct subscription *s; /* NULL: not ours after all (the lease runs out, another relay takes it) */
+	struct buf body;        /* the event in the subscription's schema */
+	bool send;              /* to be delivered (else decided already) */
 	struct outcome o;
 	const char *status, *reason;
 	double retry_in;
 };
 
-/* Delivers one claim (unless its time to live has passed) and decides its
- * new status. */
-static void handle(struct relay *r, const struct db_claim *c, struct result *res)
+/* Before delivery: the event in its subscription's schema, or a status
+ * decided without a delivery (time to live passed, an unreadable event). */
+static void prepare(struct relay *r, const struct db_claim *c, struct result *res)
 {
 	struct subscription *s = find_sub(r, c->subscription);
 	struct outcome *o = &res->o;
 
-	*res = (struct result){ c, s, { OUTCOME_RETRY, 0, "" }, NULL, NULL, 0 };
+	memset(res, 0, sizeof(*res));
+	res->c = c;
+	res->s = s;
+	o->kind = OUTCOME_RETRY;
+	buf_init(&res->body, 0);
 	if (!s)
 		return;
-	const struct provider *p = provider_find(s->provider);
 	if (c->age_seconds > s->ttl_minutes * 60.0) {
 		/* Event Grid checks the time to live at the next scheduled attempt */
 		res->status = s->dead_letter ? "dead" : "dropped";
 		res->reason = "TimeToLiveExceeded";
 		snprintf(o->text, sizeof(o->text), "TimeToLiveExceeded");
-		return;
-	}
-	struct buf body;
-	buf_init(&body, 0);
-	if (envelope_event(s->schema, c->payload, &body)) {
+	} else if (envelope_event(s->schema, c->payload, &res->body)) {
 		o->kind = OUTCOME_FATAL;
 		snprintf(o->text, sizeof(o->text), "BadEvent");
 	} else {
-		struct event_out ev = { body.data, body.len, c->attempt };
-		p->deliver(s, &ev, o);
+		res->send = true;
 	}
-	buf_release(&body);
+}
+
+/* Each subscription's share of the batch, at once where its provider
+ * takes several (a webhook: several in flight), else one by one. */
+static void deliver_all(struct relay *r, struct result *res, long n)
+{
+	struct event_out *ev = xcalloc((size_t)(n ? n : 1), sizeof(*ev));
+	struct outcome *out = xcalloc((size_t)(n ? n : 1), sizeof(*out));
+	long *at = xcalloc((size_t)(n ? n : 1), sizeof(*at));
+
+	for (size_t j = 0; j < r->rc.nsubs; j++) {
+		struct subscription *s = &r->rc.subs[j];
+		const struct provider *p = provider_find(s->provider ? s->provider : "");
+		size_t k = 0;
+		for (long i = 0; i < n; i++) {
+			if (res[i].s != s || !res[i].send)
+				continue;
+			ev[k] = (struct event_out){ res[i].body.data, res[i].body.len, res[i].c->attempt };
+			out[k] = (struct outcome){ OUTCOME_RETRY, 0, "" };
+			at[k++] = i;
+		}
+		if (!k || !p)
+			continue;
+		if (p->deliver_many)
+			p->deliver_many(s, ev, k, out);
+		else
+			for (size_t i = 0; i < k; i++)
+				p->deliver(s, &ev[i], &out[i]);
+		for (size_t i = 0; i < k; i++)
+			res[at[i]].o = out[i];
+	}
+	free(at);
+	free(out);
+	free(ev);
+}
+
+/* After delivery: the new status, as Event Grid's retry policy says. */
+static void decide(struct relay *r, struct result *res)
+{
+	const struct outcome *o = &res->o;
+	const struct subscription *s = res->s;
+
+	if (!s || res->status)
+		return;
 	if (o->kind == OUTCOME_DELIVERED) {
 		res->status = "delivered";
 	} else if (o->kind == OUTCOME_FATAL) {
 		res->status = s->dead_letter ? "dead" : "dropped";
 		res->reason = o->text;
-	} else if (c->attempt >= s->max_attempts) {
+	} else if (res->c->attempt >= s->max_attempts) {
 		res->status = s->dead_letter ? "dead" : "dropped";
 		res->reason = "MaxDeliveryAttemptsExceeded";
 	} else {
 		res->status = "pending";
-		res->retry_in = retry_delay(&r->rc, c->attempt);
+		res->retry_in = retry_delay(&r->rc, res->c->attempt);
 	}
 }
 
-/* The outcomes of a batch, in one transaction: one commit (one flush of
- * the WAL) a batch rather than one a delivery. A batch that cannot be
+/* The outcomes of a batch, in one statement: one commit (one flush of the
+ * WAL) a batch rather than one a delivery. A batch that cannot be
  * recorded is delivered again once its leases run out (at least once). */
 static int record(struct relay *r, const struct result *res, long n)
 {
-	if (db_relay_records_begin(r->db))
-		return -1;
+	struct db_record *rec = xcalloc((size_t)(n ? n : 1), sizeof(*rec));
+	size_t k = 0;
+
 	for (long i = 0; i < n; i++) {
 		const struct result *x = &res[i];
 		if (!x->s)
 			continue;
 		log_info("delivery subscription='%s' outbox=%lld attempt=%d outcome=%s http=%d status=%s", x->s->name,
 			 (long long)x->c->outbox_id, x->c->attempt, x->o.text, x->o.http_status, x->status);
-		if (db_relay_record(r->db, x->c->outbox_id, x->s->name, r->owner, x->status, x->retry_in,
-				    x->o.http_status, x->o.text, x->reason)) {
-			log_error("cannot record the delivery of outbox=%lld to '%s'", (long long)x->c->outbox_id,
-				  x->s->name);
-			db_relay_records_end(r->db, false);
-			return -1;
-		}
+		rec[k++] = (struct db_record){ x->c->outbox_id, x->s->name, x->status, x->retry_in, x->o.http_status,
+					       x->o.text, x->reason };
 	}
-	return db_relay_records_end(r->db, true);
+	int rc = k ? db_relay_record(r->db, r->owner, rec, k) : 0;
+	if (rc)
+		log_error("cannot record the outcomes of %zu deliveries (they will be made again)", k);
+	free(rec);
+	return rc;
 }
 
 static int register_all(struct relay *r)
@@ -266,8 +309,13 @@ static int work(struct relay *r)
 			return -1;
 		struct result *res = xcalloc((size_t)(n ? n : 1), sizeof(*res));
 		for (long i = 0; i < n; i++)
-			handle(r, &claims[i], &res[i]);
+			prepare(r, &claims[i], &res[i]);
+		deliver_all(r, res, n);
+		for (long i = 0; i < n; i++)
+			decide(r, &res[i]);
 		int rc = record(r, res, n);
+		for (long i = 0; i < n; i++)
+			buf_release(&res[i].body);
 		free(res);
 		db_claims_free(claims, n);
 		if (rc)

@@ -33,6 +33,8 @@ struct provider {
 	int (*open)(struct subscription *s, char *err, size_t errlen);
 	void (*deliver)(struct subscription *s, const struct event_out *ev, struct outcome *out);
 	void (*close)(struct subscription *s);
+	/* optional: n deliveries at once (several in flight), out[i] for ev[i] */
+	void (*deliver_many)(struct subscription *s, const struct event_out *ev, size_t n, struct outcome *out);
 };
 
 extern const struct provider provider_webhook;

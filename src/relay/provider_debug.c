@@ -24,4 +24,4 @@ static void close_debug(struct subscription *s)
 {
 }
 
-const struct provider provider_debug = { "debug", NULL, 0, NULL, open_debug, deliver, close_debug };
+const struct provider provider_debug = { "debug", NULL, 0, NULL, open_debug, deliver, close_debug, NULL };

@@ -69,4 +69,4 @@ static const char *missing(const struct subscription *s)
 	return s->path ? NULL : "path";
 }
 
-const struct provider provider_file = { "file", keys, sizeof(keys) / sizeof(keys[0]), missing, open_file, deliver, close_file };
+const struct provider provider_file = { "file", keys, sizeof(keys) / sizeof(keys[0]), missing, open_file, deliver, close_file, NULL };

@@ -164,4 +164,4 @@ static const char *missing(const struct subscription *s)
 }
 
 const struct provider provider_queue = { "azure_storage_queue", keys, sizeof(keys) / sizeof(keys[0]), missing,
-					 open_queue, deliver, close_queue };
+					 open_queue, deliver, close_queue, NULL };

@@ -9,6 +9,8 @@
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -31,23 +33,46 @@ static void upper(char *dst, size_t n, const char *src)
 	dst[i] = '\0';
 }
 
-/* One POST; returns the HTTP status, 0 on a transport error (text says which). */
-static long post(struct subscription *s, const char *event_type, const char *body, size_t len, int delivery_count,
-		 struct buf *resp, char *text, size_t textlen)
+/* Deliveries in flight at once, each on a connection kept between
+ * batches (Event Grid does not promise an order either). */
+#define IN_FLIGHT 8
+
+/* One POST to the subscription's URL. */
+struct post {
+	const char *event_type;
+	const char *body;
+	size_t len;
+	int delivery_count;
+	struct buf *resp;   /* the answer's first 64 KiB, or NULL */
+	long status;        /* out: the HTTP status, 0 on a transport error */
+	char text[96];      /* out: which transport error */
+};
+
+struct conn {
+	CURL *easy;
+	struct curl_slist *headers;
+	struct buf sink;    /* answers nobody reads */
+	struct post *p;     /* NULL when free */
+};
+
+struct webhook {
+	CURLM *multi;
+	struct conn conn[IN_FLIGHT];
+};
+
+static struct curl_slist *post_headers(const struct subscription *s, const struct post *p)
 {
-	CURL *c = curl_easy_init();
-	struct curl_slist *h = NULL;
 	char line[512], name[256];
-	long status = 0;
+	struct curl_slist *h = NULL;
 
 	upper(name, sizeof(name), s->name);
 	h = curl_slist_append(h, s->schema == SCHEMA_CLOUDEVENTS ? "Content-Type: application/cloudevents+json; charset=utf-8"
 								 : "Content-Type: application/json; charset=utf-8");
-	snprintf(line, sizeof(line), "aeg-event-type: %s", event_type);
+	snprintf(line, sizeof(line), "aeg-event-type: %s", p->event_type);
 	h = curl_slist_append(h, line);
 	snprintf(line, sizeof(line), "aeg-subscription-name: %s", name);
 	h = curl_slist_append(h, line);
-	snprintf(line, sizeof(line), "aeg-delivery-count: %d", delivery_count);
+	snprintf(line, sizeof(line), "aeg-delivery-count: %d", p->delivery_count);
 	h = curl_slist_append(h, line);
 	if (s->schema == SCHEMA_EVENTGRID) {
 		h = curl_slist_append(h, "aeg-data-version: 1");
@@ -58,46 +83,101 @@ static long post(struct subscription *s, const char *event_type, const char *bod
 	h = curl_slist_append(h, "Expect:");
 	for (size_t i = 0; i < s->nheaders; i++)
 		h = curl_slist_append(h, s->headers[i]);
+	return h;
+}
+
+static void start_post(struct subscription *s, struct conn *k, struct post *p)
+{
+	CURL *c = k->easy;
+
+	k->headers = post_headers(s, p);
+	/* a reset handle keeps its live connection */
+	curl_easy_reset(c);
 	curl_easy_setopt(c, CURLOPT_URL, s->url);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)len);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, k->headers);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDS, p->body);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)p->len);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)s->timeout_seconds);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, resp);
-	CURLcode rc = curl_easy_perform(c);
-	if (rc == CURLE_OK) {
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-	} else {
-		snprintf(text, textlen, "%s", rc == CURLE_OPERATION_TIMEDOUT ? "TimedOut"
-					      : (rc == CURLE_COULDNT_RESOLVE_HOST) ? "ResolutionError"
-										 : "SocketError");
-		log_warn("webhook subscription='%s' failed: %s", s->name, curl_easy_strerror(rc));
-	}
-	curl_slist_free_all(h);
-	curl_easy_cleanup(c);
-	return status;
+	buf_reset(&k->sink);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, p->resp ? p->resp : &k->sink);
+	k->p = p;
+	p->status = 0;
+	p->text[0] = '\0';
 }
 
-static void deliver(struct subscription *s, const struct event_out *ev, struct outcome *out)
+static void end_post(struct subscription *s, struct conn *k, CURLcode rc)
 {
-	struct buf body, resp;
-	buf_init(&body, 0);
-	buf_init(&resp, 0);
-	/* Event Grid schema: always an array (of one); CloudEvents: one event */
-	if (s->schema == SCHEMA_EVENTGRID) {
-		buf_addch(&body, '[');
-		buf_add(&body, ev->body, ev->len);
-		buf_addch(&body, ']');
+	struct post *p = k->p;
+	if (rc == CURLE_OK) {
+		curl_easy_getinfo(k->easy, CURLINFO_RESPONSE_CODE, &p->status);
 	} else {
-		buf_add(&body, ev->body, ev->len);
+		snprintf(p->text, sizeof(p->text), "%s", rc == CURLE_OPERATION_TIMEDOUT ? "TimedOut"
+						      : (rc == CURLE_COULDNT_RESOLVE_HOST) ? "ResolutionError"
+											 : "SocketError");
+		log_warn("webhook subscription='%s' failed: %s", s->name, curl_easy_strerror(rc));
 	}
-	out->text[0] = '\0';
-	long st = post(s, "Notification", body.data, body.len, ev->attempt - 1, &resp, out->text, sizeof(out->text));
+	curl_slist_free_all(k->headers);
+	k->headers = NULL;
+	k->p = NULL;
+}
+
+/* The finished transfers: their posts get their status, their
+ * connections are free again. Returns how many finished. */
+static size_t reap(struct subscription *s, struct webhook *w)
+{
+	CURLMsg *m;
+	int left;
+	size_t done = 0;
+
+	while ((m = curl_multi_info_read(w->multi, &left))) {
+		if (m->msg != CURLMSG_DONE)
+			continue;
+		for (int i = 0; i < IN_FLIGHT; i++) {
+			struct conn *k = &w->conn[i];
+			if (k->p && k->easy == m->easy_handle) {
+				CURLcode rc = m->data.result;
+				curl_multi_remove_handle(w->multi, k->easy);
+				end_post(s, k, rc);
+				done++;
+				break;
+			}
+		}
+	}
+	return done;
+}
+
+/* Runs the posts, IN_FLIGHT at a time, until every one has its status. */
+static void run_posts(struct subscription *s, struct post *p, size_t n)
+{
+	struct webhook *w = s->state;
+	size_t next = 0, active = 0;
+
+	while (next < n || active) {
+		for (int i = 0; i < IN_FLIGHT && next < n; i++) {
+			struct conn *k = &w->conn[i];
+			if (k->p)
+				continue;
+			start_post(s, k, &p[next++]);
+			curl_multi_add_handle(w->multi, k->easy);
+			active++;
+		}
+		int running;
+		curl_multi_perform(w->multi, &running);
+		active -= reap(s, w);
+		if (active)
+			curl_multi_poll(w->multi, NULL, 0, 1000, NULL);
+	}
+}
+
+/* Event Grid's reading of an answer (transport: the error when none came). */
+static void outcome_of(long st, const char *transport, struct outcome *out)
+{
 	out->http_status = (int)st;
+	snprintf(out->text, sizeof(out->text), "%s", transport);
 	if (st >= 200 && st <= 204) {
 		out->kind = OUTCOME_DELIVERED;
 		snprintf(out->text, sizeof(out->text), "Success");
@@ -111,8 +191,38 @@ static void deliver(struct subscription *s, const struct event_out *ev, struct o
 			snprintf(out->text, sizeof(out->text), "%s",
 				 st == 404 ? "NotFound" : st == 408 ? "TimedOut" : st == 503 ? "Busy" : "GenericError");
 	}
-	buf_release(&body);
-	buf_release(&resp);
+}
+
+static void deliver_many(struct subscription *s, const struct event_out *ev, size_t n, struct outcome *out)
+{
+	struct post *p = xcalloc(n ? n : 1, sizeof(*p));
+	struct buf *bodies = xcalloc(n ? n : 1, sizeof(*bodies));
+
+	for (size_t i = 0; i < n; i++) {
+		struct buf *b = &bodies[i];
+		buf_init(b, 0);
+		/* Event Grid schema: always an array (of one); CloudEvents: one event */
+		if (s->schema == SCHEMA_EVENTGRID) {
+			buf_addch(b, '[');
+			buf_add(b, ev[i].body, ev[i].len);
+			buf_addch(b, ']');
+		} else {
+			buf_add(b, ev[i].body, ev[i].len);
+		}
+		p[i] = (struct post){ "Notification", b->data, b->len, ev[i].attempt - 1, NULL, 0, "" };
+	}
+	run_posts(s, p, n);
+	for (size_t i = 0; i < n; i++) {
+		outcome_of(p[i].status, p[i].text, &out[i]);
+		buf_release(&bodies[i]);
+	}
+	free(bodies);
+	free(p);
+}
+
+static void deliver(struct subscription *s, const struct event_out *ev, struct outcome *out)
+{
+	deliver_many(s, ev, 1, out);
 }
 
 /* The Event Grid schema's validation handshake: the endpoint must answer
@@ -135,7 +245,10 @@ static int handshake(struct subscription *s, char *err, size_t errlen)
 		 "\"eventType\":\"Microsoft.EventGrid.SubscriptionValidationEvent\",\"eventTime\":\"%s\","
 		 "\"metadataVersion\":\"1\",\"dataVersion\":\"2\"}]",
 		 id, code, now);
-	long st = post(s, "SubscriptionValidation", body.data, body.len, 0, &resp, text, sizeof(text));
+	struct post p = { "SubscriptionValidation", body.data, body.len, 0, &resp, 0, "" };
+	run_posts(s, &p, 1);
+	long st = p.status;
+	snprintf(text, sizeof(text), "%s", p.text);
 	int rc = -1;
 	if (st == 200) {
 		cJSON *j = cJSON_Parse(buf_str(&resp));
@@ -156,6 +269,17 @@ static int handshake(struct subscription *s, char *err, size_t errlen)
 
 static int open_webhook(struct subscription *s, char *err, size_t errlen)
 {
+	struct webhook *w = xcalloc(1, sizeof(*w));
+	bool ok = (w->multi = curl_multi_init()) != NULL;
+	for (int i = 0; i < IN_FLIGHT; i++) {
+		buf_init(&w->conn[i].sink, 0);
+		ok &= (w->conn[i].easy = curl_easy_init()) != NULL;
+	}
+	s->state = w;
+	if (!ok) {
+		snprintf(err, errlen, "[subscription:%s] libcurl cannot be set up", s->name);
+		return -1;
+	}
 	if (s->handshake && s->schema == SCHEMA_EVENTGRID)
 		return handshake(s, err, errlen);
 	return 0;
@@ -163,7 +287,18 @@ static int open_webhook(struct subscription *s, char *err, size_t errlen)
 
 static void close_webhook(struct subscription *s)
 {
-	(void)s;
+	struct webhook *w = s->state;
+	if (!w)
+		return;
+	for (int i = 0; i < IN_FLIGHT; i++) {
+		if (w->conn[i].easy)
+			curl_easy_cleanup(w->conn[i].easy);
+		buf_release(&w->conn[i].sink);
+	}
+	if (w->multi)
+		curl_multi_cleanup(w->multi);
+	free(w);
+	s->state = NULL;
 }
 
 static const char *set_url(void *obj, const char *v)
@@ -200,4 +335,4 @@ static const char *missing(const struct subscription *s)
 }
 
 const struct provider provider_webhook = { "webhook", keys, sizeof(keys) / sizeof(keys[0]), missing,
-					   open_webhook, deliver, close_webhook };
+					   open_webhook, deliver, close_webhook, deliver_many };
