@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <libpq-fe.h>
 #include <poll.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -171,18 +172,14 @@ int db_relay_record(struct db *db, const char *owner, const struct db_record *re
 	buf_addch(&retry, '}');
 	buf_addch(&http, '}');
 	/* texts */
-	for (size_t i = 0; i < n; i++)
-		col[i] = rec[i].subscription;
-	text_array(&subs, col, n, false);
-	for (size_t i = 0; i < n; i++)
-		col[i] = rec[i].status;
-	text_array(&status, col, n, false);
-	for (size_t i = 0; i < n; i++)
-		col[i] = rec[i].outcome;
-	text_array(&outcome, col, n, false);
-	for (size_t i = 0; i < n; i++)
-		col[i] = rec[i].reason;
-	text_array(&reason, col, n, false);
+	static const size_t texts[] = { offsetof(struct db_record, subscription), offsetof(struct db_record, status),
+					offsetof(struct db_record, outcome), offsetof(struct db_record, reason) };
+	struct buf *into[] = { &subs, &status, &outcome, &reason };
+	for (size_t k = 0; k < 4; k++) {
+		for (size_t i = 0; i < n; i++)
+			col[i] = *(const char *const *)((const char *)&rec[i] + texts[k]);
+		text_array(into[k], col, n, false);
+	}
 	free(col);
 
 	const char *v[] = { buf_str(&ids), buf_str(&subs), buf_str(&status), buf_str(&retry), buf_str(&http),
