@@ -8,10 +8,13 @@
 #include "dicom/sandbox.h"
 #include "http/accept.h"
 #include "http/response.h"
+#include "http/sendfile.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/banned.h"
 
@@ -19,39 +22,56 @@
 
 /* Uncompressed files need no decoder: the frame is read at its kept offset
  * and mapped in the responder, no child, no GDCM image reader. Returns 0
- * (answered), or 1 when the file is not of that kind. */
-static int render_native(struct request *req, const struct db_instance_ref *it, const char *path, long frame,
-			 const struct render_opts *o, int *rc)
+ * with the image, SANDBOX_NO_FRAME, -1 with err, or NOT_NATIVE when the
+ * file is not of that kind. */
+enum { NOT_NATIVE = 2 };
+
+static int render_native(struct request *req, const char *path, const struct db_instance_ref *it, long frame,
+			 const struct render_opts *o, struct buf *img, char *err, size_t errlen)
 {
-	char *ranges = NULL, err[256] = "";
+	char *ranges = NULL;
 
 	if (strcmp(it->ts, "1.2.840.10008.1.2") && strcmp(it->ts, "1.2.840.10008.1.2.1"))
-		return 1;
+		return NOT_NATIVE;
 	long n = api_stored_ranges(req->app, it, path, &ranges);
 	if (n < 0) {
 		free(ranges);
-		return 1;
+		return NOT_NATIVE;
 	}
 	if (frame > n) {
 		free(ranges);
-		*rc = http_error(req, 404, "The specified frame cannot be found.");
-		return 0;
+		return SANDBOX_NO_FRAME;
 	}
 	struct range *r1;
 	uint64_t bytes;
 	size_t k = api_frame_ranges(req, ranges, frame, &r1, &bytes);
 	free(ranges);
 	if (k != 1) /* native frames are one range each */
-		return 1;
+		return NOT_NATIVE;
+	int r = sandbox_render_native(path, r1->off, r1->len, o, img, err, errlen);
+	return r == 1 ? NOT_NATIVE : r;
+}
+
+/* A kept rendering: sent by the web server (X-Sendfile) or read here.
+ * Returns the answer's result, or 1 when it cannot be read. */
+static int send_kept(struct request *req, const char *path, bool png)
+{
+	if (req->app->cfg.x_sendfile) {
+		http_add_header(req, "Content-Type", "%s", png ? "image/png" : "image/jpeg");
+		return sendfile_single(req, path);
+	}
 	struct buf img;
 	buf_init(&img, 0);
-	int r = sandbox_render_native(path, r1->off, r1->len, o, &img, err, sizeof(err));
-	if (r < 0)
-		*rc = http_error(req, 406, "The requested frame cannot be rendered: %s.", *err ? err : "decoding failed");
-	else if (r == 0)
-		*rc = http_send(req, 200, o->png ? "image/png" : "image/jpeg", img.data, img.len);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char chunk[65536];
+	ssize_t got = fd < 0 ? -1 : 0;
+	while (fd >= 0 && (got = read(fd, chunk, sizeof(chunk))) > 0)
+		buf_add(&img, chunk, (size_t)got);
+	if (fd >= 0)
+		close(fd);
+	int rc = got < 0 ? 1 : http_send(req, 200, png ? "image/png" : "image/jpeg", img.data, img.len);
 	buf_release(&img);
-	return r == 1;
+	return rc;
 }
 
 #define THUMBNAIL_SIZE 128
@@ -138,24 +158,34 @@ static int render(struct request *req, long frame, bool thumbnail)
 				MAX_RENDER_BYTES);
 		goto out;
 	}
-	char err[512];
+	char err[512], key[96], kept[4600];
+	snprintf(key, sizeof(key), "%ld-%lld-%dx%d.%s", frame, (long long)quality, max_width, max_height, png ? "png" : "jpg");
+	if (app->cfg.render_cache && store_cached(&app->store, it->watermark, key, kept, sizeof(kept))) {
+		rc = send_kept(req, kept, png);
+		if (rc != 1)
+			goto out;
+		rc = 0; /* unreadable after all: rendered again */
+	}
 	file = api_open_file(req, it);
 	if (!file) {
 		rc = 500; /* answered */
 		goto out;
 	}
 	struct render_opts o = { png, (int)quality, max_width, max_height };
-	if (render_native(req, it, file->path, frame, &o, &rc) == 0)
-		goto out;
 	struct buf img;
 	buf_init(&img, 0);
-	int r = sandbox_render(file->path, frame, &o, &img, err, sizeof(err));
-	if (r == SANDBOX_NO_FRAME)
+	int r = render_native(req, file->path, it, frame, &o, &img, err, sizeof(err));
+	if (r == NOT_NATIVE)
+		r = sandbox_render(file->path, frame, &o, &img, err, sizeof(err));
+	if (r == SANDBOX_NO_FRAME) {
 		rc = http_error(req, 404, "The specified frame cannot be found.");
-	else if (r != 0)
+	} else if (r != 0) {
 		rc = http_error(req, 406, "The requested frame cannot be rendered: %s.", *err ? err : "decoding failed");
-	else
+	} else {
+		if (app->cfg.render_cache)
+			store_cache_put(&app->store, it->watermark, key, img.data, img.len);
 		rc = http_send(req, 200, png ? "image/png" : "image/jpeg", img.data, img.len);
+	}
 	buf_release(&img);
 out:
 	store_close(file);

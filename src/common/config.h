@@ -35,6 +35,7 @@ struct config {
 	char *transcoding;     /* "azure": the service's two target syntaxes; "all": every one GDCM writes */
 	bool transcode_all;    /* transcoding is "all" */
 	bool bulkdata_uri;     /* metadata lists bulk data as BulkDataURI links */
+	bool render_cache;     /* rendered images and thumbnails kept with the instance */
 	/* [features] */
 	bool data_partitions;  /* routes under /partitions/{name} (the service's EnableDataPartitions) */
 	bool export_enabled;   /* POST /export */

@@ -104,3 +104,14 @@ int store_check_mount(const char *path, char *err, size_t errlen)
 		 path);
 	return -1;
 }
+
+int store_cached(struct store *s, int64_t watermark, const char *key, char *path, size_t n)
+{
+	return s->ops->cached ? s->ops->cached(s, watermark, key, path, n) : 0;
+}
+
+void store_cache_put(struct store *s, int64_t watermark, const char *key, const void *p, size_t n)
+{
+	if (s->ops->cache_put)
+		s->ops->cache_put(s, watermark, key, p, n);
+}

@@ -5,7 +5,8 @@
  * server's X-Sendfile), removing, sweeping. It knows no HTTP.
  *
  * The file backend (store_file.c): store/<2 hex>/<watermark>.dcm, temp
- * files in store/tmp on the same file system so that rename is atomic. */
+ * files in store/tmp on the same file system so that rename is atomic,
+ * renderings kept in store/cache/<2 hex>/<watermark>/. */
 #ifndef ADE_STORE_H
 #define ADE_STORE_H
 
@@ -56,6 +57,8 @@ struct store_ops {
 	int (*remove)(struct store *s, int64_t watermark);
 	long (*sweep)(struct store *s, long min_age, store_known_fn known, void *ctx);
 	void (*sweep_temp)(struct store *s, long min_age);
+	int (*cached)(struct store *s, int64_t watermark, const char *key, char *path, size_t n);
+	void (*cache_put)(struct store *s, int64_t watermark, const char *key, const void *p, size_t n);
 };
 
 extern const struct store_ops store_file_ops;
@@ -103,5 +106,14 @@ int store_remove(struct store *s, int64_t watermark);
 long store_sweep_orphans(struct store *s, long min_age, store_known_fn known, void *ctx);
 /* Removes temp objects older than min_age seconds (requests that died). */
 void store_sweep_temp(struct store *s, long min_age);
+
+/* ---- renderings kept for an object (a cache: nothing is fsynced) --------- */
+
+/* Whether a rendering named key (a file name) is kept for the object:
+ * 1 with its local path (for X-Sendfile), else 0. */
+int store_cached(struct store *s, int64_t watermark, const char *key, char *path, size_t n);
+/* Keeps a rendering for the object; a failure is only logged. It goes with
+ * the object (store_remove). */
+void store_cache_put(struct store *s, int64_t watermark, const char *key, const void *p, size_t n);
 
 #endif

@@ -1,5 +1,6 @@
 /* The file backend of the store: store/<2 hex>/<watermark>.dcm, written
- * to store/tmp first and renamed in, fsynced both ways. */
+ * to store/tmp first and renamed in, fsynced both ways; renderings kept in
+ * store/cache/<2 hex>/<watermark>/ (not fsynced: a cache). */
 #include "store/store.h"
 #include "common/log.h"
 #include "common/util.h"
@@ -214,16 +215,76 @@ static void file_close(struct store_reader *r)
 	free(fr);
 }
 
+static void cache_dir(const struct store *s, int64_t watermark, char *out, size_t outlen)
+{
+	snprintf(out, outlen, "%s/cache/%02x/%lld", s->dir, (unsigned)(watermark & 0xff), (long long)watermark);
+}
+
+/* The renderings kept for an object, and their directory. */
+static void cache_remove(struct store *s, int64_t watermark)
+{
+	char dir[4200], path[4600];
+	DIR *d;
+	struct dirent *e;
+
+	cache_dir(s, watermark, dir, sizeof(dir));
+	if (!(d = opendir(dir)))
+		return;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		unlink(path);
+	}
+	closedir(d);
+	rmdir(dir);
+}
+
 static int file_remove(struct store *s, int64_t watermark)
 {
 	char path[4200];
 
+	cache_remove(s, watermark);
 	object_path(s, watermark, path, sizeof(path));
 	if (unlink(path) && errno != ENOENT) {
 		log_warn("cannot remove '%s': %s", path, strerror(errno));
 		return -1;
 	}
 	return 0;
+}
+
+static int file_cached(struct store *s, int64_t watermark, const char *key, char *path, size_t n)
+{
+	char dir[4200];
+
+	cache_dir(s, watermark, dir, sizeof(dir));
+	snprintf(path, n, "%s/%s", dir, key);
+	return access(path, R_OK) == 0;
+}
+
+/* Written to tmp and renamed in, so that a reader sees a whole file or
+ * none. An object removed meanwhile (a delete racing the rendering) takes
+ * the new rendering with it. */
+static void file_cache_put(struct store *s, int64_t watermark, const char *key, const void *p, size_t n)
+{
+	char dir[4200], path[4600], obj[4200];
+	struct store_writer *w = file_begin(s);
+
+	if (!w)
+		return;
+	cache_dir(s, watermark, dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/%s", dir, key);
+	if (file_write(w, p, n) || mkdir_p(dir) || rename(w->path, path)) {
+		log_warn("cannot keep the rendering '%s': %s", path, strerror(errno));
+		file_abort(w);
+		return;
+	}
+	struct file_writer *fw = (struct file_writer *)w;
+	close(fw->fd);
+	free(fw);
+	object_path(s, watermark, obj, sizeof(obj));
+	if (access(obj, F_OK))
+		cache_remove(s, watermark);
 }
 
 /* Temp files older than min_age belong to requests that died with their
@@ -332,4 +393,6 @@ const struct store_ops store_file_ops = {
 	.remove = file_remove,
 	.sweep = file_sweep,
 	.sweep_temp = file_sweep_temp,
+	.cached = file_cached,
+	.cache_put = file_cache_put,
 };
