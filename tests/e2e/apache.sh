@@ -43,6 +43,7 @@ for _ in $(seq 1 100); do [ -S "$sock" ] && break; sleep 0.05; done
 aport=$(free_port) sport=$(free_port)
 tls_setup "$tmp/tls"
 sed -e "s|/run/azure-dicom-emulator/dicom-fcgi.sock|$sock|" -e "s|/var/lib/azure-dicom-emulator/store|$VAR/store|" \
+	-e "s|/usr/share/azure-dicom-emulator/www/errors/|$ABS_TOP_SRCDIR/www/errors/|" \
 	"$ABS_TOP_SRCDIR/apache/azure-dicom-emulator.conf" > "$tmp/snippet.conf"
 cat > "$tmp/apache2.conf" <<CONF
 ServerRoot /etc/apache2
@@ -59,6 +60,8 @@ LoadModule mpm_event_module $mods/mod_mpm_event.so
 LoadModule authz_core_module $mods/mod_authz_core.so
 LoadModule authz_host_module $mods/mod_authz_host.so
 LoadModule setenvif_module $mods/mod_setenvif.so
+LoadModule alias_module $mods/mod_alias.so
+LoadModule headers_module $mods/mod_headers.so
 LoadModule proxy_module $mods/mod_proxy.so
 LoadModule proxy_fcgi_module $mods/mod_proxy_fcgi.so
 LoadModule xsendfile_module $mods/mod_xsendfile.so
@@ -105,4 +108,18 @@ check "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$TLS_CERT" -X DELETE "
 	"  and the certificate holds for localhost"
 n=$(grep -c . "$tmp/access.log")
 [ "$n" -gt 100 ] && ok "Apache's access log holds the requests ($n)" || not_ok "Apache's access log: $n lines"
+
+# the responders' own errors keep their answers (no ErrorDocument for them)
+check "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$aport/v2/studies?PatientName=%C3%28")" 400 \
+	"the responders' own errors pass through"
+# no responder at all: Apache's 503 in the service's form
+{ for p in "${pids[@]}"; do kill -TERM "$p"; wait "$p"; done; } 2>/dev/null
+pids=()
+pkill -KILL -f "dicom-fcgi -c $tmp/dicom.ini" 2>/dev/null
+rm -f "$sock"
+curl -s -D "$tmp/h" -o "$tmp/b" "http://127.0.0.1:$aport/v2/studies" >/dev/null
+check "$(head -n 1 "$tmp/h" | cut -d' ' -f2)" 503 "no responders: 503"
+check "$(cat "$tmp/b")" "$(cat "$ABS_TOP_SRCDIR/www/errors/503.txt")" "  with the service's plain-text message"
+check "$(tr -d '\r' < "$tmp/h" | sed -n 's/^Retry-After: //Ip')" 5 "  and Retry-After"
+tr -d '\r' < "$tmp/h" | grep -qi '^Content-Type: text/plain' && ok "  as text/plain" || not_ok "Content-Type: $(grep -i '^Content-Type' "$tmp/h")"
 finish
