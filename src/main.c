@@ -73,11 +73,6 @@ static int fcgi_write(void *ctx, const void *src, size_t n)
 	return 0;
 }
 
-static int sweep_known(void *ctx, const int64_t *wm, size_t n, unsigned char *known)
-{
-	return db_watermarks_known(ctx, wm, n, known);
-}
-
 static void serve(struct app *app, int sock)
 {
 	FCGX_Request fr;
@@ -184,7 +179,7 @@ static int sweep_orphans(struct app *app, long min_age)
 		log_error("%s", err);
 		return 1;
 	}
-	long n = store_sweep_orphans(&app->store, min_age, sweep_known, app->db);
+	long n = store_sweep_orphans(&app->store, min_age, db_store_known, app->db);
 	if (n >= 0)
 		printf("removed %ld orphan files\n", n);
 	return n < 0 ? 1 : 0;

@@ -578,6 +578,11 @@ int db_frame_ranges_set(struct db *db, int64_t watermark, const char *ranges)
 	return 0;
 }
 
+int db_store_known(void *ctx, const int64_t *wm, size_t n, unsigned char *known)
+{
+	return db_watermarks_known(ctx, wm, n, known);
+}
+
 int db_watermarks_known(struct db *db, const int64_t *wm, size_t n, unsigned char *known)
 {
 	struct buf arr;

@@ -120,6 +120,8 @@ int db_frame_ranges_set(struct db *db, int64_t watermark, const char *ranges);
 /* Of the n watermarks, marks in known[i] (1/0) those an instance row has.
  * Returns 0 or -1. */
 int db_watermarks_known(struct db *db, const int64_t *wm, size_t n, unsigned char *known);
+/* The same as the store's orphan sweep asks it (ctx: the struct db). */
+int db_store_known(void *ctx, const int64_t *wm, size_t n, unsigned char *known);
 
 /* Whether a data partition of that name exists: 1, 0, or -1. */
 int db_partition_exists(struct db *db, const char *name);

@@ -43,8 +43,10 @@ static const char usage[] =
 	"\n"
 	"The database comes from the [database] section or DICOM_DB_CONNINFO, as for\n"
 	"dicom-fcgi; [relay] holds poll_interval_ms, batch, lease_seconds,\n"
-	"retry_schedule, retry_scale, operation_batch, operation_pause_ms and\n"
-	"temp_max_age_seconds (upload temp files older than this are removed).\n"
+	"retry_schedule, retry_scale, operation_batch, operation_pause_ms,\n"
+	"temp_max_age_seconds (upload temp files older than this are removed) and\n"
+	"orphan_max_age_seconds (stored files no row points at, older than this,\n"
+	"are removed; a day by default, 0 keeps them).\n"
 	"\n"
 	"It also carries out the long-running operations (extended query tag\n"
 	"reindexing; bulk update and export, which need the [store] directory),\n"
@@ -66,7 +68,7 @@ struct relay {
 	struct db *db;
 	struct store store; /* for sweeping upload temp files, when this host has it */
 	bool have_store;
-	time_t last_sweep;
+	time_t last_sweep, last_orphan_sweep;
 	const char **names; /* enabled subscriptions */
 	size_t nnames;
 	char owner[128];
@@ -363,17 +365,36 @@ static void reconnect(struct relay *r)
 		sleep(1);
 }
 
-/* Upload temp files older than [relay] temp_max_age_seconds (a responder
- * killed mid-request leaves its own), looked for a few times that period. */
-static void sweep_temp(struct relay *r)
+/* Whether a sweep of files older than max_age is due: this host has the
+ * store, the sweep is on (max_age > 0), and its last one is at least
+ * max_age / part (at most cap) seconds ago. */
+static bool sweep_due(struct relay *r, time_t *last, int64_t max_age, long part, long cap)
 {
 	time_t now = time(NULL);
-	long every = r->rc.temp_max_age / 5 > 60 ? 60 : (long)r->rc.temp_max_age / 5;
+	long every = max_age / part > cap ? cap : (long)(max_age / part);
 
-	if (!r->have_store || !r->rc.temp_max_age || now - r->last_sweep < (every ? every : 1))
-		return;
-	r->last_sweep = now;
-	store_sweep_temp(&r->store, (long)r->rc.temp_max_age);
+	if (!r->have_store || !max_age || now - *last < (every ? every : 1))
+		return false;
+	*last = now;
+	return true;
+}
+
+/* Upload temp files older than [relay] temp_max_age_seconds (a responder
+ * killed mid-request leaves its own), looked for a few times that period;
+ * and stored files no row points at (a crash between a file's rename and
+ * its commit, or between a delete's commit and the removal), older than
+ * [relay] orphan_max_age_seconds (a day: far longer than any upload takes
+ * between its first part's rename and its commit), looked for every hour
+ * or a quarter of that age when shorter. */
+static void sweep(struct relay *r)
+{
+	if (sweep_due(r, &r->last_sweep, r->rc.temp_max_age, 5, 60))
+		store_sweep_temp(&r->store, (long)r->rc.temp_max_age);
+	if (sweep_due(r, &r->last_orphan_sweep, r->rc.orphan_max_age, 4, 3600)) {
+		long n = store_sweep_orphans(&r->store, (long)r->rc.orphan_max_age, db_store_known, r->db);
+		if (n > 0)
+			log_info("removed %ld stored files no row points at", n);
+	}
 }
 
 /* Studies whose expiry time has passed (msdicom-expiry-* headers), deleted
@@ -433,7 +454,7 @@ static void run(struct relay *r)
 			db_relay_heartbeat(r->db, r->names, r->nnames);
 			last_beat = time(NULL);
 		}
-		sweep_temp(r);
+		sweep(r);
 		if (busy > 0 || ubusy > 0)
 			continue; /* an operation is under way: no waiting */
 		if (!stopping && db_wait(r->db, wait_ms(r)) < 0) {

@@ -91,6 +91,7 @@ static const struct config_key relay_keys[] = {
 	{ "operation_batch", CONFIG_INT, RELAY(operation_batch), "500", 1, 100000, NULL, NULL },
 	{ "operation_pause_ms", CONFIG_INT, RELAY(operation_pause_ms), "0", 0, 60000, NULL, NULL },
 	{ "temp_max_age_seconds", CONFIG_INT, RELAY(temp_max_age), "300", 0, 86400 * 7, NULL, NULL },
+	{ "orphan_max_age_seconds", CONFIG_INT, RELAY(orphan_max_age), "86400", 0, 86400 * 30, NULL, NULL },
 };
 
 /* ---- [subscription:NAME]: the keys every provider has ------------------------ */
