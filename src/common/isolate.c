@@ -268,18 +268,24 @@ int isolate_run(isolate_fn fn, void *arg, int seconds, size_t mem_bytes, unsigne
 
 /* ---- a kept worker ------------------------------------------------------- */
 
-/* The child's loop: [length u32][arg] in, [code u8][length u8][reason] out. */
+/* The child's loop: [length u32][arg] in, [code u8][length u32][result,
+ * or the reason] out. */
 static void worker_loop(struct isolate_worker *w, int fd)
 {
+	struct buf result;
+	buf_init(&result, 0);
 	for (;;) {
 		uint32_t len;
 		char arg[4096], why[256] = "";
 		if (!read_full(fd, &len, sizeof(len)) || len >= sizeof(arg) || !read_full(fd, arg, len))
 			_exit(0);
 		arg[len] = '\0';
-		int rc = w->fn(arg, why, sizeof(why));
-		unsigned char head[2] = { (unsigned char)(rc < 0 || rc > 125 ? 125 : rc), (unsigned char)strlen(why) };
-		if (!send_full(fd, head, 2) || !send_full(fd, why, head[1]))
+		buf_reset(&result);
+		int rc = w->fn(arg, &result, why, sizeof(why));
+		unsigned char code = (unsigned char)(rc < 0 || rc > 125 ? 125 : rc);
+		const char *p = code ? why : result.data;
+		uint32_t n = (uint32_t)(code ? strlen(why) : result.len);
+		if (!send_full(fd, &code, 1) || !send_full(fd, &n, sizeof(n)) || (n && !send_full(fd, p, n)))
 			_exit(0);
 	}
 }
@@ -334,7 +340,52 @@ void isolate_worker_stop(struct isolate_worker *w)
 	worker_end(w, false);
 }
 
-int isolate_worker_run(struct isolate_worker *w, const char *arg, int seconds, char *err, size_t errlen)
+/* What came back for a request: [code u8][length u32][payload]; the
+ * result into out (code 0), the reason into err (else). Returns the code,
+ * or ISOLATE_DIED with the worker ended. */
+static int worker_answer(struct isolate_worker *w, struct buf *out, char *err, size_t errlen)
+{
+	unsigned char code;
+	uint32_t n;
+
+	if (!read_full(w->fd, &code, 1)) {
+		int status = worker_end(w, true);
+		if (WIFSIGNALED(status)) {
+			snprintf(err, errlen, "the decoder failed (signal %d)", WTERMSIG(status));
+			log_warn("isolated work died signal=%d", WTERMSIG(status));
+		} else {
+			snprintf(err, errlen, "the worker ended");
+		}
+		return ISOLATE_DIED;
+	}
+	if (!read_full(w->fd, &n, sizeof(n)) || n > ISOLATE_MAX_OUTPUT) {
+		worker_end(w, true);
+		snprintf(err, errlen, "the worker ended");
+		return ISOLATE_DIED;
+	}
+	struct buf got;
+	char chunk[65536];
+	buf_init(&got, 0);
+	for (uint32_t left = n; left;) {
+		size_t k = left < sizeof(chunk) ? left : sizeof(chunk);
+		if (!read_full(w->fd, chunk, k) || buf_add(&got, chunk, k)) {
+			buf_release(&got);
+			worker_end(w, true);
+			snprintf(err, errlen, "the worker ended");
+			return ISOLATE_DIED;
+		}
+		left -= (uint32_t)k;
+	}
+	if (code == 0 && out)
+		buf_add(out, got.data, got.len);
+	else if (code && errlen)
+		snprintf(err, errlen, "%.*s", (int)(n < errlen ? n : errlen - 1), n ? got.data : "");
+	buf_release(&got);
+	return code;
+}
+
+int isolate_worker_run(struct isolate_worker *w, const char *arg, int seconds, struct buf *out, char *err,
+		       size_t errlen)
 {
 	size_t len = strlen(arg);
 	if (errlen)
@@ -364,31 +415,11 @@ int isolate_worker_run(struct isolate_worker *w, const char *arg, int seconds, c
 	int r;
 	while ((r = poll(&pf, 1, seconds * 1000)) < 0 && errno == EINTR)
 		;
-	unsigned char head[2];
 	if (r == 0) {
 		worker_end(w, true);
 		snprintf(err, errlen, "the work ran out of time");
 		log_warn("isolated work killed after %d s", seconds);
 		return ISOLATE_DIED;
 	}
-	if (r < 0 || !read_full(w->fd, head, 2)) {
-		int status = worker_end(w, true);
-		if (WIFSIGNALED(status)) {
-			snprintf(err, errlen, "the decoder failed (signal %d)", WTERMSIG(status));
-			log_warn("isolated work died signal=%d", WTERMSIG(status));
-		} else {
-			snprintf(err, errlen, "the worker ended");
-		}
-		return ISOLATE_DIED;
-	}
-	char why[256];
-	if (!read_full(w->fd, why, head[1])) {
-		worker_end(w, true);
-		snprintf(err, errlen, "the worker ended");
-		return ISOLATE_DIED;
-	}
-	why[head[1]] = '\0';
-	if (errlen)
-		snprintf(err, errlen, "%s", why);
-	return head[0];
+	return worker_answer(w, out, err, errlen);
 }

@@ -44,8 +44,9 @@ int isolate_run(isolate_fn fn, void *arg, int seconds, size_t mem_bytes, unsigne
 /* A kept child for small, frequent work (a fork costs about a millisecond):
  * it serves one request after another, each a string, until it dies, is
  * stopped, or has served ISOLATE_WORKER_REQUESTS; a crash or a stall costs
- * the request under way, and the next one starts a new child. */
-typedef int (*isolate_str_fn)(const char *arg, char *err, size_t errlen);
+ * the request under way, and the next one starts a new child. What the
+ * work appends to out comes back when it returns 0. */
+typedef int (*isolate_str_fn)(const char *arg, struct buf *out, char *err, size_t errlen);
 
 struct isolate_worker {
 	isolate_str_fn fn;
@@ -60,8 +61,10 @@ struct isolate_worker {
 
 /* Runs w->fn(arg) in the worker's child (started when needed) within
  * seconds. Returns fn's code (0..125), ISOLATE_NOT_STARTED or
- * ISOLATE_DIED, as isolate_run. */
-int isolate_worker_run(struct isolate_worker *w, const char *arg, int seconds, char *err, size_t errlen);
+ * ISOLATE_DIED, as isolate_run; out (may be NULL) gets what the work
+ * appended to its buffer when it returned 0 (ISOLATE_MAX_OUTPUT at most). */
+int isolate_worker_run(struct isolate_worker *w, const char *arg, int seconds, struct buf *out, char *err,
+		       size_t errlen);
 /* Ends the child, if any. */
 void isolate_worker_stop(struct isolate_worker *w);
 

@@ -7,8 +7,9 @@
 
 #include "common/banned.h"
 
-static int probe_in_child(const char *path, char *err, size_t errlen)
+static int probe_in_child(const char *path, struct buf *out, char *err, size_t errlen)
 {
+	(void)out;
 	return dcm_probe(path, err, errlen) ? 1 : 0;
 }
 
@@ -25,7 +26,7 @@ void sandbox_release(struct sandbox *sb)
 
 int sandbox_probe(struct sandbox *sb, const char *path, char *err, size_t errlen)
 {
-	return isolate_worker_run(&sb->prober, path, ISOLATE_SECONDS, err, errlen) ? -1 : 0;
+	return isolate_worker_run(&sb->prober, path, ISOLATE_SECONDS, NULL, err, errlen) ? -1 : 0;
 }
 
 struct transcode_job {

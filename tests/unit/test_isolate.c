@@ -46,7 +46,7 @@ static int fds_in_child(void *arg, struct buf *out, char *err, size_t errlen)
 	return 0;
 }
 
-static int fds_in_worker(const char *arg, char *err, size_t errlen)
+static int fds_in_worker(const char *arg, struct buf *out, char *err, size_t errlen)
 {
 	struct buf b;
 	buf_init(&b, 0);
@@ -113,7 +113,7 @@ static void worker__kept_child_holds_only_its_own(void **state)
 {
 	struct isolate_worker w = ISOLATE_WORKER_INIT(fds_in_worker, 0);
 	char err[256];
-	assert_int_equal(isolate_worker_run(&w, "x", 10, err, sizeof(err)), 1);
+	assert_int_equal(isolate_worker_run(&w, "x", 10, NULL, err, sizeof(err)), 1);
 	only_own(err, "socket:");
 	isolate_worker_stop(&w);
 }
@@ -174,7 +174,46 @@ static void run__filter_kills_what_decoding_never_does(void **state)
 	unlink(path);
 }
 
-static int socket_in_worker(const char *arg, char *err, size_t errlen)
+/* arg bytes of a pattern back; "fail" fails with a reason */
+static int echo_in_worker(const char *arg, struct buf *out, char *err, size_t errlen)
+{
+	if (!strcmp(arg, "fail")) {
+		snprintf(err, errlen, "asked to fail");
+		return 7;
+	}
+	long n = atol(arg);
+	for (long i = 0; i < n; i++)
+		buf_addch(out, (char)('a' + i % 26));
+	return 0;
+}
+
+static void worker__results_come_back_whole(void **state)
+{
+	struct isolate_worker w = ISOLATE_WORKER_INIT(echo_in_worker, 0);
+	char err[256];
+	const char *sizes[] = { "0", "1", "70000", "3000000", "5" };
+	for (size_t k = 0; k < 5; k++) {
+		struct buf out;
+		buf_init(&out, 0);
+		assert_int_equal(isolate_worker_run(&w, sizes[k], 10, &out, err, sizeof(err)), 0);
+		assert_int_equal(out.len, atol(sizes[k]));
+		for (size_t i = 0; i < out.len; i++)
+			if (out.data[i] != (char)('a' + i % 26))
+				fail_msg("byte %zu of %s differs", i, sizes[k]);
+		buf_release(&out);
+	}
+	struct buf out;
+	buf_init(&out, 0);
+	assert_int_equal(isolate_worker_run(&w, "fail", 10, &out, err, sizeof(err)), 7);
+	assert_string_equal(err, "asked to fail");
+	assert_int_equal(out.len, 0);
+	buf_release(&out);
+	/* one child served them all */
+	assert_int_equal(w.served, 6);
+	isolate_worker_stop(&w);
+}
+
+static int socket_in_worker(const char *arg, struct buf *out, char *err, size_t errlen)
 {
 	return socket(AF_UNIX, SOCK_STREAM, 0) >= 0 ? 0 : 9;
 }
@@ -183,7 +222,7 @@ static void worker__filter_kills_socket(void **state)
 {
 	struct isolate_worker w = ISOLATE_WORKER_INIT(socket_in_worker, 0);
 	char err[256];
-	assert_int_equal(isolate_worker_run(&w, "x", 10, err, sizeof(err)), ISOLATE_DIED);
+	assert_int_equal(isolate_worker_run(&w, "x", 10, NULL, err, sizeof(err)), ISOLATE_DIED);
 	assert_non_null(strstr(err, "signal 31"));
 	isolate_worker_stop(&w);
 }
@@ -196,6 +235,7 @@ int main(void)
 		cmocka_unit_test(run__descriptor_limit),
 		cmocka_unit_test(run__filter_kills_what_decoding_never_does),
 		cmocka_unit_test(worker__filter_kills_socket),
+		cmocka_unit_test(worker__results_come_back_whole),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
