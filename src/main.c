@@ -238,7 +238,7 @@ int main(int argc, char **argv)
 		config_release(&app.cfg);
 		return rc;
 	}
-	sandbox_init(&app.sandbox); /* starts nothing: its child comes with the first probe */
+	sandbox_init(&app.sandbox); /* starts nothing: its child comes with the first STOW */
 	log_set_ident("dicom-fcgi");
 	if ((rc = app_load(&app, config_path)) || migrate_only)
 		goto out;

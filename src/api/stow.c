@@ -174,18 +174,6 @@ static bool same_uid(const char *a, const char *b)
 	return na == nb && !strncasecmp(a, b, na);
 }
 
-static const char *attr(struct stow *st, const struct dcm_file *f, uint32_t tag, const struct validation *v)
-{
-	char val[1024];
-
-	for (size_t i = 0; i < v->ndropped; i++)
-		if (v->dropped[i] == tag)
-			return NULL;
-	if (dcm_get_string(f, tag, val, sizeof(val)) != 1)
-		return NULL;
-	return arena_strdup(&st->req->arena, val);
-}
-
 /* Replaces the 128-byte preamble with zeros, as the service does. */
 static int zero_preamble(struct stow *st)
 {
@@ -206,77 +194,64 @@ static void transient(struct stow *st, const char *what)
 	snprintf(st->abort_msg, sizeof(st->abort_msg), "The server is temporarily unable to store data.");
 }
 
-/* The identity of an instance, from its file. */
-struct ids {
-	char study[72], series[72], sop[72], sop_class[72];
-};
-
-/* Parses the current part: GDCM reads a client's file first in a child
- * (a file that makes it abort or stall fails as unreadable, the responder
- * lives on), then here; validated as the API version says. Returns the
- * open file, or NULL with the failure added. */
-static struct dcm_file *parse_part(struct stow *st, struct ids *id, struct validation *v)
+/* Parses the current part: GDCM reads a client's file only in the kept
+ * child (a file that makes it abort or stall fails as unreadable, the
+ * responder lives on), which sends back the identity, the validation as
+ * the API version says, both metadata forms and the indexed attributes.
+ * Returns 0 with p filled, or -1 with the failure added (release p
+ * either way). */
+static int parse_part(struct stow *st, struct sandbox_parsed *p)
 {
 	char err[256];
-	struct dcm_file *f;
 
-	if (sandbox_probe(&st->app->sandbox, st->part->path, err, sizeof(err))) {
+	if (sandbox_parse(&st->app->sandbox, st->part->path, st->req->api_major, st->eqt, st->neqt, p, err,
+			  sizeof(err))) {
 		log_info("unreadable instance: %s", err);
 		add_failure(st, NULL, NULL, FAIL_VALIDATION, NULL, 0);
-		return NULL;
+		return -1;
 	}
-	f = dcm_open(st->part->path, err, sizeof(err));
-	if (!f) {
-		add_failure(st, NULL, NULL, FAIL_VALIDATION, NULL, 0);
-		return NULL;
+	if (p->v.nerrors) {
+		add_failure(st, p->sop_class, p->sop, FAIL_VALIDATION, &p->v.errors, p->v.nerrors);
+		return -1;
 	}
-	dcm_get_string(f, DCM_TAG(0x0020, 0x000D), id->study, sizeof(id->study));
-	dcm_get_string(f, DCM_TAG(0x0020, 0x000E), id->series, sizeof(id->series));
-	dcm_get_string(f, DCM_TAG(0x0008, 0x0018), id->sop, sizeof(id->sop));
-	dcm_get_string(f, DCM_TAG(0x0008, 0x0016), id->sop_class, sizeof(id->sop_class));
-	if (validate_instance(f, st->req->api_major, st->eqt, st->neqt, v)) {
-		add_failure(st, id->sop_class, id->sop, FAIL_VALIDATION, &v->errors, v->nerrors);
-	} else if (st->path_study && !same_uid(id->study, st->path_study)) {
+	if (st->path_study && !same_uid(p->study, st->path_study)) {
 		struct buf c;
 		buf_init(&c, 0);
 		buf_adds(&c, "DICOM100: (0020,000d) - The StudyInstanceUid in the payload does not match the specified "
 			     "StudyInstanceUid.");
 		buf_addch(&c, '\0');
-		add_failure(st, id->sop_class, id->sop, FAIL_VALIDATION, &c, 1);
+		add_failure(st, p->sop_class, p->sop, FAIL_VALIDATION, &c, 1);
 		buf_release(&c);
-	} else {
-		return f;
+		return -1;
 	}
-	dcm_free(f);
-	return NULL;
+	return 0;
 }
 
 /* The rows of an instance: its identity, file and metadata, the indexed
- * attributes (strings in the request's arena). */
-static void new_instance(struct stow *st, const struct dcm_file *f, const struct ids *id, const struct validation *v,
-			 int64_t wm, const struct buf *meta, const struct buf *bulk, struct db_new_instance *in)
+ * attributes (borrowed from p). */
+static void new_instance(struct stow *st, const struct sandbox_parsed *p, int64_t wm, struct db_new_instance *in)
 {
 	*in = (struct db_new_instance){
 		.partition = st->req->partition,
-		.study = id->study,
-		.series = id->series,
-		.sop = id->sop,
-		.sop_class = id->sop_class,
-		.ts = *dcm_transfer_syntax(f) ? dcm_transfer_syntax(f) : "1.2.840.10008.1.2",
+		.study = p->study,
+		.series = p->series,
+		.sop = p->sop,
+		.sop_class = p->sop_class,
+		.ts = *p->ts ? p->ts : "1.2.840.10008.1.2",
 		.watermark = wm,
 		.size = (int64_t)st->part->size,
-		.metadata = buf_str(meta),
-		.metadata_bulk = buf_str(bulk),
-		.patient_id = attr(st, f, DCM_TAG(0x0010, 0x0020), v),
-		.patient_name = attr(st, f, DCM_TAG(0x0010, 0x0010), v),
-		.patient_birth_date = attr(st, f, DCM_TAG(0x0010, 0x0030), v),
-		.accession = attr(st, f, DCM_TAG(0x0008, 0x0050), v),
-		.referring = attr(st, f, DCM_TAG(0x0008, 0x0090), v),
-		.study_date = attr(st, f, DCM_TAG(0x0008, 0x0020), v),
-		.study_description = attr(st, f, DCM_TAG(0x0008, 0x1030), v),
-		.modality = attr(st, f, DCM_TAG(0x0008, 0x0060), v),
-		.pps_start_date = attr(st, f, DCM_TAG(0x0040, 0x0244), v),
-		.model = attr(st, f, DCM_TAG(0x0008, 0x1090), v),
+		.metadata = buf_str(&p->meta),
+		.metadata_bulk = buf_str(&p->bulk),
+		.patient_id = p->attrs[PARSED_PATIENT_ID],
+		.patient_name = p->attrs[PARSED_PATIENT_NAME],
+		.patient_birth_date = p->attrs[PARSED_BIRTH_DATE],
+		.accession = p->attrs[PARSED_ACCESSION],
+		.referring = p->attrs[PARSED_REFERRING],
+		.study_date = p->attrs[PARSED_STUDY_DATE],
+		.study_description = p->attrs[PARSED_STUDY_DESCRIPTION],
+		.modality = p->attrs[PARSED_MODALITY],
+		.pps_start_date = p->attrs[PARSED_PPS_START_DATE],
+		.model = p->attrs[PARSED_MODEL],
 		.host = st->app->cfg.events_service_host,
 		.topic = st->app->cfg.events_topic,
 		.expiry_ms = st->expiry_ms,
@@ -305,9 +280,15 @@ static void commit_instance(struct stow *st, const struct db_new_instance *in, i
 	p->in.series = arena_strdup(a, in->series);
 	p->in.sop = arena_strdup(a, in->sop);
 	p->in.sop_class = arena_strdup(a, in->sop_class);
-	p->in.ts = arena_strdup(a, in->ts); /* the parsed file goes before the commit */
+	p->in.ts = arena_strdup(a, in->ts); /* the parse's answer goes before the commit */
 	p->in.metadata = arena_strdup(a, in->metadata);
 	p->in.metadata_bulk = in->metadata_bulk ? arena_strdup(a, in->metadata_bulk) : NULL;
+	const char **attrs[] = { &p->in.patient_id, &p->in.patient_name, &p->in.patient_birth_date, &p->in.accession,
+				 &p->in.referring, &p->in.study_date, &p->in.study_description, &p->in.modality,
+				 &p->in.pps_start_date, &p->in.model };
+	for (size_t i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++)
+		if (*attrs[i])
+			*attrs[i] = arena_strdup(a, *attrs[i]);
 	p->warning = warning;
 	validation_init(&p->v);
 	buf_add(&p->v.warnings, v->warnings.data, v->warnings.len);
@@ -372,48 +353,34 @@ static void commit_pending(struct stow *st, bool keep)
 /* The current part, received whole: parsed, validated, stored or refused. */
 static void process_instance(struct stow *st)
 {
-	struct ids id;
-	struct validation v;
-	struct dcm_file *f;
-	struct buf meta, bulk;
+	struct sandbox_parsed p;
 	int64_t wm;
 
-	validation_init(&v);
-	buf_init(&meta, 0);
-	buf_init(&bulk, 0);
-	if (!(f = parse_part(st, &id, &v)))
+	if (parse_part(st, &p))
 		goto drop;
-	int ex = db_reserve_instance(st->app->db, st->req->partition, id.study, id.series, id.sop, st->upsert, &wm);
+	int ex = db_reserve_instance(st->app->db, st->req->partition, p.study, p.series, p.sop, st->upsert, &wm);
 	if (ex < 0) {
 		transient(st, "the database is unavailable");
 		goto drop;
 	}
 	if (ex > 0) {
-		add_failure(st, id.sop_class, id.sop, FAIL_EXISTS, NULL, 0);
-		goto drop;
-	}
-	/* both forms are kept: [retrieve] bulkdata_uri chooses when serving */
-	if (dcm_write_json(f, &meta, v.dropped, v.ndropped, false) || dcm_write_json(f, &bulk, v.dropped, v.ndropped, true)) {
-		add_failure(st, id.sop_class, id.sop, FAIL_PROCESSING, NULL, 0);
+		add_failure(st, p.sop_class, p.sop, FAIL_EXISTS, NULL, 0);
 		goto drop;
 	}
 	if (zero_preamble(st)) {
 		transient(st, "the file cannot be written");
 		goto drop;
 	}
-	int warning = dcm_is_implicit_vr(f) ? WARN_IMPLICIT_VR : v.nwarnings ? WARN_VALIDATION : 0;
+	int warning = p.implicit_vr ? WARN_IMPLICIT_VR : p.v.nwarnings ? WARN_VALIDATION : 0;
 	struct db_new_instance in;
-	new_instance(st, f, &id, &v, wm, &meta, &bulk, &in);
-	commit_instance(st, &in, warning, &v);
+	new_instance(st, &p, wm, &in);
+	commit_instance(st, &in, warning, &p.v);
 	goto out;
 drop:
 	store_abort(st->part);
 	st->part = NULL;
 out:
-	dcm_free(f);
-	buf_release(&meta);
-	buf_release(&bulk);
-	validation_release(&v);
+	sandbox_parsed_release(&p);
 }
 
 static int part_begin(void *ctx, const struct multipart_part *part)

@@ -464,11 +464,8 @@ static int count_element(void *ctx, const struct dcm_element *e)
 	return 0;
 }
 
-extern "C" int dcm_probe(const char *path, char *err, size_t errlen)
+extern "C" int dcm_check(const struct dcm_file *f, const char *path, char *err, size_t errlen)
 {
-	dcm_file *f = dcm_open(path, err, errlen);
-	if (!f)
-		return -1;
 	struct buf json;
 	long n = 0;
 	char v[72];
@@ -484,8 +481,8 @@ extern "C" int dcm_probe(const char *path, char *err, size_t errlen)
 		why = "The DICOM instance is truncated.";
 	}
 	buf_release(&json);
-	dcm_free(f);
 	if (rc)
 		set_err(err, errlen, why);
 	return rc;
 }
+

@@ -4,29 +4,265 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/banned.h"
 
-static int probe_in_child(const char *path, struct buf *out, char *err, size_t errlen)
+/* ---- the store-time parse: fields of the child's answer ----------------- */
+
+static const uint32_t parsed_tags[PARSED_NATTRS] = {
+	[PARSED_PATIENT_ID] = DCM_TAG(0x0010, 0x0020),        [PARSED_PATIENT_NAME] = DCM_TAG(0x0010, 0x0010),
+	[PARSED_BIRTH_DATE] = DCM_TAG(0x0010, 0x0030),        [PARSED_ACCESSION] = DCM_TAG(0x0008, 0x0050),
+	[PARSED_REFERRING] = DCM_TAG(0x0008, 0x0090),         [PARSED_STUDY_DATE] = DCM_TAG(0x0008, 0x0020),
+	[PARSED_STUDY_DESCRIPTION] = DCM_TAG(0x0008, 0x1030), [PARSED_MODALITY] = DCM_TAG(0x0008, 0x0060),
+	[PARSED_PPS_START_DATE] = DCM_TAG(0x0040, 0x0244),    [PARSED_MODEL] = DCM_TAG(0x0008, 0x1090),
+};
+
+#define NO_FIELD 0xFFFFFFFFu
+
+/* [length u32][bytes], or NO_FIELD alone for NULL */
+static void put(struct buf *out, const void *p, size_t n)
 {
-	(void)out;
-	return dcm_probe(path, err, errlen) ? 1 : 0;
+	uint32_t l = p ? (uint32_t)n : NO_FIELD;
+	buf_add(out, &l, sizeof(l));
+	if (p)
+		buf_add(out, p, n);
+}
+
+static void put_str(struct buf *out, const char *v)
+{
+	put(out, v, v ? strlen(v) : 0);
+}
+
+static void put_num(struct buf *out, unsigned long v)
+{
+	char t[24];
+	snprintf(t, sizeof(t), "%lu", v);
+	put_str(out, t);
+}
+
+struct reader {
+	const char *p;
+	size_t left;
+	bool bad;
+};
+
+/* The next field: its bytes (not NUL-terminated) and length; NULL for a
+ * NULL field or past the end (then bad). */
+static const char *get(struct reader *r, size_t *n)
+{
+	uint32_t l;
+	*n = 0;
+	if (r->bad || r->left < sizeof(l)) {
+		r->bad = true;
+		return NULL;
+	}
+	memcpy(&l, r->p, sizeof(l));
+	r->p += sizeof(l);
+	r->left -= sizeof(l);
+	if (l == NO_FIELD)
+		return NULL;
+	if (l > r->left) {
+		r->bad = true;
+		return NULL;
+	}
+	const char *v = r->p;
+	r->p += l;
+	r->left -= l;
+	*n = l;
+	return v;
+}
+
+/* A field into a fixed string (too long or NULL: bad). */
+static void get_into(struct reader *r, char *dst, size_t cap)
+{
+	size_t n;
+	const char *v = get(r, &n);
+	if (!v || n >= cap || memchr(v, '\0', n)) {
+		r->bad = true;
+		dst[0] = '\0';
+		return;
+	}
+	memcpy(dst, v, n);
+	dst[n] = '\0';
+}
+
+static unsigned long get_num(struct reader *r)
+{
+	char t[24];
+	get_into(r, t, sizeof(t));
+	char *end;
+	unsigned long v = strtoul(t, &end, 10);
+	if (r->bad || end == t || *end)
+		r->bad = true;
+	return v;
+}
+
+static void get_buf(struct reader *r, struct buf *dst)
+{
+	size_t n;
+	const char *v = get(r, &n);
+	if (!v)
+		r->bad = true;
+	else
+		buf_add(dst, v, n);
+}
+
+/* Texts joined by NUL, as struct validation keeps them: count must match. */
+static void get_texts(struct reader *r, struct buf *dst, size_t count)
+{
+	size_t n;
+	const char *v = get(r, &n);
+	size_t nul = 0;
+	for (size_t i = 0; v && i < n; i++)
+		nul += v[i] == '\0';
+	if (!v || nul != count || (n && v[n - 1] != '\0'))
+		r->bad = true;
+	else
+		buf_add(dst, v, n);
+}
+
+/* In the child. arg: "API\nTAG,TAG,...\nPATH" (tags in hex). */
+static int parse_in_child(const char *arg, struct buf *out, char *err, size_t errlen)
+{
+	uint32_t eqt[128];
+	size_t neqt = 0;
+	char *end;
+	int api = (int)strtol(arg, &end, 10);
+	if (*end != '\n')
+		return 2;
+	const char *t = end + 1;
+	while (*t && *t != '\n' && neqt < 128) {
+		eqt[neqt++] = (uint32_t)strtoul(t, &end, 16);
+		t = *end == ',' ? end + 1 : end;
+	}
+	if (*t != '\n')
+		return 2;
+	const char *path = t + 1;
+
+	struct dcm_file *f = dcm_open(path, err, errlen);
+	if (!f)
+		return 1;
+	if (dcm_check(f, path, err, errlen)) {
+		dcm_free(f);
+		return 1;
+	}
+	struct validation v;
+	struct buf meta, bulk;
+	validation_init(&v);
+	buf_init(&meta, 0);
+	buf_init(&bulk, 0);
+	int rc = 0;
+	if (!validate_instance(f, api, eqt, neqt, &v) &&
+	    (dcm_write_json(f, &meta, v.dropped, v.ndropped, false) || dcm_write_json(f, &bulk, v.dropped, v.ndropped, true))) {
+		snprintf(err, errlen, "The DICOM instance is invalid.");
+		rc = 1;
+	}
+	if (!rc) {
+		static const uint32_t ids[] = { DCM_TAG(0x0020, 0x000D), DCM_TAG(0x0020, 0x000E), DCM_TAG(0x0008, 0x0018),
+						DCM_TAG(0x0008, 0x0016) };
+		char val[1024];
+		for (size_t i = 0; i < 4; i++) {
+			val[0] = '\0';
+			dcm_get_string(f, ids[i], val, 72);
+			put_str(out, val);
+		}
+		put_str(out, dcm_transfer_syntax(f));
+		put_num(out, dcm_is_implicit_vr(f));
+		put_num(out, v.nerrors);
+		put(out, v.errors.data ? v.errors.data : "", v.errors.len);
+		put_num(out, v.nwarnings);
+		put(out, v.warnings.data ? v.warnings.data : "", v.warnings.len);
+		put_num(out, v.multi_valued_index);
+		put(out, meta.data ? meta.data : "", meta.len);
+		put(out, bulk.data ? bulk.data : "", bulk.len);
+		for (size_t k = 0; k < PARSED_NATTRS; k++) {
+			bool dropped = false;
+			for (size_t i = 0; i < v.ndropped; i++)
+				dropped |= v.dropped[i] == parsed_tags[k];
+			put_str(out, !dropped && dcm_get_string(f, parsed_tags[k], val, sizeof(val)) == 1 ? val : NULL);
+		}
+	}
+	validation_release(&v);
+	buf_release(&meta);
+	buf_release(&bulk);
+	dcm_free(f);
+	return rc;
+}
+
+/* In the parent: the child's answer, checked field by field. */
+static int parsed_read(const struct buf *got, struct sandbox_parsed *p)
+{
+	struct reader r = { got->data, got->len, false };
+	get_into(&r, p->study, sizeof(p->study));
+	get_into(&r, p->series, sizeof(p->series));
+	get_into(&r, p->sop, sizeof(p->sop));
+	get_into(&r, p->sop_class, sizeof(p->sop_class));
+	get_into(&r, p->ts, sizeof(p->ts));
+	p->implicit_vr = get_num(&r) != 0;
+	p->v.nerrors = get_num(&r);
+	get_texts(&r, &p->v.errors, p->v.nerrors);
+	p->v.nwarnings = get_num(&r);
+	get_texts(&r, &p->v.warnings, p->v.nwarnings);
+	p->v.multi_valued_index = get_num(&r) != 0;
+	get_buf(&r, &p->meta);
+	get_buf(&r, &p->bulk);
+	for (size_t k = 0; k < PARSED_NATTRS && !r.bad; k++) {
+		size_t n;
+		const char *v = get(&r, &n);
+		if (v && (n >= 1024 || memchr(v, '\0', n)))
+			r.bad = true;
+		else if (v)
+			p->attrs[k] = strndup(v, n);
+	}
+	return r.bad || r.left ? -1 : 0;
 }
 
 void sandbox_init(struct sandbox *sb)
 {
 	/* one kept child a responder: a fork per instance cost about 1 ms */
-	sb->prober = (struct isolate_worker)ISOLATE_WORKER_INIT(probe_in_child, ISOLATE_MEMORY);
+	sb->parser = (struct isolate_worker)ISOLATE_WORKER_INIT(parse_in_child, ISOLATE_MEMORY);
 }
 
 void sandbox_release(struct sandbox *sb)
 {
-	isolate_worker_stop(&sb->prober);
+	isolate_worker_stop(&sb->parser);
 }
 
-int sandbox_probe(struct sandbox *sb, const char *path, char *err, size_t errlen)
+int sandbox_parse(struct sandbox *sb, const char *path, int api_major, const uint32_t *eqt, size_t neqt,
+		  struct sandbox_parsed *p, char *err, size_t errlen)
 {
-	return isolate_worker_run(&sb->prober, path, ISOLATE_SECONDS, NULL, err, errlen) ? -1 : 0;
+	struct buf arg, got;
+
+	memset(p, 0, sizeof(*p));
+	validation_init(&p->v);
+	buf_init(&p->meta, 0);
+	buf_init(&p->bulk, 0);
+	buf_init(&arg, 0);
+	buf_init(&got, 0);
+	buf_addf(&arg, "%d\n", api_major);
+	for (size_t i = 0; i < neqt; i++)
+		buf_addf(&arg, "%s%08X", i ? "," : "", eqt[i]);
+	buf_addf(&arg, "\n%s", path);
+	int rc = isolate_worker_run(&sb->parser, buf_str(&arg), ISOLATE_SECONDS, &got, err, errlen);
+	if (rc == 0 && parsed_read(&got, p)) {
+		snprintf(err, errlen, "the parser's answer does not add up");
+		rc = -1;
+	}
+	buf_release(&arg);
+	buf_release(&got);
+	return rc ? -1 : 0;
+}
+
+void sandbox_parsed_release(struct sandbox_parsed *p)
+{
+	validation_release(&p->v);
+	buf_release(&p->meta);
+	buf_release(&p->bulk);
+	for (size_t k = 0; k < PARSED_NATTRS; k++) {
+		free(p->attrs[k]);
+		p->attrs[k] = NULL;
+	}
 }
 
 struct transcode_job {
@@ -127,12 +363,78 @@ int sandbox_render_native(const char *path, long long offset, long long length, 
 	return encode_image(o, px, w, h, ch, img, err, errlen);
 }
 
+/* A count and a buffer: the count first, as text and a newline. */
+static int count_and_buf(struct buf *out, long n, const struct buf *b)
+{
+	buf_addf(out, "%ld\n", n);
+	buf_add(out, b->data ? b->data : "", b->len);
+	return 0;
+}
+
+static long read_count(const struct buf *got, struct buf *out)
+{
+	const char *nl = got->len ? memchr(got->data, '\n', got->len) : NULL;
+	if (!nl)
+		return -1;
+	char *end;
+	long n = strtol(got->data, &end, 10);
+	if (end != nl)
+		return -1;
+	buf_add(out, nl + 1, got->len - (size_t)(nl + 1 - got->data));
+	return n;
+}
+
+static int ranges_in_child(void *arg, struct buf *out, char *err, size_t errlen)
+{
+	struct buf b;
+	(void)err;
+	(void)errlen;
+	buf_init(&b, 0);
+	long n = dcm_frame_ranges(arg, &b);
+	count_and_buf(out, n, &b);
+	buf_release(&b);
+	return 0;
+}
+
 long sandbox_frame_ranges(const char *path, struct buf *out)
 {
-	return dcm_frame_ranges(path, out);
+	struct buf got;
+	char err[256];
+	buf_init(&got, 0);
+	int r = isolate_run(ranges_in_child, (void *)path, ISOLATE_SECONDS, ISOLATE_MEMORY, 0, &got, err, sizeof(err));
+	long n = r ? -1 : read_count(&got, out);
+	buf_release(&got);
+	return n;
+}
+
+struct bulk_job {
+	const char *path;
+	const uint32_t *tags;
+	const long *items;
+	size_t depth;
+};
+
+static int bulk_in_child(void *arg, struct buf *out, char *err, size_t errlen)
+{
+	struct bulk_job *j = arg;
+	struct buf b;
+	(void)err;
+	(void)errlen;
+	buf_init(&b, 0);
+	int r = dcm_bulk_value(j->path, j->tags, j->items, j->depth, &b);
+	count_and_buf(out, r, &b);
+	buf_release(&b);
+	return 0;
 }
 
 int sandbox_bulk_value(const char *path, const uint32_t *tags, const long *items, size_t depth, struct buf *out)
 {
-	return dcm_bulk_value(path, tags, items, depth, out);
+	struct bulk_job job = { path, tags, items, depth };
+	struct buf got;
+	char err[256];
+	buf_init(&got, 0);
+	int r = isolate_run(bulk_in_child, &job, ISOLATE_SECONDS, ISOLATE_MEMORY, 0, &got, err, sizeof(err));
+	long n = r ? -1 : read_count(&got, out);
+	buf_release(&got);
+	return n < -1 || n > 1 ? -1 : (int)n;
 }

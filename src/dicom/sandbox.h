@@ -3,10 +3,12 @@
  * limits (common/isolate.h), so that such a file costs one request and
  * not the responder. Handlers call these, never isolate_* or fork.
  *
- * Isolated: the store-time probe (a kept child a responder), decoding for
- * display, transcoding, the rewrite of a bulk update. Still in the responder (cheap, no codec; to be
- * moved behind the same walls): frame offsets, bulk values, the
- * uncompressed rendering fast path. */
+ * Isolated: the store-time parse (a kept child a responder, which sends
+ * back what the store needs: identity, validation, metadata, indexed
+ * attributes), frame offsets, bulk values, decoding for display,
+ * transcoding, the rewrite of a bulk update. In the responder: only the
+ * uncompressed rendering fast path, which reads a frame's bytes at offsets
+ * the child found and needs no parser. */
 #ifndef ADE_DICOM_SANDBOX_H
 #define ADE_DICOM_SANDBOX_H
 
@@ -16,19 +18,42 @@
 
 #include "common/buf.h"
 #include "common/isolate.h"
+#include "dicom/validate.h"
 
 /* A responder's sandbox: lives in struct app. */
 struct sandbox {
-	struct isolate_worker prober; /* kept child for the store-time probe */
+	struct isolate_worker parser; /* kept child for the store-time parse */
 };
 
 void sandbox_init(struct sandbox *sb);
 void sandbox_release(struct sandbox *sb);
 
-/* Parses the file at path as a store does, in the kept child: 0 when GDCM
- * reads it whole, -1 with a reason (unreadable, or it crashed or stalled
- * the parser). */
-int sandbox_probe(struct sandbox *sb, const char *path, char *err, size_t errlen);
+/* The indexed attributes a stored instance gives its rows, in this order. */
+enum {
+	PARSED_PATIENT_ID, PARSED_PATIENT_NAME, PARSED_BIRTH_DATE, PARSED_ACCESSION, PARSED_REFERRING,
+	PARSED_STUDY_DATE, PARSED_STUDY_DESCRIPTION, PARSED_MODALITY, PARSED_PPS_START_DATE, PARSED_MODEL,
+	PARSED_NATTRS
+};
+
+/* What a store needs of an instance, read by GDCM in the kept child. */
+struct sandbox_parsed {
+	char study[72], series[72], sop[72], sop_class[72];
+	char ts[72];                  /* "" when the file has no meta header */
+	bool implicit_vr;
+	struct validation v;          /* errors, warnings, multi_valued_index (dropped: not sent) */
+	struct buf meta, bulk;        /* DICOM JSON without and with bulk data links, dropped attributes left out */
+	char *attrs[PARSED_NATTRS];   /* NULL when absent, empty or dropped */
+};
+
+/* Parses the file at path in the kept child as the store does (GDCM reads
+ * it whole: dcm_open and dcm_check, so that a file that crashes or stalls
+ * GDCM costs the child; then validate_instance for api_major with the extended
+ * query tags eqt, then both JSON forms). Returns 0 with p filled (refused
+ * when p->v.nerrors), or -1 with a reason (unreadable, crashed or stalled
+ * the parser, or an answer that does not add up). Release p either way. */
+int sandbox_parse(struct sandbox *sb, const char *path, int api_major, const uint32_t *eqt, size_t neqt,
+		  struct sandbox_parsed *p, char *err, size_t errlen);
+void sandbox_parsed_release(struct sandbox_parsed *p);
 
 /* Writes src transcoded to syntax ts into dst (an existing file). 0, or -1
  * with a reason. */
@@ -61,10 +86,12 @@ int sandbox_render(const char *path, long frame, const struct render_opts *o, st
 int sandbox_render_native(const char *path, long long offset, long long length, const struct render_opts *o,
 			  struct buf *img, char *err, size_t errlen);
 
-/* Where the frames of the file at path are (dcm_frame_ranges). */
+/* Where the frames of the file at path are (dcm_frame_ranges), found in a
+ * child; -1 also when the child fails. */
 long sandbox_frame_ranges(const char *path, struct buf *out);
 
-/* A bulk element's value (dcm_bulk_value). */
+/* A bulk element's value (dcm_bulk_value), read in a child; -1 also when
+ * the child fails. */
 int sandbox_bulk_value(const char *path, const uint32_t *tags, const long *items, size_t depth, struct buf *out);
 
 #endif

@@ -1,9 +1,11 @@
-/* libFuzzer: the DICOM probe a store begins with, as a responder runs it:
- * the file is parsed by GDCM in the sandbox's kept child (sandbox_probe),
- * whose crashes on corrupted files (GDCM's own assertions) cost that child
- * and not the caller. What is fuzzed is that the caller always gets an
- * answer: no crash, no hang, whatever the file; scripts/fuzz also fails a
- * run whose children reported a sanitizer error in our code. */
+/* libFuzzer: the store-time parse, as a responder runs it: the file is
+ * parsed by GDCM in the sandbox's kept child (sandbox_parse: the checks,
+ * validation, both metadata forms, the indexed attributes), whose crashes
+ * on corrupted files (GDCM's own assertions) cost that child and not the
+ * caller, and whose answer the caller reads field by field. What is fuzzed
+ * is that the caller always gets an answer: no crash, no hang, whatever
+ * the file; scripts/fuzz also fails a run whose children reported a
+ * sanitizer error in our code. */
 #include "dicom/sandbox.h"
 
 #include <stdint.h>
@@ -26,6 +28,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 		return 0;
 	fwrite(d, 1, n, f);
 	fclose(f);
-	sandbox_probe(&sb, path, err, sizeof(err));
+	struct sandbox_parsed p;
+	sandbox_parse(&sb, path, 2, NULL, 0, &p, err, sizeof(err));
+	sandbox_parsed_release(&p);
 	return 0;
 }
