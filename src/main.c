@@ -242,6 +242,9 @@ int main(int argc, char **argv)
 	log_set_ident("dicom-fcgi");
 	if ((rc = app_load(&app, config_path)) || migrate_only)
 		goto out;
+	char uploads[4200];
+	snprintf(uploads, sizeof(uploads), "%s/tmp", app.cfg.store_dir); /* the file store's (store_file.c) */
+	sandbox_allow_uploads(&app.sandbox, uploads);
 	if (sweep) {
 		rc = sweep_orphans(&app, min_age);
 		goto out;

@@ -4,6 +4,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/landlock.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -153,6 +156,74 @@ static void set_filter(bool may_write)
 		_exit(125); /* no filter, no work */
 }
 
+/* ---- Landlock: what a child may open --------------------------------------- */
+
+#ifndef LANDLOCK_ACCESS_FS_TRUNCATE /* Linux 6.2 (ABI 3); Debian 12's headers are 6.1's */
+#define LANDLOCK_ACCESS_FS_TRUNCATE (1ULL << 14)
+#endif
+#define FS_FILE (LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_READ_FILE)
+#define FS_ALL (FS_FILE | LANDLOCK_ACCESS_FS_READ_DIR | LANDLOCK_ACCESS_FS_REMOVE_DIR | LANDLOCK_ACCESS_FS_REMOVE_FILE | \
+		LANDLOCK_ACCESS_FS_MAKE_CHAR | LANDLOCK_ACCESS_FS_MAKE_DIR | LANDLOCK_ACCESS_FS_MAKE_REG |                   \
+		LANDLOCK_ACCESS_FS_MAKE_SOCK | LANDLOCK_ACCESS_FS_MAKE_FIFO | LANDLOCK_ACCESS_FS_MAKE_BLOCK |                \
+		LANDLOCK_ACCESS_FS_MAKE_SYM)
+
+static long landlock_abi(void)
+{
+	return syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
+}
+
+int isolate_confines_files(void)
+{
+	return landlock_abi() >= 1;
+}
+
+/* One rule: access to path (and below it, for a directory). */
+static void allow(int ruleset, const char *path, unsigned long long access, unsigned long long handled)
+{
+	struct stat st;
+	int fd = open(path, O_PATH | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (fstat(fd, &st) == 0 && !S_ISDIR(st.st_mode))
+		access &= FS_FILE | LANDLOCK_ACCESS_FS_TRUNCATE;
+	struct landlock_path_beneath_attr pb = { .allowed_access = access & handled, .parent_fd = fd };
+	syscall(SYS_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &pb, 0);
+	close(fd);
+}
+
+/* In the child, before the system call filter: from here on it opens only
+ * what paths lists, /usr, /dev/null and its own /proc entries. A kernel without Landlock leaves
+ * the filter alone to hold; one that refuses the rules ends the child. */
+static void set_paths(const struct isolate_paths *paths)
+{
+	long abi = landlock_abi();
+	if (abi < 1)
+		return;
+	unsigned long long handled = FS_ALL;
+	if (abi >= 2)
+		handled |= LANDLOCK_ACCESS_FS_REFER;
+	if (abi >= 3)
+		handled |= LANDLOCK_ACCESS_FS_TRUNCATE;
+	struct landlock_ruleset_attr ra = { .handled_access_fs = handled };
+	int rs = (int)syscall(SYS_landlock_create_ruleset, &ra, sizeof(ra), 0);
+	if (rs < 0)
+		_exit(125);
+	unsigned long long rd = LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR;
+	unsigned long long rw = LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_TRUNCATE;
+	allow(rs, "/usr", rd | LANDLOCK_ACCESS_FS_EXECUTE, handled);
+	allow(rs, "/dev/null", rw, handled);
+	/* its own /proc entries (the process it is now, not the parent's):
+	 * libraries read their own maps */
+	allow(rs, "/proc/self", rd, handled);
+	for (size_t i = 0; paths && i < sizeof(paths->read) / sizeof(paths->read[0]) && paths->read[i]; i++)
+		allow(rs, paths->read[i], rd, handled);
+	for (size_t i = 0; paths && i < sizeof(paths->write) / sizeof(paths->write[0]) && paths->write[i]; i++)
+		allow(rs, paths->write[i], rw, handled);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) || syscall(SYS_landlock_restrict_self, rs, 0))
+		_exit(125);
+	close(rs);
+}
+
 /* Its limits: no core files, ISOLATE_FILES descriptors, files written up
  * to fsize bytes, mem_bytes of address space (not in sanitizer builds),
  * and seconds of CPU when seconds > 0. */
@@ -174,7 +245,7 @@ static void set_limits(int seconds, size_t mem_bytes, unsigned long long fsize)
 
 /* In the child: the work, then its result (or reason) down the pipe. */
 __attribute__((noreturn)) static void run_child(isolate_fn fn, void *arg, int seconds, size_t mem_bytes, unsigned flags,
-						int fd)
+						const struct isolate_paths *paths, int fd)
 {
 	char why[512] = "";
 	struct buf result;
@@ -182,6 +253,7 @@ __attribute__((noreturn)) static void run_child(isolate_fn fn, void *arg, int se
 	fd = child_descriptors(fd);
 	set_limits(seconds, mem_bytes, ISOLATE_WRITE_BYTES);
 	alarm((unsigned)seconds + 1);
+	set_paths(paths);
 	set_filter(flags & ISOLATE_MAY_WRITE);
 	buf_init(&result, 0);
 	int rc = fn(arg, &result, why, sizeof(why));
@@ -222,8 +294,8 @@ static int reap(pid_t pid, uint64_t deadline, int seconds, char *err, size_t err
 	return WIFEXITED(status) ? WEXITSTATUS(status) : ISOLATE_DIED;
 }
 
-int isolate_run(isolate_fn fn, void *arg, int seconds, size_t mem_bytes, unsigned flags, struct buf *out, char *err,
-		size_t errlen)
+int isolate_run(isolate_fn fn, void *arg, int seconds, size_t mem_bytes, unsigned flags,
+		const struct isolate_paths *paths, struct buf *out, char *err, size_t errlen)
 {
 	int p[2];
 	pid_t pid;
@@ -243,7 +315,7 @@ int isolate_run(isolate_fn fn, void *arg, int seconds, size_t mem_bytes, unsigne
 	}
 	if (pid == 0) {
 		close(p[0]);
-		run_child(fn, arg, seconds, mem_bytes, flags, p[1]);
+		run_child(fn, arg, seconds, mem_bytes, flags, paths, p[1]);
 	}
 	close(p[1]);
 
@@ -308,6 +380,7 @@ static int worker_start(struct isolate_worker *w, char *err, size_t errlen)
 		int fd = child_descriptors(sv[1]);
 		set_limits(0, w->mem_bytes, ISOLATE_WRITE_BYTES);
 		signal(SIGPIPE, SIG_DFL);
+		set_paths(&w->paths);
 		set_filter(false);
 		worker_loop(w, fd);
 		_exit(0);

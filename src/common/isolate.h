@@ -38,8 +38,23 @@ enum { ISOLATE_NOT_STARTED = -1, ISOLATE_DIED = -2 };
  * touches no shared state: it must not use the database or the FastCGI
  * streams, and it ends with _exit. */
 enum { ISOLATE_MAY_WRITE = 1 << 0 }; /* the work writes files (a transcoded copy) */
-int isolate_run(isolate_fn fn, void *arg, int seconds, size_t mem_bytes, unsigned flags, struct buf *out, char *err,
-		size_t errlen);
+
+/* What a child may open at all (Landlock, where the kernel has it; else
+ * the system call filter alone holds): /usr (libraries, character set
+ * modules), /dev/null and its own /proc entries, the files or directories
+ * in read read-only, the files in write for reading and writing. Nothing
+ * else: not the store's other files, not /etc, not other processes' /proc
+ * entries. NULL-terminated lists. */
+struct isolate_paths {
+	const char *read[3];
+	const char *write[2];
+};
+
+/* Whether the kernel confines children's files (Landlock): 1 or 0. */
+int isolate_confines_files(void);
+
+int isolate_run(isolate_fn fn, void *arg, int seconds, size_t mem_bytes, unsigned flags,
+		const struct isolate_paths *paths, struct buf *out, char *err, size_t errlen);
 
 /* A kept child for small, frequent work (a fork costs about a millisecond):
  * it serves one request after another, each a string, until it dies, is
@@ -54,10 +69,11 @@ struct isolate_worker {
 	int fd;          /* our end of the socket pair; -1 when no child */
 	long pid;
 	unsigned served;
+	struct isolate_paths paths; /* what the child may open, for every request */
 };
 
 #define ISOLATE_WORKER_REQUESTS 1000
-#define ISOLATE_WORKER_INIT(f, mem) { (f), (mem), -1, 0, 0 }
+#define ISOLATE_WORKER_INIT(f, mem) { (f), (mem), -1, 0, 0, { { NULL }, { NULL } } }
 
 /* Runs w->fn(arg) in the worker's child (started when needed) within
  * seconds. Returns fn's code (0..125), ISOLATE_NOT_STARTED or

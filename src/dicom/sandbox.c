@@ -222,6 +222,13 @@ void sandbox_init(struct sandbox *sb)
 {
 	/* one kept child a responder: a fork per instance cost about 1 ms */
 	sb->parser = (struct isolate_worker)ISOLATE_WORKER_INIT(parse_in_child, ISOLATE_MEMORY);
+	sb->upload_dir[0] = '\0';
+}
+
+void sandbox_allow_uploads(struct sandbox *sb, const char *dir)
+{
+	snprintf(sb->upload_dir, sizeof(sb->upload_dir), "%s", dir);
+	sb->parser.paths.read[0] = sb->upload_dir;
 }
 
 void sandbox_release(struct sandbox *sb)
@@ -279,7 +286,9 @@ static int transcode_in_child(void *arg, struct buf *out, char *err, size_t errl
 int sandbox_transcode(const char *src, const char *dst, const char *ts, char *err, size_t errlen)
 {
 	struct transcode_job job = { src, dst, ts };
-	int r = isolate_run(transcode_in_child, &job, ISOLATE_SECONDS, ISOLATE_MEMORY, ISOLATE_MAY_WRITE, NULL, err, errlen);
+	struct isolate_paths paths = { { src, NULL }, { dst, NULL } };
+	int r = isolate_run(transcode_in_child, &job, ISOLATE_SECONDS, ISOLATE_MEMORY, ISOLATE_MAY_WRITE, &paths, NULL, err,
+			    errlen);
 	return r ? -1 : 0;
 }
 
@@ -299,7 +308,9 @@ static int update_in_child(void *arg, struct buf *out, char *err, size_t errlen)
 int sandbox_update(const char *src, const char *dst, const struct dcm_change *c, size_t n, char *err, size_t errlen)
 {
 	struct update_job job = { src, dst, c, n };
-	int r = isolate_run(update_in_child, &job, ISOLATE_SECONDS, ISOLATE_MEMORY, ISOLATE_MAY_WRITE, NULL, err, errlen);
+	struct isolate_paths paths = { { src, NULL }, { dst, NULL } };
+	int r = isolate_run(update_in_child, &job, ISOLATE_SECONDS, ISOLATE_MEMORY, ISOLATE_MAY_WRITE, &paths, NULL, err,
+			    errlen);
 	return r ? -1 : 0;
 }
 
@@ -348,7 +359,8 @@ static int render_in_child(void *arg, struct buf *out, char *err, size_t errlen)
 int sandbox_render(const char *path, long frame, const struct render_opts *o, struct buf *img, char *err, size_t errlen)
 {
 	struct render_job job = { path, frame, o };
-	int r = isolate_run(render_in_child, &job, ISOLATE_SECONDS, ISOLATE_MEMORY, 0, img, err, errlen);
+	struct isolate_paths paths = { { path, NULL }, { NULL } };
+	int r = isolate_run(render_in_child, &job, ISOLATE_SECONDS, ISOLATE_MEMORY, 0, &paths, img, err, errlen);
 	return r == RENDER_NO_FRAME ? SANDBOX_NO_FRAME : r ? -1 : 0;
 }
 
@@ -401,7 +413,9 @@ long sandbox_frame_ranges(const char *path, struct buf *out)
 	struct buf got;
 	char err[256];
 	buf_init(&got, 0);
-	int r = isolate_run(ranges_in_child, (void *)path, ISOLATE_SECONDS, ISOLATE_MEMORY, 0, &got, err, sizeof(err));
+	struct isolate_paths paths = { { path, NULL }, { NULL } };
+	int r = isolate_run(ranges_in_child, (void *)path, ISOLATE_SECONDS, ISOLATE_MEMORY, 0, &paths, &got, err,
+			    sizeof(err));
 	long n = r ? -1 : read_count(&got, out);
 	buf_release(&got);
 	return n;
@@ -433,7 +447,8 @@ int sandbox_bulk_value(const char *path, const uint32_t *tags, const long *items
 	struct buf got;
 	char err[256];
 	buf_init(&got, 0);
-	int r = isolate_run(bulk_in_child, &job, ISOLATE_SECONDS, ISOLATE_MEMORY, 0, &got, err, sizeof(err));
+	struct isolate_paths paths = { { path, NULL }, { NULL } };
+	int r = isolate_run(bulk_in_child, &job, ISOLATE_SECONDS, ISOLATE_MEMORY, 0, &paths, &got, err, sizeof(err));
 	long n = r ? -1 : read_count(&got, out);
 	buf_release(&got);
 	return n < -1 || n > 1 ? -1 : (int)n;

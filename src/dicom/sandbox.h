@@ -23,9 +23,14 @@
 /* A responder's sandbox: lives in struct app. */
 struct sandbox {
 	struct isolate_worker parser; /* kept child for the store-time parse */
+	char upload_dir[4096];        /* the only files it may open: the uploads' */
 };
 
 void sandbox_init(struct sandbox *sb);
+/* The directory of the files sandbox_parse is given (the store's uploads):
+ * its kept child may read there and nowhere else (but /usr). Before the
+ * first parse. */
+void sandbox_allow_uploads(struct sandbox *sb, const char *dir);
 void sandbox_release(struct sandbox *sb);
 
 /* The indexed attributes a stored instance gives its rows, in this order. */

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -104,7 +105,7 @@ static void run__child_holds_only_its_own(void **state)
 	struct buf out;
 	char err[256];
 	buf_init(&out, 0);
-	assert_int_equal(isolate_run(fds_in_child, NULL, 10, 0, 0, &out, err, sizeof(err)), 0);
+	assert_int_equal(isolate_run(fds_in_child, NULL, 10, 0, 0, NULL, &out, err, sizeof(err)), 0);
 	only_own(buf_str(&out), "pipe:");
 	buf_release(&out);
 }
@@ -132,7 +133,7 @@ static int open_many(void *arg, struct buf *out, char *err, size_t errlen)
 static void run__descriptor_limit(void **state)
 {
 	char err[256];
-	assert_int_equal(isolate_run(open_many, NULL, 10, 0, 0, NULL, err, sizeof(err)), 7);
+	assert_int_equal(isolate_run(open_many, NULL, 10, 0, 0, NULL, NULL, err, sizeof(err)), 7);
 }
 
 static int make_socket(void *arg, struct buf *out, char *err, size_t errlen)
@@ -166,11 +167,12 @@ static void run__filter_kills_what_decoding_never_does(void **state)
 	int fd = mkstemp(path);
 	assert_true(fd >= 0);
 	close(fd);
-	assert_int_equal(isolate_run(make_socket, NULL, 10, 0, 0, NULL, err, sizeof(err)), ISOLATE_DIED);
+	assert_int_equal(isolate_run(make_socket, NULL, 10, 0, 0, NULL, NULL, err, sizeof(err)), ISOLATE_DIED);
 	assert_non_null(strstr(err, "signal 31"));
-	assert_int_equal(isolate_run(run_program, NULL, 10, 0, ISOLATE_MAY_WRITE, NULL, err, sizeof(err)), ISOLATE_DIED);
-	assert_int_equal(isolate_run(open_for_writing, path, 10, 0, 0, NULL, err, sizeof(err)), ISOLATE_DIED);
-	assert_int_equal(isolate_run(open_for_writing, path, 10, 0, ISOLATE_MAY_WRITE, NULL, err, sizeof(err)), 0);
+	assert_int_equal(isolate_run(run_program, NULL, 10, 0, ISOLATE_MAY_WRITE, NULL, NULL, err, sizeof(err)), ISOLATE_DIED);
+	struct isolate_paths own = { { NULL }, { path, NULL } };
+	assert_int_equal(isolate_run(open_for_writing, path, 10, 0, 0, &own, NULL, err, sizeof(err)), ISOLATE_DIED);
+	assert_int_equal(isolate_run(open_for_writing, path, 10, 0, ISOLATE_MAY_WRITE, &own, NULL, err, sizeof(err)), 0);
 	unlink(path);
 }
 
@@ -218,6 +220,57 @@ static int socket_in_worker(const char *arg, struct buf *out, char *err, size_t 
 	return socket(AF_UNIX, SOCK_STREAM, 0) >= 0 ? 0 : 9;
 }
 
+static int read_one(void *arg, struct buf *out, char *err, size_t errlen)
+{
+	int fd = open((const char *)arg, O_RDONLY);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		return 9;
+	}
+	close(fd);
+	return 0;
+}
+
+static int read_in_worker(const char *arg, struct buf *out, char *err, size_t errlen)
+{
+	return read_one((void *)arg, out, err, errlen);
+}
+
+/* A decoder opens only the file it was given (and /usr): not another
+ * stored file, not /etc, not /proc; a kept worker only its directory. */
+static void run__opens_only_its_files(void **state)
+{
+	char err[256], dir[] = "/tmp/ade-isolate-dir-XXXXXX", mine[4200], other[4200];
+	if (!isolate_confines_files())
+		skip();
+	assert_non_null(mkdtemp(dir));
+	snprintf(mine, sizeof(mine), "%s/mine", dir);
+	snprintf(other, sizeof(other), "%s/other", dir);
+	for (int i = 0; i < 2; i++) {
+		int fd = open(i ? other : mine, O_WRONLY | O_CREAT, 0600);
+		assert_true(fd >= 0);
+		close(fd);
+	}
+	struct isolate_paths own = { { mine, NULL }, { NULL } };
+	assert_int_equal(isolate_run(read_one, mine, 10, 0, 0, &own, NULL, err, sizeof(err)), 0);
+	assert_int_equal(isolate_run(read_one, other, 10, 0, 0, &own, NULL, err, sizeof(err)), 9);
+	assert_string_equal(err, "Permission denied");
+	assert_int_equal(isolate_run(read_one, "/etc/hostname", 10, 0, 0, &own, NULL, err, sizeof(err)), 9);
+	assert_int_equal(isolate_run(read_one, "/proc/1/status", 10, 0, 0, &own, NULL, err, sizeof(err)), 9);
+	assert_int_equal(isolate_run(read_one, "/usr/share/dict", 10, 0, 0, &own, NULL, err, sizeof(err)) == 9 &&
+				 !strcmp(err, "Permission denied"),
+			 0);
+	/* the kept worker: its directory only */
+	struct isolate_worker w = ISOLATE_WORKER_INIT(read_in_worker, 0);
+	w.paths.read[0] = dir;
+	assert_int_equal(isolate_worker_run(&w, other, 10, NULL, err, sizeof(err)), 0);
+	assert_int_equal(isolate_worker_run(&w, "/etc/hostname", 10, NULL, err, sizeof(err)), 9);
+	isolate_worker_stop(&w);
+	unlink(mine);
+	unlink(other);
+	rmdir(dir);
+}
+
 static void worker__filter_kills_socket(void **state)
 {
 	struct isolate_worker w = ISOLATE_WORKER_INIT(socket_in_worker, 0);
@@ -236,6 +289,7 @@ int main(void)
 		cmocka_unit_test(run__filter_kills_what_decoding_never_does),
 		cmocka_unit_test(worker__filter_kills_socket),
 		cmocka_unit_test(worker__results_come_back_whole),
+		cmocka_unit_test(run__opens_only_its_files),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
