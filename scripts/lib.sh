@@ -121,17 +121,37 @@ pg_start() {
 	if is_root; then chown -R postgres: "$base"; fi
 	if [ ! -f "$base/data/PG_VERSION" ]; then
 		say "initdb $base/data"
-		pg_run "$bin/initdb" -D "$base/data" -U dicom --auth=trust -E UTF8 --no-instructions >/dev/null
+		# the cluster's superuser is postgres; the services connect as
+		# dicom, which owns its database and is no superuser
+		pg_run "$bin/initdb" -D "$base/data" -U postgres --auth=trust -E UTF8 --no-instructions >/dev/null
 	fi
+	# the socket is the cluster owner's alone (trust authentication: whoever
+	# reaches the socket is in)
+	chmod 700 "$base/run"
 	if ! pg_run "$bin/pg_ctl" -D "$base/data" status >/dev/null 2>&1; then
 		pg_run "$bin/pg_ctl" -D "$base/data" -l "$base/postgresql.log" -w -t 60 \
-			-o "-c listen_addresses='' -c unix_socket_directories='$base/run' -p $PG_PORT -c fsync=on" start >/dev/null
+			-o "-c listen_addresses='' -c unix_socket_directories='$base/run' -c unix_socket_permissions=0700 -p $PG_PORT -c fsync=on" start >/dev/null
 	fi
 	ln -sfn "$base/postgresql.log" "$VAR/log/postgresql.log"
 	PGSOCK="$base/run"
-	if ! psql -h "$PGSOCK" -p "$PG_PORT" -U dicom -d postgres -Atc "SELECT 1 FROM pg_database WHERE datname='dicom'" | grep -q 1; then
-		psql -q -h "$PGSOCK" -p "$PG_PORT" -U dicom -d postgres -c "CREATE DATABASE dicom" >/dev/null
-	fi
+	local admin
+	admin=$(pg_admin)
+	[ "$admin" = dicom ] && say "note: this cluster was made by an earlier scripts/up: its superuser is dicom, which the services use (remove var/pg for a new one)"
+	pa() { psql -q -h "$PGSOCK" -p "$PG_PORT" -U "$admin" -d postgres -Atc "$1"; }
+	pa "SELECT 1 FROM pg_roles WHERE rolname = 'dicom'" | grep -q 1 || pa "CREATE ROLE dicom LOGIN CREATEDB" >/dev/null
+	pa "SELECT 1 FROM pg_database WHERE datname = 'dicom'" | grep -q 1 || pa "CREATE DATABASE dicom OWNER dicom" >/dev/null
+}
+
+# The cluster's superuser: postgres, or dicom in clusters an earlier scripts/up made.
+pg_admin() {
+	local sock
+	sock="$(readlink -f "$VAR/pg")/run"
+	if psql -h "$sock" -p "$PG_PORT" -U postgres -d postgres -Atc "SELECT 1" >/dev/null 2>&1; then echo postgres; else echo dicom; fi
+}
+
+# A connection as the cluster's superuser (benchmarks that change settings).
+db_admin_conninfo() {
+	echo "host=$(readlink -f "$VAR/pg")/run port=$PG_PORT dbname=dicom user=$(pg_admin)"
 }
 
 pg_stop() {
