@@ -2,7 +2,8 @@
  * same program against the emulator and against Orthanc.
  *
  *   load stow URL CLIENTS FILE...        POST each file as a one-part
- *                                        multipart/related to URL
+ *                                        multipart/related to URL (FILE,FILE,...:
+ *                                        one request with a part for each)
  *   load get URL CLIENTS ACCEPT PATH...  GET URL+PATH for each path
  *
  * Prints one line: requests, seconds, requests/s, MB/s, p50 and p99 in ms,
@@ -75,18 +76,24 @@ static void *worker(void *arg)
 		curl_easy_setopt(c, CURLOPT_WRITEDATA, &got);
 		h = curl_slist_append(h, "Expect:");
 		if (j->stow) {
-			size_t flen;
-			char *file = slurp(j->items[i], &flen);
-			char head[256];
+			char head[256], names[8192], *save = NULL;
 			int hl = snprintf(head, sizeof(head), "--%s\r\nContent-Type: application/dicom\r\n\r\n", boundary);
+			snprintf(names, sizeof(names), "%s", j->items[i]);
+			for (char *name = strtok_r(names, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
+				size_t flen;
+				char *file = slurp(name, &flen);
+				body = realloc(body, blen + (size_t)hl + flen + 2);
+				memcpy(body + blen, head, (size_t)hl);
+				memcpy(body + blen + hl, file, flen);
+				memcpy(body + blen + hl + flen, "\r\n", 2);
+				blen += (size_t)hl + flen + 2;
+				free(file);
+			}
 			char tail[64];
-			int tl = snprintf(tail, sizeof(tail), "\r\n--%s--\r\n", boundary);
-			blen = (size_t)hl + flen + (size_t)tl;
-			body = malloc(blen);
-			memcpy(body, head, (size_t)hl);
-			memcpy(body + hl, file, flen);
-			memcpy(body + hl + flen, tail, (size_t)tl);
-			free(file);
+			int tl = snprintf(tail, sizeof(tail), "--%s--\r\n", boundary);
+			body = realloc(body, blen + (size_t)tl);
+			memcpy(body + blen, tail, (size_t)tl);
+			blen += (size_t)tl;
 			snprintf(url, sizeof(url), "%s", j->url);
 			h = curl_slist_append(h, "Accept: application/dicom+json");
 			h = curl_slist_append(h, "Content-Type: multipart/related; type=\"application/dicom\"; boundary=bench-boundary-7d3f");

@@ -299,26 +299,36 @@ static void commit_instance(struct stow *st, const struct db_new_instance *in, i
 	st->pending_tail = &p->next;
 }
 
-/* The rows, change feed row and event of one durable instance; the outcome
- * goes into the answer. */
-static void commit_rows(struct stow *st, struct pending *p)
+/* What the database said of one pending instance's rows. */
+struct stored {
+	int rc;
+	int64_t seq, replaced[2];
+};
+
+static int store_rows(struct app *app, const struct db_new_instance *in, struct stored *s)
+{
+	s->rc = db_store_instance(app->db, in, &s->seq, s->replaced);
+	if (s->rc == DB_EXISTS && in->upsert) /* stored meanwhile by another request: replace that one */
+		s->rc = db_store_instance(app->db, in, &s->seq, s->replaced);
+	return s->rc;
+}
+
+/* The outcome of one instance whose rows are committed (or refused) goes
+ * into the answer; files nothing points at go. */
+static void outcome(struct stow *st, const struct pending *p, const struct stored *s)
 {
 	struct app *app = st->app;
 	const struct db_new_instance *in = &p->in;
-	int64_t seq, replaced[2];
 
-	int rc = db_store_instance(app->db, in, &seq, replaced);
-	if (rc == DB_EXISTS && in->upsert) /* stored meanwhile by another request: replace that one */
-		rc = db_store_instance(app->db, in, &seq, replaced);
-	switch (rc) {
+	switch (s->rc) {
 	case DB_STORED:
 		/* the replaced versions' files go once their rows are gone */
-		for (int k = 0; k < 2 && replaced[k]; k++)
-			store_remove(&app->store, replaced[k]);
+		for (int k = 0; k < 2 && s->replaced[k]; k++)
+			store_remove(&app->store, s->replaced[k]);
 		add_success(st, in->sop_class, in->study, in->series, in->sop, p->warning, &p->v);
 		st->multi_valued |= p->v.multi_valued_index;
 		log_info("stored sop='%s' watermark=%lld sequence=%lld bytes=%llu%s", in->sop, (long long)in->watermark,
-			 (long long)seq, (unsigned long long)p->size, replaced[0] ? " (replaced)" : "");
+			 (long long)s->seq, (unsigned long long)p->size, s->replaced[0] ? " (replaced)" : "");
 		break;
 	case DB_EXISTS:
 		store_remove(&app->store, in->watermark);
@@ -335,16 +345,57 @@ static void commit_rows(struct stow *st, struct pending *p)
 	}
 }
 
+/* Instances committed together: one flush of the WAL for them, and row
+ * locks (the study's, the series') held for no more than that many. */
+#define COMMIT_TOGETHER 16
+
+/* Up to COMMIT_TOGETHER instances from first on: their rows in one
+ * transaction. Returns the one after the last committed, or first when
+ * that did not work out (a statement failed, e.g. a concurrent store of
+ * the same instance, or the commit): nothing of it was kept. */
+static struct pending *commit_together(struct stow *st, struct pending *first)
+{
+	struct stored s[COMMIT_TOGETHER];
+	struct pending *p = first;
+	size_t n = 0;
+	bool ok = true;
+
+	if (db_begin(st->app->db))
+		return first;
+	for (; p && n < COMMIT_TOGETHER && ok; p = p->next, n++)
+		ok = store_rows(st->app, &p->in, &s[n]) == DB_STORED || s[n].rc == DB_EXISTS;
+	if (!ok) {
+		db_end(st->app->db, false);
+		return first;
+	}
+	if (db_end(st->app->db, true))
+		return first;
+	struct pending *q = first;
+	for (size_t k = 0; k < n; k++, q = q->next)
+		outcome(st, q, &s[k]);
+	return p;
+}
+
 /* Once the body is read: commits the durable instances in body order
- * (keep), or removes their files when the request is refused. */
+ * (keep), several at a time, or removes their files when the request is
+ * refused. */
 static void commit_pending(struct stow *st, bool keep)
 {
-	for (struct pending *p = st->pending; p; p = p->next) {
-		if (keep && !st->abort_status)
-			commit_rows(st, p);
-		else
-			store_remove(&st->app->store, p->in.watermark);
-		validation_release(&p->v);
+	struct pending *p = st->pending;
+	while (p) {
+		struct pending *next = keep && !st->abort_status && p->next ? commit_together(st, p) : p;
+		if (next == p) { /* one on its own (or refused) */
+			if (keep && !st->abort_status) {
+				struct stored s;
+				store_rows(st->app, &p->in, &s);
+				outcome(st, p, &s);
+			} else {
+				store_remove(&st->app->store, p->in.watermark);
+			}
+			next = p->next;
+		}
+		for (; p != next; p = p->next)
+			validation_release(&p->v);
 	}
 	st->pending = NULL;
 	st->pending_tail = &st->pending;

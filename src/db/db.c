@@ -287,6 +287,19 @@ enum {
 	SI_STUDY_DESCRIPTION, SI_MODALITY, SI_PPS_START_DATE, SI_MODEL, SI_HOST, SI_TOPIC, SI_EXPIRY_MS, SI_UPSERT, SI_COUNT
 };
 
+int db_begin(struct db *db)
+{
+	return usable(db) ? -1 : db_cmd(db, "BEGIN");
+}
+
+int db_end(struct db *db, bool commit)
+{
+	if (commit && PQtransactionStatus(db->conn) == PQTRANS_INTRANS)
+		return db_cmd(db, "COMMIT");
+	db_cmd(db, "ROLLBACK");
+	return commit ? -1 : 0;
+}
+
 int db_store_instance(struct db *db, const struct db_new_instance *in, int64_t *sequence, int64_t replaced[2])
 {
 	char wm[24], size[24], expiry[24];

@@ -58,6 +58,12 @@ struct db_new_instance {
  * the database's encoding): the client's file, not a passing failure. */
 enum { DB_STORED = 0, DB_EXISTS = 1, DB_INVALID = 2, DB_FAILED = -1 };
 
+/* Several statements in one transaction: db_begin, then db_end with commit
+ * (COMMIT; -1 when a statement failed inside, which then rolls back, or
+ * when the commit fails) or without (ROLLBACK). */
+int db_begin(struct db *db);
+int db_end(struct db *db, bool commit);
+
 /* One transaction: rows, change feed row, outbox row. With in->upsert an
  * existing instance is replaced: replaced[] then holds the watermarks of
  * its versions (files to remove: the latest, and the original of an
