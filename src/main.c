@@ -116,6 +116,7 @@ static int app_start(struct app *app)
 	store_sweep_temp(&app->store, 3600);
 	snprintf(tmpdir, sizeof(tmpdir), "%s/tmp", app->cfg.store_dir);
 	sendfile_init(&app->framing, tmpdir);
+	sandbox_allow_uploads(&app->sandbox, tmpdir); /* uploads are written there too */
 	app->chunk = xmalloc(APP_CHUNK);
 	app->policy = (struct http_policy){
 		.base_path = app->cfg.base_path,
@@ -242,9 +243,6 @@ int main(int argc, char **argv)
 	log_set_ident("dicom-fcgi");
 	if ((rc = app_load(&app, config_path)) || migrate_only)
 		goto out;
-	char uploads[4200];
-	snprintf(uploads, sizeof(uploads), "%s/tmp", app.cfg.store_dir); /* the file store's (store_file.c) */
-	sandbox_allow_uploads(&app.sandbox, uploads);
 	if (sweep) {
 		rc = sweep_orphans(&app, min_age);
 		goto out;

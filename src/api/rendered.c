@@ -10,11 +10,9 @@
 #include "http/response.h"
 #include "http/sendfile.h"
 
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "common/banned.h"
 
@@ -52,9 +50,9 @@ static int render_native(struct request *req, const char *path, const struct db_
 	return r == 1 ? NOT_NATIVE : r;
 }
 
-/* A kept rendering: sent by the web server (X-Sendfile) or read here.
- * Returns the answer's result, or 1 when it cannot be read. */
-static int send_kept(struct request *req, const char *path, bool png)
+/* A kept rendering: sent by the web server (X-Sendfile) or read from the
+ * store. Returns the answer's result, or 1 when it cannot be read. */
+static int send_kept(struct request *req, int64_t watermark, const char *key, const char *path, bool png)
 {
 	if (req->app->cfg.x_sendfile) {
 		http_add_header(req, "Content-Type", "%s", png ? "image/png" : "image/jpeg");
@@ -62,14 +60,8 @@ static int send_kept(struct request *req, const char *path, bool png)
 	}
 	struct buf img;
 	buf_init(&img, 0);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	char chunk[65536];
-	ssize_t got = fd < 0 ? -1 : 0;
-	while (fd >= 0 && (got = read(fd, chunk, sizeof(chunk))) > 0)
-		buf_add(&img, chunk, (size_t)got);
-	if (fd >= 0)
-		close(fd);
-	int rc = got < 0 ? 1 : http_send(req, 200, png ? "image/png" : "image/jpeg", img.data, img.len);
+	int rc = store_cache_get(&req->app->store, watermark, key, &img) ? 1
+		 : http_send(req, 200, png ? "image/png" : "image/jpeg", img.data, img.len);
 	buf_release(&img);
 	return rc;
 }
@@ -161,7 +153,7 @@ static int render(struct request *req, long frame, bool thumbnail)
 	char err[512], key[96], kept[4600];
 	snprintf(key, sizeof(key), "%ld-%lld-%dx%d.%s", frame, (long long)quality, max_width, max_height, png ? "png" : "jpg");
 	if (app->cfg.render_cache && store_cached(&app->store, it->watermark, key, kept, sizeof(kept))) {
-		rc = send_kept(req, kept, png);
+		rc = send_kept(req, it->watermark, key, kept, png);
 		if (rc != 1)
 			goto out;
 		rc = 0; /* unreadable after all: rendered again */

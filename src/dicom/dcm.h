@@ -24,12 +24,13 @@ struct dcm_file;
 struct dcm_file *dcm_open(const char *path, char *err, size_t errlen);
 void dcm_free(struct dcm_file *f);
 
-/* Reads the open file as a store does (both JSON forms, every element, the
- * pixel data's length against the file's; path: the file it was opened
- * from): in the store-time child, so that a client's file that crashes
- * GDCM (Debian's build aborts on assertions for some truncated files)
- * costs that child. Returns 0, or -1 with a reason. */
-int dcm_check(const struct dcm_file *f, const char *path, char *err, size_t errlen);
+/* Reads the open file as a store does (both JSON forms, appended to meta
+ * and bulk, every element, the pixel data's length against the file's;
+ * path: the file it was opened from): in the store-time child, so that a
+ * client's file that crashes GDCM (Debian's build aborts on assertions for
+ * some truncated files) costs that child. Returns 0, or -1 with a reason. */
+int dcm_check(const struct dcm_file *f, const char *path, struct buf *meta, struct buf *bulk, char *err,
+	      size_t errlen);
 
 /* Transfer syntax UID of the file (borrowed until dcm_free); "" when the
  * file has no meta header and the syntax had to be guessed. */

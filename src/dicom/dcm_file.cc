@@ -464,13 +464,12 @@ static int count_element(void *ctx, const struct dcm_element *e)
 	return 0;
 }
 
-extern "C" int dcm_check(const struct dcm_file *f, const char *path, char *err, size_t errlen)
+extern "C" int dcm_check(const struct dcm_file *f, const char *path, struct buf *meta, struct buf *bulk, char *err,
+			 size_t errlen)
 {
-	struct buf json;
 	long n = 0;
 	char v[72];
-	buf_init(&json, 0);
-	int rc = dcm_write_json(f, &json, nullptr, 0, false) || dcm_write_json(f, &json, nullptr, 0, true) ? -1 : 0;
+	int rc = dcm_write_json(f, meta, nullptr, 0, false) || dcm_write_json(f, bulk, nullptr, 0, true) ? -1 : 0;
 	dcm_foreach(f, count_element, &n);
 	dcm_get_string(f, DCM_TAG(0x0008, 0x0018), v, sizeof(v));
 	/* the pixel data is not loaded by the parse: a file cut inside it
@@ -480,7 +479,6 @@ extern "C" int dcm_check(const struct dcm_file *f, const char *path, char *err, 
 		rc = -1;
 		why = "The DICOM instance is truncated.";
 	}
-	buf_release(&json);
 	if (rc)
 		set_err(err, errlen, why);
 	return rc;

@@ -143,20 +143,21 @@ static int parse_in_child(const char *arg, struct buf *out, char *err, size_t er
 	struct dcm_file *f = dcm_open(path, err, errlen);
 	if (!f)
 		return 1;
-	if (dcm_check(f, path, err, errlen)) {
-		dcm_free(f);
-		return 1;
-	}
 	struct validation v;
 	struct buf meta, bulk;
 	validation_init(&v);
 	buf_init(&meta, 0);
 	buf_init(&bulk, 0);
-	int rc = 0;
-	if (!validate_instance(f, api, eqt, neqt, &v) &&
-	    (dcm_write_json(f, &meta, v.dropped, v.ndropped, false) || dcm_write_json(f, &bulk, v.dropped, v.ndropped, true))) {
-		snprintf(err, errlen, "The DICOM instance is invalid.");
-		rc = 1;
+	int rc = dcm_check(f, path, &meta, &bulk, err, errlen) ? 1 : 0;
+	/* the JSON the check wrote serves unless validation dropped attributes */
+	if (!rc && !validate_instance(f, api, eqt, neqt, &v) && v.ndropped) {
+		buf_reset(&meta);
+		buf_reset(&bulk);
+		if (dcm_write_json(f, &meta, v.dropped, v.ndropped, false) ||
+		    dcm_write_json(f, &bulk, v.dropped, v.ndropped, true)) {
+			snprintf(err, errlen, "The DICOM instance is invalid.");
+			rc = 1;
+		}
 	}
 	if (!rc) {
 		static const uint32_t ids[] = { DCM_TAG(0x0020, 0x000D), DCM_TAG(0x0020, 0x000E), DCM_TAG(0x0008, 0x0018),

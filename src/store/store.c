@@ -115,3 +115,8 @@ void store_cache_put(struct store *s, int64_t watermark, const char *key, const 
 	if (s->ops->cache_put)
 		s->ops->cache_put(s, watermark, key, p, n);
 }
+
+int store_cache_get(struct store *s, int64_t watermark, const char *key, struct buf *out)
+{
+	return s->ops->cache_get ? s->ops->cache_get(s, watermark, key, out) : -1;
+}

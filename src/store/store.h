@@ -14,6 +14,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "common/buf.h"
+
 struct store_ops;
 
 struct store {
@@ -59,6 +61,7 @@ struct store_ops {
 	void (*sweep_temp)(struct store *s, long min_age);
 	int (*cached)(struct store *s, int64_t watermark, const char *key, char *path, size_t n);
 	void (*cache_put)(struct store *s, int64_t watermark, const char *key, const void *p, size_t n);
+	int (*cache_get)(struct store *s, int64_t watermark, const char *key, struct buf *out);
 };
 
 extern const struct store_ops store_file_ops;
@@ -115,5 +118,8 @@ int store_cached(struct store *s, int64_t watermark, const char *key, char *path
 /* Keeps a rendering for the object; a failure is only logged. It goes with
  * the object (store_remove). */
 void store_cache_put(struct store *s, int64_t watermark, const char *key, const void *p, size_t n);
+/* Appends a kept rendering to out (when the web server cannot send the
+ * file itself): 0, or -1 when there is none or it cannot be read. */
+int store_cache_get(struct store *s, int64_t watermark, const char *key, struct buf *out);
 
 #endif

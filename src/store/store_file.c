@@ -262,6 +262,22 @@ static int file_cached(struct store *s, int64_t watermark, const char *key, char
 	return access(path, R_OK) == 0;
 }
 
+static int file_cache_get(struct store *s, int64_t watermark, const char *key, struct buf *out)
+{
+	char path[4600], chunk[65536];
+	ssize_t got = 0;
+
+	if (!file_cached(s, watermark, key, path, sizeof(path)))
+		return -1;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	while ((got = read(fd, chunk, sizeof(chunk))) > 0)
+		buf_add(out, chunk, (size_t)got);
+	close(fd);
+	return got < 0 ? -1 : 0;
+}
+
 /* Written to tmp and renamed in, so that a reader sees a whole file or
  * none. An object removed meanwhile (a delete racing the rendering) takes
  * the new rendering with it. */
@@ -395,4 +411,5 @@ const struct store_ops store_file_ops = {
 	.sweep_temp = file_sweep_temp,
 	.cached = file_cached,
 	.cache_put = file_cache_put,
+	.cache_get = file_cache_get,
 };
