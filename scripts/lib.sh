@@ -89,23 +89,69 @@ pg_bindir() {
 	ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1
 }
 
-# PostgreSQL will not run as root: as root, the cluster belongs to the
-# 'postgres' user, and lives where that user can reach it.
+# As root the stack does not run as root: the responders, the relay, lighttpd
+# and the private PostgreSQL cluster run as SVC_USER (the packages' user
+# dicom-emulator, made when missing), and var/ is theirs alone: the store,
+# the sockets, the logs. The supervisors (spawn-fcgi, multiwatch) stay
+# root; dicom-fcgi and outbox-relay drop to the user themselves (--user), so
+# the build may stay where that user cannot go. Not root: all is the caller's.
+SVC_USER=${EMULATOR_USER:-dicom-emulator}
+
+# The user the stack's services run as.
+svc_user() { if is_root; then echo "$SVC_USER"; else id -un; fi; }
+
+# --user NAME for dicom-fcgi and outbox-relay: nothing unless root.
+svc_opt() { if is_root; then printf -- '--user %s' "$SVC_USER"; fi; }
+
+# spawn-fcgi's options that give the FastCGI socket to the services' user.
+svc_sock_opts() { if is_root; then printf -- '-U %s -G %s' "$SVC_USER" "$SVC_USER"; fi; }
+
+# A command as the services' user (from /: it may not enter the caller's directory).
+as_svc() {
+	if is_root; then (cd / && setpriv --reuid="$SVC_USER" --regid="$SVC_USER" --init-groups -- "$@"); else "$@"; fi
+}
+
+# Makes the user (as root) and var/ theirs; var/ moves to
+# /var/lib/azure-dicom-emulator-HASH (linked from where it was) when the
+# user cannot reach it (a checkout under /root). Sets VAR to the real path.
+svc_setup() {
+	mkdir -p "$VAR"
+	if ! is_root; then VAR=$(cd "$VAR" && pwd -P); return 0; fi
+	id -u "$SVC_USER" >/dev/null 2>&1 ||
+		useradd --system --user-group --home-dir /nonexistent --no-create-home \
+			--shell /usr/sbin/nologin "$SVC_USER" || die "cannot create the user $SVC_USER"
+	if ! as_svc test -x "$(dirname "$(readlink -f "$VAR")")/." 2>/dev/null; then
+		local h new
+		h=$(printf '%s' "$VAR" | md5sum | cut -c1-12)
+		new=/var/lib/azure-dicom-emulator-$h
+		[ -f "$VAR/run/lighttpd.pid" ] && die "$SVC_USER cannot reach $VAR: stop the stack (scripts/down) so that it can move"
+		say "note: $SVC_USER cannot reach $VAR: the stack's files move to $new, linked from $VAR"
+		mkdir -p "$new"
+		find "$VAR" -mindepth 1 -maxdepth 1 -exec mv -t "$new" {} +
+		rmdir "$VAR"
+		ln -s "$new" "$VAR"
+	fi
+	VAR=$(readlink -f "$VAR")
+	mkdir -p "$VAR/conf" "$VAR/run" "$VAR/log" "$VAR/store" "$VAR/tmp" "$VAR/www"
+	chown "$SVC_USER:" "$VAR"
+	chmod 750 "$VAR"
+	local d
+	for d in conf run log tmp www auth tls; do
+		if [ -e "$VAR/$d" ]; then chown -R "$SVC_USER:" "$VAR/$d"; fi
+	done
+	# the store once (one an earlier scripts/up made is root's)
+	[ "$(stat -c %U "$VAR/store")" = "$SVC_USER" ] || chown -R "$SVC_USER:" "$VAR/store"
+	chmod 750 "$VAR/store"
+}
+
+# PostgreSQL will not run as root: as root, the cluster is the services' user's.
 pg_run() {
-	# from /: the postgres user may not enter the caller's directory
-	if is_root; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
+	if is_root; then as_svc "$@"; else "$@"; fi
 }
 
 pg_base() {
 	if [ -L "$VAR/pg" ] || [ -d "$VAR/pg" ]; then
 		readlink -f "$VAR/pg"
-		return
-	fi
-	if is_root && ! runuser -u postgres -- test -x "$VAR" 2>/dev/null; then
-		# e.g. a checkout under /root: keep the cluster outside, linked from var/
-		local h
-		h=$(printf '%s' "$VAR" | md5sum | cut -c1-12)
-		echo "/var/tmp/azure-dicom-emulator-$h"
 	else
 		echo "$VAR/pg"
 	fi
@@ -118,7 +164,11 @@ pg_start() {
 	base=$(pg_base)
 	mkdir -p "$base/run"
 	[ "$base" = "$VAR/pg" ] || ln -sfn "$base" "$VAR/pg"
-	if is_root; then chown -R postgres: "$base"; fi
+	# a cluster an earlier scripts/up made belongs to postgres: now the services' user's
+	if is_root; then
+		chown "$SVC_USER:" "$base" "$base/run"
+		[ ! -d "$base/data" ] || [ "$(stat -c %U "$base/data")" = "$SVC_USER" ] || chown -R "$SVC_USER:" "$base"
+	fi
 	if [ ! -f "$base/data/PG_VERSION" ]; then
 		say "initdb $base/data"
 		# the cluster's superuser is postgres; the services connect as
@@ -187,6 +237,7 @@ write_configs() {
 	fi
 	sed -e "s|@VAR@|$VAR|g" -e "s|@PORT@|$PORT|g" \
 		"$ADE_ROOT/lighttpd/azure-dicom-emulator.conf.in" > "$VAR/conf/lighttpd.conf"
+	lighttpd_user "$VAR/conf/lighttpd.conf"
 	[ "${EMULATOR_AUTH:-0}" = 1 ] && auth_config
 	console_install "$VAR/www"
 	local viewer=0
@@ -197,6 +248,11 @@ write_configs() {
 	www_lighttpd "$VAR/conf/lighttpd.conf" "$viewer"
 	[ "${EMULATOR_HTTPS:-0}" = 1 ] && tls_lighttpd "$VAR/conf/lighttpd.conf" "$TLS_CERT" "$TLS_KEY"
 	return 0
+}
+
+# As root: lighttpd binds its port, opens its logs, then becomes the services' user.
+lighttpd_user() { # CONF
+	if is_root; then printf 'server.username = "%s"\nserver.groupname = "%s"\n' "$SVC_USER" "$SVC_USER" >> "$1"; fi
 }
 
 # https for scripts/up --https: the certificate and key in
@@ -357,11 +413,13 @@ auth_config() {
 # and starts a new one whenever one dies (spawn-fcgi -F alone would not).
 start_responders() {
 	rm -f "$VAR/run/dicom-fcgi.sock"
-	"$BUILD/dicom-fcgi" -c "$VAR/conf/dicom.ini" --migrate 2>>"$VAR/log/dicom-fcgi.log" ||
+	# shellcheck disable=SC2046
+	"$BUILD/dicom-fcgi" -c "$VAR/conf/dicom.ini" $(svc_opt) --migrate 2>>"$VAR/log/dicom-fcgi.log" ||
 		die "schema migration failed (see $VAR/log/dicom-fcgi.log)"
-	setsid spawn-fcgi -n -s "$VAR/run/dicom-fcgi.sock" -M 0660 -- \
+	# shellcheck disable=SC2046
+	setsid spawn-fcgi -n -s "$VAR/run/dicom-fcgi.sock" -M 0660 $(svc_sock_opts) -- \
 		/usr/bin/multiwatch -f "$RESPONDERS" -s TERM -r 1000 -- \
-		/bin/sh -c "exec '$BUILD/dicom-fcgi' -c '$VAR/conf/dicom.ini' 2>>'$VAR/log/dicom-fcgi.log'" \
+		/bin/sh -c "exec '$BUILD/dicom-fcgi' -c '$VAR/conf/dicom.ini' $(svc_opt) 2>>'$VAR/log/dicom-fcgi.log'" \
 		</dev/null >>"$VAR/log/dicom-fcgi.log" 2>&1 &
 	echo $! > "$VAR/run/multiwatch.pid"
 	for _ in $(seq 1 50); do
@@ -401,8 +459,9 @@ responder_pids() {
 # stop until someone notices. The pid file is multiwatch's; TERM to it
 # reaches the relay.
 start_relay() {
+	# shellcheck disable=SC2046
 	setsid /usr/bin/multiwatch -f 1 -r 1000 -t 2000 -s TERM -- \
-		"$BUILD/outbox-relay" -c "$VAR/conf/dicom.ini" </dev/null >>"$VAR/log/outbox-relay.log" 2>&1 &
+		"$BUILD/outbox-relay" -c "$VAR/conf/dicom.ini" $(svc_opt) </dev/null >>"$VAR/log/outbox-relay.log" 2>&1 &
 	echo $! > "$VAR/run/outbox-relay.pid"
 }
 
@@ -441,7 +500,7 @@ wait_healthy() {
 }
 
 stack_start() {
-	mkdir -p "$VAR/log"
+	svc_setup
 	pg_start
 	write_configs
 	start_responders
@@ -451,6 +510,7 @@ stack_start() {
 }
 
 stack_stop() {
+	[ -e "$VAR" ] && VAR=$(readlink -f "$VAR")
 	stop_lighttpd
 	stop_relay
 	stop_responders

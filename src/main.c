@@ -20,7 +20,7 @@
 #include "common/banned.h"
 
 static const char usage[] =
-	"usage: dicom-fcgi [-c FILE] [--migrate | --sweep [--min-age SECONDS] |\n"
+	"usage: dicom-fcgi [-c FILE] [--user NAME] [--migrate | --sweep [--min-age SECONDS] |\n"
 	"                  --mint-token [--role ROLE]... [--minutes N] [--not-before-minutes N]\n"
 	"                  [--audience A] [--issuer I] [--key FILE]] [--help] [--version]\n"
 	"\n"
@@ -30,6 +30,7 @@ static const char usage[] =
 	"\n"
 	"  -c, --config FILE  configuration file (default: $DICOM_CONFIG, else\n"
 	"                     " SYSCONFDIR "/azure-dicom-emulator/dicom.ini if present)\n"
+	"      --user NAME    started as root: run as the user NAME (its groups too)\n"
 	"      --migrate      apply the database schema and exit\n"
 	"      --sweep        remove stored files that no index row refers to (left\n"
 	"                     by a crash between writing a file and its commit) and exit\n"
@@ -195,9 +196,10 @@ int main(int argc, char **argv)
 		{ "mint-token", no_argument, NULL, 't' },   { "role", required_argument, NULL, 'r' },
 		{ "minutes", required_argument, NULL, 'M' }, { "not-before-minutes", required_argument, NULL, 'N' },
 		{ "audience", required_argument, NULL, 'u' }, { "issuer", required_argument, NULL, 'i' },
-		{ "key", required_argument, NULL, 'k' },    { NULL, 0, NULL, 0 },
+		{ "key", required_argument, NULL, 'k' },    { "user", required_argument, NULL, 'U' },
+		{ NULL, 0, NULL, 0 },
 	};
-	const char *config_path = getenv("DICOM_CONFIG");
+	const char *config_path = getenv("DICOM_CONFIG"), *user = NULL;
 	bool migrate_only = false, sweep = false, mint = false;
 	struct mint_options mo = { .minutes = 60 };
 	long min_age = 3600;
@@ -220,9 +222,17 @@ int main(int argc, char **argv)
 		case 'u': mo.audience = optarg; break;
 		case 'i': mo.issuer = optarg; break;
 		case 'k': mo.key = optarg; break;
+		case 'U': user = optarg; break;
 		case 'h': fputs(usage, stdout); return 0;
 		case 'V': printf("dicom-fcgi (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION); return 0;
 		default: fputs(usage, stderr); return 2;
+		}
+	}
+	if (user) {
+		char err[256];
+		if (util_become_user(user, err, sizeof(err))) {
+			fprintf(stderr, "dicom-fcgi: %s\n", err);
+			return 1;
 		}
 	}
 	if (!config_path && access(SYSCONFDIR "/azure-dicom-emulator/dicom.ini", R_OK) == 0)

@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
@@ -48,4 +50,29 @@ bool util_write_full(int fd, const void *buf, size_t n)
 		n -= (size_t)w;
 	}
 	return true;
+}
+
+int util_become_user(const char *name, char *err, size_t errlen)
+{
+	struct passwd *pw = getpwnam(name);
+
+	if (!pw) {
+		snprintf(err, errlen, "--user: no user '%s'", name);
+		return -1;
+	}
+	if (geteuid() != 0) {
+		if (pw->pw_uid == geteuid())
+			return 0;
+		snprintf(err, errlen, "--user %s: only root can change its user", name);
+		return -1;
+	}
+	if (initgroups(name, pw->pw_gid) || setgid(pw->pw_gid) || setuid(pw->pw_uid)) {
+		snprintf(err, errlen, "--user %s: %s", name, strerror(errno));
+		return -1;
+	}
+	if (pw->pw_uid != 0 && setuid(0) == 0) { /* must not come back */
+		snprintf(err, errlen, "--user %s: root privileges could be regained", name);
+		return -1;
+	}
+	return 0;
 }

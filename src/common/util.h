@@ -13,5 +13,9 @@ uint64_t util_now_ms(void);
 /* Writes exactly n bytes to fd (a file or a pipe), again after EINTR;
  * false on error, with errno set. */
 bool util_write_full(int fd, const void *buf, size_t n);
+/* --user NAME of dicom-fcgi and outbox-relay: started as root, the process
+ * becomes NAME (its uid, primary group and groups) for good. Not root: fine
+ * when NAME is the caller, an error otherwise. 0, or -1 with err set. */
+int util_become_user(const char *name, char *err, size_t errlen);
 
 #endif

@@ -67,7 +67,7 @@ static int write_framing(struct sendfile_framing *f, struct arena *a, const char
 	buf_addf(&b, "\r\n--%s--\r\n", boundary);
 	*path = arena_printf(a, "%s/frame-%ld-%lu.bin", f->dir, (long)getpid(), f->seq++ % SENDFILE_SLOTS);
 	snprintf(tmp, sizeof(tmp), "%s.new", *path);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
 	if (fd >= 0) {
 		bool ok = write(fd, b.data, b.len) == (ssize_t)b.len;
 		if (!close(fd) && ok && !rename(tmp, *path))

@@ -29,7 +29,7 @@
 #include "common/banned.h"
 
 static const char usage[] =
-	"usage: outbox-relay [-c FILE] [--help] [--version]\n"
+	"usage: outbox-relay [-c FILE] [--user NAME] [--help] [--version]\n"
 	"\n"
 	"Delivers the events of azure-dicom-emulator (DicomImageCreated, ...Deleted,\n"
 	"...Updated) from the outbox table to the subscriptions of its configuration:\n"
@@ -38,6 +38,7 @@ static const char usage[] =
 	"\n"
 	"  -c, --config FILE  configuration file (default: $DICOM_CONFIG, else\n"
 	"                     " SYSCONFDIR "/azure-dicom-emulator/dicom.ini if present)\n"
+	"      --user NAME    started as root: run as the user NAME (its groups too)\n"
 	"  -h, --help         show this help and exit\n"
 	"  -V, --version      show the version and exit\n"
 	"\n"
@@ -483,9 +484,10 @@ int main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "user", required_argument, NULL, 'U' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *config_path = getenv("DICOM_CONFIG");
+	const char *config_path = getenv("DICOM_CONFIG"), *user = NULL;
 	struct relay r;
 	char err[1024], host[64] = "localhost";
 	int c, rc = 1;
@@ -493,10 +495,15 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': config_path = optarg; break;
+		case 'U': user = optarg; break;
 		case 'h': fputs(usage, stdout); return 0;
 		case 'V': printf("outbox-relay (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION); return 0;
 		default: fputs(usage, stderr); return 2;
 		}
+	}
+	if (user && util_become_user(user, err, sizeof(err))) {
+		fprintf(stderr, "outbox-relay: %s\n", err);
+		return 1;
 	}
 	if (!config_path && access(SYSCONFDIR "/azure-dicom-emulator/dicom.ini", R_OK) == 0)
 		config_path = SYSCONFDIR "/azure-dicom-emulator/dicom.ini";

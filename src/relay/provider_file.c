@@ -19,7 +19,7 @@ struct file_state {
 static int open_file(struct subscription *s, char *err, size_t errlen)
 {
 	struct file_state *st = xcalloc(1, sizeof(*st));
-	st->fd = open(s->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	st->fd = open(s->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
 	if (st->fd < 0) {
 		snprintf(err, errlen, "[subscription:%s] path: cannot open '%s': %s", s->name, s->path, strerror(errno));
 		free(st);

@@ -31,11 +31,11 @@ static int mkdir_p(const char *path)
 		if (*p != '/')
 			continue;
 		*p = '\0';
-		if (mkdir(tmp, 0755) && errno != EEXIST)
+		if (mkdir(tmp, 0750) && errno != EEXIST)
 			return -1;
 		*p = '/';
 	}
-	if (mkdir(tmp, 0755) && errno != EEXIST)
+	if (mkdir(tmp, 0750) && errno != EEXIST)
 		return -1;
 	return 0;
 }
@@ -61,7 +61,7 @@ static int file_open(struct store *s, char *err, size_t errlen)
 	}
 	for (int i = 0; i < 256; i++) {
 		snprintf(sub, sizeof(sub), "%s/%02x", s->dir, i);
-		if (mkdir(sub, 0755) && errno != EEXIST) {
+		if (mkdir(sub, 0750) && errno != EEXIST) {
 			snprintf(err, errlen, "cannot create '%s': %s", sub, strerror(errno));
 			return -1;
 		}
@@ -97,8 +97,10 @@ static struct store_writer *file_begin(struct store *s)
 		free(fw);
 		return NULL;
 	}
-	/* readable by the web server, which may send stored files itself (X-Sendfile) */
-	fchmod(fw->fd, 0644);
+	/* readable by the web server, which may send stored files itself
+	 * (X-Sendfile): as the same user, or as the group the responders run
+	 * with (www-data in the packages); nobody else */
+	fchmod(fw->fd, 0640);
 	fw->w.store = s;
 	fw->w.path = fw->path;
 	return &fw->w;

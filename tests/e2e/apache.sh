@@ -22,21 +22,19 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Apache will not run as root: as root it runs as www-data and the socket is theirs
+# Apache will not run as root: as root it runs as the stack's user, whose
+# store it sends files from (in the packages: www-data, the responders' group)
 if is_root; then
-	user=www-data group=www-data
-	owner=(-U www-data -G www-data)
-	run_as="User www-data
-Group www-data"
+	run_as="User $SVC_USER
+Group $SVC_USER"
 else
-	user=$(id -un) group=$(id -gn)
-	owner=()
 	run_as=""
 fi
 sock="$tmp/dicom-fcgi.sock"
 sed -e 's|^x_sendfile2 =.*|x_sendfile2 = false|' "$VAR/conf/dicom.ini" > "$tmp/dicom.ini"
-spawn-fcgi -n -s "$sock" -M 0660 "${owner[@]}" -- /usr/bin/multiwatch -f 2 -s TERM -- \
-	/bin/sh -c "exec '$BUILD/dicom-fcgi' -c '$tmp/dicom.ini' 2>>'$tmp/dicom-fcgi.log'" >/dev/null 2>&1 &
+# shellcheck disable=SC2046
+spawn-fcgi -n -s "$sock" -M 0660 $(svc_sock_opts) -- /usr/bin/multiwatch -f 2 -s TERM -- \
+	/bin/sh -c "exec '$BUILD/dicom-fcgi' -c '$tmp/dicom.ini' $(svc_opt) 2>>'$tmp/dicom-fcgi.log'" >/dev/null 2>&1 &
 pids+=($!)
 for _ in $(seq 1 100); do [ -S "$sock" ] && break; sleep 0.05; done
 

@@ -14,6 +14,7 @@ VAR=$EMULATOR_VAR
 BUILD=$EMULATOR_BUILD
 U=$EMULATOR_URL/v2
 tmp=$(mktemp -d)
+svc_dir "$tmp"   # its relays write the store as the stack's own does
 trap 'curl -s -o /dev/null -X DELETE "$U/extendedquerytags/PatientAge"; test_cleanup KILL' EXIT
 
 post_update() { # BODY [URL] -> status; body in $tmp/out, headers in $tmp/hdr
@@ -174,7 +175,7 @@ check "$(post_update "{\"studyInstanceUids\":[\"$s3\"],$name_change}")" 409 "ano
 check "$(cat "$tmp/out")" "There is already an active update operation with ID '$op3'." "  naming it"
 check "$(grep -i '^location:' "$tmp/hdr" | tr -d '\r' | cut -d' ' -f2)" "$U/operations/$op3" "  with its Location"
 slow_relay_config "$tmp/relay.ini" 150
-"$BUILD/outbox-relay" -c "$tmp/relay.ini" >"$tmp/relay1.log" 2>&1 &
+"$BUILD/outbox-relay" -c "$tmp/relay.ini" $(svc_opt) >"$tmp/relay1.log" 2>&1 &
 pids+=($!)
 items_wait "$op3" updated 3 >/dev/null
 { kill -KILL "${pids[0]}"; wait "${pids[0]}"; } 2>/dev/null
@@ -188,7 +189,7 @@ fi
 check "$(curl -s -o /dev/null -w '%{http_code}' "$U/operations/$op3")" 202 "the operation answers 202 meanwhile"
 pct=$(curl -s "$U/operations/$op3" | jget 'd["percentComplete"]')
 [ "$pct" -gt 0 ] && [ "$pct" -lt 100 ] && ok "  with its progress ($pct%)" || not_ok "progress $pct"
-"$BUILD/outbox-relay" -c "$tmp/relay.ini" >"$tmp/relay2.log" 2>&1 &
+"$BUILD/outbox-relay" -c "$tmp/relay.ini" $(svc_opt) >"$tmp/relay2.log" 2>&1 &
 pids+=($!)
 res=$(wait_op "$op3")
 check "$(echo "$res" | jget 'd["status"], d["results"]["instanceUpdated"]')" "('succeeded', $n)" \

@@ -121,9 +121,12 @@ finish() {
 side_stack_start() { # DIR STORE
 	local dir=$1 store=$2 port
 	mkdir -p "$dir/run" "$dir/log" "$dir/www" "$dir/tmp"
+	svc_dir "$dir"
+	[ -d "$store" ] && [ "$(stat -c %U "$store")" != "$(svc_user)" ] && svc_dir "$store"
 	port=$(free_port)
 	sed -e "s|@VAR@/store|$store|g" -e "s|@VAR@|$dir|g" -e "s|@PORT@|$port|g" \
 		"$ABS_TOP_SRCDIR/lighttpd/azure-dicom-emulator.conf.in" > "$dir/lighttpd.conf"
+	lighttpd_user "$dir/lighttpd.conf"
 	# SIDE_TLS_CERT and SIDE_TLS_KEY: https, as scripts/up --https; SIDE_VIEWER:
 	# the viewer in $dir/www, as scripts/up serves it
 	[ -n "${SIDE_TLS_CERT:-}" ] && tls_lighttpd "$dir/lighttpd.conf" "$SIDE_TLS_CERT" "$SIDE_TLS_KEY"
@@ -131,8 +134,9 @@ side_stack_start() { # DIR STORE
 		console_install "$dir/www"
 		www_lighttpd "$dir/lighttpd.conf" 1
 	fi
-	setsid spawn-fcgi -n -s "$dir/run/dicom-fcgi.sock" -M 0660 -- /usr/bin/multiwatch -f 2 -s TERM -- \
-		/bin/sh -c "exec '$EMULATOR_BUILD/dicom-fcgi' -c '$dir/dicom.ini' 2>>'$dir/log/dicom-fcgi.log'" >/dev/null 2>&1 &
+	# shellcheck disable=SC2046
+	setsid spawn-fcgi -n -s "$dir/run/dicom-fcgi.sock" -M 0660 $(svc_sock_opts) -- /usr/bin/multiwatch -f 2 -s TERM -- \
+		/bin/sh -c "exec '$EMULATOR_BUILD/dicom-fcgi' -c '$dir/dicom.ini' $(svc_opt) 2>>'$dir/log/dicom-fcgi.log'" >/dev/null 2>&1 &
 	echo $! > "$dir/run/multiwatch.pid"
 	for _ in $(seq 1 100); do [ -S "$dir/run/dicom-fcgi.sock" ] && break; sleep 0.05; done
 	lighttpd -f "$dir/lighttpd.conf" || { cat "$dir/log/lighttpd-error.log"; return 1; }
@@ -142,6 +146,20 @@ side_stack_start() { # DIR STORE
 		sleep 0.1
 	done
 	return 1
+}
+
+# As root: DIR (and all in it) becomes the services' user's, and the
+# directories above it that this user cannot pass (mktemp's 0700) let it
+# pass, so that processes started with $(svc_opt) work there.
+svc_dir() { # DIR
+	is_root || return 0
+	chown -R "$SVC_USER:" "$1"
+	local p
+	p=$(dirname "$(readlink -f "$1")")
+	while [ "$p" != / ]; do
+		as_svc test -x "$p/." 2>/dev/null || chmod o+x "$p"
+		p=$(dirname "$p")
+	done
 }
 
 # A temporary directory in $tmp for a side stack, both gone at exit.
