@@ -12,7 +12,10 @@ U=$EMULATOR_URL
 st=2.25.$$$RANDOM
 
 # bodies the cases name with @NAME
-"$MKDCM" -o "$tmp/ok.dcm" --study "$st" --series "$st.1" --sop "$st.1.1"
+# 64 x 64 pixels: the pixel data is most of the file, so its half ends
+# inside a value (a cut that fell between two elements of a tiny image
+# left a complete data set without pixel data, rightly stored)
+"$MKDCM" -o "$tmp/ok.dcm" --study "$st" --series "$st.1" --sop "$st.1.1" --rows 64 --cols 64
 size=$(stat -c %s "$tmp/ok.dcm")
 for cut in 10 100 132 200 400 $((size / 2)) $((size - 1)); do head -c "$cut" "$tmp/ok.dcm" > "$tmp/cut$cut.dcm"; done
 cp "$tmp/cut$((size / 2)).dcm" "$tmp/half.dcm"
