@@ -256,6 +256,7 @@ static void new_instance(struct stow *st, const struct sandbox_parsed *p, int64_
 		.topic = st->app->cfg.events_topic,
 		.expiry_ms = st->expiry_ms,
 		.upsert = st->upsert,
+		.frame_ranges = p->frame_ranges,
 	};
 }
 
@@ -283,6 +284,7 @@ static void commit_instance(struct stow *st, const struct db_new_instance *in, i
 	p->in.ts = arena_strdup(a, in->ts); /* the parse's answer goes before the commit */
 	p->in.metadata = arena_strdup(a, in->metadata);
 	p->in.metadata_bulk = in->metadata_bulk ? arena_strdup(a, in->metadata_bulk) : NULL;
+	p->in.frame_ranges = in->frame_ranges ? arena_strdup(a, in->frame_ranges) : NULL;
 	const char **attrs[] = { &p->in.patient_id, &p->in.patient_name, &p->in.patient_birth_date, &p->in.accession,
 				 &p->in.referring, &p->in.study_date, &p->in.study_description, &p->in.modality,
 				 &p->in.pps_start_date, &p->in.model };

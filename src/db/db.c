@@ -280,11 +280,12 @@ int db_reserve_instance(struct db *db, const char *partition, const char *study,
 	return exists;
 }
 
-/* The fields of dicom_instance_in (sql/007, 009, 010), in its order. */
+/* The fields of dicom_instance_in (sql/007, 009, 010, 016), in its order. */
 enum {
 	SI_PARTITION, SI_STUDY, SI_SERIES, SI_SOP, SI_SOP_CLASS, SI_TS, SI_WATERMARK, SI_SIZE, SI_METADATA,
 	SI_METADATA_BULK, SI_PATIENT_ID, SI_PATIENT_NAME, SI_BIRTH_DATE, SI_ACCESSION, SI_REFERRING, SI_STUDY_DATE,
-	SI_STUDY_DESCRIPTION, SI_MODALITY, SI_PPS_START_DATE, SI_MODEL, SI_HOST, SI_TOPIC, SI_EXPIRY_MS, SI_UPSERT, SI_COUNT
+	SI_STUDY_DESCRIPTION, SI_MODALITY, SI_PPS_START_DATE, SI_MODEL, SI_HOST, SI_TOPIC, SI_EXPIRY_MS, SI_UPSERT, SI_FRAME_RANGES,
+	SI_COUNT
 };
 
 int db_begin(struct db *db)
@@ -333,12 +334,13 @@ int db_store_instance(struct db *db, const struct db_new_instance *in, int64_t *
 	snprintf(expiry, sizeof(expiry), "%lld", (long long)in->expiry_ms);
 	v[SI_EXPIRY_MS] = in->expiry_ms > 0 ? expiry : NULL;
 	v[SI_UPSERT] = in->upsert ? "true" : "false";
+	v[SI_FRAME_RANGES] = in->frame_ranges;
 	replaced[0] = replaced[1] = 0;
 	if (usable(db))
 		return DB_FAILED;
 	r = run(db,
 		"SELECT * FROM dicom_store(ROW($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,"
-		"$24)"
+		"$24,$25)"
 		"::dicom_instance_in)",
 		SI_COUNT, v);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {

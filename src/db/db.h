@@ -51,6 +51,8 @@ struct db_new_instance {
 	int64_t expiry_ms;
 	/* PUT: an existing instance is replaced */
 	bool upsert;
+	/* where its frames are in the file (as kept for frames requests); may be NULL */
+	const char *frame_ranges;
 };
 
 /* DB_INVALID: the database refused the instance's data itself (a data

@@ -93,6 +93,8 @@ int dcm_bulk_value(const char *path, const uint32_t *tags, const long *items, si
  * the file has no pixel data, -1 when its pixel data cannot be located
  * this way (deflated or big-endian files: transcode them first). */
 long dcm_frame_ranges(const char *path, struct buf *out);
+/* The same for f, already open from path (the store-time parse). */
+long dcm_frame_ranges_of(const struct dcm_file *f, const char *path, struct buf *out);
 
 /* Decodes frame (1-based) of the file at path into 8-bit pixels for
  * display: grey (channels 1) after the rescale, the file's first window

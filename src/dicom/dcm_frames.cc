@@ -286,13 +286,9 @@ static long locate_frames(const dcm_file *f, FILE *fp, struct buf *out)
 	return (long)frames.size();
 }
 
-extern "C" long dcm_frame_ranges(const char *path, struct buf *out)
+extern "C" long dcm_frame_ranges_of(const struct dcm_file *f, const char *path, struct buf *out)
 {
-	char err[64];
 	long result = -1;
-	dcm_file *f = dcm_open(path, err, sizeof(err));
-	if (!f)
-		return -1;
 	FILE *fp = fopen(path, "rb");
 	if (fp) {
 		try {
@@ -302,6 +298,16 @@ extern "C" long dcm_frame_ranges(const char *path, struct buf *out)
 		}
 		fclose(fp);
 	}
+	return result;
+}
+
+extern "C" long dcm_frame_ranges(const char *path, struct buf *out)
+{
+	char err[64];
+	dcm_file *f = dcm_open(path, err, sizeof(err));
+	if (!f)
+		return -1;
+	long result = dcm_frame_ranges_of(f, path, out);
 	dcm_free(f);
 	return result;
 }

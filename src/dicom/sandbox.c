@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "common/banned.h"
 
@@ -19,6 +20,8 @@ static const uint32_t parsed_tags[PARSED_NATTRS] = {
 };
 
 #define NO_FIELD 0xFFFFFFFFu
+/* frame ranges longer than this are not kept (found again when asked for) */
+#define RANGES_KEPT_MAX (1u << 20)
 
 /* [length u32][bytes], or NO_FIELD alone for NULL */
 static void put(struct buf *out, const void *p, size_t n)
@@ -183,6 +186,12 @@ static int parse_in_child(const char *arg, struct buf *out, char *err, size_t er
 				dropped |= v.dropped[i] == parsed_tags[k];
 			put_str(out, !dropped && dcm_get_string(f, parsed_tags[k], val, sizeof(val)) == 1 ? val : NULL);
 		}
+		/* the frames' places now, so that no first frame request needs a child */
+		struct buf ranges;
+		buf_init(&ranges, 0);
+		bool told = !v.nerrors && dcm_frame_ranges_of(f, path, &ranges) > 0 && ranges.len <= RANGES_KEPT_MAX;
+		put_str(out, told ? buf_str(&ranges) : NULL);
+		buf_release(&ranges);
 	}
 	validation_release(&v);
 	buf_release(&meta);
@@ -191,8 +200,36 @@ static int parse_in_child(const char *arg, struct buf *out, char *err, size_t er
 	return rc;
 }
 
-/* In the parent: the child's answer, checked field by field. */
-static int parsed_read(const struct buf *got, struct sandbox_parsed *p)
+/* Frame ranges as the child tells them ("OFF:LEN[,OFF:LEN...][;...]"),
+ * malloc'ed, when every range lies within a file of size bytes; else NULL. */
+static char *ranges_checked(const char *v, size_t n, long long size)
+{
+	if (n == 0 || n > RANGES_KEPT_MAX)
+		return NULL;
+	char *s = strndup(v, n);
+	const char *p = s;
+	while (s) {
+		char *end;
+		if (*p < '0' || *p > '9')
+			break;
+		unsigned long long off = strtoull(p, &end, 10), len;
+		if (*end != ':' || end[1] < '0' || end[1] > '9')
+			break;
+		len = strtoull(end + 1, &end, 10);
+		if (off > (unsigned long long)size || len > (unsigned long long)size - off)
+			break;
+		if (*end == '\0')
+			return s;
+		if (*end != ',' && *end != ';')
+			break;
+		p = end + 1;
+	}
+	free(s);
+	return NULL;
+}
+
+/* In the parent: the child's answer for a file of size bytes, checked field by field. */
+static int parsed_read(const struct buf *got, long long size, struct sandbox_parsed *p)
 {
 	struct reader r = { got->data, got->len, false };
 	get_into(&r, p->study, sizeof(p->study));
@@ -216,6 +253,10 @@ static int parsed_read(const struct buf *got, struct sandbox_parsed *p)
 		else if (v)
 			p->attrs[k] = strndup(v, n);
 	}
+	size_t n;
+	const char *v = r.bad ? NULL : get(&r, &n);
+	if (v && !(p->frame_ranges = ranges_checked(v, n, size)))
+		r.bad = true;
 	return r.bad || r.left ? -1 : 0;
 }
 
@@ -252,8 +293,9 @@ int sandbox_parse(struct sandbox *sb, const char *path, int api_major, const uin
 	for (size_t i = 0; i < neqt; i++)
 		buf_addf(&arg, "%s%08X", i ? "," : "", eqt[i]);
 	buf_addf(&arg, "\n%s", path);
+	struct stat sst;
 	int rc = isolate_worker_run(&sb->parser, buf_str(&arg), ISOLATE_SECONDS, &got, err, errlen);
-	if (rc == 0 && parsed_read(&got, p)) {
+	if (rc == 0 && (stat(path, &sst) || parsed_read(&got, (long long)sst.st_size, p))) {
 		snprintf(err, errlen, "the parser's answer does not add up");
 		rc = -1;
 	}
@@ -271,6 +313,8 @@ void sandbox_parsed_release(struct sandbox_parsed *p)
 		free(p->attrs[k]);
 		p->attrs[k] = NULL;
 	}
+	free(p->frame_ranges);
+	p->frame_ranges = NULL;
 }
 
 struct transcode_job {

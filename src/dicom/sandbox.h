@@ -48,6 +48,8 @@ struct sandbox_parsed {
 	struct validation v;          /* errors, warnings, multi_valued_index (dropped: not sent) */
 	struct buf meta, bulk;        /* DICOM JSON without and with bulk data links, dropped attributes left out */
 	char *attrs[PARSED_NATTRS];   /* NULL when absent, empty or dropped */
+	char *frame_ranges;           /* where the frames are (dcm_frame_ranges), checked against
+				       * the file's size; NULL when none or not told */
 };
 
 /* Parses the file at path in the kept child as the store does (GDCM reads

@@ -2,7 +2,9 @@
 # Rendered images and thumbnails are kept with their instance ([retrieve]
 # render_cache, on by default): rendered once, then sent from the kept
 # file (X-Sendfile behind lighttpd), one per frame, quality, viewport and
-# media type; a delete takes them with the instance.
+# media type; a delete takes them with the instance. Where the frames are
+# is known from the store on (the store-time parse tells), so the first
+# rendering needs no child to find them.
 set -u
 . "$ABS_TOP_SRCDIR/tests/e2e/testlib.sh"
 tmp=$(mktemp -d)
@@ -17,6 +19,16 @@ kept="$EMULATOR_STORE_DIR/cache/$(printf '%02x' $((wm & 255)))/$wm"
 get() { # URL [ACCEPT] -> status, body in $tmp/got
 	curl -s -o "$tmp/got" -w '%{http_code}' -H "Accept: ${2:-image/jpeg}" "$1"
 }
+
+# frames of 64 x 48 16-bit pixels, one after the other after the header
+size=$(stat -c %s "$tmp/a.dcm")
+check "$(q "SELECT frame_ranges FROM instance WHERE watermark = $wm")" \
+	"$((size - 2 * 6144)):6144;$((size - 6144)):6144" "where the frames are is kept as it is stored"
+# ... as a frames request would have found them: forget, ask, compare
+q "UPDATE instance SET frame_ranges = NULL WHERE watermark = $wm" >/dev/null
+check "$(get "$inst/frames/2" 'application/octet-stream; transfer-syntax=*')" 200 "  a frame without them"
+check "$(q "SELECT frame_ranges FROM instance WHERE watermark = $wm")" \
+	"$((size - 2 * 6144)):6144;$((size - 6144)):6144" "  finds the same ranges"
 
 check "$(get "$inst/rendered")" 200 "rendered"
 cp "$tmp/got" "$tmp/first.jpg"
