@@ -17,9 +17,16 @@
 
 #define MIGRATE_LOCK 7260011
 
+/* Statements prepared on this connection: fixed texts (string literals,
+ * known by address) that run on every request, so that PostgreSQL parses
+ * and plans them once per connection rather than once per call. */
+#define PREPARED_MAX 32
+
 struct db {
 	PGconn *conn;
 	char *conninfo;
+	const char *prepared[PREPARED_MAX];
+	int nprepared;
 };
 
 /* Server notices (e.g. "already exists, skipping") are logged at debug. */
@@ -66,6 +73,14 @@ void db_free(struct db *db)
 	free(db);
 }
 
+/* A new connection has no prepared statements. */
+static void reconnect(struct db *db)
+{
+	log_warn("database connection lost, reconnecting");
+	PQreset(db->conn);
+	db->nprepared = 0;
+}
+
 int db_ensure(struct db *db)
 {
 	if (PQstatus(db->conn) == CONNECTION_OK) {
@@ -77,8 +92,7 @@ int db_ensure(struct db *db)
 		if (PQtransactionStatus(db->conn) == PQTRANS_IDLE)
 			return 0;
 	}
-	log_warn("database connection lost, reconnecting");
-	PQreset(db->conn);
+	reconnect(db);
 	return PQstatus(db->conn) == CONNECTION_OK ? 0 : -1;
 }
 
@@ -90,8 +104,7 @@ static int usable(struct db *db)
 		return 0;
 	if (PQtransactionStatus(db->conn) != PQTRANS_IDLE && PQtransactionStatus(db->conn) != PQTRANS_UNKNOWN)
 		return -1;
-	log_warn("database connection lost, reconnecting");
-	PQreset(db->conn);
+	reconnect(db);
 	return PQstatus(db->conn) == CONNECTION_OK ? 0 : -1;
 }
 
@@ -104,9 +117,56 @@ static PGresult *run(struct db *db, const char *sql, int n, const char *const *v
 
 	if (idle && PQstatus(db->conn) == CONNECTION_BAD) {
 		PQclear(r);
-		log_warn("database connection lost, reconnecting");
-		PQreset(db->conn);
+		reconnect(db);
 		r = PQexecParams(db->conn, sql, n, NULL, vals, NULL, NULL, 0);
+	}
+	return r;
+}
+
+/* run() for a fixed statement (a string literal): prepared on this
+ * connection the first time (named by its place in db->prepared), then
+ * only bound and executed. */
+static PGresult *run_prepared(struct db *db, const char *sql, int n, const char *const *vals)
+{
+	char name[16];
+	int k = 0;
+
+	while (k < db->nprepared && db->prepared[k] != sql)
+		k++;
+	if (k == db->nprepared) {
+		if (k == PREPARED_MAX)
+			return run(db, sql, n, vals);
+		snprintf(name, sizeof(name), "ade%d", k);
+		PGresult *p = PQprepare(db->conn, name, sql, n, NULL);
+		bool ok = PQresultStatus(p) == PGRES_COMMAND_OK;
+		PQclear(p);
+		if (!ok) /* the statement's own error, or a lost connection: as run() reports it */
+			return run(db, sql, n, vals);
+		db->prepared[db->nprepared++] = sql;
+	}
+	snprintf(name, sizeof(name), "ade%d", k);
+	bool idle = PQtransactionStatus(db->conn) == PQTRANS_IDLE;
+	PGresult *r = PQexecPrepared(db->conn, name, n, vals, NULL, NULL, 0);
+	if (idle && PQstatus(db->conn) == CONNECTION_BAD) {
+		PQclear(r);
+		reconnect(db);
+		return run_prepared(db, sql, n, vals);
+	}
+	return r;
+}
+
+/* exec_params() for a fixed statement (run_prepared). */
+static PGresult *exec_prepared(struct db *db, ExecStatusType want, const char *sql, int n, const char *const *vals)
+{
+	PGresult *r;
+
+	if (usable(db))
+		return NULL;
+	r = run_prepared(db, sql, n, vals);
+	if (PQresultStatus(r) != want) {
+		log_error("query failed: %s sql=\"%.60s\"", PQresultErrorMessage(r), sql);
+		PQclear(r);
+		return NULL;
 	}
 	return r;
 }
@@ -265,7 +325,7 @@ int db_reserve_instance(struct db *db, const char *partition, const char *study,
 			const char *sop, bool replace, int64_t *watermark)
 {
 	const char *v[] = { partition, study, series, sop, replace ? "true" : "false" };
-	PGresult *r = exec_params(db, PGRES_TUPLES_OK,
+	PGresult *r = exec_prepared(db, PGRES_TUPLES_OK,
 				  "SELECT CASE WHEN e THEN NULL ELSE nextval('watermark_seq') END, e FROM "
 				  "(SELECT EXISTS (SELECT 1 FROM instance i JOIN partition p USING (partition_key) "
 				  "WHERE p.partition_name = $1 AND i.study_uid = $2 AND i.series_uid = $3 "
@@ -338,7 +398,7 @@ int db_store_instance(struct db *db, const struct db_new_instance *in, int64_t *
 	replaced[0] = replaced[1] = 0;
 	if (usable(db))
 		return DB_FAILED;
-	r = run(db,
+	r = run_prepared(db,
 		"SELECT * FROM dicom_store(ROW($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,"
 		"$24,$25)"
 		"::dicom_instance_in)",
@@ -384,19 +444,44 @@ void db_instance_list_release(struct db_instance_list *l)
 	l->n = 0;
 }
 
+/* The instances of a study, series or one instance: $1 partition, $2
+ * study, $3 original; then $4 series and $5 SOP as given (a statement
+ * each shape, so that each is planned once for what it is). */
+#define LIST_INSTANCES(where)                                                                                  \
+	"SELECT CASE WHEN $3::boolean THEN COALESCE(i.original_watermark, i.watermark) ELSE i.watermark END, " \
+	"  CASE WHEN $3::boolean THEN COALESCE(i.original_file_size, i.file_size) ELSE i.file_size END, "      \
+	"  i.study_uid, i.series_uid, i.sop_uid, i.transfer_syntax "                                           \
+	"FROM instance i JOIN partition p USING (partition_key) "                                             \
+	"WHERE p.partition_name = $1 AND i.study_uid = $2 " where " ORDER BY i.series_key, i.watermark"
+static const char *const list_instances[] = {
+	LIST_INSTANCES(""),
+	LIST_INSTANCES("AND i.series_uid = $4"),
+	LIST_INSTANCES("AND i.sop_uid = $4"),
+	LIST_INSTANCES("AND i.series_uid = $4 AND i.sop_uid = $5"),
+};
+
+/* Which of the four shapes a series and SOP (either may be NULL) make. */
+static int uid_shape(const char *series, const char *sop)
+{
+	return (series ? 1 : 0) + (sop ? 2 : 0);
+}
+
+/* Appends series and then sop, those that are given, to v at *n. */
+static void add_uids(const char **v, int *n, const char *series, const char *sop)
+{
+	if (series)
+		v[(*n)++] = series;
+	if (sop)
+		v[(*n)++] = sop;
+}
+
 int db_list_instances(struct db *db, const char *partition, const char *study, const char *series, const char *sop,
 		      bool original, struct db_instance_list *out)
 {
-	const char *v[] = { partition, study, series, sop, original ? "true" : "false" };
-	PGresult *r = exec_params(db, PGRES_TUPLES_OK,
-				  "SELECT CASE WHEN $5::boolean THEN COALESCE(i.original_watermark, i.watermark) ELSE i.watermark END, "
-				  "  CASE WHEN $5::boolean THEN COALESCE(i.original_file_size, i.file_size) ELSE i.file_size END, "
-				  "  i.study_uid, i.series_uid, i.sop_uid, i.transfer_syntax "
-				  "FROM instance i JOIN partition p USING (partition_key) "
-				  "WHERE p.partition_name = $1 AND i.study_uid = $2 "
-				  "AND ($3::text IS NULL OR i.series_uid = $3) AND ($4::text IS NULL OR i.sop_uid = $4) "
-				  "ORDER BY i.series_key, i.watermark",
-				  5, v);
+	const char *v[5] = { partition, study, original ? "true" : "false" };
+	int nv = 3;
+	add_uids(v, &nv, series, sop);
+	PGresult *r = exec_prepared(db, PGRES_TUPLES_OK, list_instances[uid_shape(series, sop)], nv, v);
 	out->items = NULL;
 	out->n = 0;
 	if (!r)
@@ -417,20 +502,50 @@ int db_list_instances(struct db *db, const char *partition, const char *study, c
 	return 0;
 }
 
+/* The ETag of a study's, series' or instance's metadata: $1 partition, $2
+ * study, $3 original, then $4 series and $5 SOP as given. */
+#define METADATA_ETAG(where)                                                                                       \
+	"SELECT count(*), COALESCE(max(CASE WHEN $3::boolean THEN COALESCE(i.original_watermark, i.watermark) "    \
+	"ELSE i.watermark END), 0) FROM instance i JOIN partition p USING (partition_key) "                        \
+	"WHERE p.partition_name = $1 AND i.study_uid = $2 " where
+static const char *const metadata_etag[] = {
+	METADATA_ETAG(""),
+	METADATA_ETAG("AND i.series_uid = $4"),
+	METADATA_ETAG("AND i.sop_uid = $4"),
+	METADATA_ETAG("AND i.series_uid = $4 AND i.sop_uid = $5"),
+};
+
+/* Their metadata: $1 partition, $2 study, $3 original, $4 the bulk data
+ * URL base (NULL: no links), then $5 series and $6 SOP as given. The
+ * original version's (msdicom-request-original) or the latest; with a
+ * bulk data base the stored relative links made absolute. */
+#define METADATA_JSON(where)                                                                                           \
+	"SELECT COALESCE(replace(CASE WHEN $3::boolean AND i.original_watermark IS NOT NULL "                              \
+	"  THEN i.original_metadata_bulk ELSE b.metadata END, "                                                           \
+	"  '\"BulkDataURI\":\"bulkdata/', '\"BulkDataURI\":\"' || $4 || "                                              \
+	"  '/studies/' || i.study_uid || '/series/' || i.series_uid || '/instances/' || i.sop_uid || '/bulkdata/'), "     \
+	"  CASE WHEN $3::boolean THEN COALESCE(i.original_metadata, i.metadata) ELSE i.metadata END) "                     \
+	"FROM instance i JOIN partition p USING (partition_key) "                                                         \
+	"LEFT JOIN instance_bulk b ON b.watermark = i.watermark AND $4::text IS NOT NULL "                                \
+	"WHERE p.partition_name = $1 AND i.study_uid = $2 " where " ORDER BY i.series_key, i.watermark"
+static const char *const metadata_json[] = {
+	METADATA_JSON(""),
+	METADATA_JSON("AND i.series_uid = $5"),
+	METADATA_JSON("AND i.sop_uid = $5"),
+	METADATA_JSON("AND i.series_uid = $5 AND i.sop_uid = $6"),
+};
+
 long db_metadata(struct db *db, const char *partition, const char *study, const char *series, const char *sop,
 		 const char *bulk_url, bool original, struct buf *out, char *etag, size_t etaglen, bool etag_only)
 {
-	const char *v[] = { partition, study, series, sop, original ? "true" : "false", bulk_url };
+	const char *v[6] = { partition, study, original ? "true" : "false" };
+	int nv = 3, shape = uid_shape(series, sop);
 	PGresult *r;
 	long count;
 
 	/* ETag first: a cache hit costs one small aggregate and no JSON */
-	r = exec_params(db, PGRES_TUPLES_OK,
-			"SELECT count(*), COALESCE(max(CASE WHEN $5::boolean THEN COALESCE(i.original_watermark, i.watermark) "
-			"ELSE i.watermark END), 0) FROM instance i JOIN partition p USING (partition_key) "
-			"WHERE p.partition_name = $1 AND i.study_uid = $2 "
-			"AND ($3::text IS NULL OR i.series_uid = $3) AND ($4::text IS NULL OR i.sop_uid = $4)",
-			5, v);
+	add_uids(v, &nv, series, sop);
+	r = exec_prepared(db, PGRES_TUPLES_OK, metadata_etag[shape], nv, v);
 	if (!r)
 		return -1;
 	count = atol(PQgetvalue(r, 0, 0));
@@ -441,20 +556,10 @@ long db_metadata(struct db *db, const char *partition, const char *study, const 
 	PQclear(r);
 	if (count == 0 || etag_only)
 		return count;
-	/* the original version's (msdicom-request-original) or the latest;
-	 * with bulk_url the stored relative links made absolute */
-	r = exec_params(db, PGRES_TUPLES_OK,
-			"SELECT COALESCE(replace(CASE WHEN $5::boolean AND i.original_watermark IS NOT NULL "
-			"  THEN i.original_metadata_bulk ELSE b.metadata END, "
-			"  '\"BulkDataURI\":\"bulkdata/', '\"BulkDataURI\":\"' || $6 || "
-			"  '/studies/' || i.study_uid || '/series/' || i.series_uid || '/instances/' || i.sop_uid || '/bulkdata/'), "
-			"  CASE WHEN $5::boolean THEN COALESCE(i.original_metadata, i.metadata) ELSE i.metadata END) "
-			"FROM instance i JOIN partition p USING (partition_key) "
-			"LEFT JOIN instance_bulk b ON b.watermark = i.watermark AND $6::text IS NOT NULL "
-			"WHERE p.partition_name = $1 AND i.study_uid = $2 "
-			"AND ($3::text IS NULL OR i.series_uid = $3) AND ($4::text IS NULL OR i.sop_uid = $4) "
-			"ORDER BY i.series_key, i.watermark",
-			6, v);
+	nv = 3;
+	v[nv++] = bulk_url;
+	add_uids(v, &nv, series, sop);
+	r = exec_prepared(db, PGRES_TUPLES_OK, metadata_json[shape], nv, v);
 	if (!r)
 		return -1;
 	buf_addch(out, '[');
@@ -572,7 +677,7 @@ int db_frame_ranges_get(struct db *db, int64_t watermark, char **ranges)
 	snprintf(wm, sizeof(wm), "%lld", (long long)watermark);
 	const char *v[] = { wm };
 	*ranges = NULL;
-	PGresult *r = exec_params(db, PGRES_TUPLES_OK, "SELECT frame_ranges FROM instance WHERE watermark = $1::bigint", 1, v);
+	PGresult *r = exec_prepared(db, PGRES_TUPLES_OK, "SELECT frame_ranges FROM instance WHERE watermark = $1::bigint", 1, v);
 	if (!r)
 		return -1;
 	if (PQntuples(r) > 0 && !PQgetisnull(r, 0, 0))
@@ -630,7 +735,7 @@ int db_watermarks_known(struct db *db, const int64_t *wm, size_t n, unsigned cha
 int db_partition_exists(struct db *db, const char *name)
 {
 	const char *v[] = { name };
-	PGresult *r = exec_params(db, PGRES_TUPLES_OK, "SELECT 1 FROM partition WHERE partition_name = $1", 1, v);
+	PGresult *r = exec_prepared(db, PGRES_TUPLES_OK, "SELECT 1 FROM partition WHERE partition_name = $1", 1, v);
 	if (!r)
 		return -1;
 	int found = PQntuples(r) > 0;
