@@ -155,14 +155,16 @@ static PGresult *run_prepared(struct db *db, const char *sql, int n, const char 
 	return r;
 }
 
-/* exec_params() for a fixed statement (run_prepared). */
-static PGresult *exec_prepared(struct db *db, ExecStatusType want, const char *sql, int n, const char *const *vals)
+/* Runs sql (prepared: a fixed statement, see run_prepared) expecting
+ * status; logs and returns NULL otherwise. */
+static PGresult *exec_sql(struct db *db, bool prepared, ExecStatusType want, const char *sql, int n,
+			  const char *const *vals)
 {
 	PGresult *r;
 
 	if (usable(db))
 		return NULL;
-	r = run_prepared(db, sql, n, vals);
+	r = prepared ? run_prepared(db, sql, n, vals) : run(db, sql, n, vals);
 	if (PQresultStatus(r) != want) {
 		log_error("query failed: %s sql=\"%.60s\"", PQresultErrorMessage(r), sql);
 		PQclear(r);
@@ -171,20 +173,14 @@ static PGresult *exec_prepared(struct db *db, ExecStatusType want, const char *s
 	return r;
 }
 
-/* Runs sql expecting status; logs and returns NULL otherwise. */
 static PGresult *exec_params(struct db *db, ExecStatusType want, const char *sql, int n, const char *const *vals)
 {
-	PGresult *r;
+	return exec_sql(db, false, want, sql, n, vals);
+}
 
-	if (usable(db))
-		return NULL;
-	r = run(db, sql, n, vals);
-	if (PQresultStatus(r) != want) {
-		log_error("query failed: %s sql=\"%.60s\"", PQresultErrorMessage(r), sql);
-		PQclear(r);
-		return NULL;
-	}
-	return r;
+static PGresult *exec_prepared(struct db *db, ExecStatusType want, const char *sql, int n, const char *const *vals)
+{
+	return exec_sql(db, true, want, sql, n, vals);
 }
 
 PGresult *db_exec(struct db *db, ExecStatusType want, const char *sql, int n, const char *const *vals)
