@@ -229,14 +229,18 @@ long db_qido(struct db *db, const char *partition, const struct qido_query *q, s
 	int p_lim = param(&s, lim, false);
 	int p_off = param(&s, off, false);
 
+	/* the page's rows are found first (keys only) and their attributes
+	 * made after, so that rows an offset skips cost no metadata */
 	select_attributes(&s, q);
 	if (instance)
-		buf_adds(&s.text, " FROM instance i JOIN series se ON se.series_key = i.series_key"
+		buf_adds(&s.text, " FROM (SELECT i.watermark, se.series_key, s.study_key, i.watermark AS o"
+				  " FROM instance i JOIN series se ON se.series_key = i.series_key"
 				  " JOIN study s ON s.study_key = se.study_key");
 	else if (series)
-		buf_adds(&s.text, " FROM series se JOIN study s ON s.study_key = se.study_key");
+		buf_adds(&s.text, " FROM (SELECT se.series_key, s.study_key, se.last_watermark AS o"
+				  " FROM series se JOIN study s ON s.study_key = se.study_key");
 	else
-		buf_adds(&s.text, " FROM study s");
+		buf_adds(&s.text, " FROM (SELECT s.study_key, s.last_watermark AS o FROM study s");
 	buf_addf(&s.text, " WHERE s.partition_key = (SELECT partition_key FROM partition WHERE partition_name = $%d)",
 		 p_part);
 	if (q->study)
@@ -245,8 +249,13 @@ long db_qido(struct db *db, const char *partition, const struct qido_query *q, s
 		buf_addf(&s.text, " AND se.series_uid = $%d", param(&s, q->series, false));
 	for (size_t k = 0; k < q->nfilters; k++)
 		add_filter(&s, &q->filters[k]);
-	buf_addf(&s.text, " ORDER BY %s DESC OFFSET $%d LIMIT $%d",
+	buf_addf(&s.text, " ORDER BY %s DESC OFFSET $%d LIMIT $%d) k JOIN study s ON s.study_key = k.study_key",
 		 instance ? "i.watermark" : series ? "se.last_watermark" : "s.last_watermark", p_off, p_lim);
+	if (instance || series)
+		buf_adds(&s.text, " JOIN series se ON se.series_key = k.series_key");
+	if (instance)
+		buf_adds(&s.text, " JOIN instance i ON i.watermark = k.watermark");
+	buf_adds(&s.text, " ORDER BY k.o DESC");
 
 	PGresult *r = db_exec(db, PGRES_TUPLES_OK, buf_str(&s.text), s.n, s.values);
 	if (r) {
