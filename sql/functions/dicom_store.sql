@@ -71,9 +71,9 @@ BEGIN
     RETURNING series_key INTO v_series;
 
     INSERT INTO instance (watermark, series_key, partition_key, study_uid, series_uid, sop_uid,
-                          sop_class_uid, transfer_syntax, file_size, metadata, frame_ranges)
+                          sop_class_uid, transfer_syntax, file_size, metadata, frame_ranges, head)
     VALUES (p.watermark, v_series, v_pk, p.study_uid, p.series_uid, p.sop_uid, p.sop_class_uid,
-            p.transfer_syntax, p.file_size, p.metadata, p.frame_ranges);
+            p.transfer_syntax, p.file_size, p.metadata, p.frame_ranges, dicom_pick(v_meta, dicom_head_tags()));
     IF p.metadata_bulk IS NOT NULL THEN
         INSERT INTO instance_bulk (watermark, metadata) VALUES (p.watermark, p.metadata_bulk);
     END IF;

@@ -32,10 +32,10 @@ BEGIN
     SELECT partition_name INTO v_partition FROM partition WHERE partition_key = i.partition_key;
     DELETE FROM instance WHERE watermark = p_old;
     INSERT INTO instance (watermark, series_key, partition_key, study_uid, series_uid, sop_uid, sop_class_uid,
-                          transfer_syntax, file_size, metadata, created_at, original_watermark, original_file_size,
+                          transfer_syntax, file_size, metadata, head, created_at, original_watermark, original_file_size,
                           original_metadata, original_metadata_bulk)
     VALUES (p_new, i.series_key, i.partition_key, i.study_uid, i.series_uid, i.sop_uid, i.sop_class_uid,
-            i.transfer_syntax, p_size, p_metadata, i.created_at, COALESCE(i.original_watermark, i.watermark),
+            i.transfer_syntax, p_size, p_metadata, dicom_pick(v_meta, dicom_head_tags()), i.created_at, COALESCE(i.original_watermark, i.watermark),
             COALESCE(i.original_file_size, i.file_size), COALESCE(i.original_metadata, i.metadata),
             CASE WHEN i.original_watermark IS NULL THEN v_bulk ELSE i.original_metadata_bulk END);
     IF p_metadata_bulk IS NOT NULL THEN

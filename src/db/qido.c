@@ -179,27 +179,49 @@ static void add_filter(struct sql *s, const struct qido_filter *f)
 /* The attributes returned: each level's from its latest instance's
  * metadata, those the study and series rows keep from the latest instance
  * that had a value over them, and the computed ones. */
+/* The attributes of tag list parameter t from instance alias a, and
+ * from the level's kept attributes attrs (NULL: none), which win. When
+ * every tag of t is among dicom_head_tags and the instance has its head
+ * (sql/017), the head (and attrs, whose tags are among them too) less the
+ * head's other tags (worked out once a query): no function call a row.
+ * Else, as before the heads, the whole metadata picked. */
+static void level_attributes(struct sql *s, const char *a, const char *attrs, int t)
+{
+	buf_addf(&s->text,
+		 "CASE WHEN %s.head IS NOT NULL AND $%d::text[] <@ dicom_head_tags() THEN (%s.head%s%s) - "
+		 "(SELECT COALESCE(array_agg(x), '{}') FROM unnest(dicom_head_tags()) x WHERE x <> ALL ($%d::text[])) "
+		 "ELSE dicom_pick(%s.metadata, $%d)",
+		 a, t, a, attrs ? " || " : "", attrs ? attrs : "", t, a, t);
+	if (attrs)
+		buf_addf(&s->text, " || dicom_pick(%s, $%d)", attrs, t);
+	buf_adds(&s->text, " END");
+}
+
 static void select_attributes(struct sql *s, const struct qido_query *q)
 {
 	buf_adds(&s->text, "SELECT ('{}'::jsonb");
 	if (q->levels & QIDO_LEVEL_STUDY) {
 		tags_param(s, q->tags[0], q->ntags[0]);
+		buf_adds(&s->text, " || COALESCE((SELECT ");
+		level_attributes(s, "l", "s.attrs", s->n);
 		buf_addf(&s->text,
-			 " || dicom_pick((SELECT l.metadata FROM instance l WHERE l.partition_key = s.partition_key "
-			 "AND l.study_uid = s.study_uid ORDER BY l.watermark DESC LIMIT 1), $%d)"
-			 " || dicom_pick(s.attrs, $%d)",
-			 s->n, s->n);
+			 " FROM instance l WHERE l.partition_key = s.partition_key "
+			 "AND l.study_uid = s.study_uid ORDER BY l.watermark DESC LIMIT 1), dicom_pick(s.attrs, $%d))",
+			 s->n);
 	}
 	if (q->levels & QIDO_LEVEL_SERIES) {
 		tags_param(s, q->tags[1], q->ntags[1]);
+		buf_adds(&s->text, " || COALESCE((SELECT ");
+		level_attributes(s, "l", "se.attrs", s->n);
 		buf_addf(&s->text,
-			 " || dicom_pick((SELECT l.metadata FROM instance l WHERE l.series_key = se.series_key "
-			 "ORDER BY l.watermark DESC LIMIT 1), $%d) || dicom_pick(se.attrs, $%d)",
-			 s->n, s->n);
+			 " FROM instance l WHERE l.series_key = se.series_key "
+			 "ORDER BY l.watermark DESC LIMIT 1), dicom_pick(se.attrs, $%d))",
+			 s->n);
 	}
 	if (q->levels & QIDO_LEVEL_INSTANCE) {
 		tags_param(s, q->tags[2], q->ntags[2]);
-		buf_addf(&s->text, " || dicom_pick(i.metadata, $%d)", s->n);
+		buf_adds(&s->text, " || ");
+		level_attributes(s, "i", NULL, s->n);
 	}
 	if (q->computed_modalities)
 		buf_adds(&s->text, " || COALESCE((SELECT jsonb_build_object('00080061', jsonb_build_object('vr', 'CS', "
