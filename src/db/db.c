@@ -17,17 +17,34 @@
 
 #define MIGRATE_LOCK 7260011
 
-/* Statements prepared on this connection: fixed texts (string literals,
- * known by address) that run on every request, so that PostgreSQL parses
- * and plans them once per connection rather than once per call. */
-#define PREPARED_MAX 32
+/* Statements prepared on this connection, so that PostgreSQL parses and
+ * plans them once per connection rather than once per call: fixed texts
+ * (string literals, known by address) and texts made per request whose
+ * values are all parameters (searches: a search form is one text, known
+ * by content, then kept). */
+#define PREPARED_MAX 64
+
+enum { SQL_PLAIN, SQL_FIXED, SQL_TEXT };
+
+struct prepared {
+	const char *sql; /* SQL_TEXT: a copy of the text, owned */
+	bool copy;
+};
 
 struct db {
 	PGconn *conn;
 	char *conninfo;
-	const char *prepared[PREPARED_MAX];
+	struct prepared prepared[PREPARED_MAX];
 	int nprepared;
 };
+
+static void forget_prepared(struct db *db)
+{
+	for (int k = 0; k < db->nprepared; k++)
+		if (db->prepared[k].copy)
+			free((char *)db->prepared[k].sql);
+	db->nprepared = 0;
+}
 
 /* Server notices (e.g. "already exists, skipping") are logged at debug. */
 static void on_notice(void *arg, const char *message)
@@ -69,6 +86,7 @@ void db_free(struct db *db)
 	if (!db)
 		return;
 	PQfinish(db->conn);
+	forget_prepared(db);
 	free(db->conninfo);
 	free(db);
 }
@@ -78,7 +96,7 @@ static void reconnect(struct db *db)
 {
 	log_warn("database connection lost, reconnecting");
 	PQreset(db->conn);
-	db->nprepared = 0;
+	forget_prepared(db);
 }
 
 int db_ensure(struct db *db)
@@ -123,26 +141,38 @@ static PGresult *run(struct db *db, const char *sql, int n, const char *const *v
 	return r;
 }
 
-/* run() for a fixed statement (a string literal): prepared on this
- * connection the first time (named by its place in db->prepared), then
- * only bound and executed. */
-static PGresult *run_prepared(struct db *db, const char *sql, int n, const char *const *vals)
+/* Which prepared statement sql is (how: SQL_FIXED by address, SQL_TEXT
+ * by content), or -1. */
+static int prepared_find(const struct db *db, const char *sql, int how)
+{
+	for (int k = 0; k < db->nprepared; k++) {
+		const struct prepared *p = &db->prepared[k];
+		if (p->sql == sql || (how == SQL_TEXT && p->copy && !strcmp(p->sql, sql)))
+			return k;
+	}
+	return -1;
+}
+
+/* run() for a statement to prepare (how: SQL_FIXED or SQL_TEXT): prepared
+ * on this connection the first time (named by its place in db->prepared),
+ * then only bound and executed. */
+static PGresult *run_prepared(struct db *db, int how, const char *sql, int n, const char *const *vals)
 {
 	char name[16];
-	int k = 0;
+	int k = prepared_find(db, sql, how);
 
-	while (k < db->nprepared && db->prepared[k] != sql)
-		k++;
-	if (k == db->nprepared) {
-		if (k == PREPARED_MAX)
+	if (k < 0) {
+		if (db->nprepared == PREPARED_MAX)
 			return run(db, sql, n, vals);
+		k = db->nprepared;
 		snprintf(name, sizeof(name), "ade%d", k);
 		PGresult *p = PQprepare(db->conn, name, sql, n, NULL);
 		bool ok = PQresultStatus(p) == PGRES_COMMAND_OK;
 		PQclear(p);
 		if (!ok) /* the statement's own error, or a lost connection: as run() reports it */
 			return run(db, sql, n, vals);
-		db->prepared[db->nprepared++] = sql;
+		db->prepared[k] = (struct prepared){ how == SQL_TEXT ? xstrdup(sql) : sql, how == SQL_TEXT };
+		db->nprepared++;
 	}
 	snprintf(name, sizeof(name), "ade%d", k);
 	bool idle = PQtransactionStatus(db->conn) == PQTRANS_IDLE;
@@ -150,21 +180,21 @@ static PGresult *run_prepared(struct db *db, const char *sql, int n, const char 
 	if (idle && PQstatus(db->conn) == CONNECTION_BAD) {
 		PQclear(r);
 		reconnect(db);
-		return run_prepared(db, sql, n, vals);
+		return run_prepared(db, how, sql, n, vals);
 	}
 	return r;
 }
 
-/* Runs sql (prepared: a fixed statement, see run_prepared) expecting
+/* Runs sql (how: SQL_PLAIN, or prepared, see run_prepared) expecting
  * status; logs and returns NULL otherwise. */
-static PGresult *exec_sql(struct db *db, bool prepared, ExecStatusType want, const char *sql, int n,
+static PGresult *exec_sql(struct db *db, int how, ExecStatusType want, const char *sql, int n,
 			  const char *const *vals)
 {
 	PGresult *r;
 
 	if (usable(db))
 		return NULL;
-	r = prepared ? run_prepared(db, sql, n, vals) : run(db, sql, n, vals);
+	r = how == SQL_PLAIN ? run(db, sql, n, vals) : run_prepared(db, how, sql, n, vals);
 	if (PQresultStatus(r) != want) {
 		log_error("query failed: %s sql=\"%.60s\"", PQresultErrorMessage(r), sql);
 		PQclear(r);
@@ -175,12 +205,17 @@ static PGresult *exec_sql(struct db *db, bool prepared, ExecStatusType want, con
 
 static PGresult *exec_params(struct db *db, ExecStatusType want, const char *sql, int n, const char *const *vals)
 {
-	return exec_sql(db, false, want, sql, n, vals);
+	return exec_sql(db, SQL_PLAIN, want, sql, n, vals);
 }
 
 static PGresult *exec_prepared(struct db *db, ExecStatusType want, const char *sql, int n, const char *const *vals)
 {
-	return exec_sql(db, true, want, sql, n, vals);
+	return exec_sql(db, SQL_FIXED, want, sql, n, vals);
+}
+
+PGresult *db_exec_text(struct db *db, ExecStatusType want, const char *sql, int n, const char *const *vals)
+{
+	return exec_sql(db, SQL_TEXT, want, sql, n, vals);
 }
 
 PGresult *db_exec(struct db *db, ExecStatusType want, const char *sql, int n, const char *const *vals)
@@ -394,7 +429,7 @@ int db_store_instance(struct db *db, const struct db_new_instance *in, int64_t *
 	replaced[0] = replaced[1] = 0;
 	if (usable(db))
 		return DB_FAILED;
-	r = run_prepared(db,
+	r = run_prepared(db, SQL_FIXED,
 		"SELECT * FROM dicom_store(ROW($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,"
 		"$24,$25)"
 		"::dicom_instance_in)",

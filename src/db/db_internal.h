@@ -10,6 +10,11 @@ struct db;
  * want (caller PQclears), else logs and returns NULL. */
 PGresult *db_exec(struct db *db, ExecStatusType want, const char *sql, int n, const char *const *vals);
 
+/* db_exec for a text made per request whose values are all parameters
+ * (a search form): prepared on the connection the first time it is seen,
+ * then only bound and executed. */
+PGresult *db_exec_text(struct db *db, ExecStatusType want, const char *sql, int n, const char *const *vals);
+
 /* Appends the first column of every row of r, separated by commas, and
  * clears r. Returns the number of rows, or -1 when r is NULL. */
 struct buf;

@@ -271,15 +271,18 @@ long db_qido(struct db *db, const char *partition, const struct qido_query *q, s
 		buf_addf(&s.text, " AND se.series_uid = $%d", param(&s, q->series, false));
 	for (size_t k = 0; k < q->nfilters; k++)
 		add_filter(&s, &q->filters[k]);
-	buf_addf(&s.text, " ORDER BY %s DESC OFFSET $%d LIMIT $%d) k JOIN study s ON s.study_key = k.study_key",
+	/* each row of the page looked up by key (OFFSET 0 keeps these lookups
+	 * from being planned as joins over whole tables) */
+	buf_addf(&s.text, " ORDER BY %s DESC OFFSET $%d LIMIT $%d) k"
+			  " CROSS JOIN LATERAL (SELECT * FROM study s WHERE s.study_key = k.study_key OFFSET 0) s",
 		 instance ? "i.watermark" : series ? "se.last_watermark" : "s.last_watermark", p_off, p_lim);
 	if (instance || series)
-		buf_adds(&s.text, " JOIN series se ON se.series_key = k.series_key");
+		buf_adds(&s.text, " CROSS JOIN LATERAL (SELECT * FROM series se WHERE se.series_key = k.series_key OFFSET 0) se");
 	if (instance)
-		buf_adds(&s.text, " JOIN instance i ON i.watermark = k.watermark");
+		buf_adds(&s.text, " CROSS JOIN LATERAL (SELECT * FROM instance i WHERE i.watermark = k.watermark OFFSET 0) i");
 	buf_adds(&s.text, " ORDER BY k.o DESC");
 
-	PGresult *r = db_exec(db, PGRES_TUPLES_OK, buf_str(&s.text), s.n, s.values);
+	PGresult *r = db_exec_text(db, PGRES_TUPLES_OK, buf_str(&s.text), s.n, s.values);
 	if (r) {
 		n = PQntuples(r);
 		for (int k = 0; k < n; k++) {
