@@ -117,10 +117,12 @@ check "$(q "SELECT count(*) FROM changefeed c WHERE $mine AND NOT EXISTS (SELECT
 	"every change feed row has its event"
 check "$(q "SELECT count(*) FROM outbox o WHERE o.payload->'data'->>'imageStudyInstanceUid' LIKE '$prefix.%' AND NOT EXISTS (SELECT 1 FROM changefeed c WHERE c.sequence = o.sequence)")" 0 \
 	"every event has its change feed row"
-# the file provider's deliveries: every event of the outbox, waiting up to 30 s
+# the file provider's deliveries: every event of the outbox, waiting up to
+# 75 s: a relay killed while it held claims keeps them until their lease
+# ([relay] lease_seconds, 60) runs out, and only then does another deliver them
 q "SELECT o.event_id FROM outbox o JOIN changefeed c ON c.sequence = o.sequence WHERE $mine" | sort -u > "$tmp/events"
 undelivered=-1
-for _ in $(seq 1 60); do
+for _ in $(seq 1 150); do
 	grep -o "\"id\":\"[0-9a-f-]*\",\"topic\"[^}]*studies/$prefix\." "$EMULATOR_VAR/log/events.jsonl" 2>/dev/null |
 		cut -d'"' -f4 | sort -u > "$tmp/delivered"
 	undelivered=$(comm -23 "$tmp/events" "$tmp/delivered" | wc -l)
