@@ -213,6 +213,11 @@ static PGresult *exec_prepared(struct db *db, ExecStatusType want, const char *s
 	return exec_sql(db, SQL_FIXED, want, sql, n, vals);
 }
 
+PGresult *db_exec_fixed(struct db *db, ExecStatusType want, const char *sql, int n, const char *const *vals)
+{
+	return exec_prepared(db, want, sql, n, vals);
+}
+
 PGresult *db_exec_text(struct db *db, ExecStatusType want, const char *sql, int n, const char *const *vals)
 {
 	return exec_sql(db, SQL_TEXT, want, sql, n, vals);

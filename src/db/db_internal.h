@@ -10,6 +10,10 @@ struct db;
  * want (caller PQclears), else logs and returns NULL. */
 PGresult *db_exec(struct db *db, ExecStatusType want, const char *sql, int n, const char *const *vals);
 
+/* db_exec for a fixed statement (a string literal, known by its address)
+ * that runs often: prepared on the connection the first time. */
+PGresult *db_exec_fixed(struct db *db, ExecStatusType want, const char *sql, int n, const char *const *vals);
+
 /* db_exec for a text made per request whose values are all parameters
  * (a search form): prepared on the connection the first time it is seen,
  * then only bound and executed. */

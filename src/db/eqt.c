@@ -53,7 +53,7 @@ long db_eqt_list(struct db *db, struct db_eqt *out, long max, long offset)
 	snprintf(lim, sizeof(lim), "%ld", max);
 	snprintf(off, sizeof(off), "%ld", offset);
 	const char *v[] = { lim, off };
-	return rows(db_exec(db, PGRES_TUPLES_OK,
+	return rows(db_exec_fixed(db, PGRES_TUPLES_OK,
 			    "SELECT " EQT_COLUMNS "FROM extended_query_tag t ORDER BY t.path LIMIT $1::bigint OFFSET $2::bigint",
 			    2, v),
 		    out, max);
@@ -61,7 +61,7 @@ long db_eqt_list(struct db *db, struct db_eqt *out, long max, long offset)
 
 long db_eqt_ready(struct db *db, struct db_eqt *out, long max)
 {
-	return rows(db_exec(db, PGRES_TUPLES_OK,
+	return rows(db_exec_fixed(db, PGRES_TUPLES_OK,
 			    "SELECT " EQT_COLUMNS "FROM extended_query_tag t WHERE t.status = 'ready' ORDER BY t.path", 0, NULL),
 		    out, max);
 }

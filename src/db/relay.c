@@ -81,7 +81,7 @@ long db_relay_fanout(struct db *db, int batch)
 	snprintf(b, sizeof(b), "%d", batch);
 	const char *v[] = { b };
 	/* one statement: the rows taken, their deliveries, the mark */
-	PGresult *r = db_exec(db, PGRES_TUPLES_OK,
+	PGresult *r = db_exec_fixed(db, PGRES_TUPLES_OK,
 			      "WITH batch AS (SELECT id, event_type, subject FROM outbox WHERE NOT fanned_out "
 			      "  ORDER BY id LIMIT $1::int FOR UPDATE SKIP LOCKED), "
 			      "ins AS (INSERT INTO delivery (outbox_id, subscription) "
@@ -119,7 +119,7 @@ long db_relay_claim(struct db *db, const char *const *subs, size_t nsubs, const 
 	snprintf(lease, sizeof(lease), "%d", lease_seconds);
 	snprintf(b, sizeof(b), "%d", batch);
 	const char *v[] = { buf_str(&a), lease, owner, b };
-	PGresult *r = db_exec(db, PGRES_TUPLES_OK,
+	PGresult *r = db_exec_fixed(db, PGRES_TUPLES_OK,
 			      "UPDATE delivery d SET locked_until = now() + make_interval(secs => $2::int), locked_by = $3, "
 			      "  attempts = d.attempts + 1, last_attempt_at = now() "
 			      "FROM (SELECT outbox_id, subscription FROM delivery WHERE status = 'pending' "
@@ -184,7 +184,7 @@ int db_relay_record(struct db *db, const char *owner, const struct db_record *re
 
 	const char *v[] = { buf_str(&ids), buf_str(&subs), buf_str(&status), buf_str(&retry), buf_str(&http),
 			    buf_str(&outcome), buf_str(&reason), owner };
-	PGresult *r = db_exec(db, PGRES_COMMAND_OK,
+	PGresult *r = db_exec_fixed(db, PGRES_COMMAND_OK,
 			      "UPDATE delivery d SET status = u.status, locked_until = NULL, locked_by = NULL, "
 			      "  next_attempt_at = CASE WHEN u.status = 'pending' "
 			      "                         THEN now() + make_interval(secs => u.retry) "
@@ -222,7 +222,7 @@ double db_relay_next_due(struct db *db, const char *const *subs, size_t nsubs)
 	buf_init(&a, 0);
 	text_array(&a, subs, nsubs, false);
 	const char *v[] = { buf_str(&a) };
-	PGresult *r = db_exec(db, PGRES_TUPLES_OK,
+	PGresult *r = db_exec_fixed(db, PGRES_TUPLES_OK,
 			      "SELECT extract(epoch FROM min(greatest(next_attempt_at, coalesce(locked_until, next_attempt_at))) "
 			      "- now()) FROM delivery WHERE status = 'pending' AND subscription = ANY ($1::text[])",
 			      1, v);
@@ -232,7 +232,7 @@ double db_relay_next_due(struct db *db, const char *const *subs, size_t nsubs)
 
 double db_expiry_next_due(struct db *db)
 {
-	return seconds_until(db_exec(db, PGRES_TUPLES_OK,
+	return seconds_until(db_exec_fixed(db, PGRES_TUPLES_OK,
 				     "SELECT extract(epoch FROM min(expires_at) - clock_timestamp()) FROM study "
 				     "WHERE expires_at IS NOT NULL",
 				     0, NULL));

@@ -73,7 +73,7 @@ int db_update_claim(struct db *db, const char *type, const char *owner, int leas
 	memset(job, 0, sizeof(*job));
 	if (db_cmd(db, "BEGIN"))
 		return -1;
-	PGresult *r = db_exec(db, PGRES_TUPLES_OK,
+	PGresult *r = db_exec_fixed(db, PGRES_TUPLES_OK,
 			      "UPDATE operation o SET status = 'running', locked_by = $1, "
 			      "  locked_until = now() + make_interval(secs => $2::int), last_updated_time = now() "
 			      "WHERE o.id = (SELECT id FROM operation WHERE type = $3 AND status IN ('notStarted', 'running') "
