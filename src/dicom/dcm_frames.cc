@@ -1,6 +1,9 @@
 // The GDCM bridge, frames: where each frame's bytes are in a stored file.
 #include "dicom/dcm_internal.hh"
 
+#include <cstring>
+#include <memory>
+
 // ---- frames -------------------------------------------------------------
 
 bool bridge::read_at(FILE *fp, long long off, void *dst, size_t n)
@@ -20,24 +23,25 @@ uint32_t bridge::le32(const unsigned char *p)
 static bool find_pixel_data(FILE *fp, bool implicit, long long native_size, long long *value, uint32_t *len)
 {
 	static const unsigned char tag[4] = { 0xE0, 0x7F, 0x10, 0x00 };
-	std::vector<unsigned char> b(1 << 20);
 	long long base = 0, file_size;
 	bool found = false;
 
 	if (fseeko(fp, 0, SEEK_END) != 0)
 		return false;
 	file_size = (long long)ftello(fp);
+	/* read in pieces of at most 1 MiB (not zeroed first: every byte looked at is read) */
+	const size_t cap = (size_t)std::min<long long>(1 << 20, std::max<long long>(file_size, 4));
+	std::unique_ptr<unsigned char[]> b(new unsigned char[cap]);
 	while (base < file_size) {
-		size_t want = b.size();
-		if (!read_at(fp, base, b.data(), (size_t)std::min<long long>((long long)want, file_size - base))) {
-			want = (size_t)(file_size - base);
-			if (!read_at(fp, base, b.data(), want))
-				return found;
-		}
-		size_t n = (size_t)std::min<long long>((long long)b.size(), file_size - base);
+		size_t n = (size_t)std::min<long long>((long long)cap, file_size - base);
+		if (!read_at(fp, base, b.get(), n))
+			return found;
+		/* each place the tag's bytes appear (memmem skips ahead fast) */
 		for (size_t i = 0; i + 4 <= n; i++) {
-			if (memcmp(&b[i], tag, 4))
-				continue;
+			const unsigned char *hit = (const unsigned char *)memmem(b.get() + i, n - i, tag, 4);
+			if (!hit)
+				break;
+			i = (size_t)(hit - b.get());
 			long long at = base + (long long)i;
 			unsigned char h[20];
 			if (!read_at(fp, at, h, sizeof(h)) && !read_at(fp, at, h, 12))
@@ -66,7 +70,7 @@ static bool find_pixel_data(FILE *fp, bool implicit, long long native_size, long
 				found = true;
 			}
 		}
-		if (n < b.size())
+		if (n < cap)
 			break;
 		base += (long long)n - 3; /* a tag may straddle two reads */
 	}
