@@ -4,7 +4,9 @@
 -- them reads the small head instead of parsing the instance's whole
 -- metadata; any other search reads the metadata, so this list is a cache
 -- key, not a source of truth. A migration that changes it must also empty
--- instance.head (heads made with another list would lack attributes).
+-- instance.head (heads made with another list would lack attributes). It
+-- holds dicom_level_tags' lists too: dicom_store takes the study and series
+-- attributes from the head.
 CREATE OR REPLACE FUNCTION dicom_head_tags() RETURNS text[] LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT ARRAY['00080005', '00080016', '00080018', '00080020', '00080030', '00080050', '00080056',
                  '00080060', '00080090', '00080201', '0008103E', '00081030', '00081090', '00100010',

@@ -15,12 +15,14 @@ DECLARE
     v_seq bigint;
     v_time timestamptz;
     v_meta jsonb;
+    v_head jsonb; -- its head (sql/017): the study and series attributes are among it
     v_old bigint;
     v_original bigint;
 BEGIN
     -- the metadata as later queries read it: an instance whose metadata
     -- jsonb refuses is refused here (22P02), not left to break them
     v_meta := p.metadata::jsonb;
+    v_head := dicom_pick(v_meta, dicom_head_tags());
     PERFORM p.metadata_bulk::jsonb;
     SELECT watermark, original_watermark INTO v_old, v_original FROM instance
      WHERE partition_key = v_pk AND study_uid = p.study_uid AND series_uid = p.series_uid AND sop_uid = p.sop_uid
@@ -41,7 +43,7 @@ BEGIN
     VALUES (v_pk, p.study_uid, NULLIF(p.patient_id, ''), NULLIF(p.patient_name, ''),
             NULLIF(p.patient_birth_date, ''), NULLIF(p.accession_number, ''),
             NULLIF(p.referring_physician_name, ''), NULLIF(p.study_date, ''), NULLIF(p.study_description, ''),
-            p.watermark, dicom_valued(v_meta, dicom_level_tags(1)),
+            p.watermark, dicom_valued(v_head, dicom_level_tags(1)),
             clock_timestamp() + p.expiry_ms * interval '1 millisecond')
     ON CONFLICT (partition_key, study_uid) DO UPDATE SET
         patient_id = COALESCE(EXCLUDED.patient_id, s.patient_id),
@@ -60,7 +62,7 @@ BEGIN
     INSERT INTO series AS s (study_key, series_uid, modality, performed_procedure_step_start_date,
                             manufacturer_model_name, last_watermark, attrs)
     VALUES (v_study, p.series_uid, NULLIF(p.modality, ''), NULLIF(p.pps_start_date, ''),
-            NULLIF(p.manufacturer_model_name, ''), p.watermark, dicom_valued(v_meta, dicom_level_tags(2)))
+            NULLIF(p.manufacturer_model_name, ''), p.watermark, dicom_valued(v_head, dicom_level_tags(2)))
     ON CONFLICT (study_key, series_uid) DO UPDATE SET
         modality = COALESCE(EXCLUDED.modality, s.modality),
         performed_procedure_step_start_date = COALESCE(EXCLUDED.performed_procedure_step_start_date,
@@ -73,7 +75,7 @@ BEGIN
     INSERT INTO instance (watermark, series_key, partition_key, study_uid, series_uid, sop_uid,
                           sop_class_uid, transfer_syntax, file_size, metadata, frame_ranges, head)
     VALUES (p.watermark, v_series, v_pk, p.study_uid, p.series_uid, p.sop_uid, p.sop_class_uid,
-            p.transfer_syntax, p.file_size, p.metadata, p.frame_ranges, dicom_pick(v_meta, dicom_head_tags()));
+            p.transfer_syntax, p.file_size, p.metadata, p.frame_ranges, v_head);
     IF p.metadata_bulk IS NOT NULL THEN
         INSERT INTO instance_bulk (watermark, metadata) VALUES (p.watermark, p.metadata_bulk);
     END IF;

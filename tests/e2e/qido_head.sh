@@ -19,6 +19,8 @@ for i in 1 2; do
 		"$EMULATOR_URL/v2/studies")" 200 "instance $i stored"
 done
 check "$(q "SELECT count(*) FROM instance WHERE study_uid = '$st' AND head IS NOT NULL")" 2 "each has its head"
+check "$(q "SELECT dicom_level_tags(1) <@ dicom_head_tags() AND dicom_level_tags(2) <@ dicom_head_tags()")" t \
+	"  which holds the study's and series' kept attributes (the store takes them from it)"
 searches="v2/studies?StudyInstanceUID=$st v1/studies?StudyInstanceUID=$st v2/studies/$st/series v1/studies/$st/series
 v2/studies/$st/instances v1/studies/$st/instances v2/series?StudyInstanceUID=$st v2/instances?StudyInstanceUID=$st"
 i=0
