@@ -116,7 +116,12 @@ as_svc() {
 # user cannot reach it (a checkout under /root). Sets VAR to the real path.
 svc_setup() {
 	mkdir -p "$VAR"
-	if ! is_root; then VAR=$(cd "$VAR" && pwd -P); return 0; fi
+	if ! is_root; then
+		VAR=$(cd "$VAR" && pwd -P)
+		mkdir -p "$VAR/store"
+		chmod 750 "$VAR" "$VAR/store"
+		return 0
+	fi
 	id -u "$SVC_USER" >/dev/null 2>&1 ||
 		useradd --system --user-group --home-dir /nonexistent --no-create-home \
 			--shell /usr/sbin/nologin "$SVC_USER" || die "cannot create the user $SVC_USER"
