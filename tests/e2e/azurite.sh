@@ -9,6 +9,7 @@ set -u
 npm_packages
 
 tmp=$(mktemp -d)
+svc_dir "$tmp"   # its relays run as the stack's do (they share the store)
 pids=()
 cleanup() {
 	{ for p in "${pids[@]}"; do kill -KILL "$p"; wait "$p"; done; } 2>/dev/null
@@ -43,7 +44,7 @@ message_encoding = none
 schema = cloudevents
 INI
 } > "$tmp/relay.ini"
-"$EMULATOR_BUILD/outbox-relay" -c "$tmp/relay.ini" >"$tmp/relay.log" 2>&1 &
+"$EMULATOR_BUILD/outbox-relay" -c "$tmp/relay.ini" $(svc_opt) >"$tmp/relay.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 100); do grep -q ready "$tmp/relay.log" && break; sleep 0.05; done
 

@@ -13,6 +13,7 @@ VAR=$EMULATOR_VAR
 BUILD=$EMULATOR_BUILD
 npm_packages
 tmp=$(mktemp -d)
+svc_dir "$tmp"   # its relays run as the stack's do (they share the store)
 trap 'test_cleanup KILL "$tmp/side"' EXIT
 blob() { NODE_PATH="$NPMDIR/node_modules" node "$ABS_TOP_SRCDIR/tests/e2e/blob-tool.js" "$@"; }
 
@@ -126,7 +127,7 @@ done
 check "$(export_to "$pa" "$dest" "$st.5")" 202 "an export of $n instances"
 op_k=$(jget 'd["id"]' < "$tmp/out")
 slow_relay_config "$tmp/relay.ini" 200
-"$EMULATOR_BUILD/outbox-relay" -c "$tmp/relay.ini" >"$tmp/relay1.log" 2>&1 &
+"$EMULATOR_BUILD/outbox-relay" -c "$tmp/relay.ini" $(svc_opt) >"$tmp/relay1.log" 2>&1 &
 pids+=($!)
 items_wait "$op_k" done 2 >/dev/null
 kill -KILL "${pids[-1]}" 2>/dev/null
@@ -135,7 +136,7 @@ unset 'pids[-1]'
 done_before=$(items_wait "$op_k" done 0)
 [ "$done_before" -gt 0 ] && [ "$done_before" -lt "$n" ] && ok "the kill came mid-way: $done_before of $n exported" ||
 	not_ok "the kill did not land mid-way ($done_before of $n)"
-"$EMULATOR_BUILD/outbox-relay" -c "$tmp/relay.ini" >"$tmp/relay2.log" 2>&1 &
+"$EMULATOR_BUILD/outbox-relay" -c "$tmp/relay.ini" $(svc_opt) >"$tmp/relay2.log" 2>&1 &
 pids+=($!)
 check "$(wait_op "$op_k" | jget 'd["status"], d["results"]["exported"]')" "('succeeded', $n)" "another relay finished it"
 check "$(blob list "$CONN" exports "$op_k/" | wc -l)" "$n" "  $n blobs, none twice"

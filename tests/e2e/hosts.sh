@@ -13,6 +13,7 @@ VAR=$EMULATOR_VAR
 BUILD=$EMULATOR_BUILD
 npm_packages
 tmp=$(mktemp -d)
+svc_dir "$tmp"   # its relays run as the stack's do (they share the store)
 trap 'test_cleanup TERM "$tmp/a" "$tmp/b"' EXIT
 blob() { NODE_PATH="$NPMDIR/node_modules" node "$ABS_TOP_SRCDIR/tests/e2e/blob-tool.js" "$@"; }
 
@@ -33,7 +34,7 @@ sub="hosts-$$"
 	printf '[subscription:%s]\nprovider = file\npath = %s\n' "$sub" "$tmp/events.jsonl"
 } > "$tmp/relay.ini"
 for i in 1 2; do
-	"$BUILD/outbox-relay" -c "$tmp/relay.ini" >"$tmp/relay$i.log" 2>&1 &
+	"$BUILD/outbox-relay" -c "$tmp/relay.ini" $(svc_opt) >"$tmp/relay$i.log" 2>&1 &
 	pids+=($!)
 done
 for _ in $(seq 1 100); do grep -q ready "$tmp/relay2.log" && break; sleep 0.05; done

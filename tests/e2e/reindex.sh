@@ -7,6 +7,7 @@ set -u
 VAR=$EMULATOR_VAR
 BUILD=$EMULATOR_BUILD
 tmp=$(mktemp -d)
+svc_dir "$tmp"   # its relays run as the stack's do (they share the store)
 pids=()
 cleanup() {
 	{ for p in "${pids[@]}"; do kill -KILL "$p"; wait "$p"; done; } 2>/dev/null
@@ -40,7 +41,7 @@ out=$(curl -s -X POST -H 'Content-Type: application/json' -d '[{"Path":"Protocol
 op=$(echo "$out" | sed -n 's/.*"id":"\([0-9a-f]*\)".*/\1/p')
 [ -n "$op" ] && ok "the tag was added (operation $op)" || not_ok "adding the tag: $out"
 
-"$BUILD/outbox-relay" -c "$tmp/relay.ini" >"$tmp/relay1.log" 2>&1 &
+"$BUILD/outbox-relay" -c "$tmp/relay.ini" $(svc_opt) >"$tmp/relay1.log" 2>&1 &
 pids+=($!)
 # other tests' instances come first in watermark order: wait for this study's
 for _ in $(seq 1 1500); do
@@ -59,7 +60,7 @@ fi
 code=$(curl -s -o /dev/null -w '%{http_code}' "$EMULATOR_URL/v2/operations/$op")
 check "$code" 202 "the operation answers 202 while unfinished"
 
-"$BUILD/outbox-relay" -c "$tmp/relay.ini" >"$tmp/relay2.log" 2>&1 &
+"$BUILD/outbox-relay" -c "$tmp/relay.ini" $(svc_opt) >"$tmp/relay2.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 300); do
 	[ "$(q "SELECT status FROM operation WHERE id = '$op'::uuid")" = succeeded ] && break

@@ -10,6 +10,7 @@ set -u
 . "$ABS_TOP_SRCDIR/tests/e2e/testlib.sh"
 
 tmp=$(mktemp -d)
+svc_dir "$tmp"   # its relays run as the stack's do (they share the store)
 relays=()
 cleanup() {
 	{
@@ -84,7 +85,7 @@ INI
 } > "$tmp/relay.ini"
 
 start_relay_test() { # config file, log file
-	"$EMULATOR_BUILD/outbox-relay" -c "$1" >>"$2" 2>&1 &
+	"$EMULATOR_BUILD/outbox-relay" -c "$1" $(svc_opt) >>"$2" 2>&1 &
 	relays+=($!)
 }
 settled() { # every event fanned out, and no delivery of this run's subscriptions pending
@@ -152,10 +153,13 @@ out=$(curl -s -X POST -H 'Content-Type: application/json' \
 	-d "{\"studyInstanceUids\":[\"$st\"],\"changeDataset\":{\"00100020\":{\"vr\":\"LO\",\"Value\":[\"PID-UPDATED\"]}}}" \
 	"$EMULATOR_URL/v2/studies/\$bulkUpdate")
 op=$(echo "$out" | sed -n 's/.*"id":"\([0-9a-f]*\)".*/\1/p')
-for _ in $(seq 1 100); do
+# up to a minute: on a loaded machine the update can take longer than the
+# 10 s this waited before, and the checks below then ran before its event
+for _ in $(seq 1 600); do
 	[ "$(q "SELECT status FROM operation WHERE id = '$op'::uuid")" = succeeded ] && break
 	sleep 0.1
 done
+check "$(q "SELECT status FROM operation WHERE id = '$op'::uuid")" succeeded "the bulk update finished"
 wait_settled || not_ok "after the update: deliveries still pending"
 useq=$(q "SELECT sequence FROM changefeed WHERE study_uid = '$st' AND action = 2")
 check "$(hooks /ok | awk -F'\t' '$1 == "Notification" && $10 == "Microsoft.HealthcareApis.DicomImageUpdated" { print $11 }')" "$useq" \

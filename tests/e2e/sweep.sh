@@ -9,6 +9,7 @@ set -u
 VAR=$EMULATOR_VAR
 BUILD=$EMULATOR_BUILD
 tmp=$(mktemp -d)
+svc_dir "$tmp"   # its relays run as the stack's do (they share the store)
 pid=""
 cleanup() {
 	[ -n "$pid" ] && { kill -TERM "$pid"; wait "$pid"; } 2>/dev/null
@@ -39,7 +40,7 @@ old="$VAR/store/tmp/part-sweeptest-$$-old" young="$VAR/store/tmp/part-sweeptest-
 echo left-behind > "$old"
 touch -d '-1 hour' "$old"
 echo in-progress > "$young"
-"$BUILD/outbox-relay" -c "$tmp/relay.ini" >"$tmp/relay.log" 2>&1 &
+"$BUILD/outbox-relay" -c "$tmp/relay.ini" $(svc_opt) >"$tmp/relay.log" 2>&1 &
 pid=$!
 gone=0
 for _ in $(seq 1 40); do
