@@ -26,6 +26,9 @@ export ADE_AZ_CONN="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;A
 p="az$$"
 {
 	awk '/^\[database\]/{on=1; print; next} /^\[/{on=0} on' "$EMULATOR_VAR/conf/dicom.ini"
+	# no store: not even the packages' default (/var/lib/azure-dicom-emulator/store), which
+	# a machine with the package has and whose files this relay must not touch
+	printf '[store]\ndir = %s/no-store\n' "$tmp"
 	cat <<INI
 [relay]
 poll_interval_ms = 200

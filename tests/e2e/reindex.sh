@@ -34,6 +34,9 @@ check "$(curl -s -o /dev/null -w '%{http_code}' -H "Content-Type: multipart/rela
 
 {
 	awk '/^\[database\]/{on=1; print; next} /^\[/{on=0} on' "$VAR/conf/dicom.ini"
+	# no store: not even the packages' default (/var/lib/azure-dicom-emulator/store), which
+	# a machine with the package has and whose files this relay must not touch
+	printf '[store]\ndir = %s/no-store\n' "$tmp"
 	printf '[relay]\nlease_seconds = 5\noperation_batch = 10\noperation_pause_ms = 30\n'
 } > "$tmp/relay.ini"
 

@@ -31,6 +31,9 @@ p="t$$"   # subscription names unique to this run
 st="2.25.$$$RANDOM" se="$st.1"
 {
 	awk '/^\[database\]/{on=1; print; next} /^\[/{on=0} on' "$EMULATOR_VAR/conf/dicom.ini"
+	# no store: not even the packages' default (/var/lib/azure-dicom-emulator/store), which
+	# a machine with the package has and whose files this relay must not touch
+	printf '[store]\ndir = %s/no-store\n' "$tmp"
 	cat <<INI
 [relay]
 poll_interval_ms = 200
