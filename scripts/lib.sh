@@ -150,9 +150,7 @@ svc_setup() {
 }
 
 # PostgreSQL will not run as root: as root, the cluster is the services' user's.
-pg_run() {
-	if is_root; then as_svc "$@"; else "$@"; fi
-}
+pg_run() { as_svc "$@"; }
 
 pg_base() {
 	if [ -L "$VAR/pg" ] || [ -d "$VAR/pg" ]; then

@@ -10,6 +10,11 @@ struct db;
  * want (caller PQclears), else logs and returns NULL. */
 PGresult *db_exec(struct db *db, ExecStatusType want, const char *sql, int n, const char *const *vals);
 
+/* A fixed statement run as db_exec_fixed does, its result returned
+ * whatever its status (for callers that read the SQLSTATE; PQclear it);
+ * NULL when the connection cannot be used. */
+PGresult *db_run_fixed(struct db *db, const char *sql, int n, const char *const *vals);
+
 /* db_exec for a fixed statement (a string literal, known by its address)
  * that runs often: prepared on the connection the first time. */
 PGresult *db_exec_fixed(struct db *db, ExecStatusType want, const char *sql, int n, const char *const *vals);

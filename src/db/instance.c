@@ -1,0 +1,353 @@
+/* The instances' rows: reserving a watermark, storing (dicom_store),
+ * listing and their metadata, frame ranges, which watermarks are known,
+ * and deleting and expiring (the watermarks of the files to remove). */
+#include "db/db.h"
+#include "db/db_internal.h"
+#include "common/buf.h"
+#include "common/log.h"
+#include "common/xalloc.h"
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/banned.h"
+
+int db_reserve_instance(struct db *db, const char *partition, const char *study, const char *series,
+			const char *sop, bool replace, int64_t *watermark)
+{
+	const char *v[] = { partition, study, series, sop, replace ? "true" : "false" };
+	PGresult *r = db_exec_fixed(db, PGRES_TUPLES_OK,
+				  "SELECT CASE WHEN e THEN NULL ELSE nextval('watermark_seq') END, e FROM "
+				  "(SELECT EXISTS (SELECT 1 FROM instance i JOIN partition p USING (partition_key) "
+				  "WHERE p.partition_name = $1 AND i.study_uid = $2 AND i.series_uid = $3 "
+				  "AND i.sop_uid = $4) AND NOT $5::boolean AS e) x",
+				  5, v);
+	if (!r)
+		return -1;
+	int exists = PQgetvalue(r, 0, 1)[0] == 't';
+	if (!exists)
+		*watermark = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	return exists;
+}
+
+/* The fields of dicom_instance_in (sql/007, 009, 010, 016), in its order. */
+enum {
+	SI_PARTITION, SI_STUDY, SI_SERIES, SI_SOP, SI_SOP_CLASS, SI_TS, SI_WATERMARK, SI_SIZE, SI_METADATA,
+	SI_METADATA_BULK, SI_PATIENT_ID, SI_PATIENT_NAME, SI_BIRTH_DATE, SI_ACCESSION, SI_REFERRING, SI_STUDY_DATE,
+	SI_STUDY_DESCRIPTION, SI_MODALITY, SI_PPS_START_DATE, SI_MODEL, SI_HOST, SI_TOPIC, SI_EXPIRY_MS, SI_UPSERT, SI_FRAME_RANGES,
+	SI_COUNT
+};
+
+int db_store_instance(struct db *db, const struct db_new_instance *in, int64_t *sequence, int64_t replaced[2])
+{
+	char wm[24], size[24], expiry[24];
+	const char *v[SI_COUNT];
+	PGresult *r;
+
+	snprintf(wm, sizeof(wm), "%lld", (long long)in->watermark);
+	snprintf(size, sizeof(size), "%lld", (long long)in->size);
+	v[SI_PARTITION] = in->partition;
+	v[SI_STUDY] = in->study;
+	v[SI_SERIES] = in->series;
+	v[SI_SOP] = in->sop;
+	v[SI_SOP_CLASS] = in->sop_class;
+	v[SI_TS] = in->ts;
+	v[SI_WATERMARK] = wm;
+	v[SI_SIZE] = size;
+	v[SI_METADATA] = in->metadata;
+	v[SI_METADATA_BULK] = in->metadata_bulk;
+	v[SI_PATIENT_ID] = in->patient_id;
+	v[SI_PATIENT_NAME] = in->patient_name;
+	v[SI_BIRTH_DATE] = in->patient_birth_date;
+	v[SI_ACCESSION] = in->accession;
+	v[SI_REFERRING] = in->referring;
+	v[SI_STUDY_DATE] = in->study_date;
+	v[SI_STUDY_DESCRIPTION] = in->study_description;
+	v[SI_MODALITY] = in->modality;
+	v[SI_PPS_START_DATE] = in->pps_start_date;
+	v[SI_MODEL] = in->model;
+	v[SI_HOST] = in->host;
+	v[SI_TOPIC] = in->topic;
+	snprintf(expiry, sizeof(expiry), "%lld", (long long)in->expiry_ms);
+	v[SI_EXPIRY_MS] = in->expiry_ms > 0 ? expiry : NULL;
+	v[SI_UPSERT] = in->upsert ? "true" : "false";
+	v[SI_FRAME_RANGES] = in->frame_ranges;
+	replaced[0] = replaced[1] = 0;
+	r = db_run_fixed(db,
+		"SELECT * FROM dicom_store(ROW($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,"
+		"$24,$25)"
+		"::dicom_instance_in)",
+		SI_COUNT, v);
+	if (!r)
+		return DB_FAILED;
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+		int rc = DB_FAILED;
+		if (state && !strcmp(state, "23505"))
+			rc = DB_EXISTS; /* stored concurrently by another request */
+		else if (state && !strncmp(state, "22", 2))
+			rc = DB_INVALID;
+		if (rc != DB_EXISTS)
+			log_error("store failed: %s", PQresultErrorMessage(r));
+		PQclear(r);
+		return rc;
+	}
+	if (PQgetisnull(r, 0, 0)) {
+		PQclear(r);
+		return DB_EXISTS;
+	}
+	*sequence = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	/* replaced: NULL, or "{latest}" or "{latest,original}" */
+	const char *rp = PQgetisnull(r, 0, 1) ? "" : PQgetvalue(r, 0, 1);
+	for (int k = 0; k < 2 && *rp; k++) {
+		rp += strspn(rp, "{,");
+		replaced[k] = strtoll(rp, NULL, 10);
+		rp += strcspn(rp, ",}");
+	}
+	PQclear(r);
+	return DB_STORED;
+}
+
+void db_instance_list_release(struct db_instance_list *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->items[i].study);
+		free(l->items[i].series);
+		free(l->items[i].sop);
+		free(l->items[i].ts);
+	}
+	free(l->items);
+	l->items = NULL;
+	l->n = 0;
+}
+
+/* The instances of a study, series or one instance: $1 partition, $2
+ * study, $3 original; then $4 series and $5 SOP as given (a statement
+ * each shape, so that each is planned once for what it is). */
+#define LIST_INSTANCES(where)                                                                                  \
+	"SELECT CASE WHEN $3::boolean THEN COALESCE(i.original_watermark, i.watermark) ELSE i.watermark END, " \
+	"  CASE WHEN $3::boolean THEN COALESCE(i.original_file_size, i.file_size) ELSE i.file_size END, "      \
+	"  i.study_uid, i.series_uid, i.sop_uid, i.transfer_syntax "                                           \
+	"FROM instance i JOIN partition p USING (partition_key) "                                             \
+	"WHERE p.partition_name = $1 AND i.study_uid = $2 " where " ORDER BY i.series_key, i.watermark"
+static const char *const list_instances[] = {
+	LIST_INSTANCES(""),
+	LIST_INSTANCES("AND i.series_uid = $4"),
+	LIST_INSTANCES("AND i.sop_uid = $4"),
+	LIST_INSTANCES("AND i.series_uid = $4 AND i.sop_uid = $5"),
+};
+
+/* Which of the four shapes a series and SOP (either may be NULL) make. */
+static int uid_shape(const char *series, const char *sop)
+{
+	return (series ? 1 : 0) + (sop ? 2 : 0);
+}
+
+/* Appends series and then sop, those that are given, to v at *n. */
+static void add_uids(const char **v, int *n, const char *series, const char *sop)
+{
+	if (series)
+		v[(*n)++] = series;
+	if (sop)
+		v[(*n)++] = sop;
+}
+
+int db_list_instances(struct db *db, const char *partition, const char *study, const char *series, const char *sop,
+		      bool original, struct db_instance_list *out)
+{
+	const char *v[5] = { partition, study, original ? "true" : "false" };
+	int nv = 3;
+	add_uids(v, &nv, series, sop);
+	PGresult *r = db_exec_fixed(db, PGRES_TUPLES_OK, list_instances[uid_shape(series, sop)], nv, v);
+	out->items = NULL;
+	out->n = 0;
+	if (!r)
+		return -1;
+	int n = PQntuples(r);
+	out->items = xcalloc((size_t)n, sizeof(*out->items));
+	for (int i = 0; i < n; i++) {
+		struct db_instance_ref *it = &out->items[i];
+		it->watermark = strtoll(PQgetvalue(r, i, 0), NULL, 10);
+		it->size = strtoll(PQgetvalue(r, i, 1), NULL, 10);
+		it->study = xstrdup(PQgetvalue(r, i, 2));
+		it->series = xstrdup(PQgetvalue(r, i, 3));
+		it->sop = xstrdup(PQgetvalue(r, i, 4));
+		it->ts = xstrdup(PQgetvalue(r, i, 5));
+	}
+	out->n = (size_t)n;
+	PQclear(r);
+	return 0;
+}
+
+/* The ETag of a study's, series' or instance's metadata: $1 partition, $2
+ * study, $3 original, then $4 series and $5 SOP as given. */
+#define METADATA_ETAG(where)                                                                                       \
+	"SELECT count(*), COALESCE(max(CASE WHEN $3::boolean THEN COALESCE(i.original_watermark, i.watermark) "    \
+	"ELSE i.watermark END), 0) FROM instance i JOIN partition p USING (partition_key) "                        \
+	"WHERE p.partition_name = $1 AND i.study_uid = $2 " where
+static const char *const metadata_etag[] = {
+	METADATA_ETAG(""),
+	METADATA_ETAG("AND i.series_uid = $4"),
+	METADATA_ETAG("AND i.sop_uid = $4"),
+	METADATA_ETAG("AND i.series_uid = $4 AND i.sop_uid = $5"),
+};
+
+/* Their metadata: $1 partition, $2 study, $3 original, $4 the bulk data
+ * URL base (NULL: no links), then $5 series and $6 SOP as given. The
+ * original version's (msdicom-request-original) or the latest; with a
+ * bulk data base the stored relative links made absolute. */
+#define METADATA_JSON(where)                                                                                           \
+	"SELECT COALESCE(replace(CASE WHEN $3::boolean AND i.original_watermark IS NOT NULL "                              \
+	"  THEN i.original_metadata_bulk ELSE b.metadata END, "                                                           \
+	"  '\"BulkDataURI\":\"bulkdata/', '\"BulkDataURI\":\"' || $4 || "                                              \
+	"  '/studies/' || i.study_uid || '/series/' || i.series_uid || '/instances/' || i.sop_uid || '/bulkdata/'), "     \
+	"  CASE WHEN $3::boolean THEN COALESCE(i.original_metadata, i.metadata) ELSE i.metadata END) "                     \
+	"FROM instance i JOIN partition p USING (partition_key) "                                                         \
+	"LEFT JOIN instance_bulk b ON b.watermark = i.watermark AND $4::text IS NOT NULL "                                \
+	"WHERE p.partition_name = $1 AND i.study_uid = $2 " where " ORDER BY i.series_key, i.watermark"
+static const char *const metadata_json[] = {
+	METADATA_JSON(""),
+	METADATA_JSON("AND i.series_uid = $5"),
+	METADATA_JSON("AND i.sop_uid = $5"),
+	METADATA_JSON("AND i.series_uid = $5 AND i.sop_uid = $6"),
+};
+
+long db_metadata(struct db *db, const char *partition, const char *study, const char *series, const char *sop,
+		 const char *bulk_url, bool original, struct buf *out, char *etag, size_t etaglen, bool etag_only)
+{
+	const char *v[6] = { partition, study, original ? "true" : "false" };
+	int nv = 3, shape = uid_shape(series, sop);
+	PGresult *r;
+	long count;
+
+	/* ETag first: a cache hit costs one small aggregate and no JSON */
+	add_uids(v, &nv, series, sop);
+	r = db_exec_fixed(db, PGRES_TUPLES_OK, metadata_etag[shape], nv, v);
+	if (!r)
+		return -1;
+	count = atol(PQgetvalue(r, 0, 0));
+	if (sop)
+		snprintf(etag, etaglen, "%s", PQgetvalue(r, 0, 1));
+	else
+		snprintf(etag, etaglen, "%s-%ld", PQgetvalue(r, 0, 1), count);
+	PQclear(r);
+	if (count == 0 || etag_only)
+		return count;
+	nv = 3;
+	v[nv++] = bulk_url;
+	add_uids(v, &nv, series, sop);
+	r = db_exec_fixed(db, PGRES_TUPLES_OK, metadata_json[shape], nv, v);
+	if (!r)
+		return -1;
+	buf_addch(out, '[');
+	long n = db_json_rows(r, out);
+	buf_addch(out, ']');
+	return n;
+}
+
+int db_frame_ranges_get(struct db *db, int64_t watermark, char **ranges)
+{
+	char wm[24];
+	snprintf(wm, sizeof(wm), "%lld", (long long)watermark);
+	const char *v[] = { wm };
+	*ranges = NULL;
+	PGresult *r = db_exec_fixed(db, PGRES_TUPLES_OK, "SELECT frame_ranges FROM instance WHERE watermark = $1::bigint", 1, v);
+	if (!r)
+		return -1;
+	if (PQntuples(r) > 0 && !PQgetisnull(r, 0, 0))
+		*ranges = xstrdup(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return 0;
+}
+
+int db_frame_ranges_set(struct db *db, int64_t watermark, const char *ranges)
+{
+	char wm[24];
+	snprintf(wm, sizeof(wm), "%lld", (long long)watermark);
+	const char *v[] = { wm, ranges };
+	PGresult *r = db_exec(db, PGRES_COMMAND_OK, "UPDATE instance SET frame_ranges = $2 WHERE watermark = $1::bigint", 2, v);
+	if (!r)
+		return -1;
+	PQclear(r);
+	return 0;
+}
+
+int db_store_known(void *ctx, const int64_t *wm, size_t n, unsigned char *known)
+{
+	return db_watermarks_known(ctx, wm, n, known);
+}
+
+int db_watermarks_known(struct db *db, const int64_t *wm, size_t n, unsigned char *known)
+{
+	struct buf arr;
+	PGresult *r;
+
+	memset(known, 0, n);
+	if (!n)
+		return 0;
+	buf_init(&arr, 0);
+	buf_addch(&arr, '{');
+	for (size_t i = 0; i < n; i++)
+		buf_addf(&arr, "%s%lld", i ? "," : "", (long long)wm[i]);
+	buf_addch(&arr, '}');
+	const char *v[] = { buf_str(&arr) };
+	r = db_exec(db, PGRES_TUPLES_OK,
+			/* an updated instance's original version is a file of its own */
+			"SELECT w, EXISTS (SELECT 1 FROM instance i WHERE i.watermark = w) "
+			"OR EXISTS (SELECT 1 FROM instance i WHERE i.original_watermark = w) "
+			"FROM unnest($1::bigint[]) WITH ORDINALITY AS t(w, o) ORDER BY o",
+			1, v);
+	buf_release(&arr);
+	if (!r)
+		return -1;
+	for (int i = 0; i < PQntuples(r) && (size_t)i < n; i++)
+		known[i] = PQgetvalue(r, i, 1)[0] == 't';
+	PQclear(r);
+	return 0;
+}
+
+/* Runs one statement returning watermarks in its own transaction; the
+ * watermarks (files to remove) once it committed. */
+static int watermarks_tx(struct db *db, const char *sql, int nparams, const char *const *v, int64_t **watermarks,
+			 size_t *n)
+{
+	PGresult *r;
+
+	*watermarks = NULL;
+	*n = 0;
+	if (db_cmd(db, "BEGIN"))
+		return -1;
+	r = db_exec(db, PGRES_TUPLES_OK, sql, nparams, v);
+	if (!r) {
+		db_cmd(db, "ROLLBACK");
+		return -1;
+	}
+	if (db_cmd(db, "COMMIT")) {
+		PQclear(r);
+		return -1;
+	}
+	int rows = PQntuples(r);
+	*watermarks = xcalloc((size_t)rows, sizeof(**watermarks));
+	for (int i = 0; i < rows; i++)
+		(*watermarks)[i] = strtoll(PQgetvalue(r, i, 0), NULL, 10);
+	*n = (size_t)rows;
+	PQclear(r);
+	return 0;
+}
+
+int db_delete(struct db *db, const char *partition, const char *study, const char *series, const char *sop,
+	      const char *host, const char *topic, int64_t **watermarks, size_t *n)
+{
+	const char *v[] = { partition, study, series, sop, host, topic };
+	return watermarks_tx(db, "SELECT * FROM dicom_delete($1, $2, $3, $4, $5, $6)", 6, v, watermarks, n);
+}
+
+int db_expire(struct db *db, const char *host, const char *topic, int64_t **watermarks, size_t *n)
+{
+	const char *v[] = { host, topic };
+	return watermarks_tx(db, "SELECT * FROM dicom_expire($1, $2)", 2, v, watermarks, n);
+}
