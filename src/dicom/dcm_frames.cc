@@ -271,8 +271,8 @@ static long locate_frames(const dcm_file *f, FILE *fp, struct buf *out)
 		return 0;
 	if (len != 0xFFFFFFFFu) {
 		/* native: frames one after the other */
-		if (fsize < 0 || fsize * nframes > (long long)len)
-			return -1;
+		if (fsize < 0 || nframes > (long long)len / (fsize > 0 ? fsize : 1))
+			return -1; /* (divided: a NumberOfFrames of 12 digits would overflow the product) */
 		for (long i = 0; i < nframes; i++)
 			buf_addf(out, "%s%lld:%lld", i ? ";" : "", value + i * fsize, fsize);
 		return nframes;
