@@ -16,13 +16,21 @@ DECLARE
     v_time timestamptz;
     v_meta jsonb;
     v_head jsonb; -- its head (sql/017): the study and series attributes are among it
+    v_study_attrs jsonb;
+    v_series_attrs jsonb;
+    v_new_study boolean := false;
+    v_new_series boolean := false;
     v_old bigint;
     v_original bigint;
 BEGIN
     -- the metadata as later queries read it: an instance whose metadata
     -- jsonb refuses is refused here (22P02), not left to break them
     v_meta := p.metadata::jsonb;
-    v_head := dicom_pick(v_meta, dicom_head_tags());
+    -- (the picks are written out here, not called: a plpgsql statement
+    -- keeps its plan, an SQL function called from one is planned anew
+    -- at every call)
+    SELECT COALESCE(jsonb_object_agg(k, v), '{}'::jsonb) INTO v_head
+      FROM jsonb_each(v_meta) AS e(k, v) WHERE k = ANY (dicom_head_tags());
     PERFORM p.metadata_bulk::jsonb;
     SELECT watermark, original_watermark INTO v_old, v_original FROM instance
      WHERE partition_key = v_pk AND study_uid = p.study_uid AND series_uid = p.series_uid AND sop_uid = p.sop_uid
@@ -35,42 +43,46 @@ BEGIN
         DELETE FROM instance WHERE watermark = v_old;
         replaced := array_remove(ARRAY[v_old, v_original], NULL);
     END IF;
-    -- study and series attributes follow the latest stored instance that
-    -- has a value for them (AddInstanceV6: ISNULL)
-    INSERT INTO study AS s (partition_key, study_uid, patient_id, patient_name, patient_birth_date,
+    -- the study's and the series' attributes of this instance
+    SELECT COALESCE(jsonb_object_agg(k, v) FILTER (WHERE k = ANY (dicom_level_tags(1))), '{}'::jsonb),
+           COALESCE(jsonb_object_agg(k, v) FILTER (WHERE k = ANY (dicom_level_tags(2))), '{}'::jsonb)
+      INTO v_study_attrs, v_series_attrs
+      FROM jsonb_each(v_head) AS e(k, v)
+     WHERE jsonb_typeof(v -> 'Value' -> 0) IS NOT NULL AND jsonb_typeof(v -> 'Value' -> 0) <> 'null'
+       AND v -> 'Value' -> 0 <> '""'::jsonb AND v -> 'Value' -> 0 <> '{}'::jsonb;
+    -- the study and the series: found or made here, held against deletion
+    -- (FOR KEY SHARE) but not against other stores; an existing one's row
+    -- is updated at the end, so concurrent stores of one study wait for
+    -- each other's commit only, not for each other's whole transaction
+    LOOP
+        SELECT study_key INTO v_study FROM study
+         WHERE partition_key = v_pk AND study_uid = p.study_uid FOR KEY SHARE;
+        EXIT WHEN FOUND;
+        INSERT INTO study (partition_key, study_uid, patient_id, patient_name, patient_birth_date,
                            accession_number, referring_physician_name, study_date, study_description,
                            last_watermark, attrs, expires_at)
-    VALUES (v_pk, p.study_uid, NULLIF(p.patient_id, ''), NULLIF(p.patient_name, ''),
-            NULLIF(p.patient_birth_date, ''), NULLIF(p.accession_number, ''),
-            NULLIF(p.referring_physician_name, ''), NULLIF(p.study_date, ''), NULLIF(p.study_description, ''),
-            p.watermark, dicom_valued(v_head, dicom_level_tags(1)),
-            clock_timestamp() + p.expiry_ms * interval '1 millisecond')
-    ON CONFLICT (partition_key, study_uid) DO UPDATE SET
-        patient_id = COALESCE(EXCLUDED.patient_id, s.patient_id),
-        patient_name = COALESCE(EXCLUDED.patient_name, s.patient_name),
-        patient_birth_date = COALESCE(EXCLUDED.patient_birth_date, s.patient_birth_date),
-        accession_number = COALESCE(EXCLUDED.accession_number, s.accession_number),
-        referring_physician_name = COALESCE(EXCLUDED.referring_physician_name, s.referring_physician_name),
-        study_date = COALESCE(EXCLUDED.study_date, s.study_date),
-        study_description = COALESCE(EXCLUDED.study_description, s.study_description),
-        last_watermark = EXCLUDED.last_watermark,
-        attrs = s.attrs || EXCLUDED.attrs,
-        -- the last STOW decides: without expiry headers it clears it
-        expires_at = EXCLUDED.expires_at
-    RETURNING study_key INTO v_study;
-
-    INSERT INTO series AS s (study_key, series_uid, modality, performed_procedure_step_start_date,
+        VALUES (v_pk, p.study_uid, NULLIF(p.patient_id, ''), NULLIF(p.patient_name, ''),
+                NULLIF(p.patient_birth_date, ''), NULLIF(p.accession_number, ''),
+                NULLIF(p.referring_physician_name, ''), NULLIF(p.study_date, ''), NULLIF(p.study_description, ''),
+                p.watermark, v_study_attrs, clock_timestamp() + p.expiry_ms * interval '1 millisecond')
+        ON CONFLICT (partition_key, study_uid) DO NOTHING
+        RETURNING study_key INTO v_study;
+        v_new_study := FOUND;
+        EXIT WHEN v_new_study;
+    END LOOP;
+    LOOP
+        SELECT series_key INTO v_series FROM series
+         WHERE study_key = v_study AND series_uid = p.series_uid FOR KEY SHARE;
+        EXIT WHEN FOUND;
+        INSERT INTO series (study_key, series_uid, modality, performed_procedure_step_start_date,
                             manufacturer_model_name, last_watermark, attrs)
-    VALUES (v_study, p.series_uid, NULLIF(p.modality, ''), NULLIF(p.pps_start_date, ''),
-            NULLIF(p.manufacturer_model_name, ''), p.watermark, dicom_valued(v_head, dicom_level_tags(2)))
-    ON CONFLICT (study_key, series_uid) DO UPDATE SET
-        modality = COALESCE(EXCLUDED.modality, s.modality),
-        performed_procedure_step_start_date = COALESCE(EXCLUDED.performed_procedure_step_start_date,
-                                                       s.performed_procedure_step_start_date),
-        manufacturer_model_name = COALESCE(EXCLUDED.manufacturer_model_name, s.manufacturer_model_name),
-        last_watermark = EXCLUDED.last_watermark,
-        attrs = s.attrs || EXCLUDED.attrs
-    RETURNING series_key INTO v_series;
+        VALUES (v_study, p.series_uid, NULLIF(p.modality, ''), NULLIF(p.pps_start_date, ''),
+                NULLIF(p.manufacturer_model_name, ''), p.watermark, v_series_attrs)
+        ON CONFLICT (study_key, series_uid) DO NOTHING
+        RETURNING series_key INTO v_series;
+        v_new_series := FOUND;
+        EXIT WHEN v_new_series;
+    END LOOP;
 
     INSERT INTO instance (watermark, series_key, partition_key, study_uid, series_uid, sop_uid,
                           sop_class_uid, transfer_syntax, file_size, metadata, frame_ranges, head)
@@ -93,5 +105,33 @@ BEGIN
     -- extended query tags, ready or being added, index the new instance now
     PERFORM dicom_eqt_index(t.tag_key, p.watermark - 1, p.watermark)
        FROM extended_query_tag t WHERE t.status IN ('adding', 'ready');
+    -- study and series attributes follow the latest stored instance that
+    -- has a value for them (AddInstanceV6: ISNULL); the series first, as
+    -- delete and update lock them
+    IF NOT v_new_series THEN
+        UPDATE series s SET
+            modality = COALESCE(NULLIF(p.modality, ''), s.modality),
+            performed_procedure_step_start_date = COALESCE(NULLIF(p.pps_start_date, ''),
+                                                           s.performed_procedure_step_start_date),
+            manufacturer_model_name = COALESCE(NULLIF(p.manufacturer_model_name, ''), s.manufacturer_model_name),
+            last_watermark = p.watermark,
+            attrs = s.attrs || v_series_attrs
+         WHERE series_key = v_series;
+    END IF;
+    IF NOT v_new_study THEN
+        UPDATE study s SET
+            patient_id = COALESCE(NULLIF(p.patient_id, ''), s.patient_id),
+            patient_name = COALESCE(NULLIF(p.patient_name, ''), s.patient_name),
+            patient_birth_date = COALESCE(NULLIF(p.patient_birth_date, ''), s.patient_birth_date),
+            accession_number = COALESCE(NULLIF(p.accession_number, ''), s.accession_number),
+            referring_physician_name = COALESCE(NULLIF(p.referring_physician_name, ''), s.referring_physician_name),
+            study_date = COALESCE(NULLIF(p.study_date, ''), s.study_date),
+            study_description = COALESCE(NULLIF(p.study_description, ''), s.study_description),
+            last_watermark = p.watermark,
+            attrs = s.attrs || v_study_attrs,
+            -- the last STOW decides: without expiry headers it clears it
+            expires_at = clock_timestamp() + p.expiry_ms * interval '1 millisecond'
+         WHERE study_key = v_study;
+    END IF;
     sequence := v_seq;
 END $$;
