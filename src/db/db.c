@@ -403,20 +403,26 @@ int db_listen(struct db *db, const char *channel)
 	return db_cmd(db, sql);
 }
 
-int db_wait(struct db *db, int timeout_ms)
+/* What the notifications received so far said (DB_WOKE_*). */
+static int woke_by(struct db *db)
 {
 	PGnotify *n;
 	int got = 0;
+	while ((n = PQnotifies(db->conn))) {
+		got |= n->extra && !strcmp(n->extra, "operation") ? DB_WOKE_OPERATION : DB_WOKE_EVENTS;
+		PQfreemem(n);
+	}
+	return got;
+}
 
+int db_wait(struct db *db, int timeout_ms)
+{
 	if (PQstatus(db->conn) != CONNECTION_OK)
 		return -1;
 	PQconsumeInput(db->conn);
-	while ((n = PQnotifies(db->conn))) {
-		got = 1;
-		PQfreemem(n);
-	}
+	int got = woke_by(db);
 	if (got)
-		return 1;
+		return got;
 	struct pollfd p = { PQsocket(db->conn), POLLIN, 0 };
 	int rc = poll(&p, 1, timeout_ms);
 	if (rc < 0)
@@ -425,11 +431,7 @@ int db_wait(struct db *db, int timeout_ms)
 		return 0;
 	if (!PQconsumeInput(db->conn))
 		return -1;
-	while ((n = PQnotifies(db->conn))) {
-		got = 1;
-		PQfreemem(n);
-	}
-	return got;
+	return woke_by(db);
 }
 
 int db_time_cmp(struct db *db, const char *a, const char *b)

@@ -112,8 +112,11 @@ struct db_changefeed_query {
  * (the caller adds the brackets). Returns the number of entries or -1. */
 long db_changefeed(struct db *db, const struct db_changefeed_query *q, struct buf *out);
 
-/* LISTEN on channel; db_wait then waits up to timeout_ms for a notification:
- * 1 notified, 0 time-out, -1 the connection failed. */
+/* LISTEN on channel; db_wait then waits up to timeout_ms for notifications:
+ * what they said (DB_WOKE_EVENTS, DB_WOKE_OPERATION: a payload
+ * "operation"), 0 time-out, -1 the connection failed. */
+#define DB_WOKE_EVENTS 1
+#define DB_WOKE_OPERATION 2
 int db_listen(struct db *db, const char *channel);
 int db_wait(struct db *db, int timeout_ms);
 

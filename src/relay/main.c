@@ -75,6 +75,7 @@ struct relay {
 	char owner[128];
 	struct update_state update; /* the bulk update operation held */
 	struct update_state export; /* the export operation held */
+	uint64_t expiry_at; /* when the next study expires (util_now_ms), as last read */
 };
 
 static struct subscription *find_sub(struct relay *r, const char *name)
@@ -418,8 +419,8 @@ static int expire(struct relay *r)
 	return 0;
 }
 
-/* Seconds to wait at most: the poll interval, or sooner the next delivery
- * or study expiry due. */
+/* Milliseconds to wait at most: the poll interval, or sooner the next
+ * delivery or study expiry due (which expire() then waits for). */
 static int wait_ms(struct relay *r)
 {
 	int ms = (int)r->rc.poll_interval_ms;
@@ -427,28 +428,39 @@ static int wait_ms(struct relay *r)
 	for (int i = 0; i < 2; i++)
 		if (due[i] >= 0 && due[i] * 1000 < ms)
 			ms = (int)(due[i] * 1000) + 1;
+	r->expiry_at = due[1] >= 0 ? util_now_ms() + (uint64_t)(due[1] * 1000) : UINT64_MAX;
 	return ms;
 }
 
 /* Until SIGTERM: operations, expiries, deliveries, then a wait for NOTIFY
- * or the next due time. */
+ * or the next due time. A wake by new events delivers them and looks at
+ * nothing else: operations are looked for when one is under way, when
+ * one was started (its NOTIFY says "operation"), at every time-out and at
+ * least once a poll interval (a peer's lease that ran out), expiries when
+ * one is due. */
 static void run(struct relay *r)
 {
 	time_t last_beat = time(NULL);
 	struct db_reindex job;
 	bool held = false;
+	bool look = true; /* for operations and expiries */
+	uint64_t looked = 0;
 
 	memset(&job, 0, sizeof(job));
 	while (!stopping) {
-		int busy = operations(r, &job, &held);
-		int ubusy = busy < 0 ? 0 : updates(r);
-		if (busy < 0 || ubusy < 0 || expire(r) || work(r)) {
+		if (look)
+			looked = util_now_ms();
+		int busy = look || held ? operations(r, &job, &held) : 0;
+		int ubusy = busy < 0 || !look ? 0 : updates(r);
+		bool due = look || util_now_ms() >= r->expiry_at;
+		if (busy < 0 || ubusy < 0 || (due && expire(r)) || work(r)) {
 			db_reindex_release(&job);
 			held = false;
 			update_release(&r->update);
 			update_release(&r->export);
 			log_warn("database error; reconnecting");
 			reconnect(r);
+			look = true;
 			continue;
 		}
 		if (time(NULL) - last_beat >= 60) {
@@ -456,12 +468,15 @@ static void run(struct relay *r)
 			last_beat = time(NULL);
 		}
 		sweep(r);
-		if (busy > 0 || ubusy > 0)
+		look = busy > 0 || ubusy > 0;
+		if (look)
 			continue; /* an operation is under way: no waiting */
-		if (!stopping && db_wait(r->db, wait_ms(r)) < 0) {
+		int woke = stopping ? 0 : db_wait(r->db, wait_ms(r));
+		if (woke < 0) {
 			log_warn("database connection lost; reconnecting");
 			reconnect(r);
 		}
+		look = woke <= 0 || (woke & DB_WOKE_OPERATION) || util_now_ms() - looked >= (uint64_t)r->rc.poll_interval_ms;
 	}
 	db_reindex_release(&job);
 	update_release(&r->update);
