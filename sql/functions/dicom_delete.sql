@@ -39,11 +39,7 @@ BEGIN
     DELETE FROM series s
      WHERE s.series_key = ANY (v_series_keys)
        AND NOT EXISTS (SELECT 1 FROM instance i WHERE i.series_key = s.series_key);
-    UPDATE series s SET last_watermark = (SELECT max(i.watermark) FROM instance i WHERE i.series_key = s.series_key)
-     WHERE s.series_key = ANY (v_series_keys);
     DELETE FROM study st
      WHERE st.partition_key = v_pk AND st.study_uid = p_study
        AND NOT EXISTS (SELECT 1 FROM series s WHERE s.study_key = st.study_key);
-    UPDATE study st SET last_watermark = (SELECT max(s.last_watermark) FROM series s WHERE s.study_key = st.study_key)
-     WHERE st.partition_key = v_pk AND st.study_uid = p_study;
 END $$;

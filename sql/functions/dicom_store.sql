@@ -20,6 +20,9 @@ DECLARE
     v_series_attrs jsonb;
     v_new_study boolean := false;
     v_new_series boolean := false;
+    v_st study;
+    v_se series;
+    v_expires timestamptz := clock_timestamp() + p.expiry_ms * interval '1 millisecond';
     v_old bigint;
     v_original bigint;
 BEGIN
@@ -52,32 +55,33 @@ BEGIN
        AND v -> 'Value' -> 0 <> '""'::jsonb AND v -> 'Value' -> 0 <> '{}'::jsonb;
     -- the study and the series: found or made here, held against deletion
     -- (FOR KEY SHARE) but not against other stores; an existing one's row
-    -- is updated at the end, so concurrent stores of one study wait for
-    -- each other's commit only, not for each other's whole transaction
+    -- is updated at the end, and only when an attribute changes
     LOOP
-        SELECT study_key INTO v_study FROM study
+        SELECT * INTO v_st FROM study
          WHERE partition_key = v_pk AND study_uid = p.study_uid FOR KEY SHARE;
+        v_study := v_st.study_key;
         EXIT WHEN FOUND;
         INSERT INTO study (partition_key, study_uid, patient_id, patient_name, patient_birth_date,
                            accession_number, referring_physician_name, study_date, study_description,
-                           last_watermark, attrs, expires_at)
+                           attrs, expires_at)
         VALUES (v_pk, p.study_uid, NULLIF(p.patient_id, ''), NULLIF(p.patient_name, ''),
                 NULLIF(p.patient_birth_date, ''), NULLIF(p.accession_number, ''),
                 NULLIF(p.referring_physician_name, ''), NULLIF(p.study_date, ''), NULLIF(p.study_description, ''),
-                p.watermark, v_study_attrs, clock_timestamp() + p.expiry_ms * interval '1 millisecond')
+                v_study_attrs, v_expires)
         ON CONFLICT (partition_key, study_uid) DO NOTHING
         RETURNING study_key INTO v_study;
         v_new_study := FOUND;
         EXIT WHEN v_new_study;
     END LOOP;
     LOOP
-        SELECT series_key INTO v_series FROM series
+        SELECT * INTO v_se FROM series
          WHERE study_key = v_study AND series_uid = p.series_uid FOR KEY SHARE;
+        v_series := v_se.series_key;
         EXIT WHEN FOUND;
         INSERT INTO series (study_key, series_uid, modality, performed_procedure_step_start_date,
-                            manufacturer_model_name, last_watermark, attrs)
+                            manufacturer_model_name, attrs)
         VALUES (v_study, p.series_uid, NULLIF(p.modality, ''), NULLIF(p.pps_start_date, ''),
-                NULLIF(p.manufacturer_model_name, ''), p.watermark, v_series_attrs)
+                NULLIF(p.manufacturer_model_name, ''), v_series_attrs)
         ON CONFLICT (study_key, series_uid) DO NOTHING
         RETURNING series_key INTO v_series;
         v_new_series := FOUND;
@@ -108,17 +112,27 @@ BEGIN
     -- study and series attributes follow the latest stored instance that
     -- has a value for them (AddInstanceV6: ISNULL); the series first, as
     -- delete and update lock them
-    IF NOT v_new_series THEN
+    IF NOT v_new_series AND (dicom_changes(p.modality, v_se.modality)
+            OR dicom_changes(p.pps_start_date, v_se.performed_procedure_step_start_date)
+            OR dicom_changes(p.manufacturer_model_name, v_se.manufacturer_model_name)
+            OR v_se.attrs || v_series_attrs <> v_se.attrs) THEN
         UPDATE series s SET
             modality = COALESCE(NULLIF(p.modality, ''), s.modality),
             performed_procedure_step_start_date = COALESCE(NULLIF(p.pps_start_date, ''),
                                                            s.performed_procedure_step_start_date),
             manufacturer_model_name = COALESCE(NULLIF(p.manufacturer_model_name, ''), s.manufacturer_model_name),
-            last_watermark = p.watermark,
             attrs = s.attrs || v_series_attrs
          WHERE series_key = v_series;
     END IF;
-    IF NOT v_new_study THEN
+    IF NOT v_new_study AND (dicom_changes(p.patient_id, v_st.patient_id)
+            OR dicom_changes(p.patient_name, v_st.patient_name)
+            OR dicom_changes(p.patient_birth_date, v_st.patient_birth_date)
+            OR dicom_changes(p.accession_number, v_st.accession_number)
+            OR dicom_changes(p.referring_physician_name, v_st.referring_physician_name)
+            OR dicom_changes(p.study_date, v_st.study_date)
+            OR dicom_changes(p.study_description, v_st.study_description)
+            OR v_st.attrs || v_study_attrs <> v_st.attrs
+            OR v_expires IS DISTINCT FROM v_st.expires_at) THEN
         UPDATE study s SET
             patient_id = COALESCE(NULLIF(p.patient_id, ''), s.patient_id),
             patient_name = COALESCE(NULLIF(p.patient_name, ''), s.patient_name),
@@ -127,10 +141,9 @@ BEGIN
             referring_physician_name = COALESCE(NULLIF(p.referring_physician_name, ''), s.referring_physician_name),
             study_date = COALESCE(NULLIF(p.study_date, ''), s.study_date),
             study_description = COALESCE(NULLIF(p.study_description, ''), s.study_description),
-            last_watermark = p.watermark,
             attrs = s.attrs || v_study_attrs,
             -- the last STOW decides: without expiry headers it clears it
-            expires_at = clock_timestamp() + p.expiry_ms * interval '1 millisecond'
+            expires_at = v_expires
          WHERE study_key = v_study;
     END IF;
     sequence := v_seq;

@@ -43,9 +43,8 @@ BEGIN
     END IF;
     remove := CASE WHEN i.original_watermark IS NULL THEN NULL ELSE p_old END;
 
-    -- the study and series show the new values, and order as just changed
-    UPDATE series SET last_watermark = greatest(last_watermark, p_new),
-                      attrs = attrs || dicom_valued(v_meta, dicom_level_tags(2))
+    -- the study and series show the new values
+    UPDATE series SET attrs = attrs || dicom_valued(v_meta, dicom_level_tags(2))
      WHERE series_key = i.series_key
     RETURNING study_key INTO v_study;
     UPDATE study SET
@@ -56,8 +55,7 @@ BEGIN
         referring_physician_name = COALESCE(NULLIF(dicom_json_first(v_meta, '00080090'), ''),
                                             referring_physician_name),
         study_description = COALESCE(NULLIF(dicom_json_first(v_meta, '00081030'), ''), study_description),
-        attrs = attrs || dicom_valued(v_meta, dicom_level_tags(1)),
-        last_watermark = greatest(last_watermark, p_new)
+        attrs = attrs || dicom_valued(v_meta, dicom_level_tags(1))
      WHERE study_key = v_study;
 
     UPDATE changefeed SET current_watermark = p_new

@@ -259,10 +259,10 @@ long db_qido(struct db *db, const char *partition, const struct qido_query *q, s
 				  " FROM instance i JOIN series se ON se.series_key = i.series_key"
 				  " JOIN study s ON s.study_key = se.study_key");
 	else if (series)
-		buf_adds(&s.text, " FROM (SELECT se.series_key, s.study_key, se.last_watermark AS o"
+		buf_adds(&s.text, " FROM (SELECT se.series_key, s.study_key, se.series_key AS o"
 				  " FROM series se JOIN study s ON s.study_key = se.study_key");
 	else
-		buf_adds(&s.text, " FROM (SELECT s.study_key, s.last_watermark AS o FROM study s");
+		buf_adds(&s.text, " FROM (SELECT s.study_key, s.study_key AS o FROM study s");
 	buf_addf(&s.text, " WHERE s.partition_key = (SELECT partition_key FROM partition WHERE partition_name = $%d)",
 		 p_part);
 	if (q->study)
@@ -271,11 +271,13 @@ long db_qido(struct db *db, const char *partition, const struct qido_query *q, s
 		buf_addf(&s.text, " AND se.series_uid = $%d", param(&s, q->series, false));
 	for (size_t k = 0; k < q->nfilters; k++)
 		add_filter(&s, &q->filters[k]);
-	/* each row of the page looked up by key (OFFSET 0 keeps these lookups
+	/* newest first: studies and series by key, instances by watermark, as
+	 * the service orders them (SqlQueryGenerator); each row of the page
+	 * looked up by key (OFFSET 0 keeps these lookups
 	 * from being planned as joins over whole tables) */
 	buf_addf(&s.text, " ORDER BY %s DESC OFFSET $%d LIMIT $%d) k"
 			  " CROSS JOIN LATERAL (SELECT * FROM study s WHERE s.study_key = k.study_key OFFSET 0) s",
-		 instance ? "i.watermark" : series ? "se.last_watermark" : "s.last_watermark", p_off, p_lim);
+		 instance ? "i.watermark" : series ? "se.series_key" : "s.study_key", p_off, p_lim);
 	if (instance || series)
 		buf_adds(&s.text, " CROSS JOIN LATERAL (SELECT * FROM series se WHERE se.series_key = k.series_key OFFSET 0) se");
 	if (instance)

@@ -361,6 +361,45 @@ static void qido__latest_value_wins__empty_does_not_clear(void **state)
 	delete_study(study);
 }
 
+/* Pages list studies and series newest first by when they were made, as
+ * the service does (SqlQueryGenerator: ORDER BY StudyKey / SeriesKey
+ * DESC), not by their latest instance: one more instance in an older
+ * study or series does not move it ahead. */
+static void qido__order__by_creation_not_latest_instance(void **state)
+{
+	char p[40], s1[65], s2[65], se1[65], se2[65];
+	snprintf(p, sizeof(p), "OR%s", uid_new() + 5);
+	snprintf(s1, sizeof(s1), "%s", uid_new());
+	snprintf(s2, sizeof(s2), "%s", uid_new());
+	snprintf(se1, sizeof(se1), "%s", uid_new());
+	snprintf(se2, sizeof(se2), "%s", uid_new());
+	const char *fmt = "--study %s --series %s --sop %s --set 0010,0020=LO:%s";
+	assert_int_equal(store_made(fmt, s1, se1, uid_new(), p), 0);
+	assert_int_equal(store_made(fmt, s1, se2, uid_new(), p), 0);
+	assert_int_equal(store_made(fmt, s2, uid_new(), uid_new(), p), 0);
+	/* the newest instances go into the older study and its older series */
+	assert_int_equal(store_made(fmt, s1, se1, uid_new(), p), 0);
+
+	cJSON *j = query("/v2/studies?PatientID=%s", 200, p);
+	assert_int_equal(cJSON_GetArraySize(j), 2);
+	assert_string_equal(dj_str(cJSON_GetArrayItem(j, 0), "0020000D"), s2);
+	assert_string_equal(dj_str(cJSON_GetArrayItem(j, 1), "0020000D"), s1);
+	cJSON_Delete(j);
+	j = query("/v2/studies/%s/series", 200, s1);
+	assert_int_equal(cJSON_GetArraySize(j), 2);
+	assert_string_equal(dj_str(cJSON_GetArrayItem(j, 0), "0020000E"), se2);
+	assert_string_equal(dj_str(cJSON_GetArrayItem(j, 1), "0020000E"), se1);
+	cJSON_Delete(j);
+	/* instances: newest first by watermark */
+	j = query("/v2/studies/%s/instances", 200, s1);
+	assert_int_equal(cJSON_GetArraySize(j), 3);
+	assert_string_equal(dj_str(cJSON_GetArrayItem(j, 0), "0020000E"), se1);
+	assert_string_equal(dj_str(cJSON_GetArrayItem(j, 1), "0020000E"), se2);
+	cJSON_Delete(j);
+	delete_study(s1);
+	delete_study(s2);
+}
+
 int main(void)
 {
 	e2e_init();
@@ -375,6 +414,7 @@ int main(void)
 		cmocka_unit_test(qido__includefield__named_and_all),
 		cmocka_unit_test(qido__bad_queries__400_and_406),
 		cmocka_unit_test(qido__latest_value_wins__empty_does_not_clear),
+		cmocka_unit_test(qido__order__by_creation_not_latest_instance),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
