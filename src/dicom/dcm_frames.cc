@@ -29,6 +29,21 @@ static bool find_pixel_data(FILE *fp, bool implicit, long long native_size, long
 	if (fseeko(fp, 0, SEEK_END) != 0)
 		return false;
 	file_size = (long long)ftello(fp);
+	/* native data that is the file's last element (the common case) needs
+	 * no scan: no later element could hold a value that long */
+	const long long hdr = implicit ? 8 : 12;
+	for (long long l = native_size; native_size >= 0 && l <= native_size + 1; l++) {
+		unsigned char h[12];
+		long long at = file_size - l - hdr;
+		if (at < 0 || !read_at(fp, at, h, (size_t)hdr) || memcmp(h, tag, 4) != 0 ||
+		    le32(h + hdr - 4) != (uint64_t)l)
+			continue;
+		if (!implicit && !((h[4] == 'O' && (h[5] == 'B' || h[5] == 'W')) && h[6] == 0 && h[7] == 0))
+			continue;
+		*value = at + hdr;
+		*len = (uint32_t)l;
+		return true;
+	}
 	/* read in pieces of at most 1 MiB (not zeroed first: every byte looked at is read) */
 	const size_t cap = (size_t)std::min<long long>(1 << 20, std::max<long long>(file_size, 4));
 	std::unique_ptr<unsigned char[]> b(new unsigned char[cap]);
