@@ -95,8 +95,9 @@ int db_list_instances(struct db *db, const char *partition, const char *study, c
  * ("{max watermark}-{count}", or the watermark for one instance). With
  * bulk_url (the service URL, e.g. "http://host/v2"), bulk data is listed
  * as BulkDataURI links under it; NULL leaves bulk data out. With original,
- * an updated instance's original metadata (msdicom-request-original). Returns the
- * number of instances, or -1. */
+ * an updated instance's original metadata (msdicom-request-original). With
+ * etag_only, the ETag alone (one small aggregate, for If-None-Match); else
+ * both from one statement. Returns the number of instances, or -1. */
 long db_metadata(struct db *db, const char *partition, const char *study, const char *series, const char *sop,
 		 const char *bulk_url, bool original, struct buf *out, char *etag, size_t etaglen, bool etag_only);
 

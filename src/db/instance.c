@@ -185,9 +185,9 @@ int db_list_instances(struct db *db, const char *partition, const char *study, c
 
 /* The ETag of a study's, series' or instance's metadata: $1 partition, $2
  * study, $3 original, then $4 series and $5 SOP as given. */
+#define ETAG_VERSION "CASE WHEN $3::boolean THEN COALESCE(i.original_watermark, i.watermark) ELSE i.watermark END"
 #define METADATA_ETAG(where)                                                                                       \
-	"SELECT count(*), COALESCE(max(CASE WHEN $3::boolean THEN COALESCE(i.original_watermark, i.watermark) "    \
-	"ELSE i.watermark END), 0) FROM instance i JOIN partition p USING (partition_key) "                        \
+	"SELECT count(*), COALESCE(max(" ETAG_VERSION "), 0) FROM instance i JOIN partition p USING (partition_key) " \
 	"WHERE p.partition_name = $1 AND i.study_uid = $2 " where
 static const char *const metadata_etag[] = {
 	METADATA_ETAG(""),
@@ -199,13 +199,15 @@ static const char *const metadata_etag[] = {
 /* Their metadata: $1 partition, $2 study, $3 original, $4 the bulk data
  * URL base (NULL: no links), then $5 series and $6 SOP as given. The
  * original version's (msdicom-request-original) or the latest; with a
- * bulk data base the stored relative links made absolute. */
+ * bulk data base the stored relative links made absolute. The second
+ * column is what the ETag is made of (the highest version). */
 #define METADATA_JSON(where)                                                                                           \
 	"SELECT COALESCE(replace(CASE WHEN $3::boolean AND i.original_watermark IS NOT NULL "                              \
 	"  THEN i.original_metadata_bulk ELSE b.metadata END, "                                                           \
 	"  '\"BulkDataURI\":\"bulkdata/', '\"BulkDataURI\":\"' || $4 || "                                              \
 	"  '/studies/' || i.study_uid || '/series/' || i.series_uid || '/instances/' || i.sop_uid || '/bulkdata/'), "     \
-	"  CASE WHEN $3::boolean THEN COALESCE(i.original_metadata, i.metadata) ELSE i.metadata END) "                     \
+	"  CASE WHEN $3::boolean THEN COALESCE(i.original_metadata, i.metadata) ELSE i.metadata END), "                    \
+	"  max(" ETAG_VERSION ") OVER () "                                                                                  \
 	"FROM instance i JOIN partition p USING (partition_key) "                                                         \
 	"LEFT JOIN instance_bulk b ON b.watermark = i.watermark AND $4::text IS NOT NULL "                                \
 	"WHERE p.partition_name = $1 AND i.study_uid = $2 " where " ORDER BY i.series_key, i.watermark"
@@ -216,6 +218,16 @@ static const char *const metadata_json[] = {
 	METADATA_JSON("AND i.series_uid = $5 AND i.sop_uid = $6"),
 };
 
+/* The metadata's ETag: the highest version, and for a study or series
+ * (count >= 0) how many instances. */
+static void make_etag(char *etag, size_t etaglen, const char *version, long count)
+{
+	if (count < 0)
+		snprintf(etag, etaglen, "%s", version);
+	else
+		snprintf(etag, etaglen, "%s-%ld", version, count);
+}
+
 long db_metadata(struct db *db, const char *partition, const char *study, const char *series, const char *sop,
 		 const char *bulk_url, bool original, struct buf *out, char *etag, size_t etaglen, bool etag_only)
 {
@@ -224,25 +236,24 @@ long db_metadata(struct db *db, const char *partition, const char *study, const 
 	PGresult *r;
 	long count;
 
-	/* ETag first: a cache hit costs one small aggregate and no JSON */
 	add_uids(v, &nv, series, sop);
-	r = db_exec_fixed(db, PGRES_TUPLES_OK, metadata_etag[shape], nv, v);
-	if (!r)
-		return -1;
-	count = atol(PQgetvalue(r, 0, 0));
-	if (sop)
-		snprintf(etag, etaglen, "%s", PQgetvalue(r, 0, 1));
-	else
-		snprintf(etag, etaglen, "%s-%ld", PQgetvalue(r, 0, 1), count);
-	PQclear(r);
-	if (count == 0 || etag_only)
+	if (etag_only) { /* a cache hit costs one small aggregate and no JSON */
+		r = db_exec_fixed(db, PGRES_TUPLES_OK, metadata_etag[shape], nv, v);
+		if (!r)
+			return -1;
+		count = atol(PQgetvalue(r, 0, 0));
+		make_etag(etag, etaglen, PQgetvalue(r, 0, 1), sop ? -1 : count);
+		PQclear(r);
 		return count;
+	}
 	nv = 3;
 	v[nv++] = bulk_url;
 	add_uids(v, &nv, series, sop);
 	r = db_exec_fixed(db, PGRES_TUPLES_OK, metadata_json[shape], nv, v);
 	if (!r)
 		return -1;
+	count = PQntuples(r);
+	make_etag(etag, etaglen, count ? PQgetvalue(r, 0, 1) : "0", sop ? -1 : count);
 	buf_addch(out, '[');
 	long n = db_json_rows(r, out);
 	buf_addch(out, ']');
