@@ -196,12 +196,24 @@ static const char *const metadata_etag[] = {
 	METADATA_ETAG("AND i.series_uid = $4 AND i.sop_uid = $5"),
 };
 
-/* Their metadata: $1 partition, $2 study, $3 original, $4 the bulk data
- * URL base (NULL: no links), then $5 series and $6 SOP as given. The
- * original version's (msdicom-request-original) or the latest; with a
- * bulk data base the stored relative links made absolute. The second
- * column is what the ETag is made of (the highest version). */
-#define METADATA_JSON(where)                                                                                           \
+/* Their metadata: $1 partition, $2 study, $3 original, then $4 series and
+ * $5 SOP as given; the original version's (msdicom-request-original) or
+ * the latest. The second column is what the ETag is made of (the highest
+ * version). */
+#define METADATA_JSON(where)                                                                                       \
+	"SELECT CASE WHEN $3::boolean THEN COALESCE(i.original_metadata, i.metadata) ELSE i.metadata END, "        \
+	"  max(" ETAG_VERSION ") OVER () FROM instance i JOIN partition p USING (partition_key) "                  \
+	"WHERE p.partition_name = $1 AND i.study_uid = $2 " where " ORDER BY i.series_key, i.watermark"
+static const char *const metadata_json[] = {
+	METADATA_JSON(""),
+	METADATA_JSON("AND i.series_uid = $4"),
+	METADATA_JSON("AND i.sop_uid = $4"),
+	METADATA_JSON("AND i.series_uid = $4 AND i.sop_uid = $5"),
+};
+
+/* The same with bulk data listed as links ($4 the bulk data URL base, then
+ * $5 series and $6 SOP): the stored relative links made absolute. */
+#define METADATA_BULK_JSON(where)                                                                                      \
 	"SELECT COALESCE(replace(CASE WHEN $3::boolean AND i.original_watermark IS NOT NULL "                              \
 	"  THEN i.original_metadata_bulk ELSE b.metadata END, "                                                           \
 	"  '\"BulkDataURI\":\"bulkdata/', '\"BulkDataURI\":\"' || $4 || "                                              \
@@ -209,13 +221,13 @@ static const char *const metadata_etag[] = {
 	"  CASE WHEN $3::boolean THEN COALESCE(i.original_metadata, i.metadata) ELSE i.metadata END), "                    \
 	"  max(" ETAG_VERSION ") OVER () "                                                                                  \
 	"FROM instance i JOIN partition p USING (partition_key) "                                                         \
-	"LEFT JOIN instance_bulk b ON b.watermark = i.watermark AND $4::text IS NOT NULL "                                \
+	"LEFT JOIN instance_bulk b ON b.watermark = i.watermark "                                                         \
 	"WHERE p.partition_name = $1 AND i.study_uid = $2 " where " ORDER BY i.series_key, i.watermark"
-static const char *const metadata_json[] = {
-	METADATA_JSON(""),
-	METADATA_JSON("AND i.series_uid = $5"),
-	METADATA_JSON("AND i.sop_uid = $5"),
-	METADATA_JSON("AND i.series_uid = $5 AND i.sop_uid = $6"),
+static const char *const metadata_bulk_json[] = {
+	METADATA_BULK_JSON(""),
+	METADATA_BULK_JSON("AND i.series_uid = $5"),
+	METADATA_BULK_JSON("AND i.sop_uid = $5"),
+	METADATA_BULK_JSON("AND i.series_uid = $5 AND i.sop_uid = $6"),
 };
 
 /* The metadata's ETag: the highest version, and for a study or series
@@ -246,10 +258,12 @@ long db_metadata(struct db *db, const char *partition, const char *study, const 
 		PQclear(r);
 		return count;
 	}
-	nv = 3;
-	v[nv++] = bulk_url;
-	add_uids(v, &nv, series, sop);
-	r = db_exec_fixed(db, PGRES_TUPLES_OK, metadata_json[shape], nv, v);
+	if (bulk_url) {
+		nv = 3;
+		v[nv++] = bulk_url;
+		add_uids(v, &nv, series, sop);
+	}
+	r = db_exec_fixed(db, PGRES_TUPLES_OK, (bulk_url ? metadata_bulk_json : metadata_json)[shape], nv, v);
 	if (!r)
 		return -1;
 	count = PQntuples(r);
