@@ -45,24 +45,25 @@ static void tags_param(struct sql *s, const uint32_t *tags, size_t n)
 
 struct column {
 	uint32_t tag;
-	const char *expr;   /* column expression */
-	int ci;             /* compare case-insensitively */
+	const char *expr;     /* column expression */
+	int ci;               /* compare case-insensitively */
+	const char *prefixes; /* a person name's word prefixes (sql/021) */
 };
 
 static const struct column columns[] = {
-	{ TAG(0x0020, 0x000D), "s.study_uid", 0 },
-	{ TAG(0x0010, 0x0010), "s.patient_name_norm", 0 },
-	{ TAG(0x0010, 0x0020), "s.patient_id", 1 },
-	{ TAG(0x0010, 0x0030), "s.patient_birth_date", 0 },
-	{ TAG(0x0008, 0x0050), "s.accession_number", 1 },
-	{ TAG(0x0008, 0x0090), "s.referring_physician_name_norm", 0 },
-	{ TAG(0x0008, 0x0020), "s.study_date", 0 },
-	{ TAG(0x0008, 0x1030), "s.study_description", 1 },
-	{ TAG(0x0020, 0x000E), "se.series_uid", 0 },
-	{ TAG(0x0008, 0x0060), "se.modality", 1 },
-	{ TAG(0x0040, 0x0244), "se.performed_procedure_step_start_date", 0 },
-	{ TAG(0x0008, 0x1090), "se.manufacturer_model_name", 1 },
-	{ TAG(0x0008, 0x0018), "i.sop_uid", 0 },
+	{ TAG(0x0020, 0x000D), "s.study_uid", 0, NULL },
+	{ TAG(0x0010, 0x0010), "s.patient_name_norm", 0, "s.patient_name_prefixes" },
+	{ TAG(0x0010, 0x0020), "s.patient_id", 1, NULL },
+	{ TAG(0x0010, 0x0030), "s.patient_birth_date", 0, NULL },
+	{ TAG(0x0008, 0x0050), "s.accession_number", 1, NULL },
+	{ TAG(0x0008, 0x0090), "s.referring_physician_name_norm", 0, "s.referring_physician_name_prefixes" },
+	{ TAG(0x0008, 0x0020), "s.study_date", 0, NULL },
+	{ TAG(0x0008, 0x1030), "s.study_description", 1, NULL },
+	{ TAG(0x0020, 0x000E), "se.series_uid", 0, NULL },
+	{ TAG(0x0008, 0x0060), "se.modality", 1, NULL },
+	{ TAG(0x0040, 0x0244), "se.performed_procedure_step_start_date", 0, NULL },
+	{ TAG(0x0008, 0x1090), "se.manufacturer_model_name", 1, NULL },
+	{ TAG(0x0008, 0x0018), "i.sop_uid", 0, NULL },
 };
 
 static const struct column *column_of(uint32_t tag)
@@ -73,29 +74,13 @@ static const struct column *column_of(uint32_t tag)
 	return NULL;
 }
 
-/* Fuzzy person-name matching on expr: every word of the query starts a
- * word of the name (dicom_pn_fuzzy decides). The query's longest word,
- * as a LIKE on ' ' || the name, lets the trigram index of sql/015 find
- * the candidates first. */
-static void add_pn_fuzzy(struct sql *s, const char *expr, const char *value)
+/* Fuzzy person-name matching: every word of the query starts a word of
+ * the name, i.e. is among the name's word prefixes (prefixes, an array
+ * expression; what dicom_pn_fuzzy says, in a form the GIN indexes of
+ * sql/021 answer). */
+static void add_pn_fuzzy(struct sql *s, const char *prefixes, const char *value)
 {
-	static const char seps[] = " \t\r\n\f\v^=";
-	size_t best = 0, best_len = 0;
-	for (size_t i = 0; value[i];) {
-		size_t len = strcspn(value + i, seps);
-		if (len > best_len) {
-			best = i;
-			best_len = len;
-		}
-		i += len;
-		i += strspn(value + i, seps);
-	}
-	char *word = strndup(value + best, best_len);
-	if (!word)
-		return;
-	buf_addf(&s->text, " AND (' ' || %s) LIKE dicom_pn_word_pattern($%d)", expr, param(s, word, true));
-	free(word);
-	buf_addf(&s->text, " AND dicom_pn_fuzzy(%s, dicom_pn_norm($%d))", expr, param(s, value, false));
+	buf_addf(&s->text, " AND %s @> string_to_array(dicom_pn_norm($%d), ' ')", prefixes, param(s, value, false));
 }
 
 /* A filter on an extended query tag: a value of the tag at its level. */
@@ -127,7 +112,7 @@ static void add_eqt_filter(struct sql *s, const struct qido_filter *f)
 		buf_addf(t, " AND v.pn_norm = dicom_pn_norm($%d)", param(s, f->value, false));
 		break;
 	case QIDO_PN_FUZZY:
-		add_pn_fuzzy(s, "v.pn_norm", f->value);
+		add_pn_fuzzy(s, "dicom_pn_prefixes(v.pn_norm)", f->value);
 		break;
 	default:
 		buf_addf(t, " AND lower(v.text_value) = lower($%d)", param(s, f->value, false));
@@ -165,7 +150,7 @@ static void add_filter(struct sql *s, const struct qido_filter *f)
 		buf_addf(t, " AND %s = dicom_pn_norm($%d)", c->expr, param(s, f->value, false));
 		break;
 	case QIDO_PN_FUZZY:
-		add_pn_fuzzy(s, c->expr, f->value);
+		add_pn_fuzzy(s, c->prefixes ? c->prefixes : "NULL::text[]", f->value);
 		break;
 	default:
 		if (c->ci)
