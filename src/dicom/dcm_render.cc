@@ -34,6 +34,29 @@ struct display_in {
 	double c, w;
 };
 
+// The values of n samples of 8 or 16 bits allocated (little endian), of
+// which the low stored bits are the value, two's complement when signed;
+// and their range (*lo, *hi).
+static std::vector<int32_t> small_samples(const unsigned char *src, size_t n, int bits, int stored, bool is_signed,
+					  int32_t *lo, int32_t *hi)
+{
+	std::vector<int32_t> v(n);
+	const uint32_t mask = stored >= 32 ? 0xffffffffu : (1u << stored) - 1;
+	const uint32_t sign = is_signed && stored < 32 ? 1u << (stored - 1) : 0;
+	const int64_t wrap = (int64_t)1 << stored;
+	int32_t mn = INT32_MAX, mx = INT32_MIN;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t u = (bits == 8 ? src[i] : (uint32_t)(src[2 * i] | src[2 * i + 1] << 8)) & mask;
+		int32_t x = sign && (u & sign) ? (int32_t)((int64_t)u - wrap) : (int32_t)u;
+		v[i] = x;
+		mn = x < mn ? x : mn;
+		mx = x > mx ? x : mx;
+	}
+	*lo = mn;
+	*hi = mx;
+	return v;
+}
+
 // 8-bit pixels for display (malloc'ed; NULL when out of memory): grey
 // (channels 1) after the rescale, the window (else the frame's minimum to
 // maximum, PS3.3 C.11.2.1.2's linear function) and MONOCHROME1's
@@ -80,12 +103,23 @@ static unsigned char *to_display(const display_in &d, int *channels)
 	}
 	double slope = d.slope == 0 ? 1 : d.slope, intercept = d.intercept, c = d.c, w = d.w;
 	// the samples' range: for the window when the file has none, and for
-	// a table of every value in it when that is small (16 bits or fewer)
+	// a table of every value in it when that is small (16 bits or fewer);
+	// samples of 8 or 16 bits are read once, as integers
 	double smin = 1e300, smax = -1e300;
-	for (size_t i = 0; i < n; i++) {
-		double v = sample(i);
-		smin = std::min(smin, v);
-		smax = std::max(smax, v);
+	std::vector<int32_t> ints;
+	if (bits == 8 || bits == 16) {
+		int32_t lo = INT32_MAX, hi = INT32_MIN;
+		ints = small_samples(src, n, bits, stored, is_signed, &lo, &hi);
+		if (n > 0) {
+			smin = lo;
+			smax = hi;
+		}
+	} else {
+		for (size_t i = 0; i < n; i++) {
+			double v = sample(i);
+			smin = std::min(smin, v);
+			smax = std::max(smax, v);
+		}
 	}
 	if (!d.windowed || w < 1) {
 		double lo = std::min(smin * slope + intercept, smax * slope + intercept);
@@ -112,8 +146,14 @@ static unsigned char *to_display(const display_in &d, int *channels)
 		std::vector<unsigned char> table((size_t)(smax - smin) + 1);
 		for (size_t k = 0; k < table.size(); k++)
 			table[k] = display(smin + (double)k);
-		for (size_t i = 0; i < n; i++)
-			out[i] = table[(size_t)(sample(i) - smin)];
+		if (!ints.empty()) {
+			const int32_t base = (int32_t)smin;
+			for (size_t i = 0; i < n; i++)
+				out[i] = table[(size_t)(ints[i] - base)];
+		} else {
+			for (size_t i = 0; i < n; i++)
+				out[i] = table[(size_t)(sample(i) - smin)];
+		}
 	} else {
 		for (size_t i = 0; i < n; i++)
 			out[i] = display(sample(i));
