@@ -66,6 +66,42 @@ static int send_kept(struct request *req, int64_t watermark, const char *key, co
 	return rc;
 }
 
+/* Renders the instance's frame and answers with it; with [retrieve]
+ * render_cache the rendering is kept first and, when the web server sends
+ * files, sent from there as a kept one is (no copy through FastCGI). */
+static int render_answer(struct request *req, const struct db_instance_ref *it, long frame,
+			 const struct render_opts *o, const char *key)
+{
+	struct app *app = req->app;
+	const char *type = o->png ? "image/png" : "image/jpeg";
+	char err[512], kept[4600];
+	struct store_reader *file = api_open_file(req, it);
+	if (!file)
+		return 500; /* answered */
+	struct buf img;
+	buf_init(&img, 0);
+	int rc, r = render_native(req, file->path, it, frame, o, &img, err, sizeof(err));
+	if (r == NOT_NATIVE)
+		r = sandbox_render(file->path, frame, o, &img, err, sizeof(err));
+	store_close(file);
+	if (r == SANDBOX_NO_FRAME) {
+		rc = http_error(req, 404, "The specified frame cannot be found.");
+	} else if (r != 0) {
+		rc = http_error(req, 406, "The requested frame cannot be rendered: %s.", *err ? err : "decoding failed");
+	} else {
+		rc = 1;
+		if (app->cfg.render_cache) {
+			store_cache_put(&app->store, it->watermark, key, img.data, img.len);
+			if (app->cfg.x_sendfile && store_cached(&app->store, it->watermark, key, kept, sizeof(kept)))
+				rc = send_kept(req, it->watermark, key, kept, o->png);
+		}
+		if (rc == 1)
+			rc = http_send(req, 200, type, img.data, img.len);
+	}
+	buf_release(&img);
+	return rc;
+}
+
 #define THUMBNAIL_SIZE 128
 #define THUMBNAIL_MAX 1024
 
@@ -112,7 +148,6 @@ static int render(struct request *req, long frame, bool thumbnail)
 		   *sop = req->params[PARAM_INSTANCE];
 	struct accept_item *items;
 	struct db_instance_list inst = { 0 };
-	struct store_reader *file = NULL;
 	int64_t quality;
 	bool png = false;
 	int rc = 0, max_width = 0, max_height = 0;
@@ -150,7 +185,7 @@ static int render(struct request *req, long frame, bool thumbnail)
 				MAX_RENDER_BYTES);
 		goto out;
 	}
-	char err[512], key[96], kept[4600];
+	char key[96], kept[4600];
 	snprintf(key, sizeof(key), "%ld-%lld-%dx%d.%s", frame, (long long)quality, max_width, max_height, png ? "png" : "jpg");
 	if (app->cfg.render_cache && store_cached(&app->store, it->watermark, key, kept, sizeof(kept))) {
 		rc = send_kept(req, it->watermark, key, kept, png);
@@ -158,29 +193,9 @@ static int render(struct request *req, long frame, bool thumbnail)
 			goto out;
 		rc = 0; /* unreadable after all: rendered again */
 	}
-	file = api_open_file(req, it);
-	if (!file) {
-		rc = 500; /* answered */
-		goto out;
-	}
 	struct render_opts o = { png, (int)quality, max_width, max_height };
-	struct buf img;
-	buf_init(&img, 0);
-	int r = render_native(req, file->path, it, frame, &o, &img, err, sizeof(err));
-	if (r == NOT_NATIVE)
-		r = sandbox_render(file->path, frame, &o, &img, err, sizeof(err));
-	if (r == SANDBOX_NO_FRAME) {
-		rc = http_error(req, 404, "The specified frame cannot be found.");
-	} else if (r != 0) {
-		rc = http_error(req, 406, "The requested frame cannot be rendered: %s.", *err ? err : "decoding failed");
-	} else {
-		if (app->cfg.render_cache)
-			store_cache_put(&app->store, it->watermark, key, img.data, img.len);
-		rc = http_send(req, 200, png ? "image/png" : "image/jpeg", img.data, img.len);
-	}
-	buf_release(&img);
+	rc = render_answer(req, it, frame, &o, key);
 out:
-	store_close(file);
 	db_instance_list_release(&inst);
 	return rc;
 }
