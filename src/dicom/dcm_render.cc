@@ -57,66 +57,71 @@ static std::vector<int32_t> small_samples(const unsigned char *src, size_t n, in
 	return v;
 }
 
-// 8-bit pixels for display (malloc'ed; NULL when out of memory): grey
-// (channels 1) after the rescale, the window (else the frame's minimum to
-// maximum, PS3.3 C.11.2.1.2's linear function) and MONOCHROME1's
-// inversion; colour (channels 3) as RGB.
-static unsigned char *to_display(const display_in &d, int *channels)
+// The stored bits of a sample (BitsStored of BitsAllocated).
+static int stored_bits(const display_in &d)
 {
-	const unsigned char *src = d.src;
-	size_t n = d.n, bpp = (size_t)d.bits / 8;
-	int bits = d.bits, stored = d.stored > 0 && d.stored < d.bits ? d.stored : d.bits;
-	bool is_signed = d.is_signed;
-	auto sample = [&](size_t i) -> double {
-		const unsigned char *p = src + i * bpp;
-		uint32_t u = bits == 8 ? p[0] : bits == 16 ? (uint32_t)(p[0] | p[1] << 8) : le32(p);
-		if (stored < 32) {
-			u &= (1u << stored) - 1; // bits above BitsStored are not the value's
-			if (is_signed && (u >> (stored - 1)) & 1)
-				return (double)u - (double)(1ull << stored);
-		} else if (is_signed) {
-			return (double)(int32_t)u;
-		}
-		return (double)u;
-	};
-	unsigned char *out = (unsigned char *)malloc(n * (d.spp == 3 ? 3 : 1));
-	if (!out)
-		return nullptr;
-	if (d.spp == 3) {
-		int shift = bits - 8;
-		for (size_t i = 0; i < n; i++)
-			for (int k = 0; k < 3; k++) {
-				size_t idx = d.planar ? (size_t)k * n + i : i * 3 + (size_t)k;
-				double v = sample(idx);
-				out[i * 3 + (size_t)k] = (unsigned char)((long)v >> shift);
-			}
-		if (d.ybr) // PS3.3 C.7.6.3.1.2
-			for (size_t i = 0; i < n; i++) {
-				unsigned char *p = out + i * 3;
-				double y = p[0], cb = p[1] - 128.0, cr = p[2] - 128.0;
-				double rgb[3] = { y + 1.402 * cr, y - 0.344136 * cb - 0.714136 * cr, y + 1.772 * cb };
-				for (int k = 0; k < 3; k++)
-					p[k] = (unsigned char)std::lround(rgb[k] < 0 ? 0 : rgb[k] > 255 ? 255 : rgb[k]);
-			}
-		*channels = 3;
-		return out;
+	return d.stored > 0 && d.stored < d.bits ? d.stored : d.bits;
+}
+
+// Sample i's value: little endian, the low stored bits, two's complement
+// when signed.
+static double sample_at(const display_in &d, size_t i)
+{
+	const unsigned char *p = d.src + i * ((size_t)d.bits / 8);
+	int stored = stored_bits(d);
+	uint32_t u = d.bits == 8 ? p[0] : d.bits == 16 ? (uint32_t)(p[0] | p[1] << 8) : le32(p);
+	if (stored < 32) {
+		u &= (1u << stored) - 1; // bits above BitsStored are not the value's
+		if (d.is_signed && (u >> (stored - 1)) & 1)
+			return (double)u - (double)(1ull << stored);
+	} else if (d.is_signed) {
+		return (double)(int32_t)u;
 	}
+	return (double)u;
+}
+
+// Colour samples as RGB, 3 bytes a pixel.
+static void colour_to_display(const display_in &d, unsigned char *out)
+{
+	size_t n = d.n;
+	int shift = d.bits - 8;
+	for (size_t i = 0; i < n; i++)
+		for (int k = 0; k < 3; k++) {
+			size_t idx = d.planar ? (size_t)k * n + i : i * 3 + (size_t)k;
+			out[i * 3 + (size_t)k] = (unsigned char)((long)sample_at(d, idx) >> shift);
+		}
+	if (d.ybr) // PS3.3 C.7.6.3.1.2
+		for (size_t i = 0; i < n; i++) {
+			unsigned char *p = out + i * 3;
+			double y = p[0], cb = p[1] - 128.0, cr = p[2] - 128.0;
+			double rgb[3] = { y + 1.402 * cr, y - 0.344136 * cb - 0.714136 * cr, y + 1.772 * cb };
+			for (int k = 0; k < 3; k++)
+				p[k] = (unsigned char)std::lround(rgb[k] < 0 ? 0 : rgb[k] > 255 ? 255 : rgb[k]);
+		}
+}
+
+// Grey samples, one byte a pixel: after the rescale, the window (else the
+// frame's minimum to maximum, PS3.3 C.11.2.1.2's linear function) and
+// MONOCHROME1's inversion.
+static void grey_to_display(const display_in &d, unsigned char *out)
+{
+	size_t n = d.n;
 	double slope = d.slope == 0 ? 1 : d.slope, intercept = d.intercept, c = d.c, w = d.w;
 	// the samples' range: for the window when the file has none, and for
 	// a table of every value in it when that is small (16 bits or fewer);
 	// samples of 8 or 16 bits are read once, as integers
 	double smin = 1e300, smax = -1e300;
 	std::vector<int32_t> ints;
-	if (bits == 8 || bits == 16) {
+	if (d.bits == 8 || d.bits == 16) {
 		int32_t lo = INT32_MAX, hi = INT32_MIN;
-		ints = small_samples(src, n, bits, stored, is_signed, &lo, &hi);
+		ints = small_samples(d.src, n, d.bits, stored_bits(d), d.is_signed, &lo, &hi);
 		if (n > 0) {
 			smin = lo;
 			smax = hi;
 		}
 	} else {
 		for (size_t i = 0; i < n; i++) {
-			double v = sample(i);
+			double v = sample_at(d, i);
 			smin = std::min(smin, v);
 			smax = std::max(smax, v);
 		}
@@ -142,23 +147,36 @@ static unsigned char *to_display(const display_in &d, int *channels)
 		q = q < 0 ? 0 : q > 255 ? 255 : q;
 		return (unsigned char)(d.invert ? 255 - q : q);
 	};
-	if (n > 0 && smax - smin < 65536) {
-		std::vector<unsigned char> table((size_t)(smax - smin) + 1);
-		for (size_t k = 0; k < table.size(); k++)
-			table[k] = display(smin + (double)k);
-		if (!ints.empty()) {
-			const int32_t base = (int32_t)smin;
-			for (size_t i = 0; i < n; i++)
-				out[i] = table[(size_t)(ints[i] - base)];
-		} else {
-			for (size_t i = 0; i < n; i++)
-				out[i] = table[(size_t)(sample(i) - smin)];
-		}
+	if (n == 0 || smax - smin >= 65536) {
+		for (size_t i = 0; i < n; i++)
+			out[i] = display(sample_at(d, i));
+		return;
+	}
+	std::vector<unsigned char> table((size_t)(smax - smin) + 1);
+	for (size_t k = 0; k < table.size(); k++)
+		table[k] = display(smin + (double)k);
+	if (!ints.empty()) {
+		const int32_t base = (int32_t)smin;
+		for (size_t i = 0; i < n; i++)
+			out[i] = table[(size_t)(ints[i] - base)];
 	} else {
 		for (size_t i = 0; i < n; i++)
-			out[i] = display(sample(i));
+			out[i] = table[(size_t)(sample_at(d, i) - smin)];
 	}
-	*channels = 1;
+}
+
+// 8-bit pixels for display (malloc'ed; NULL when out of memory): grey
+// (channels 1) or colour (channels 3, RGB).
+static unsigned char *to_display(const display_in &d, int *channels)
+{
+	*channels = d.spp == 3 ? 3 : 1;
+	unsigned char *out = (unsigned char *)malloc(d.n * (size_t)*channels);
+	if (!out)
+		return nullptr;
+	if (d.spp == 3)
+		colour_to_display(d, out);
+	else
+		grey_to_display(d, out);
 	return out;
 }
 
