@@ -7,8 +7,17 @@ set -u
 
 
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 study="2.25.$$$RANDOM$RANDOM"
+# The rows of a request's instances are committed after its body is read,
+# 16 at a time, within a fraction of a second: for the kill to land among
+# those commits, each of this study's instance rows waits 20 ms (a trigger
+# of this test's own, on this study only, dropped right after the kill).
+slow_off() { q "SET client_min_messages = warning; DROP TRIGGER IF EXISTS crash_test_slow ON instance; DROP FUNCTION IF EXISTS crash_test_slow()" >/dev/null; }
+trap 'slow_off; rm -rf "$tmp"' EXIT
+q "CREATE FUNCTION crash_test_slow() RETURNS trigger LANGUAGE plpgsql AS \$\$
+   BEGIN PERFORM pg_sleep(0.02); RETURN NEW; END \$\$;
+   CREATE TRIGGER crash_test_slow AFTER INSERT ON instance FOR EACH ROW
+   WHEN (NEW.study_uid = '$study') EXECUTE FUNCTION crash_test_slow()" >/dev/null
 count=150
 boundary=crash-test-boundary
 for i in $(seq 1 $count); do
@@ -43,11 +52,12 @@ kill -STOP $(responder_pids) 2>/dev/null
 # shellcheck disable=SC2046
 kill -KILL $(responder_pids) 2>/dev/null
 wait "$client"
+slow_off
 code=$(cat "$tmp/code")
 # a statement in flight when its responder died may still commit (the
 # backend finishes it; its file was durable first): count once that is over
 for _ in $(seq 1 100); do
-	[ "$(q "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT dicom_store(%' AND state = 'active'")" = 0 ] && break
+	[ "$(q "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%dicom_store(%' AND state = 'active' AND pid <> pg_backend_pid()")" = 0 ] && break
 	sleep 0.05
 done
 stored=$(q "SELECT count(*) FROM instance WHERE study_uid = '$study'")
