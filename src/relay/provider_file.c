@@ -1,4 +1,6 @@
-/* JSON Lines: one event per line, fsynced before the delivery is recorded. */
+/* JSON Lines: one event per line, fsynced before the delivery is recorded.
+ * Several relays may append to one file (relays on several hosts, one
+ * shared path): a line goes in one write, so lines never interleave. */
 #include "relay/provider.h"
 #include "common/log.h"
 #include "common/util.h"
@@ -8,6 +10,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "common/banned.h"
@@ -29,12 +32,30 @@ static int open_file(struct subscription *s, char *err, size_t errlen)
 	return 0;
 }
 
+/* The line and its newline in one write (O_APPEND: at the end, whole);
+ * the rest of a short write after it. */
+static bool write_line(int fd, const char *p, size_t n)
+{
+	struct iovec iov[2] = { { (void *)p, n }, { (void *)"\n", 1 } };
+	ssize_t w;
+	do
+		w = writev(fd, iov, 2);
+	while (w < 0 && errno == EINTR);
+	if (w < 0)
+		return false;
+	if ((size_t)w >= n + 1)
+		return true;
+	if ((size_t)w < n)
+		return util_write_full(fd, p + w, n - (size_t)w) && util_write_full(fd, "\n", 1);
+	return util_write_full(fd, "\n", 1);
+}
+
 static void deliver(struct subscription *s, const struct event_out *ev, struct outcome *out)
 {
 	struct file_state *st = s->state;
 
 	out->http_status = 0;
-	if (!util_write_full(st->fd, ev->body, ev->len) || !util_write_full(st->fd, "\n", 1)) {
+	if (!write_line(st->fd, ev->body, ev->len)) {
 		log_error("cannot write '%s': %s", s->path, strerror(errno));
 		out->kind = OUTCOME_RETRY;
 		snprintf(out->text, sizeof(out->text), "WriteError");
