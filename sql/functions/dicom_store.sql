@@ -51,8 +51,7 @@ BEGIN
            COALESCE(jsonb_object_agg(k, v) FILTER (WHERE k = ANY (dicom_level_tags(2))), '{}'::jsonb)
       INTO v_study_attrs, v_series_attrs
       FROM jsonb_each(v_head) AS e(k, v)
-     WHERE jsonb_typeof(v -> 'Value' -> 0) IS NOT NULL AND jsonb_typeof(v -> 'Value' -> 0) <> 'null'
-       AND v -> 'Value' -> 0 <> '""'::jsonb AND v -> 'Value' -> 0 <> '{}'::jsonb;
+     WHERE dicom_has_value(v);
     -- the study and the series: found or made here, held against deletion
     -- (FOR KEY SHARE) but not against other stores; an existing one's row
     -- is updated at the end, and only when an attribute changes

@@ -4,7 +4,5 @@
 CREATE OR REPLACE FUNCTION dicom_valued(m jsonb, tags text[]) RETURNS jsonb LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT COALESCE(jsonb_object_agg(k, v), '{}'::jsonb)
       FROM jsonb_each(m) AS e(k, v)
-     WHERE k = ANY (tags) AND jsonb_typeof(v -> 'Value' -> 0) IS NOT NULL
-       AND jsonb_typeof(v -> 'Value' -> 0) <> 'null' AND v -> 'Value' -> 0 <> '""'::jsonb
-       AND v -> 'Value' -> 0 <> '{}'::jsonb
+     WHERE k = ANY (tags) AND dicom_has_value(v)
 $$;
