@@ -82,7 +82,7 @@ static int render_answer(struct request *req, const struct db_instance_ref *it, 
 	buf_init(&img, 0);
 	int rc, r = render_native(req, file->path, it, frame, o, &img, err, sizeof(err));
 	if (r == NOT_NATIVE)
-		r = sandbox_render(file->path, frame, o, &img, err, sizeof(err));
+		r = sandbox_render(&app->sandbox, file->path, frame, o, &img, err, sizeof(err));
 	store_close(file);
 	if (r == SANDBOX_NO_FRAME) {
 		rc = http_error(req, 404, "The specified frame cannot be found.");

@@ -340,20 +340,71 @@ int isolate_run(isolate_fn fn, void *arg, int seconds, size_t mem_bytes, unsigne
 
 /* ---- a kept worker ------------------------------------------------------- */
 
-/* The child's loop: [length u32][arg] in, [code u8][length u32][result,
- * or the reason] out. */
+/* Room for one descriptor's control message. */
+union one_fd {
+	struct cmsghdr head;
+	char room[CMSG_SPACE(sizeof(int))];
+};
+
+/* A request's head: its length, with fd (SCM_RIGHTS) when fd >= 0. */
+static bool send_head(int sock, uint32_t len, int fd)
+{
+	struct iovec iov = { &len, sizeof(len) };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+	union one_fd c;
+	if (fd >= 0) {
+		memset(&c, 0, sizeof(c));
+		m.msg_control = c.room;
+		m.msg_controllen = sizeof(c.room);
+		struct cmsghdr *h = CMSG_FIRSTHDR(&m);
+		h->cmsg_level = SOL_SOCKET;
+		h->cmsg_type = SCM_RIGHTS;
+		h->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(h), &fd, sizeof(int));
+	}
+	ssize_t r;
+	while ((r = sendmsg(sock, &m, MSG_NOSIGNAL)) < 0 && errno == EINTR)
+		;
+	/* the descriptor went with the first byte; the rest of a short send */
+	return r > 0 && (r == sizeof(len) || send_full(sock, (char *)&len + r, sizeof(len) - (size_t)r));
+}
+
+/* In the child: a request's head, and the descriptor that came with it
+ * (-1 when none). */
+static bool recv_head(int sock, uint32_t *len, int *fd)
+{
+	struct iovec iov = { len, sizeof(*len) };
+	union one_fd c;
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.room, .msg_controllen = sizeof(c.room) };
+	ssize_t r;
+	*fd = -1;
+	while ((r = recvmsg(sock, &m, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
+		;
+	if (r <= 0)
+		return false;
+	for (struct cmsghdr *h = CMSG_FIRSTHDR(&m); h; h = CMSG_NXTHDR(&m, h))
+		if (h->cmsg_level == SOL_SOCKET && h->cmsg_type == SCM_RIGHTS && h->cmsg_len == CMSG_LEN(sizeof(int)))
+			memcpy(fd, CMSG_DATA(h), sizeof(int));
+	return r == sizeof(*len) || read_full(sock, (char *)len + r, sizeof(*len) - (size_t)r);
+}
+
+/* The child's loop: [length u32, maybe a descriptor][arg] in, [code u8]
+ * [length u32][result, or the reason] out. */
 static void worker_loop(struct isolate_worker *w, int fd)
 {
 	struct buf result;
 	buf_init(&result, 0);
 	for (;;) {
 		uint32_t len;
+		int file;
 		char arg[4096], why[256] = "";
-		if (!read_full(fd, &len, sizeof(len)) || len >= sizeof(arg) || !read_full(fd, arg, len))
+		if (!recv_head(fd, &len, &file) || len >= sizeof(arg) || !read_full(fd, arg, len))
 			_exit(0);
 		arg[len] = '\0';
 		buf_reset(&result);
-		int rc = w->fn(arg, &result, why, sizeof(why));
+		int rc = w->fn(arg, file, &result, why, sizeof(why));
+		if (file >= 0)
+			close(file);
 		unsigned char code = (unsigned char)(rc < 0 || rc > 125 ? 125 : rc);
 		const char *p = code ? why : result.data;
 		uint32_t n = (uint32_t)(code ? strlen(why) : result.len);
@@ -457,7 +508,7 @@ static int worker_answer(struct isolate_worker *w, struct buf *out, char *err, s
 	return code;
 }
 
-int isolate_worker_run(struct isolate_worker *w, const char *arg, int seconds, struct buf *out, char *err,
+int isolate_worker_run(struct isolate_worker *w, const char *arg, int fd, int seconds, struct buf *out, char *err,
 		       size_t errlen)
 {
 	size_t len = strlen(arg);
@@ -472,12 +523,12 @@ int isolate_worker_run(struct isolate_worker *w, const char *arg, int seconds, s
 	if (w->fd < 0 && worker_start(w, err, errlen))
 		return ISOLATE_NOT_STARTED;
 	uint32_t l32 = (uint32_t)len;
-	if (!send_full(w->fd, &l32, sizeof(l32)) || !send_full(w->fd, arg, len)) {
+	if (!send_head(w->fd, l32, fd) || !send_full(w->fd, arg, len)) {
 		/* the child went since the last request: once more with a new one */
 		worker_end(w, true);
 		if (worker_start(w, err, errlen))
 			return ISOLATE_NOT_STARTED;
-		if (!send_full(w->fd, &l32, sizeof(l32)) || !send_full(w->fd, arg, len)) {
+		if (!send_head(w->fd, l32, fd) || !send_full(w->fd, arg, len)) {
 			worker_end(w, true);
 			snprintf(err, errlen, "the worker does not take requests");
 			return ISOLATE_DIED;

@@ -57,11 +57,14 @@ int isolate_run(isolate_fn fn, void *arg, int seconds, size_t mem_bytes, unsigne
 		const struct isolate_paths *paths, struct buf *out, char *err, size_t errlen);
 
 /* A kept child for small, frequent work (a fork costs about a millisecond):
- * it serves one request after another, each a string, until it dies, is
- * stopped, or has served ISOLATE_WORKER_REQUESTS; a crash or a stall costs
- * the request under way, and the next one starts a new child. What the
- * work appends to out comes back when it returns 0. */
-typedef int (*isolate_str_fn)(const char *arg, struct buf *out, char *err, size_t errlen);
+ * it serves one request after another, each a string and, when the caller
+ * gives one, an open descriptor passed over its socket (the child reads a
+ * file it could not open itself; it is closed after the request), until
+ * it dies, is stopped, or has served ISOLATE_WORKER_REQUESTS; a crash or a
+ * stall costs the request under way, and the next one starts a new child.
+ * What the work appends to out comes back when it returns 0. fd is -1
+ * when the request carries none. */
+typedef int (*isolate_str_fn)(const char *arg, int fd, struct buf *out, char *err, size_t errlen);
 
 struct isolate_worker {
 	isolate_str_fn fn;
@@ -75,11 +78,11 @@ struct isolate_worker {
 #define ISOLATE_WORKER_REQUESTS 1000
 #define ISOLATE_WORKER_INIT(f, mem) { (f), (mem), -1, 0, 0, { { NULL }, { NULL } } }
 
-/* Runs w->fn(arg) in the worker's child (started when needed) within
- * seconds. Returns fn's code (0..125), ISOLATE_NOT_STARTED or
+/* Runs w->fn(arg, a copy of fd) in the worker's child (started when
+ * needed) within seconds; fd -1 for none. Returns fn's code (0..125), ISOLATE_NOT_STARTED or
  * ISOLATE_DIED, as isolate_run; out (may be NULL) gets what the work
  * appended to its buffer when it returned 0 (ISOLATE_MAX_OUTPUT at most). */
-int isolate_worker_run(struct isolate_worker *w, const char *arg, int seconds, struct buf *out, char *err,
+int isolate_worker_run(struct isolate_worker *w, const char *arg, int fd, int seconds, struct buf *out, char *err,
 		       size_t errlen);
 /* Ends the child, if any. */
 void isolate_worker_stop(struct isolate_worker *w);

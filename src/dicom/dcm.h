@@ -96,14 +96,15 @@ long dcm_frame_ranges(const char *path, struct buf *out);
 /* The same for f, already open from path (the store-time parse). */
 long dcm_frame_ranges_of(const struct dcm_file *f, const char *path, struct buf *out);
 
-/* Decodes frame (1-based) of the file at path into 8-bit pixels for
- * display: grey (channels 1) after the rescale, the file's first window
- * (else the frame's minimum to maximum) and MONOCHROME1's inversion; RGB
- * (channels 3) for colour, palettes applied. *pixels is malloc'ed (caller
+/* Decodes frame (1-based) of the file open on fd (read from its start;
+ * its offset moves) into 8-bit pixels for display: grey (channels 1)
+ * after the rescale, the file's first window (else the frame's minimum to
+ * maximum) and MONOCHROME1's inversion; RGB (channels 3) for colour,
+ * palettes applied. *pixels is malloc'ed (caller
  * frees), rows top to bottom. Returns 0, 1 when there is no such frame or
  * no pixel data, -1 with a reason in err. */
-int dcm_render_frame(const char *path, long frame, unsigned char **pixels, int *width, int *height, int *channels,
-		     char *err, size_t errlen);
+int dcm_render_frame(int fd, long frame, unsigned char **pixels, int *width, int *height, int *channels, char *err,
+		     size_t errlen);
 
 /* The same for one frame of an uncompressed little-endian file, read at
  * offset (length bytes) without decoding anything: grey (MONOCHROME1/2)

@@ -2,6 +2,10 @@
 // decoded by GDCM or, uncompressed, read straight from the file.
 #include "dicom/dcm_internal.hh"
 
+#include <ext/stdio_filebuf.h>
+#include <istream>
+#include <unistd.h>
+
 // ---- rendering ----------------------------------------------------------
 
 static double first_ds(const gdcm::DataSet &ds, uint16_t g, uint16_t e, bool *found)
@@ -180,15 +184,35 @@ static unsigned char *to_display(const display_in &d, int *channels)
 	return out;
 }
 
+// The open file fd read from its start as a stream (over a copy of fd,
+// which the stream closes; the copy shares fd's offset).
+static int rewound(int fd)
+{
+	return lseek(fd, 0, SEEK_SET) == 0 ? dup(fd) : -1;
+}
+
+struct fd_stream {
+	__gnu_cxx::stdio_filebuf<char> buf;
+	std::istream in;
+	explicit fd_stream(int fd) : buf(rewound(fd), std::ios::in), in(&buf)
+	{
+		if (!buf.is_open())
+			in.setstate(std::ios::badbit);
+	}
+};
+
 // The image of the file, palettes applied: 0, 1 when the file has no
 // pixel data, -1 with a reason.
-static int read_image(gdcm::ImageReader &reader, const char *path, gdcm::Image &image, char *err, size_t errlen)
+static int read_image(gdcm::ImageReader &reader, fd_stream &file, int fd, gdcm::Image &image, char *err,
+		      size_t errlen)
 {
-	reader.SetFileName(path);
-	if (!reader.Read()) {
+	reader.SetStream(file.in);
+	if (!file.in.good() || !reader.Read()) {
+		fd_stream again(fd);
 		gdcm::Reader plain;
-		plain.SetFileName(path);
-		if (plain.Read() && !plain.GetFile().GetDataSet().FindDataElement(gdcm::Tag(0x7fe0, 0x0010)))
+		plain.SetStream(again.in);
+		if (again.in.good() && plain.Read() &&
+		    !plain.GetFile().GetDataSet().FindDataElement(gdcm::Tag(0x7fe0, 0x0010)))
 			return 1;
 		set_err(err, errlen, "the pixel data cannot be decoded");
 		return -1;
@@ -246,12 +270,13 @@ static display_in display_of(const gdcm::Image &image, const gdcm::DataSet &ds, 
 	return d;
 }
 
-static int render(const char *path, long frame, unsigned char **pixels, int *width, int *height, int *channels,
-		  char *err, size_t errlen)
+static int render(int fd, long frame, unsigned char **pixels, int *width, int *height, int *channels, char *err,
+		  size_t errlen)
 {
+	fd_stream file(fd);
 	gdcm::ImageReader reader;
 	gdcm::Image image;
-	int r = read_image(reader, path, image, err, errlen);
+	int r = read_image(reader, file, fd, image, err, errlen);
 	if (r)
 		return r;
 	bool own_rle = rle_colour_wide(reader.GetFile(), reader.GetImage());
@@ -300,13 +325,13 @@ static int render(const char *path, long frame, unsigned char **pixels, int *wid
 	return 0;
 }
 
-extern "C" int dcm_render_frame(const char *path, long frame, unsigned char **pixels, int *width, int *height,
-				int *channels, char *err, size_t errlen)
+extern "C" int dcm_render_frame(int fd, long frame, unsigned char **pixels, int *width, int *height, int *channels,
+				char *err, size_t errlen)
 {
 	quiet_gdcm();
 	*pixels = nullptr;
 	try {
-		return render(path, frame, pixels, width, height, channels, err, errlen);
+		return render(fd, frame, pixels, width, height, channels, err, errlen);
 	} catch (const std::exception &e) {
 		set_err(err, errlen, e.what());
 	} catch (...) {

@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/banned.h"
 
@@ -126,8 +128,9 @@ static void get_texts(struct reader *r, struct buf *dst, size_t count)
 }
 
 /* In the child. arg: "API\nTAG,TAG,...\nPATH" (tags in hex). */
-static int parse_in_child(const char *arg, struct buf *out, char *err, size_t errlen)
+static int parse_in_child(const char *arg, int fd, struct buf *out, char *err, size_t errlen)
 {
+	(void)fd;
 	uint32_t eqt[128];
 	size_t neqt = 0;
 	char *end;
@@ -260,10 +263,16 @@ static int parsed_read(const struct buf *got, long long size, struct sandbox_par
 	return r.bad || r.left ? -1 : 0;
 }
 
+static int render_in_worker(const char *arg, int fd, struct buf *out, char *err, size_t errlen);
+
 void sandbox_init(struct sandbox *sb)
 {
 	/* one kept child a responder: a fork per instance cost about 1 ms */
 	sb->parser = (struct isolate_worker)ISOLATE_WORKER_INIT(parse_in_child, ISOLATE_MEMORY);
+	/* and one for renderings (a fork, its page faults and its exit were
+	 * over half of a compressed rendering's time); it opens nothing of
+	 * the store: each request brings the descriptor of its one file */
+	sb->renderer = (struct isolate_worker)ISOLATE_WORKER_INIT(render_in_worker, ISOLATE_MEMORY);
 	sb->upload_dir[0] = '\0';
 }
 
@@ -276,6 +285,7 @@ void sandbox_allow_uploads(struct sandbox *sb, const char *dir)
 void sandbox_release(struct sandbox *sb)
 {
 	isolate_worker_stop(&sb->parser);
+	isolate_worker_stop(&sb->renderer);
 }
 
 int sandbox_parse(struct sandbox *sb, const char *path, int api_major, const uint32_t *eqt, size_t neqt,
@@ -294,7 +304,7 @@ int sandbox_parse(struct sandbox *sb, const char *path, int api_major, const uin
 		buf_addf(&arg, "%s%08X", i ? "," : "", eqt[i]);
 	buf_addf(&arg, "\n%s", path);
 	struct stat sst;
-	int rc = isolate_worker_run(&sb->parser, buf_str(&arg), ISOLATE_SECONDS, &got, err, errlen);
+	int rc = isolate_worker_run(&sb->parser, buf_str(&arg), -1, ISOLATE_SECONDS, &got, err, errlen);
 	if (rc == 0 && (stat(path, &sst) || parsed_read(&got, (long long)sst.st_size, p))) {
 		snprintf(err, errlen, "the parser's answer does not add up");
 		rc = -1;
@@ -379,33 +389,43 @@ static int encode_image(const struct render_opts *o, unsigned char *px, int w, i
 	return r ? -1 : 0;
 }
 
-struct render_job {
-	const char *path;
-	long frame;
-	const struct render_opts *opts;
-};
-
 enum { RENDER_NO_FRAME = 3 };
 
-/* In the child: decode, map to 8 bits, encode. */
-static int render_in_child(void *arg, struct buf *out, char *err, size_t errlen)
+/* In the kept render child: decode the file whose descriptor came with
+ * the request, map to 8 bits, encode. arg: "FRAME QUALITY PNG WIDTH
+ * HEIGHT" (the viewport 0 0 when none). */
+static int render_in_worker(const char *arg, int fd, struct buf *out, char *err, size_t errlen)
 {
-	struct render_job *j = arg;
+	struct render_opts o = { 0 };
+	long frame;
+	int png;
+	if (fd < 0 || sscanf(arg, "%ld %d %d %d %d", &frame, &o.quality, &png, &o.max_width, &o.max_height) != 5) {
+		snprintf(err, errlen, "the request is not understood");
+		return 1;
+	}
+	o.png = png != 0;
 	unsigned char *px = NULL;
 	int w, h, ch;
-	int r = dcm_render_frame(j->path, j->frame, &px, &w, &h, &ch, err, errlen);
+	int r = dcm_render_frame(fd, frame, &px, &w, &h, &ch, err, errlen);
 	if (r == 1)
 		return RENDER_NO_FRAME;
 	if (r < 0)
 		return 1;
-	return encode_image(j->opts, px, w, h, ch, out, err, errlen) ? 1 : 0;
+	return encode_image(&o, px, w, h, ch, out, err, errlen) ? 1 : 0;
 }
 
-int sandbox_render(const char *path, long frame, const struct render_opts *o, struct buf *img, char *err, size_t errlen)
+int sandbox_render(struct sandbox *sb, const char *path, long frame, const struct render_opts *o, struct buf *img,
+		   char *err, size_t errlen)
 {
-	struct render_job job = { path, frame, o };
-	struct isolate_paths paths = { { path, NULL }, { NULL } };
-	int r = isolate_run(render_in_child, &job, ISOLATE_SECONDS, ISOLATE_MEMORY, 0, &paths, img, err, errlen);
+	char arg[128];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "the stored file cannot be opened");
+		return -1;
+	}
+	snprintf(arg, sizeof(arg), "%ld %d %d %d %d", frame, o->quality, o->png ? 1 : 0, o->max_width, o->max_height);
+	int r = isolate_worker_run(&sb->renderer, arg, fd, ISOLATE_SECONDS, img, err, errlen);
+	close(fd);
 	return r == RENDER_NO_FRAME ? SANDBOX_NO_FRAME : r ? -1 : 0;
 }
 

@@ -5,8 +5,9 @@
  *
  * Isolated: the store-time parse (a kept child a responder, which sends
  * back what the store needs: identity, validation, metadata, indexed
- * attributes), frame offsets, bulk values, decoding for display,
- * transcoding, the rewrite of a bulk update. In the responder: only the
+ * attributes), decoding for display (another kept child, which is given
+ * each file's open descriptor and may open none), frame offsets, bulk
+ * values, transcoding, the rewrite of a bulk update. In the responder: only the
  * uncompressed rendering fast path, which reads a frame's bytes at offsets
  * the child found and needs no parser. */
 #ifndef ADE_DICOM_SANDBOX_H
@@ -23,6 +24,7 @@
 /* A responder's sandbox: lives in struct app. */
 struct sandbox {
 	struct isolate_worker parser; /* kept child for the store-time parse */
+	struct isolate_worker renderer; /* kept child for decoding for display */
 	char upload_dir[4096];        /* the only files it may open: the uploads' */
 };
 
@@ -81,11 +83,11 @@ struct render_opts {
 
 enum { SANDBOX_NO_FRAME = 1 };
 
-/* Appends frame (1-based) of the file at path, rendered as o says, to img.
- * 0, SANDBOX_NO_FRAME when there is no such frame or no pixel data, -1
- * with a reason. */
-int sandbox_render(const char *path, long frame, const struct render_opts *o, struct buf *img, char *err,
-		   size_t errlen);
+/* Appends frame (1-based) of the file at path, rendered as o says in sb's
+ * kept render child, to img. 0, SANDBOX_NO_FRAME when there is no such
+ * frame or no pixel data, -1 with a reason. */
+int sandbox_render(struct sandbox *sb, const char *path, long frame, const struct render_opts *o, struct buf *img,
+		   char *err, size_t errlen);
 
 /* The same for one frame of an uncompressed file, read at offset (length
  * bytes) in the responder: 0, 1 when the file is not of that kind

@@ -47,7 +47,7 @@ static int fds_in_child(void *arg, struct buf *out, char *err, size_t errlen)
 	return 0;
 }
 
-static int fds_in_worker(const char *arg, struct buf *out, char *err, size_t errlen)
+static int fds_in_worker(const char *arg, int fd, struct buf *out, char *err, size_t errlen)
 {
 	struct buf b;
 	buf_init(&b, 0);
@@ -114,7 +114,7 @@ static void worker__kept_child_holds_only_its_own(void **state)
 {
 	struct isolate_worker w = ISOLATE_WORKER_INIT(fds_in_worker, 0);
 	char err[256];
-	assert_int_equal(isolate_worker_run(&w, "x", 10, NULL, err, sizeof(err)), 1);
+	assert_int_equal(isolate_worker_run(&w, "x", -1, 10, NULL, err, sizeof(err)), 1);
 	only_own(err, "socket:");
 	isolate_worker_stop(&w);
 }
@@ -177,7 +177,7 @@ static void run__filter_kills_what_decoding_never_does(void **state)
 }
 
 /* arg bytes of a pattern back; "fail" fails with a reason */
-static int echo_in_worker(const char *arg, struct buf *out, char *err, size_t errlen)
+static int echo_in_worker(const char *arg, int fd, struct buf *out, char *err, size_t errlen)
 {
 	if (!strcmp(arg, "fail")) {
 		snprintf(err, errlen, "asked to fail");
@@ -197,7 +197,7 @@ static void worker__results_come_back_whole(void **state)
 	for (size_t k = 0; k < 5; k++) {
 		struct buf out;
 		buf_init(&out, 0);
-		assert_int_equal(isolate_worker_run(&w, sizes[k], 10, &out, err, sizeof(err)), 0);
+		assert_int_equal(isolate_worker_run(&w, sizes[k], -1, 10, &out, err, sizeof(err)), 0);
 		assert_int_equal(out.len, atol(sizes[k]));
 		for (size_t i = 0; i < out.len; i++)
 			if (out.data[i] != (char)('a' + i % 26))
@@ -206,7 +206,7 @@ static void worker__results_come_back_whole(void **state)
 	}
 	struct buf out;
 	buf_init(&out, 0);
-	assert_int_equal(isolate_worker_run(&w, "fail", 10, &out, err, sizeof(err)), 7);
+	assert_int_equal(isolate_worker_run(&w, "fail", -1, 10, &out, err, sizeof(err)), 7);
 	assert_string_equal(err, "asked to fail");
 	assert_int_equal(out.len, 0);
 	buf_release(&out);
@@ -215,7 +215,7 @@ static void worker__results_come_back_whole(void **state)
 	isolate_worker_stop(&w);
 }
 
-static int socket_in_worker(const char *arg, struct buf *out, char *err, size_t errlen)
+static int socket_in_worker(const char *arg, int fd, struct buf *out, char *err, size_t errlen)
 {
 	return socket(AF_UNIX, SOCK_STREAM, 0) >= 0 ? 0 : 9;
 }
@@ -231,8 +231,9 @@ static int read_one(void *arg, struct buf *out, char *err, size_t errlen)
 	return 0;
 }
 
-static int read_in_worker(const char *arg, struct buf *out, char *err, size_t errlen)
+static int read_in_worker(const char *arg, int fd, struct buf *out, char *err, size_t errlen)
 {
+	(void)fd;
 	return read_one((void *)arg, out, err, errlen);
 }
 
@@ -263,11 +264,55 @@ static void run__opens_only_its_files(void **state)
 	/* the kept worker: its directory only */
 	struct isolate_worker w = ISOLATE_WORKER_INIT(read_in_worker, 0);
 	w.paths.read[0] = dir;
-	assert_int_equal(isolate_worker_run(&w, other, 10, NULL, err, sizeof(err)), 0);
-	assert_int_equal(isolate_worker_run(&w, "/etc/hostname", 10, NULL, err, sizeof(err)), 9);
+	assert_int_equal(isolate_worker_run(&w, other, -1, 10, NULL, err, sizeof(err)), 0);
+	assert_int_equal(isolate_worker_run(&w, "/etc/hostname", -1, 10, NULL, err, sizeof(err)), 9);
 	isolate_worker_stop(&w);
 	unlink(mine);
 	unlink(other);
+	rmdir(dir);
+}
+
+/* A kept worker that may open nothing of the store reads the file whose
+ * descriptor comes with a request, and holds it no longer than that
+ * request: the next request's worker holds only its own descriptors. */
+static int passed_in_worker(const char *arg, int fd, struct buf *out, char *err, size_t errlen)
+{
+	if (!strcmp(arg, "list")) {
+		list_fds(out);
+		return fd < 0 ? 0 : 8;
+	}
+	char b[64];
+	ssize_t n = fd < 0 ? -1 : pread(fd, b, sizeof(b), 0);
+	if (n < 0)
+		return 9;
+	buf_add(out, b, (size_t)n);
+	/* and the path itself stays closed to it */
+	return read_one((void *)arg, NULL, err, errlen) == 9 ? 0 : 10;
+}
+
+static void worker__reads_the_descriptor_it_is_given(void **state)
+{
+	char err[256], dir[] = "/tmp/ade-isolate-fd-XXXXXX", file[4200];
+	assert_non_null(mkdtemp(dir));
+	snprintf(file, sizeof(file), "%s/stored", dir);
+	int fd = open(file, O_RDWR | O_CREAT, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "DICM and more", 13), 13);
+	struct isolate_worker w = ISOLATE_WORKER_INIT(passed_in_worker, 0);
+	struct buf out;
+	buf_init(&out, 0);
+	int want = isolate_confines_files() ? 0 : 10;
+	assert_int_equal(isolate_worker_run(&w, file, fd, 10, &out, err, sizeof(err)), want);
+	if (!want)
+		assert_string_equal(buf_str(&out), "DICM and more");
+	buf_reset(&out);
+	assert_int_equal(isolate_worker_run(&w, "list", -1, 10, &out, err, sizeof(err)), 0);
+	only_own(buf_str(&out), "socket:");
+	assert_int_equal(w.served, 2);
+	buf_release(&out);
+	isolate_worker_stop(&w);
+	close(fd);
+	unlink(file);
 	rmdir(dir);
 }
 
@@ -275,7 +320,7 @@ static void worker__filter_kills_socket(void **state)
 {
 	struct isolate_worker w = ISOLATE_WORKER_INIT(socket_in_worker, 0);
 	char err[256];
-	assert_int_equal(isolate_worker_run(&w, "x", 10, NULL, err, sizeof(err)), ISOLATE_DIED);
+	assert_int_equal(isolate_worker_run(&w, "x", -1, 10, NULL, err, sizeof(err)), ISOLATE_DIED);
 	assert_non_null(strstr(err, "signal 31"));
 	isolate_worker_stop(&w);
 }
@@ -290,6 +335,7 @@ int main(void)
 		cmocka_unit_test(worker__filter_kills_socket),
 		cmocka_unit_test(worker__results_come_back_whole),
 		cmocka_unit_test(run__opens_only_its_files),
+		cmocka_unit_test(worker__reads_the_descriptor_it_is_given),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
