@@ -5,6 +5,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "common/xalloc.h"
+#include "http/fcgi_out.h"
 #include "http/response.h"
 
 #include <errno.h>
@@ -61,16 +62,16 @@ static ssize_t fcgi_read(void *ctx, void *dst, size_t n)
 	return got;
 }
 
+/* A body's bytes: through libfcgi's stream, or, when long, after a flush
+ * of it as big records of our own (http/fcgi_out.h). */
 static int fcgi_write(void *ctx, const void *src, size_t n)
 {
+	FCGX_Request *fr = ctx;
 	const char *p = src;
-	while (n) {
-		int chunk = (int)(n > 1 << 30 ? 1 << 30 : n);
-		if (FCGX_PutStr(p, chunk, (FCGX_Stream *)ctx) != chunk)
-			return -1;
-		p += chunk;
-		n -= (size_t)chunk;
-	}
+	if (n >= FCGI_OUT_DIRECT)
+		return FCGX_FFlush(fr->out) ? -1 : fcgi_out_stdout(fr->ipcFd, fr->requestId, src, n);
+	if (FCGX_PutStr(p, (int)n, fr->out) != (int)n)
+		return -1;
 	return 0;
 }
 
@@ -81,7 +82,7 @@ static void serve(struct app *app, int sock)
 	FCGX_InitRequest(&fr, sock, 0);
 	while (FCGX_Accept_r(&fr) >= 0) {
 		struct request req;
-		struct http_io io = { fr.in, fcgi_read, fr.out, fcgi_write };
+		struct http_io io = { fr.in, fcgi_read, &fr, fcgi_write };
 		uint64_t t0 = util_now_ms();
 
 		request_init(&req, app, &app->policy, fr.envp, io);
