@@ -162,7 +162,7 @@ static int app_load(struct app *app, const char *config_path)
 		return 1;
 	}
 	log_set_level(lvl);
-	char *conninfo = config_conninfo(&app->cfg);
+	char *conninfo = config_conninfo(&app->cfg, "dicom-fcgi");
 	app->db = db_connect_wait(conninfo, 30, NULL, err, sizeof(err));
 	free(conninfo);
 	if (!app->db || db_migrate(app->db, err, sizeof(err))) {

@@ -334,7 +334,7 @@ static void add_kv(struct buf *b, const char *k, const char *v)
 	buf_addch(b, '\'');
 }
 
-char *config_conninfo(const struct config *cfg)
+char *config_conninfo(const struct config *cfg, const char *program)
 {
 	struct buf b;
 
@@ -347,6 +347,6 @@ char *config_conninfo(const struct config *cfg)
 	add_kv(&b, "user", cfg->db_user);
 	add_kv(&b, "password", cfg->db_password);
 	add_kv(&b, "options", cfg->db_options);
-	add_kv(&b, "application_name", "dicom-fcgi");
+	add_kv(&b, "application_name", program);
 	return buf_detach(&b, NULL);
 }

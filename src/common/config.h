@@ -109,7 +109,9 @@ int config_load_with(struct config *cfg, const char *path, const struct config_s
 		     size_t errlen);
 int config_load(struct config *cfg, const char *path, char *err, size_t errlen);
 void config_release(struct config *cfg);
-/* The PostgreSQL conninfo built from the keys (caller frees). */
-char *config_conninfo(const struct config *cfg);
+/* The PostgreSQL conninfo built from the keys, with program as its
+ * application_name (what pg_stat_activity shows); a [database] conninfo
+ * as it is. Caller frees. */
+char *config_conninfo(const struct config *cfg, const char *program);
 
 #endif

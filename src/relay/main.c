@@ -542,7 +542,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "outbox-relay: %s\n", err);
 		goto out;
 	}
-	char *conninfo = config_conninfo(&r.cfg);
+	char *conninfo = config_conninfo(&r.cfg, "outbox-relay");
 	r.db = db_connect_wait(conninfo, 30, &stopping, err, sizeof(err));
 	free(conninfo);
 	if (!r.db) {

@@ -47,9 +47,10 @@ static void load__values_and_env_override(void **state)
 	assert_int_equal(config_load(&c, p, err, sizeof(err)), 0);
 	assert_string_equal(c.store_dir, "/srv/dicom");
 	assert_true(c.x_sendfile);
-	char *ci = config_conninfo(&c);
+	char *ci = config_conninfo(&c, "outbox-relay");
 	assert_non_null(strstr(ci, "host='/run/pg'"));
 	assert_non_null(strstr(ci, "port='5499'"));
+	assert_non_null(strstr(ci, "application_name='outbox-relay'"));
 	free(ci);
 	config_release(&c);
 
@@ -60,7 +61,7 @@ static void load__values_and_env_override(void **state)
 	       1);
 	assert_int_equal(config_load(&c, p, err, sizeof(err)), 0);
 	assert_string_equal(c.store_dir, "/env/store");
-	ci = config_conninfo(&c);
+	ci = config_conninfo(&c, "dicom-fcgi");
 	assert_true(strlen(ci) > 200);
 	assert_int_equal(strncmp(ci, "postgresql://", 13), 0);
 	free(ci);
