@@ -34,6 +34,7 @@ struct prepared {
 struct db {
 	PGconn *conn;
 	char *conninfo;
+	char *session;  /* SQL run on every new connection (db_set_session), or NULL */
 	struct prepared prepared[PREPARED_MAX];
 	int nprepared;
 };
@@ -88,7 +89,28 @@ void db_free(struct db *db)
 	PQfinish(db->conn);
 	forget_prepared(db);
 	free(db->conninfo);
+	free(db->session);
 	free(db);
+}
+
+/* The session's settings, on a connection that has just been made. */
+static int apply_session(struct db *db)
+{
+	if (!db->session || PQstatus(db->conn) != CONNECTION_OK)
+		return 0;
+	PGresult *r = PQexec(db->conn, db->session);
+	int rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : -1;
+	if (rc)
+		log_error("cannot set up the session: %s", PQerrorMessage(db->conn));
+	PQclear(r);
+	return rc;
+}
+
+int db_set_session(struct db *db, const char *sql)
+{
+	free(db->session);
+	db->session = xstrdup(sql);
+	return apply_session(db);
 }
 
 /* A new connection has no prepared statements. */
@@ -97,6 +119,7 @@ static void reconnect(struct db *db)
 	log_warn("database connection lost, reconnecting");
 	PQreset(db->conn);
 	forget_prepared(db);
+	apply_session(db);
 }
 
 int db_ensure(struct db *db)

@@ -17,6 +17,9 @@ struct db *db_connect(const char *conninfo, char *err, size_t errlen);
  * (may be NULL) is set: a database that is still starting is waited for. */
 struct db *db_connect_wait(const char *conninfo, int seconds, volatile sig_atomic_t *stop, char *err, size_t errlen);
 void db_free(struct db *db);
+/* Settings of the session (SQL statements, e.g. SET), applied now and
+ * again on every reconnection. Returns 0, or -1 logged. */
+int db_set_session(struct db *db, const char *sql);
 /* At the start of a request: ends a transaction a failed request left open
  * and re-establishes a broken connection. Returns 0 when usable. */
 int db_ensure(struct db *db);

@@ -75,26 +75,9 @@ int db_relay_heartbeat(struct db *db, const char *const *names, size_t n)
 	return 0;
 }
 
-/* One statement of the relay's own bookkeeping (fan-out, claims,
- * outcomes) in a transaction that commits without waiting for the WAL to
- * reach the disk. A crash loses at most the last such commits, never
- * before any flushed one (the WAL is replayed in order), and each loss
- * only makes an event be fanned out, claimed or delivered again: at least
- * once, as before. The events themselves were committed and flushed by
- * the stores that wrote them. (Operations and expiry, which remove files
- * after their commits, keep flushed commits.) */
-static PGresult *unflushed(struct db *db, ExecStatusType want, const char *sql, int n, const char *const *v)
+int db_relay_delivery_session(struct db *db)
 {
-	if (db_cmd(db, "BEGIN"))
-		return NULL;
-	PGresult *r = db_cmd(db, "SET LOCAL synchronous_commit = off") ? NULL : db_exec_fixed(db, want, sql, n, v);
-	if (r && db_cmd(db, "COMMIT")) {
-		PQclear(r);
-		r = NULL;
-	}
-	if (!r)
-		db_cmd(db, "ROLLBACK");
-	return r;
+	return db_set_session(db, "SET synchronous_commit = off; SET plan_cache_mode = force_generic_plan");
 }
 
 long db_relay_fanout(struct db *db, int batch)
@@ -103,7 +86,7 @@ long db_relay_fanout(struct db *db, int batch)
 	snprintf(b, sizeof(b), "%d", batch);
 	const char *v[] = { b };
 	/* one statement: the rows taken, their deliveries, the mark */
-	PGresult *r = unflushed(db, PGRES_TUPLES_OK,
+	PGresult *r = db_exec_fixed(db, PGRES_TUPLES_OK,
 			      "WITH batch AS (SELECT id, event_type, subject FROM outbox WHERE NOT fanned_out "
 			      "  ORDER BY id LIMIT $1::int FOR UPDATE SKIP LOCKED), "
 			      "ins AS (INSERT INTO delivery (outbox_id, subscription) "
@@ -141,7 +124,7 @@ long db_relay_claim(struct db *db, const char *const *subs, size_t nsubs, const 
 	snprintf(lease, sizeof(lease), "%d", lease_seconds);
 	snprintf(b, sizeof(b), "%d", batch);
 	const char *v[] = { buf_str(&a), lease, owner, b };
-	PGresult *r = unflushed(db, PGRES_TUPLES_OK,
+	PGresult *r = db_exec_fixed(db, PGRES_TUPLES_OK,
 			      "UPDATE delivery d SET locked_until = now() + make_interval(secs => $2::int), locked_by = $3, "
 			      "  attempts = d.attempts + 1, last_attempt_at = now() "
 			      "FROM (SELECT outbox_id, subscription FROM delivery WHERE status = 'pending' "
@@ -206,7 +189,7 @@ int db_relay_record(struct db *db, const char *owner, const struct db_record *re
 
 	const char *v[] = { buf_str(&ids), buf_str(&subs), buf_str(&status), buf_str(&retry), buf_str(&http),
 			    buf_str(&outcome), buf_str(&reason), owner };
-	PGresult *r = unflushed(db, PGRES_COMMAND_OK,
+	PGresult *r = db_exec_fixed(db, PGRES_COMMAND_OK,
 			      "UPDATE delivery d SET status = u.status, locked_until = NULL, locked_by = NULL, "
 			      "  next_attempt_at = CASE WHEN u.status = 'pending' "
 			      "                         THEN now() + make_interval(secs => u.retry) "

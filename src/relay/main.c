@@ -66,7 +66,8 @@ static void on_signal(int sig)
 struct relay {
 	struct config cfg;
 	struct relay_config rc;
-	struct db *db;
+	struct db *db; /* registration, LISTEN, operations, expiry: commits flushed */
+	struct db *ev; /* deliveries (db_relay_delivery_session) */
 	struct store store; /* for sweeping upload temp files, when this host has it */
 	bool have_store;
 	time_t last_sweep, last_orphan_sweep;
@@ -205,7 +206,7 @@ static int record(struct relay *r, const struct result *res, long n)
 		rec[k++] = (struct db_record){ x->c->outbox_id, x->s->name, x->status, x->retry_in, x->o.http_status,
 					       x->o.text, x->reason };
 	}
-	int rc = k ? db_relay_record(r->db, r->owner, rec, k) : 0;
+	int rc = k ? db_relay_record(r->ev, r->owner, rec, k) : 0;
 	if (rc)
 		log_error("cannot record the outcomes of %zu deliveries (they will be made again)", k);
 	free(rec);
@@ -300,7 +301,7 @@ static int work(struct relay *r)
 	long n;
 
 	do {
-		n = db_relay_fanout(r->db, 200);
+		n = db_relay_fanout(r->ev, 200);
 		if (n < 0)
 			return -1;
 	} while (n == 200 && !stopping);
@@ -308,7 +309,7 @@ static int work(struct relay *r)
 		return 0;
 	do {
 		struct db_claim *claims;
-		n = db_relay_claim(r->db, r->names, r->nnames, r->owner, r->rc.lease_seconds, r->rc.batch, &claims);
+		n = db_relay_claim(r->ev, r->names, r->nnames, r->owner, r->rc.lease_seconds, r->rc.batch, &claims);
 		if (n < 0)
 			return -1;
 		struct result *res = xcalloc((size_t)(n ? n : 1), sizeof(*res));
@@ -363,7 +364,7 @@ static void close_subscriptions(struct relay *r)
 /* The database went away: reconnect and listen again, until stopped. */
 static void reconnect(struct relay *r)
 {
-	while (!stopping && (db_ensure(r->db) || register_all(r)))
+	while (!stopping && (db_ensure(r->db) || db_ensure(r->ev) || register_all(r)))
 		sleep(1);
 }
 
@@ -424,7 +425,7 @@ static int expire(struct relay *r)
 static int wait_ms(struct relay *r)
 {
 	int ms = (int)r->rc.poll_interval_ms;
-	double due[2] = { r->nnames ? db_relay_next_due(r->db, r->names, r->nnames) : -1, db_expiry_next_due(r->db) };
+	double due[2] = { r->nnames ? db_relay_next_due(r->ev, r->names, r->nnames) : -1, db_expiry_next_due(r->db) };
 	for (int i = 0; i < 2; i++)
 		if (due[i] >= 0 && due[i] * 1000 < ms)
 			ms = (int)(due[i] * 1000) + 1;
@@ -544,12 +545,15 @@ int main(int argc, char **argv)
 	}
 	char *conninfo = config_conninfo(&r.cfg, "outbox-relay");
 	r.db = db_connect_wait(conninfo, 30, &stopping, err, sizeof(err));
+	r.ev = r.db ? db_connect_wait(conninfo, 30, &stopping, err, sizeof(err)) : NULL;
 	free(conninfo);
-	if (!r.db) {
+	if (!r.db || !r.ev) {
 		if (!stopping)
 			log_error("%s", err);
 		goto out;
 	}
+	if (db_relay_delivery_session(r.ev))
+		goto out; /* logged */
 	if (db_migrate(r.db, err, sizeof(err))) {
 		log_error("%s", err);
 		goto out;
@@ -572,6 +576,7 @@ out:
 	close_subscriptions(&r);
 	if (r.have_store)
 		store_release(&r.store);
+	db_free(r.ev);
 	db_free(r.db);
 	relay_config_release(&r.rc);
 	config_release(&r.cfg);
