@@ -85,7 +85,9 @@ long db_relay_fanout(struct db *db, int batch)
 	char b[16];
 	snprintf(b, sizeof(b), "%d", batch);
 	const char *v[] = { b };
-	/* one statement: the rows taken, their deliveries, the mark */
+	/* one statement: the rows taken, their deliveries, the mark (by key:
+	 * "id IN (SELECT id FROM batch)" was planned as a hash join over a
+	 * scan of the whole outbox, which only grows) */
 	PGresult *r = db_exec_fixed(db, PGRES_TUPLES_OK,
 			      "WITH batch AS (SELECT id, event_type, subject FROM outbox WHERE NOT fanned_out "
 			      "  ORDER BY id LIMIT $1::int FOR UPDATE SKIP LOCKED), "
@@ -94,7 +96,7 @@ long db_relay_fanout(struct db *db, int batch)
 			      "    ON s.seen_at > now() - interval '10 minutes' "
 			      "   AND dicom_subscription_matches(s, b.event_type, b.subject) "
 			      "  ON CONFLICT DO NOTHING) "
-			      "UPDATE outbox SET fanned_out = true WHERE id IN (SELECT id FROM batch) RETURNING id",
+			      "UPDATE outbox SET fanned_out = true WHERE id = ANY (ARRAY(SELECT id FROM batch)) RETURNING id",
 			      1, v);
 	if (!r)
 		return -1;
