@@ -77,7 +77,7 @@ int db_relay_heartbeat(struct db *db, const char *const *names, size_t n)
 
 int db_relay_delivery_session(struct db *db)
 {
-	return db_set_session(db, "SET synchronous_commit = off; SET plan_cache_mode = force_generic_plan");
+	return db_set_session(db, "SET synchronous_commit = off");
 }
 
 long db_relay_fanout(struct db *db, int batch)

@@ -29,11 +29,10 @@ int db_relay_heartbeat(struct db *db, const char *const *names, size_t n);
  *   themselves were committed and flushed by the requests that wrote
  *   them; operations and expiry, which remove files after their commits,
  *   run on the other connection and wait for the flush.
- * - its statements run their generic plans: left to choose, PostgreSQL
- *   planned the outcomes' and the next due time's statements anew at
- *   every call (their custom plans looked cheaper), 0.17 - 0.24 ms each,
- *   more than they took to run; the generic plans use the same indexes.
- * Session settings, kept over reconnections. Returns 0, or -1. */
+ * (Its statements keep PostgreSQL's choice of plans: forced generic plans
+ * scanned the whole delivery table once other subscriptions had many
+ * pending deliveries, as the planner cannot know which names $1 holds.)
+ * A session setting, kept over reconnections. Returns 0, or -1. */
 int db_relay_delivery_session(struct db *db);
 /* Fans out up to batch outbox rows to every live matching subscription.
  * Returns the number of outbox rows taken, or -1. */
