@@ -39,11 +39,26 @@ s="2.25.$$${RANDOM}7"
 check "$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/dicom' --data-binary @"$tmp/a.dcm" \
 	"$U/studies")" 200 "an instance is stored"
 
+# and a rendering of a compressed copy, so that a responder has its kept
+# render child too
+z="2.25.$$${RANDOM}8"
+"$MKDCM" -o "$tmp/z.dcm" --study "$z" --series "$z.1" --sop "$z.1.1" --rows 64 --cols 64
+gdcmconv --jpeg "$tmp/z.dcm" "$tmp/zj.dcm"
+check "$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/dicom' --data-binary @"$tmp/zj.dcm" \
+	"$U/studies")" 200 "a JPEG lossless instance is stored"
+check "$(curl -s -o /dev/null -w '%{http_code} %{content_type}' -H 'Accept: image/jpeg' \
+	"$U/studies/$z/series/$z.1/instances/$z.1.1/rendered")" \
+	"200 image/jpeg" "  and rendered"
+
 responders=$(responder_pids)
 # shellcheck disable=SC2086
 check_procs "the responders and their children" $responders
 children=""
 for p in $responders; do children="$children $(pgrep -P "$p")"; done
+# the parse child of the responders that stored, and a render child
+# shellcheck disable=SC2086
+[ "$(echo $children | wc -w)" -ge 2 ] && ok "the responders keep sandbox children ($(echo $children | wc -w))" ||
+	not_ok "sandbox children: '$children' (want a parse and a render child at least)"
 # shellcheck disable=SC2086
 check_procs "their sandbox children" $children
 # shellcheck disable=SC2046
