@@ -256,6 +256,15 @@ PGresult *db_exec(struct db *db, ExecStatusType want, const char *sql, int n, co
 	return exec_params(db, want, sql, n, vals);
 }
 
+long db_row_count(PGresult *r)
+{
+	if (!r)
+		return -1;
+	long n = PQntuples(r);
+	PQclear(r);
+	return n;
+}
+
 long db_json_rows(PGresult *r, struct buf *out)
 {
 	if (!r)

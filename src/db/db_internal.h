@@ -28,6 +28,8 @@ PGresult *db_exec_text(struct db *db, ExecStatusType want, const char *sql, int 
  * clears r. Returns the number of rows, or -1 when r is NULL. */
 struct buf;
 long db_json_rows(PGresult *r, struct buf *out);
+/* The number of rows of r, which it clears; -1 when r is NULL (failed). */
+long db_row_count(PGresult *r);
 
 /* Runs a statement without parameters or rows (BEGIN, COMMIT...): 0, or
  * -1 (logged). */

@@ -78,15 +78,10 @@ int db_debug_stats(struct db *db, struct buf *out)
 
 long db_debug_clear(struct db *db)
 {
-	PGresult *r = db_exec(db, PGRES_TUPLES_OK,
-			      "DELETE FROM outbox o WHERE o.fanned_out AND NOT EXISTS "
-			      "(SELECT 1 FROM delivery d WHERE d.outbox_id = o.id AND d.status = 'pending') RETURNING 1",
-			      0, NULL);
-	if (!r)
-		return -1;
-	long n = PQntuples(r);
-	PQclear(r);
-	return n;
+	return db_row_count(db_exec(db, PGRES_TUPLES_OK,
+				    "DELETE FROM outbox o WHERE o.fanned_out AND NOT EXISTS "
+				    "(SELECT 1 FROM delivery d WHERE d.outbox_id = o.id AND d.status = 'pending') RETURNING 1",
+				    0, NULL));
 }
 
 long db_debug_replay(struct db *db, const char *subscription, int64_t from, int64_t to)

@@ -75,6 +75,18 @@ int db_relay_heartbeat(struct db *db, const char *const *names, size_t n)
 	return 0;
 }
 
+long db_relay_drop_unserved(struct db *db)
+{
+	return db_row_count(db_exec(db, PGRES_TUPLES_OK,
+			      "UPDATE delivery d SET status = 'dropped', dead_letter_reason = 'TimeToLiveExceeded', "
+			      "  last_outcome = 'TimeToLiveExceeded', locked_until = NULL, locked_by = NULL "
+			      "FROM subscription s, outbox o "
+			      "WHERE s.name = d.subscription AND o.id = d.outbox_id AND d.status = 'pending' "
+			      "  AND s.seen_at < now() - interval '10 minutes' "
+			      "  AND o.created_at < now() - interval '1440 minutes' RETURNING 1",
+			      0, NULL));
+}
+
 int db_relay_delivery_session(struct db *db)
 {
 	return db_set_session(db, "SET synchronous_commit = off");

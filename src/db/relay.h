@@ -20,6 +20,13 @@ struct db_subscription {
 int db_relay_register(struct db *db, const struct db_subscription *s);
 /* Marks the named subscriptions alive (a relay's heartbeat). */
 int db_relay_heartbeat(struct db *db, const char *const *names, size_t n);
+/* Drops the pending deliveries that no relay serves any more (their
+ * subscription unseen for 10 minutes: removed or renamed in every relay's
+ * configuration) once their event is older than 1440 minutes, the longest
+ * time to live Event Grid allows, with reason TimeToLiveExceeded: nothing
+ * would ever try them again, and they would stay in the index of pending
+ * deliveries. Returns the count, or -1. */
+long db_relay_drop_unserved(struct db *db);
 /* Makes db the connection of deliveries (fan-out, claims, outcomes, the
  * next due time), apart from the relay's other work:
  * - its commits do not wait for the WAL to reach the disk. A crash loses

@@ -441,7 +441,7 @@ static int wait_ms(struct relay *r)
  * one is due. */
 static void run(struct relay *r)
 {
-	time_t last_beat = time(NULL);
+	time_t last_beat = 0; /* at once, then every minute */
 	struct db_reindex job;
 	bool held = false;
 	bool look = true; /* for operations and expiries */
@@ -466,6 +466,10 @@ static void run(struct relay *r)
 		}
 		if (time(NULL) - last_beat >= 60) {
 			db_relay_heartbeat(r->db, r->names, r->nnames);
+			long dropped = db_relay_drop_unserved(r->db);
+			if (dropped > 0)
+				log_info("dropped %ld pending deliveries of subscriptions no relay serves (TimeToLiveExceeded)",
+					 dropped);
 			last_beat = time(NULL);
 		}
 		sweep(r);

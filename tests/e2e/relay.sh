@@ -104,11 +104,33 @@ store() { # study series sop
 		--data-binary @"$tmp/x.dcm" "$EMULATOR_URL/v2/studies"
 }
 
+# --- deliveries that no relay serves any more: a subscription unseen for
+# an hour (gone from every configuration) with a pending delivery of an
+# event two days old, past Event Grid's longest time to live, and one of
+# an event just written. Written fanned out in one transaction, so that no
+# running relay hands these events to its own subscriptions.
+gone="gone$$" s1=$((-$$ * 10 - 1)) s2=$((-$$ * 10 - 2))
+q "BEGIN;
+INSERT INTO subscription (name, provider, seen_at) VALUES ('$gone', 'webhook', now() - interval '1 hour');
+SELECT dicom_event('Microsoft.HealthcareApis.DicomImageCreated', 'Microsoft.Default', '1.2.3', '1.2.3.4',
+                   '1.2.3.4.' || g, g, clock_timestamp(), 'localhost', '/test') FROM unnest(ARRAY[$s1, $s2]::bigint[]) g;
+UPDATE outbox SET fanned_out = true WHERE sequence IN ($s1, $s2);
+UPDATE outbox SET created_at = now() - interval '2 days' WHERE sequence = $s1;
+INSERT INTO delivery (outbox_id, subscription) SELECT id, '$gone' FROM outbox WHERE sequence IN ($s1, $s2);
+COMMIT;" >/dev/null
+gone_state() { q "SELECT d.status || ' ' || coalesce(d.dead_letter_reason, '-') FROM delivery d JOIN outbox o ON o.id = d.outbox_id
+                  WHERE d.subscription = '$gone' AND o.sequence = $1"; }
+
 start_relay_test "$tmp/relay.ini" "$tmp/relay1.log"
 for _ in $(seq 1 100); do grep -q "ready" "$tmp/relay1.log" 2>/dev/null && break; sleep 0.05; done
 grep -q "ready" "$tmp/relay1.log" && ok "the relay starts (its webhook passed the validation handshake)" ||
 	{ not_ok "the relay did not start"; cat "$tmp/relay1.log"; }
 check "$(hooks /ok | awk -F'\t' '$1 == "SubscriptionValidation"' | wc -l)" 1 "the handshake reached the receiver once"
+for _ in $(seq 1 100); do [ "$(gone_state $s1)" = "pending -" ] || break; sleep 0.05; done
+check "$(gone_state $s1)" "dropped TimeToLiveExceeded" \
+	"a pending delivery no relay serves is dropped once its event is past 24 hours"
+check "$(gone_state $s2)" "pending -" "  a recent one of that subscription waits (its relay may come back)"
+q "DELETE FROM subscription WHERE name = '$gone'; DELETE FROM outbox WHERE sequence IN ($s1, $s2)" >/dev/null
 
 check "$(store "$st" "$se" "$st.1.1")$(store "$st" "$se" "$st.1.2")" "200200" "two instances stored"
 check "$(curl -s -o /dev/null -w '%{http_code}' -X DELETE "$EMULATOR_URL/v2/studies/$st/series/$se/instances/$st.1.2")" 204 "one deleted"
