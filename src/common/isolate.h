@@ -79,9 +79,10 @@ struct isolate_worker {
 #define ISOLATE_WORKER_INIT(f, mem) { (f), (mem), -1, 0, 0, { { NULL }, { NULL } } }
 
 /* Runs w->fn(arg, a copy of fd) in the worker's child (started when
- * needed) within seconds; fd -1 for none. Returns fn's code (0..125), ISOLATE_NOT_STARTED or
- * ISOLATE_DIED, as isolate_run; out (may be NULL) gets what the work
- * appended to its buffer when it returned 0 (ISOLATE_MAX_OUTPUT at most). */
+ * needed) within seconds; fd -1 for none. Returns fn's code (0..125),
+ * ISOLATE_NOT_STARTED or ISOLATE_DIED, as isolate_run; out (may be NULL)
+ * gets what the work appended to its buffer when it returned 0
+ * (ISOLATE_MAX_OUTPUT at most). */
 int isolate_worker_run(struct isolate_worker *w, const char *arg, int fd, int seconds, struct buf *out, char *err,
 		       size_t errlen);
 /* Ends the child, if any. */

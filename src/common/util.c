@@ -6,6 +6,7 @@
 #include <grp.h>
 #include <pwd.h>
 #include <sys/random.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -34,11 +35,10 @@ uint64_t util_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-bool util_write_full(int fd, const void *buf, size_t n)
+bool util_writev_full(int fd, struct iovec *iov, int n)
 {
-	const char *p = buf;
-	while (n) {
-		ssize_t w = write(fd, p, n);
+	while (n > 0) {
+		ssize_t w = writev(fd, iov, n);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0) {
@@ -46,10 +46,23 @@ bool util_write_full(int fd, const void *buf, size_t n)
 				errno = EIO;
 			return false;
 		}
-		p += w;
-		n -= (size_t)w;
+		while (n > 0 && (size_t)w >= iov->iov_len) {
+			w -= (ssize_t)iov->iov_len;
+			iov++;
+			n--;
+		}
+		if (n > 0) {
+			iov->iov_base = (char *)iov->iov_base + w;
+			iov->iov_len -= (size_t)w;
+		}
 	}
 	return true;
+}
+
+bool util_write_full(int fd, const void *buf, size_t n)
+{
+	struct iovec one = { (void *)buf, n };
+	return !n || util_writev_full(fd, &one, 1);
 }
 
 int util_become_user(const char *name, char *err, size_t errlen)

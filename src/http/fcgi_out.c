@@ -1,10 +1,10 @@
 #include "http/fcgi_out.h"
 
-#include <errno.h>
 #include <fastcgi.h>
-#include <stdbool.h>
 #include <string.h>
 #include <sys/uio.h>
+
+#include "common/util.h"
 
 #include "common/banned.h"
 
@@ -12,28 +12,6 @@
  * records aligned without padding) and records a system call */
 #define RECORD_BYTES 65528
 #define RECORDS_A_WRITE 8
-
-/* Writes every byte the vector holds, past short writes. */
-static bool writev_all(int fd, struct iovec *iov, int n)
-{
-	while (n > 0) {
-		ssize_t w = writev(fd, iov, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return false;
-		while (n > 0 && (size_t)w >= iov->iov_len) {
-			w -= (ssize_t)iov->iov_len;
-			iov++;
-			n--;
-		}
-		if (n > 0) {
-			iov->iov_base = (char *)iov->iov_base + w;
-			iov->iov_len -= (size_t)w;
-		}
-	}
-	return true;
-}
 
 int fcgi_out_stdout(int fd, int request_id, const void *src, size_t n)
 {
@@ -56,7 +34,7 @@ int fcgi_out_stdout(int fd, int request_id, const void *src, size_t n)
 			p += len;
 			n -= len;
 		}
-		if (!writev_all(fd, iov, 2 * k))
+		if (!util_writev_full(fd, iov, 2 * k))
 			return -1;
 	}
 	return 0;

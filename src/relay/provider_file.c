@@ -38,17 +38,7 @@ static int open_file(struct subscription *s, char *err, size_t errlen)
 static bool write_line(int fd, const char *p, size_t n)
 {
 	struct iovec iov[2] = { { (void *)p, n }, { (void *)"\n", 1 } };
-	ssize_t w;
-	do
-		w = writev(fd, iov, 2);
-	while (w < 0 && errno == EINTR);
-	if (w < 0)
-		return false;
-	if ((size_t)w >= n + 1)
-		return true;
-	if ((size_t)w < n)
-		return util_write_full(fd, p + w, n - (size_t)w) && util_write_full(fd, "\n", 1);
-	return util_write_full(fd, "\n", 1);
+	return util_writev_full(fd, iov, 2);
 }
 
 static void outcome_is(struct outcome *out, enum outcome_kind kind, const char *text)
