@@ -38,6 +38,29 @@ static void text_array(struct buf *b, const char *const *v, size_t n, bool lower
 	buf_addch(b, '}');
 }
 
+/* s as an SQL string literal (E'...': its meaning does not hang on
+ * standard_conforming_strings). */
+static void sql_literal(struct buf *b, const char *s)
+{
+	buf_adds(b, "E'");
+	for (; *s; s++) {
+		if (*s == '\\' || *s == '\'')
+			buf_addch(b, *s);
+		buf_addch(b, *s);
+	}
+	buf_addch(b, '\'');
+}
+
+/* The subscriptions as an SQL literal of a text[]. */
+static void subs_literal(struct buf *b, const char *const *subs, size_t nsubs)
+{
+	struct buf a;
+	buf_init(&a, 0);
+	text_array(&a, subs, nsubs, false);
+	sql_literal(b, buf_str(&a));
+	buf_release(&a);
+}
+
 int db_relay_register(struct db *db, const struct db_subscription *s)
 {
 	struct buf types;
@@ -89,27 +112,33 @@ long db_relay_drop_unserved(struct db *db)
 
 int db_relay_delivery_session(struct db *db)
 {
-	return db_set_session(db, "SET synchronous_commit = off");
+	return db_set_session(db, "SET synchronous_commit = off; SET plan_cache_mode = force_generic_plan");
 }
 
+/* The deliveries' statements take the relay's settings (subscriptions,
+ * batch, lease, owner) as literals, not parameters: the same for the
+ * relay's whole life, each is prepared once with no parameter and planned
+ * once, by a plan that knows them (planned again only when the tables'
+ * statistics change; see db_relay_delivery_session). */
 long db_relay_fanout(struct db *db, int batch)
 {
-	char b[16];
-	snprintf(b, sizeof(b), "%d", batch);
-	const char *v[] = { b };
+	struct buf q;
+	buf_init(&q, 0);
 	/* one statement: the rows taken, their deliveries, the mark (by key:
 	 * "id IN (SELECT id FROM batch)" was planned as a hash join over a
 	 * scan of the whole outbox, which only grows) */
-	PGresult *r = db_exec_fixed(db, PGRES_TUPLES_OK,
-			      "WITH batch AS (SELECT id, event_type, subject FROM outbox WHERE NOT fanned_out "
-			      "  ORDER BY id LIMIT $1::int FOR UPDATE SKIP LOCKED), "
-			      "ins AS (INSERT INTO delivery (outbox_id, subscription) "
-			      "  SELECT b.id, s.name FROM batch b JOIN subscription s "
-			      "    ON s.seen_at > now() - interval '10 minutes' "
-			      "   AND dicom_subscription_matches(s, b.event_type, b.subject) "
-			      "  ON CONFLICT DO NOTHING) "
-			      "UPDATE outbox SET fanned_out = true WHERE id = ANY (ARRAY(SELECT id FROM batch)) RETURNING id",
-			      1, v);
+	buf_addf(&q,
+		 "WITH batch AS (SELECT id, event_type, subject FROM outbox WHERE NOT fanned_out "
+		 "  ORDER BY id LIMIT %d FOR UPDATE SKIP LOCKED), "
+		 "ins AS (INSERT INTO delivery (outbox_id, subscription) "
+		 "  SELECT b.id, s.name FROM batch b JOIN subscription s "
+		 "    ON s.seen_at > now() - interval '10 minutes' "
+		 "   AND dicom_subscription_matches(s, b.event_type, b.subject) "
+		 "  ON CONFLICT DO NOTHING) "
+		 "UPDATE outbox SET fanned_out = true WHERE id = ANY (ARRAY(SELECT id FROM batch)) RETURNING id",
+		 batch);
+	PGresult *r = db_exec_text(db, PGRES_TUPLES_OK, buf_str(&q), 0, NULL);
+	buf_release(&q);
 	if (!r)
 		return -1;
 	long n = PQntuples(r);
@@ -129,27 +158,27 @@ void db_claims_free(struct db_claim *c, long n)
 long db_relay_claim(struct db *db, const char *const *subs, size_t nsubs, const char *owner, int lease_seconds,
 		    int batch, struct db_claim **out)
 {
-	struct buf a;
-	char lease[16], b[16];
+	struct buf q;
 
 	*out = NULL;
-	buf_init(&a, 0);
-	text_array(&a, subs, nsubs, false);
-	snprintf(lease, sizeof(lease), "%d", lease_seconds);
-	snprintf(b, sizeof(b), "%d", batch);
-	const char *v[] = { buf_str(&a), lease, owner, b };
-	PGresult *r = db_exec_fixed(db, PGRES_TUPLES_OK,
-			      "UPDATE delivery d SET locked_until = now() + make_interval(secs => $2::int), locked_by = $3, "
-			      "  attempts = d.attempts + 1, last_attempt_at = now() "
-			      "FROM (SELECT outbox_id, subscription FROM delivery WHERE status = 'pending' "
-			      "        AND subscription = ANY ($1::text[]) AND next_attempt_at <= now() "
-			      "        AND (locked_until IS NULL OR locked_until < now()) "
-			      "      ORDER BY next_attempt_at, outbox_id LIMIT $4::int FOR UPDATE SKIP LOCKED) c, outbox o "
-			      "WHERE d.outbox_id = c.outbox_id AND d.subscription = c.subscription AND o.id = d.outbox_id "
-			      "RETURNING d.outbox_id, d.subscription, d.attempts, o.payload::text, "
-			      "  extract(epoch FROM now() - o.created_at)",
-			      4, v);
-	buf_release(&a);
+	buf_init(&q, 0);
+	buf_addf(&q,
+		 "UPDATE delivery d SET locked_until = now() + make_interval(secs => %d), locked_by = ",
+		 lease_seconds);
+	sql_literal(&q, owner);
+	buf_adds(&q, ", attempts = d.attempts + 1, last_attempt_at = now() "
+		     "FROM (SELECT outbox_id, subscription FROM delivery WHERE status = 'pending' "
+		     "        AND subscription = ANY (");
+	subs_literal(&q, subs, nsubs);
+	buf_addf(&q, "::text[]) AND next_attempt_at <= now() "
+		     "        AND (locked_until IS NULL OR locked_until < now()) "
+		     "      ORDER BY next_attempt_at, outbox_id LIMIT %d FOR UPDATE SKIP LOCKED) c, outbox o "
+		     "WHERE d.outbox_id = c.outbox_id AND d.subscription = c.subscription AND o.id = d.outbox_id "
+		     "RETURNING d.outbox_id, d.subscription, d.attempts, o.payload::text, "
+		     "  extract(epoch FROM now() - o.created_at)",
+		 batch);
+	PGresult *r = db_exec_text(db, PGRES_TUPLES_OK, buf_str(&q), 0, NULL);
+	buf_release(&q);
 	if (!r)
 		return -1;
 	long n = PQntuples(r);
@@ -237,15 +266,14 @@ static double seconds_until(PGresult *r)
 
 double db_relay_next_due(struct db *db, const char *const *subs, size_t nsubs)
 {
-	struct buf a;
-	buf_init(&a, 0);
-	text_array(&a, subs, nsubs, false);
-	const char *v[] = { buf_str(&a) };
-	PGresult *r = db_exec_fixed(db, PGRES_TUPLES_OK,
-			      "SELECT extract(epoch FROM min(greatest(next_attempt_at, coalesce(locked_until, next_attempt_at))) "
-			      "- now()) FROM delivery WHERE status = 'pending' AND subscription = ANY ($1::text[])",
-			      1, v);
-	buf_release(&a);
+	struct buf q;
+	buf_init(&q, 0);
+	buf_adds(&q, "SELECT extract(epoch FROM min(greatest(next_attempt_at, coalesce(locked_until, next_attempt_at))) "
+		     "- now()) FROM delivery WHERE status = 'pending' AND subscription = ANY (");
+	subs_literal(&q, subs, nsubs);
+	buf_adds(&q, "::text[])");
+	PGresult *r = db_exec_text(db, PGRES_TUPLES_OK, buf_str(&q), 0, NULL);
+	buf_release(&q);
 	return seconds_until(r);
 }
 

@@ -36,10 +36,13 @@ long db_relay_drop_unserved(struct db *db);
  *   themselves were committed and flushed by the requests that wrote
  *   them; operations and expiry, which remove files after their commits,
  *   run on the other connection and wait for the flush.
- * (Its statements keep PostgreSQL's choice of plans: forced generic plans
- * scanned the whole delivery table once other subscriptions had many
- * pending deliveries, as the planner cannot know which names $1 holds.)
- * A session setting, kept over reconnections. Returns 0, or -1. */
+ * - its statements are planned once (generic plans), not at every round:
+ *   fan-out, claim and next due time carry the relay's subscriptions,
+ *   batch, lease and owner as literals, so their plans know them (a plan
+ *   blind to the names in a parameter scanned every pending delivery once
+ *   other subscriptions had many); the outcomes' one looks its rows up by
+ *   key, the same plan for any arrays.
+ * Session settings, kept over reconnections. Returns 0, or -1. */
 int db_relay_delivery_session(struct db *db);
 /* Fans out up to batch outbox rows to every live matching subscription.
  * Returns the number of outbox rows taken, or -1. */

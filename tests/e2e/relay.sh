@@ -5,7 +5,8 @@
 # numbers against the change feed, filters, retries then success,
 # non-retried codes, dead-lettering after the last attempt, two relays
 # without double deliveries, kill -9 of a relay mid-batch, and a PostgreSQL
-# restart under a running relay.
+# restart under a running relay. A subscription's name holds a quote and a
+# backslash (the relay's statements carry the names as SQL literals).
 set -u
 . "$ABS_TOP_SRCDIR/tests/e2e/testlib.sh"
 
@@ -65,7 +66,7 @@ provider = webhook
 url = $H/down
 max_attempts = 3
 
-[subscription:$p-file]
+[subscription:$p-o'file\\x]
 provider = file
 path = $tmp/events.jsonl
 
