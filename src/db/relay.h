@@ -27,6 +27,13 @@ int db_relay_heartbeat(struct db *db, const char *const *names, size_t n);
  * would ever try them again, and they would stay in the index of pending
  * deliveries. Returns the count, or -1. */
 long db_relay_drop_unserved(struct db *db);
+/* Removes up to limit of the oldest events that are older than hours and
+ * done with: fanned out and no delivery of theirs pending (their delivery
+ * records go with them). Only the oldest limit events are looked at: a
+ * pending one among them keeps its place, and the call stops there until
+ * it is delivered or given up (at most a day: Event Grid's longest time
+ * to live, db_relay_drop_unserved). Returns the count, or -1. */
+long db_relay_prune(struct db *db, int hours, int limit);
 /* Makes db the connection of deliveries (fan-out, claims, outcomes, the
  * next due time), apart from the relay's other work:
  * - its commits do not wait for the WAL to reach the disk. A crash loses

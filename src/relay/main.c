@@ -45,9 +45,11 @@ static const char usage[] =
 	"The database comes from the [database] section or DICOM_DB_CONNINFO, as for\n"
 	"dicom-fcgi; [relay] holds poll_interval_ms, batch, lease_seconds,\n"
 	"retry_schedule, retry_scale, operation_batch, operation_pause_ms,\n"
-	"temp_max_age_seconds (upload temp files older than this are removed) and\n"
+	"temp_max_age_seconds (upload temp files older than this are removed),\n"
 	"orphan_max_age_seconds (stored files no row points at, older than this,\n"
-	"are removed; a day by default, 0 keeps them).\n"
+	"are removed; a day by default, 0 keeps them) and event_max_age_hours\n"
+	"(events older than this, with no delivery pending, are removed from the\n"
+	"outbox with their delivery records; a week by default, 0 keeps them).\n"
 	"\n"
 	"It also carries out the long-running operations (extended query tag\n"
 	"reindexing; bulk update and export, which need the [store] directory),\n"
@@ -433,6 +435,28 @@ static int wait_ms(struct relay *r)
 	return ms;
 }
 
+/* Events done with and older than [relay] event_max_age_hours leave the
+ * outbox, with their delivery records: a batch at a time, for at most a
+ * second each heartbeat (the outbox grows by as many rows as are stored,
+ * and the rest waits for the next minute). */
+static void prune(struct relay *r)
+{
+	enum { PRUNE_BATCH = 5000 };
+	long n, total = 0;
+
+	if (!r->rc.event_max_age)
+		return;
+	uint64_t until = util_now_ms() + 1000;
+	do {
+		n = db_relay_prune(r->db, (int)r->rc.event_max_age, PRUNE_BATCH);
+		if (n > 0)
+			total += n;
+	} while (n == PRUNE_BATCH && !stopping && util_now_ms() < until);
+	if (total)
+		log_info("removed %ld events older than %lld hours, delivered or given up, from the outbox", total,
+			 (long long)r->rc.event_max_age);
+}
+
 /* Until SIGTERM: operations, expiries, deliveries, then a wait for NOTIFY
  * or the next due time. A wake by new events delivers them and looks at
  * nothing else: operations are looked for when one is under way, when
@@ -470,6 +494,7 @@ static void run(struct relay *r)
 			if (dropped > 0)
 				log_info("dropped %ld pending deliveries of subscriptions no relay serves (TimeToLiveExceeded)",
 					 dropped);
+			prune(r);
 			last_beat = time(NULL);
 		}
 		sweep(r);

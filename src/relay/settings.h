@@ -51,6 +51,7 @@ struct relay_config {
 	int64_t operation_pause_ms; /* rest between steps */
 	int64_t temp_max_age;      /* seconds: older upload temp files go; 0: kept */
 	int64_t orphan_max_age;    /* seconds: older stored files no row points at go; 0: kept */
+	int64_t event_max_age;     /* hours: older events done with go; 0: kept */
 	struct subscription *subs;
 	size_t nsubs;
 };

@@ -108,17 +108,27 @@ store() { # study series sop
 # --- deliveries that no relay serves any more: a subscription unseen for
 # an hour (gone from every configuration) with a pending delivery of an
 # event two days old, past Event Grid's longest time to live, and one of
-# an event just written. Written fanned out in one transaction, so that no
-# running relay hands these events to its own subscriptions.
-gone="gone$$" s1=$((-$$ * 10 - 1)) s2=$((-$$ * 10 - 2))
+# an event just written. And events older than a week ([relay]
+# event_max_age_hours, 168 by default), one delivered (removed) and one
+# pending for a subscription another relay serves (kept), and one
+# delivered two hours ago (kept). Written fanned out in one transaction,
+# so that no running relay hands these events to its own subscriptions.
+gone="gone$$" here="here$$" s1=$((-$$ * 10 - 1)) s2=$((-$$ * 10 - 2))
+s3=$((-$$ * 10 - 3)) s4=$((-$$ * 10 - 4)) s5=$((-$$ * 10 - 5)) all="$s1, $s2, $s3, $s4, $s5"
 q "BEGIN;
-INSERT INTO subscription (name, provider, seen_at) VALUES ('$gone', 'webhook', now() - interval '1 hour');
+INSERT INTO subscription (name, provider, seen_at) VALUES ('$gone', 'webhook', now() - interval '1 hour'),
+                                                          ('$here', 'webhook', now());
 SELECT dicom_event('Microsoft.HealthcareApis.DicomImageCreated', 'Microsoft.Default', '1.2.3', '1.2.3.4',
-                   '1.2.3.4.' || g, g, clock_timestamp(), 'localhost', '/test') FROM unnest(ARRAY[$s1, $s2]::bigint[]) g;
-UPDATE outbox SET fanned_out = true WHERE sequence IN ($s1, $s2);
+                   '1.2.3.4.' || g, g, clock_timestamp(), 'localhost', '/test') FROM unnest(ARRAY[$all]::bigint[]) g;
+UPDATE outbox SET fanned_out = true WHERE sequence IN ($all);
 UPDATE outbox SET created_at = now() - interval '2 days' WHERE sequence = $s1;
+UPDATE outbox SET created_at = now() - interval '200 hours' WHERE sequence IN ($s3, $s4);
+UPDATE outbox SET created_at = now() - interval '2 hours' WHERE sequence = $s5;
 INSERT INTO delivery (outbox_id, subscription) SELECT id, '$gone' FROM outbox WHERE sequence IN ($s1, $s2);
+INSERT INTO delivery (outbox_id, subscription, status) SELECT id, '$gone', 'delivered' FROM outbox WHERE sequence IN ($s3, $s5);
+INSERT INTO delivery (outbox_id, subscription) SELECT id, '$here' FROM outbox WHERE sequence = $s4;
 COMMIT;" >/dev/null
+kept() { q "SELECT count(*) FROM outbox WHERE sequence = $1"; }
 gone_state() { q "SELECT d.status || ' ' || coalesce(d.dead_letter_reason, '-') FROM delivery d JOIN outbox o ON o.id = d.outbox_id
                   WHERE d.subscription = '$gone' AND o.sequence = $1"; }
 
@@ -131,7 +141,11 @@ for _ in $(seq 1 100); do [ "$(gone_state $s1)" = "pending -" ] || break; sleep 
 check "$(gone_state $s1)" "dropped TimeToLiveExceeded" \
 	"a pending delivery no relay serves is dropped once its event is past 24 hours"
 check "$(gone_state $s2)" "pending -" "  a recent one of that subscription waits (its relay may come back)"
-q "DELETE FROM subscription WHERE name = '$gone'; DELETE FROM outbox WHERE sequence IN ($s1, $s2)" >/dev/null
+for _ in $(seq 1 100); do [ "$(kept $s3)" = 1 ] || break; sleep 0.05; done
+check "$(kept $s3)/$(q "SELECT count(*) FROM delivery d WHERE d.subscription = '$gone' AND d.status = 'delivered'")" "0/1" \
+	"an event older than a week and delivered leaves the outbox with its delivery record"
+check "$(kept $s4)$(kept $s5)" "11" "  one as old with a delivery pending stays, and so does a delivered one of two hours"
+q "DELETE FROM subscription WHERE name IN ('$gone', '$here'); DELETE FROM outbox WHERE sequence IN ($all)" >/dev/null
 
 check "$(store "$st" "$se" "$st.1.1")$(store "$st" "$se" "$st.1.2")" "200200" "two instances stored"
 check "$(curl -s -o /dev/null -w '%{http_code}' -X DELETE "$EMULATOR_URL/v2/studies/$st/series/$se/instances/$st.1.2")" 204 "one deleted"
