@@ -51,13 +51,22 @@ static void sql_literal(struct buf *b, const char *s)
 	buf_addch(b, '\'');
 }
 
-/* The subscriptions as an SQL literal of a text[]. */
-static void subs_literal(struct buf *b, const char *const *subs, size_t nsubs)
+/* "subscription is one of subs", as literals: an equality for one (a claim
+ * then reads the index of pending deliveries in order, sql/022), else
+ * = ANY of a text[]. */
+static void subs_condition(struct buf *b, const char *const *subs, size_t nsubs)
 {
+	if (nsubs == 1) {
+		buf_adds(b, "subscription = ");
+		sql_literal(b, subs[0]);
+		return;
+	}
 	struct buf a;
 	buf_init(&a, 0);
 	text_array(&a, subs, nsubs, false);
+	buf_adds(b, "subscription = ANY (");
 	sql_literal(b, buf_str(&a));
+	buf_adds(b, "::text[])");
 	buf_release(&a);
 }
 
@@ -184,10 +193,9 @@ long db_relay_claim(struct db *db, const char *const *subs, size_t nsubs, const 
 		 lease_seconds);
 	sql_literal(&q, owner);
 	buf_adds(&q, ", attempts = d.attempts + 1, last_attempt_at = now() "
-		     "FROM (SELECT outbox_id, subscription FROM delivery WHERE status = 'pending' "
-		     "        AND subscription = ANY (");
-	subs_literal(&q, subs, nsubs);
-	buf_addf(&q, "::text[]) AND next_attempt_at <= now() "
+		     "FROM (SELECT outbox_id, subscription FROM delivery WHERE status = 'pending' AND ");
+	subs_condition(&q, subs, nsubs);
+	buf_addf(&q, " AND next_attempt_at <= now() "
 		     "        AND (locked_until IS NULL OR locked_until < now()) "
 		     "      ORDER BY next_attempt_at, outbox_id LIMIT %d FOR UPDATE SKIP LOCKED) c, outbox o "
 		     "WHERE d.outbox_id = c.outbox_id AND d.subscription = c.subscription AND o.id = d.outbox_id "
@@ -286,9 +294,8 @@ double db_relay_next_due(struct db *db, const char *const *subs, size_t nsubs)
 	struct buf q;
 	buf_init(&q, 0);
 	buf_adds(&q, "SELECT extract(epoch FROM min(greatest(next_attempt_at, coalesce(locked_until, next_attempt_at))) "
-		     "- now()) FROM delivery WHERE status = 'pending' AND subscription = ANY (");
-	subs_literal(&q, subs, nsubs);
-	buf_adds(&q, "::text[])");
+		     "- now()) FROM delivery WHERE status = 'pending' AND ");
+	subs_condition(&q, subs, nsubs);
 	PGresult *r = db_exec_text(db, PGRES_TUPLES_OK, buf_str(&q), 0, NULL);
 	buf_release(&q);
 	return seconds_until(r);
