@@ -79,6 +79,9 @@ struct relay {
 	struct update_state update; /* the bulk update operation held */
 	struct update_state export; /* the export operation held */
 	uint64_t expiry_at; /* when the next study expires (util_now_ms), as last read */
+	uint64_t delivery_at; /* when the next delivery of ours is due, as last read */
+	uint64_t due_read_at; /* when both were read (wait_ms) */
+	bool due_stale; /* a delivery was put off since: its time is not among them */
 };
 
 static struct subscription *find_sub(struct relay *r, const char *name)
@@ -320,6 +323,9 @@ static int work(struct relay *r)
 		deliver_all(r, res, n);
 		for (long i = 0; i < n; i++)
 			decide(r, &res[i]);
+		for (long i = 0; i < n; i++)
+			if (!res[i].s || !strcmp(res[i].status, "pending"))
+				r->due_stale = true; /* a retry, or a lease that will run out */
 		int rc = record(r, res, n);
 		for (long i = 0; i < n; i++)
 			buf_release(&res[i].body);
@@ -366,6 +372,7 @@ static void close_subscriptions(struct relay *r)
 /* The database went away: reconnect and listen again, until stopped. */
 static void reconnect(struct relay *r)
 {
+	r->due_stale = true;
 	while (!stopping && (db_ensure(r->db) || db_ensure(r->ev) || register_all(r)))
 		sleep(1);
 }
@@ -422,17 +429,35 @@ static int expire(struct relay *r)
 	return 0;
 }
 
+/* The time util_now_ms() gives seconds from now (-1: never). */
+static uint64_t at(double seconds)
+{
+	return seconds >= 0 ? util_now_ms() + (uint64_t)(seconds * 1000) : UINT64_MAX;
+}
+
 /* Milliseconds to wait at most: the poll interval, or sooner the next
- * delivery or study expiry due (which expire() then waits for). */
+ * delivery or study expiry due (which expire() then waits for). Both are
+ * read from the database once a poll interval, and sooner when one has
+ * come (its work is done: the next one is wanted) or a delivery of ours
+ * was put off, not at every wake by new events: those are delivered at
+ * once, and the due times change only by retries and leases (another
+ * relay's that run out are found within a poll interval, as before). */
 static int wait_ms(struct relay *r)
 {
-	int ms = (int)r->rc.poll_interval_ms;
-	double due[2] = { r->nnames ? db_relay_next_due(r->ev, r->names, r->nnames) : -1, db_expiry_next_due(r->db) };
+	uint64_t now = util_now_ms();
+	if (r->due_stale || now - r->due_read_at >= (uint64_t)r->rc.poll_interval_ms || r->delivery_at <= now ||
+	    r->expiry_at <= now) {
+		r->delivery_at = at(r->nnames ? db_relay_next_due(r->ev, r->names, r->nnames) : -1);
+		r->expiry_at = at(db_expiry_next_due(r->db));
+		r->due_read_at = now = util_now_ms();
+		r->due_stale = false;
+	}
+	uint64_t ms = (uint64_t)r->rc.poll_interval_ms;
+	uint64_t due[2] = { r->delivery_at, r->expiry_at };
 	for (int i = 0; i < 2; i++)
-		if (due[i] >= 0 && due[i] * 1000 < ms)
-			ms = (int)(due[i] * 1000) + 1;
-	r->expiry_at = due[1] >= 0 ? util_now_ms() + (uint64_t)(due[1] * 1000) : UINT64_MAX;
-	return ms;
+		if (due[i] != UINT64_MAX && (due[i] > now ? due[i] - now : 0) < ms)
+			ms = (due[i] > now ? due[i] - now : 0) + 1;
+	return (int)ms;
 }
 
 /* Events done with and older than [relay] event_max_age_hours leave the
