@@ -118,7 +118,6 @@ static int app_start(struct app *app)
 	store_sweep_temp(&app->store, 3600);
 	snprintf(tmpdir, sizeof(tmpdir), "%s/tmp", app->cfg.store_dir);
 	sendfile_init(&app->framing, tmpdir);
-	sandbox_allow_uploads(&app->sandbox, tmpdir); /* uploads are written there too */
 	app->chunk = xmalloc(APP_CHUNK);
 	app->policy = (struct http_policy){
 		.base_path = app->cfg.base_path,

@@ -22,15 +22,20 @@ struct dcm_file;
  * not loaded). Returns a handle (caller frees with dcm_free) or NULL with a
  * reason in err. */
 struct dcm_file *dcm_open(const char *path, char *err, size_t errlen);
+/* The same for a file's bytes in memory (a mapped file), which must stay
+ * there until dcm_free: no system call reads or seeks. */
+struct dcm_file *dcm_open_memory(const void *data, size_t size, char *err, size_t errlen);
+/* The same for the file open on fd (read through duplicates of it; fd
+ * stays the caller's, open until dcm_free). */
+struct dcm_file *dcm_open_fd(int fd, char *err, size_t errlen);
 void dcm_free(struct dcm_file *f);
 
 /* Reads the open file as a store does (both JSON forms, appended to meta
- * and bulk, every element, the pixel data's length against the file's;
- * path: the file it was opened from): in the store-time child, so that a
+ * and bulk, every element, the pixel data's length against the file's):
+ * in the store-time child, so that a
  * client's file that crashes GDCM (Debian's build aborts on assertions for
  * some truncated files) costs that child. Returns 0, or -1 with a reason. */
-int dcm_check(const struct dcm_file *f, const char *path, struct buf *meta, struct buf *bulk, char *err,
-	      size_t errlen);
+int dcm_check(const struct dcm_file *f, struct buf *meta, struct buf *bulk, char *err, size_t errlen);
 
 /* Transfer syntax UID of the file (borrowed until dcm_free); "" when the
  * file has no meta header and the syntax had to be guessed. */
@@ -93,8 +98,8 @@ int dcm_bulk_value(const char *path, const uint32_t *tags, const long *items, si
  * the file has no pixel data, -1 when its pixel data cannot be located
  * this way (deflated or big-endian files: transcode them first). */
 long dcm_frame_ranges(const char *path, struct buf *out);
-/* The same for f, already open from path (the store-time parse). */
-long dcm_frame_ranges_of(const struct dcm_file *f, const char *path, struct buf *out);
+/* The same for f, already open (the store-time parse). */
+long dcm_frame_ranges_of(const struct dcm_file *f, struct buf *out);
 
 /* Decodes frame (1-based) of the file open on fd (read from its start;
  * its offset moves) into 8-bit pixels for display: grey (channels 1)

@@ -169,12 +169,12 @@ static bool meta_syntax(walker &w, std::string &ts, long long &start)
 	return true;
 }
 
-// Whether the data set of the file at path is sound enough to hand to
-// GDCM (see above). Files without a meta header, implicit VR, big endian
-// and deflated data sets are left to GDCM.
-static bool looks_sound(const char *path)
+// Whether the data set of the file open on fp (closed here) is sound
+// enough to hand to GDCM (see above). Files without a meta header,
+// implicit VR, big endian and deflated data sets are left to GDCM.
+static bool looks_sound(FILE *fp)
 {
-	walker w = { fopen(path, "rb"), -1, 0 };
+	walker w = { fp, -1, 0 };
 	std::string ts;
 	long long start = 0;
 	bool ok = true;
@@ -193,44 +193,125 @@ static bool looks_sound(const char *path)
 	return ok;
 }
 
-extern "C" struct dcm_file *dcm_open(const char *path, char *err, size_t errlen)
+int bridge::rewound(int fd)
 {
-	dcm_file *f = nullptr;
+	return lseek(fd, 0, SEEK_SET) == 0 ? dup(fd) : -1;
+}
+
+FILE *bridge::reopen(const dcm_file *f)
+{
+	if (f->mem)
+		return fmemopen((void *)f->mem, f->mem_size, "rb");
+	if (f->fd < 0)
+		return fopen(f->path.c_str(), "rb");
+	int d = rewound(f->fd);
+	FILE *fp = d >= 0 ? fdopen(d, "rb") : nullptr;
+	if (!fp && d >= 0)
+		close(d);
+	return fp;
+}
+
+// Parses f, whose source (path or memory) is set: the look before GDCM,
+// then GDCM up to the pixel data. false with a reason in err.
+static bool parse(dcm_file *f, char *err, size_t errlen)
+{
+	if (!looks_sound(reopen(f))) {
+		set_err(err, errlen, "The DICOM instance is invalid.");
+		return false;
+	}
+	if (f->mem || f->fd >= 0) {
+		if (f->mem)
+			f->in_buf.reset(new membuf(f->mem, f->mem_size));
+		else
+			f->in_buf.reset(new __gnu_cxx::stdio_filebuf<char>(rewound(f->fd), std::ios::in));
+		f->in.reset(new std::istream(f->in_buf.get()));
+		if (f->fd >= 0 && !((__gnu_cxx::stdio_filebuf<char> *)f->in_buf.get())->is_open())
+			f->in->setstate(std::ios::badbit);
+		f->reader.SetStream(*f->in);
+	} else {
+		f->reader.SetFileName(f->path.c_str());
+	}
+	// the pixel data's value is skipped, not loaded (GDCM reads the
+	// stop tag itself otherwise)
+	std::set<gdcm::Tag> skip = { gdcm::Tag(0x7fe0, 0x0010) };
+	if (!f->reader.ReadUpToTag(gdcm::Tag(0x7fe0, 0x0010), skip)) {
+		set_err(err, errlen, "The DICOM instance is invalid.");
+		return false;
+	}
+	const gdcm::File &file = f->reader.GetFile();
+	const gdcm::FileMetaInformation &h = file.GetHeader();
+	const gdcm::TransferSyntax &ts = h.GetDataSetTransferSyntax();
+	const char *s = gdcm::TransferSyntax::GetTSString(ts);
+	f->ts = s ? s : "";
+	// GDCM pads UIDs to even length with a NUL
+	while (!f->ts.empty() && (f->ts.back() == '\0' || f->ts.back() == ' '))
+		f->ts.pop_back();
+	f->implicit = ts.IsImplicit();
+	f->big_endian = ts.GetSwapCode() == gdcm::SwapCode::BigEndian;
+	charset_open(f->cs, file.GetDataSet());
+	return true;
+}
+
+// dcm_open and dcm_open_memory: f parsed, or deleted and NULL.
+static dcm_file *opened(dcm_file *f, char *err, size_t errlen)
+{
 	quiet_gdcm();
 	try {
-		if (!looks_sound(path)) {
-			set_err(err, errlen, "The DICOM instance is invalid.");
-			return nullptr;
-		}
-		f = new dcm_file();
-		f->reader.SetFileName(path);
-		// the pixel data's value is skipped, not loaded (GDCM reads the
-		// stop tag itself otherwise)
-		std::set<gdcm::Tag> skip = { gdcm::Tag(0x7fe0, 0x0010) };
-		if (!f->reader.ReadUpToTag(gdcm::Tag(0x7fe0, 0x0010), skip)) {
-			set_err(err, errlen, "The DICOM instance is invalid.");
-			delete f;
-			return nullptr;
-		}
-		const gdcm::File &file = f->reader.GetFile();
-		const gdcm::FileMetaInformation &h = file.GetHeader();
-		const gdcm::TransferSyntax &ts = h.GetDataSetTransferSyntax();
-		const char *s = gdcm::TransferSyntax::GetTSString(ts);
-		f->ts = s ? s : "";
-		// GDCM pads UIDs to even length with a NUL
-		while (!f->ts.empty() && (f->ts.back() == '\0' || f->ts.back() == ' '))
-			f->ts.pop_back();
-		f->implicit = ts.IsImplicit();
-		f->big_endian = ts.GetSwapCode() == gdcm::SwapCode::BigEndian;
-		charset_open(f->cs, file.GetDataSet());
-		return f;
-	} catch (const std::exception &e) {
-		set_err(err, errlen, "The DICOM instance is invalid.");
+		if (parse(f, err, errlen))
+			return f;
 	} catch (...) {
 		set_err(err, errlen, "The DICOM instance is invalid.");
 	}
 	delete f;
 	return nullptr;
+}
+
+// A new dcm_file, or NULL (out of memory: the child's limit).
+static dcm_file *made(char *err, size_t errlen)
+{
+	try {
+		return new dcm_file();
+	} catch (...) {
+		set_err(err, errlen, "The DICOM instance is invalid.");
+		return nullptr;
+	}
+}
+
+extern "C" struct dcm_file *dcm_open(const char *path, char *err, size_t errlen)
+{
+	dcm_file *f = made(err, errlen);
+	try {
+		if (f)
+			f->path = path;
+	} catch (...) {
+		delete f;
+		f = nullptr;
+		set_err(err, errlen, "The DICOM instance is invalid.");
+	}
+	return f ? opened(f, err, errlen) : nullptr;
+}
+
+extern "C" struct dcm_file *dcm_open_memory(const void *data, size_t size, char *err, size_t errlen)
+{
+	if (!size) {
+		set_err(err, errlen, "The DICOM instance is invalid.");
+		return nullptr;
+	}
+	dcm_file *f = made(err, errlen);
+	if (!f)
+		return nullptr;
+	f->mem = data;
+	f->mem_size = size;
+	return opened(f, err, errlen);
+}
+
+extern "C" struct dcm_file *dcm_open_fd(int fd, char *err, size_t errlen)
+{
+	dcm_file *f = made(err, errlen);
+	if (!f)
+		return nullptr;
+	f->fd = fd;
+	return opened(f, err, errlen);
 }
 
 extern "C" void dcm_free(struct dcm_file *f)
@@ -464,8 +545,7 @@ static int count_element(void *ctx, const struct dcm_element *e)
 	return 0;
 }
 
-extern "C" int dcm_check(const struct dcm_file *f, const char *path, struct buf *meta, struct buf *bulk, char *err,
-			 size_t errlen)
+extern "C" int dcm_check(const struct dcm_file *f, struct buf *meta, struct buf *bulk, char *err, size_t errlen)
 {
 	long n = 0;
 	char v[72];
@@ -475,7 +555,7 @@ extern "C" int dcm_check(const struct dcm_file *f, const char *path, struct buf 
 	/* the pixel data is not loaded by the parse: a file cut inside it
 	 * would be stored whole-looking and fail every later read */
 	const char *why = rc ? "The DICOM instance is invalid." : nullptr;
-	if (!rc && !f->big_endian && f->ts != "1.2.840.10008.1.2.1.99" && pixel_data_truncated(path, f->implicit)) {
+	if (!rc && !f->big_endian && f->ts != "1.2.840.10008.1.2.1.99" && pixel_data_truncated(reopen(f), f->implicit)) {
 		rc = -1;
 		why = "The DICOM instance is truncated.";
 	}

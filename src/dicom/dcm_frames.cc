@@ -138,10 +138,9 @@ struct fragments {
 // value once judged so that its bytes are never taken for a header: a
 // defined length must end within the file, an encapsulated value must end
 // with its sequence delimiter within the file.
-bool bridge::pixel_data_truncated(const char *path, bool implicit)
+bool bridge::pixel_data_truncated(FILE *fp, bool implicit)
 {
 	static const unsigned char tag[4] = { 0xE0, 0x7F, 0x10, 0x00 };
-	FILE *fp = fopen(path, "rb");
 	if (!fp)
 		return false;
 	long long size = -1, at = 0;
@@ -305,10 +304,10 @@ static long locate_frames(const dcm_file *f, FILE *fp, struct buf *out)
 	return (long)frames.size();
 }
 
-extern "C" long dcm_frame_ranges_of(const struct dcm_file *f, const char *path, struct buf *out)
+extern "C" long dcm_frame_ranges_of(const struct dcm_file *f, struct buf *out)
 {
 	long result = -1;
-	FILE *fp = fopen(path, "rb");
+	FILE *fp = reopen(f);
 	if (fp) {
 		try {
 			result = locate_frames(f, fp, out);
@@ -326,7 +325,7 @@ extern "C" long dcm_frame_ranges(const char *path, struct buf *out)
 	dcm_file *f = dcm_open(path, err, sizeof(err));
 	if (!f)
 		return -1;
-	long result = dcm_frame_ranges_of(f, path, out);
+	long result = dcm_frame_ranges_of(f, out);
 	dcm_free(f);
 	return result;
 }

@@ -25,7 +25,9 @@
 #include <gdcmTransferSyntax.h>
 #include <gdcmWriter.h>
 
+#include <ext/stdio_filebuf.h>
 #include <iconv.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -33,7 +35,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <istream>
+#include <memory>
 #include <set>
+#include <streambuf>
 #include <string>
 #include <vector>
 
@@ -45,12 +50,43 @@ struct charset {
 	bool utf8 = false; // ISO_IR 192 declared: bytes that are not UTF-8 are invalid
 };
 
+// A stream over bytes in memory (a mapped file): seeks and reads are no
+// system calls.
+struct membuf : std::streambuf {
+	membuf(const void *p, size_t n)
+	{
+		char *b = (char *)p;
+		setg(b, b, b + n);
+	}
+	pos_type seekoff(off_type off, std::ios_base::seekdir dir, std::ios_base::openmode which) override
+	{
+		off_type size = egptr() - eback();
+		off_type from = dir == std::ios_base::beg ? 0 : dir == std::ios_base::cur ? gptr() - eback() : size;
+		if (!(which & std::ios_base::in) || off < -from || off > size - from)
+			return pos_type(off_type(-1));
+		setg(eback(), eback() + from + off, egptr());
+		return pos_type(from + off);
+	}
+	pos_type seekpos(pos_type pos, std::ios_base::openmode which) override
+	{
+		return seekoff(off_type(pos), std::ios_base::beg, which);
+	}
+};
+
 struct dcm_file {
 	gdcm::Reader reader;
 	std::string ts;
 	bool implicit = false;
 	bool big_endian = false;
 	charset cs;
+	// where it was opened from: a path, bytes in memory (dcm_open_memory)
+	// or a descriptor (dcm_open_fd, not owned)
+	std::string path;
+	const void *mem = nullptr;
+	size_t mem_size = 0;
+	int fd = -1;
+	std::unique_ptr<std::streambuf> in_buf; // GDCM's stream, but for a path
+	std::unique_ptr<std::istream> in;
 };
 
 // Helpers shared between the bridge's files.
@@ -74,8 +110,15 @@ long us_attr(const gdcm::DataSet &ds, uint16_t g, uint16_t e);
 bool rle_colour_wide(const gdcm::File &file, const gdcm::Pixmap &img);
 // Every frame of an RLE image as native little-endian samples.
 bool rle_decode(const gdcm::Pixmap &img, std::vector<char> &out);
-// Whether the file's pixel data runs past its end (a truncated file).
-bool pixel_data_truncated(const char *path, bool implicit);
+// A duplicate of fd at its start, or -1 (a duplicate shares the offset:
+// each reader here seeks before it reads, and one reads at a time).
+int rewound(int fd);
+// The file f was opened from, opened again for reading (from its start);
+// NULL when it cannot be.
+FILE *reopen(const dcm_file *f);
+// Whether the pixel data of the file open on fp (closed here) runs past
+// its end (a truncated file).
+bool pixel_data_truncated(FILE *fp, bool implicit);
 // SpecificCharacterSet: open the converter for a data set, close it.
 void charset_open(charset &cs, const gdcm::DataSet &ds);
 void charset_close(charset &cs);

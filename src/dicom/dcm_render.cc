@@ -186,11 +186,6 @@ static unsigned char *to_display(const display_in &d, int *channels)
 
 // The open file fd read from its start as a stream (over a copy of fd,
 // which the stream closes; the copy shares fd's offset).
-static int rewound(int fd)
-{
-	return lseek(fd, 0, SEEK_SET) == 0 ? dup(fd) : -1;
-}
-
 struct fd_stream {
 	__gnu_cxx::stdio_filebuf<char> buf;
 	std::istream in;

@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -127,34 +129,17 @@ static void get_texts(struct reader *r, struct buf *dst, size_t count)
 		buf_add(dst, v, n);
 }
 
-/* In the child. arg: "API\nTAG,TAG,...\nPATH" (tags in hex). */
-static int parse_in_child(const char *arg, int fd, struct buf *out, char *err, size_t errlen)
+/* The store-time parse of the open file f for api with the extended query
+ * tags eqt: what a store needs, into out (see parsed_read). Frees f. */
+static int parse_opened(struct dcm_file *f, int api, const uint32_t *eqt, size_t neqt, struct buf *out, char *err,
+			size_t errlen)
 {
-	(void)fd;
-	uint32_t eqt[128];
-	size_t neqt = 0;
-	char *end;
-	int api = (int)strtol(arg, &end, 10);
-	if (*end != '\n')
-		return 2;
-	const char *t = end + 1;
-	while (*t && *t != '\n' && neqt < 128) {
-		eqt[neqt++] = (uint32_t)strtoul(t, &end, 16);
-		t = *end == ',' ? end + 1 : end;
-	}
-	if (*t != '\n')
-		return 2;
-	const char *path = t + 1;
-
-	struct dcm_file *f = dcm_open(path, err, errlen);
-	if (!f)
-		return 1;
 	struct validation v;
 	struct buf meta, bulk;
 	validation_init(&v);
 	buf_init(&meta, 0);
 	buf_init(&bulk, 0);
-	int rc = dcm_check(f, path, &meta, &bulk, err, errlen) ? 1 : 0;
+	int rc = dcm_check(f, &meta, &bulk, err, errlen) ? 1 : 0;
 	/* the JSON the check wrote serves unless validation dropped attributes */
 	if (!rc && !validate_instance(f, api, eqt, neqt, &v) && v.ndropped) {
 		buf_reset(&meta);
@@ -192,7 +177,7 @@ static int parse_in_child(const char *arg, int fd, struct buf *out, char *err, s
 		/* the frames' places now, so that no first frame request needs a child */
 		struct buf ranges;
 		buf_init(&ranges, 0);
-		bool told = !v.nerrors && dcm_frame_ranges_of(f, path, &ranges) > 0 && ranges.len <= RANGES_KEPT_MAX;
+		bool told = !v.nerrors && dcm_frame_ranges_of(f, &ranges) > 0 && ranges.len <= RANGES_KEPT_MAX;
 		put_str(out, told ? buf_str(&ranges) : NULL);
 		buf_release(&ranges);
 	}
@@ -200,6 +185,40 @@ static int parse_in_child(const char *arg, int fd, struct buf *out, char *err, s
 	buf_release(&meta);
 	buf_release(&bulk);
 	dcm_free(f);
+	return rc;
+}
+
+/* Files up to this size are mapped whole in the store-time child; larger
+ * ones, which its address space (ISOLATE_MEMORY) might not hold besides
+ * GDCM's, are read through their descriptor. */
+#define PARSE_MAP_MAX (64LL * 1024 * 1024)
+
+/* In the child, the file on fd (mapped: GDCM's reads and seeks are then no
+ * system calls). arg: "API\nTAG,TAG,...\n" (tags in hex). */
+static int parse_in_child(const char *arg, int fd, struct buf *out, char *err, size_t errlen)
+{
+	uint32_t eqt[128];
+	size_t neqt = 0;
+	char *end;
+	int api = (int)strtol(arg, &end, 10);
+	if (*end != '\n')
+		return 2;
+	const char *t = end + 1;
+	while (*t && *t != '\n' && neqt < 128) {
+		eqt[neqt++] = (uint32_t)strtoul(t, &end, 16);
+		t = *end == ',' ? end + 1 : end;
+	}
+	struct stat st;
+	if (*t != '\n' || fd < 0 || fstat(fd, &st))
+		return 2;
+	size_t size = (size_t)st.st_size;
+	void *map = size && st.st_size <= PARSE_MAP_MAX ? mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0) : NULL;
+	if (map == MAP_FAILED)
+		map = NULL;
+	struct dcm_file *f = map ? dcm_open_memory(map, size, err, errlen) : dcm_open_fd(fd, err, errlen);
+	int rc = f ? parse_opened(f, api, eqt, neqt, out, err, errlen) : 1;
+	if (map)
+		munmap(map, size);
 	return rc;
 }
 
@@ -267,19 +286,12 @@ static int render_in_worker(const char *arg, int fd, struct buf *out, char *err,
 
 void sandbox_init(struct sandbox *sb)
 {
-	/* one kept child a responder: a fork per instance cost about 1 ms */
+	/* one kept child a responder: a fork per instance cost about 1 ms;
+	 * it opens no file: each request brings the descriptor of its upload */
 	sb->parser = (struct isolate_worker)ISOLATE_WORKER_INIT(parse_in_child, ISOLATE_MEMORY);
 	/* and one for renderings (a fork, its page faults and its exit were
-	 * over half of a compressed rendering's time); it opens nothing of
-	 * the store: each request brings the descriptor of its one file */
+	 * over half of a compressed rendering's time), the same way */
 	sb->renderer = (struct isolate_worker)ISOLATE_WORKER_INIT(render_in_worker, ISOLATE_MEMORY);
-	sb->upload_dir[0] = '\0';
-}
-
-void sandbox_allow_uploads(struct sandbox *sb, const char *dir)
-{
-	snprintf(sb->upload_dir, sizeof(sb->upload_dir), "%s", dir);
-	sb->parser.paths.read[0] = sb->upload_dir;
 }
 
 void sandbox_release(struct sandbox *sb)
@@ -302,13 +314,20 @@ int sandbox_parse(struct sandbox *sb, const char *path, int api_major, const uin
 	buf_addf(&arg, "%d\n", api_major);
 	for (size_t i = 0; i < neqt; i++)
 		buf_addf(&arg, "%s%08X", i ? "," : "", eqt[i]);
-	buf_addf(&arg, "\n%s", path);
+	buf_addch(&arg, '\n');
 	struct stat sst;
-	int rc = isolate_worker_run(&sb->parser, buf_str(&arg), -1, ISOLATE_SECONDS, &got, err, errlen);
-	if (rc == 0 && (stat(path, &sst) || parsed_read(&got, (long long)sst.st_size, p))) {
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int rc = fd < 0 || fstat(fd, &sst) ? -1 : 0;
+	if (rc)
+		snprintf(err, errlen, "cannot open '%s': %s", path, strerror(errno));
+	else
+		rc = isolate_worker_run(&sb->parser, buf_str(&arg), fd, ISOLATE_SECONDS, &got, err, errlen);
+	if (rc == 0 && parsed_read(&got, (long long)sst.st_size, p)) {
 		snprintf(err, errlen, "the parser's answer does not add up");
 		rc = -1;
 	}
+	if (fd >= 0)
+		close(fd);
 	buf_release(&arg);
 	buf_release(&got);
 	return rc ? -1 : 0;

@@ -25,14 +25,9 @@
 struct sandbox {
 	struct isolate_worker parser; /* kept child for the store-time parse */
 	struct isolate_worker renderer; /* kept child for decoding for display */
-	char upload_dir[4096];        /* the only files it may open: the uploads' */
 };
 
 void sandbox_init(struct sandbox *sb);
-/* The directory of the files sandbox_parse is given (the store's uploads):
- * its kept child may read there and nowhere else (but /usr). Before the
- * first parse. */
-void sandbox_allow_uploads(struct sandbox *sb, const char *dir);
 void sandbox_release(struct sandbox *sb);
 
 /* The indexed attributes a stored instance gives its rows, in this order. */
@@ -55,8 +50,9 @@ struct sandbox_parsed {
 };
 
 /* Parses the file at path in the kept child as the store does (GDCM reads
- * it whole: dcm_open and dcm_check, so that a file that crashes or stalls
- * GDCM costs the child; then validate_instance for api_major with the extended
+ * it whole: dcm_open_memory and dcm_check, so that a file that crashes or
+ * stalls GDCM costs the child, which opens no file: it is handed the
+ * descriptor and maps it; then validate_instance for api_major with the extended
  * query tags eqt, then both JSON forms). Returns 0 with p filled (refused
  * when p->v.nerrors), or -1 with a reason (unreadable, crashed or stalled
  * the parser, or an answer that does not add up). Release p either way. */

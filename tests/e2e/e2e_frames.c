@@ -16,7 +16,7 @@
 
 #define SEED 1234
 static char study[65], series[65], native_sop[65], j2k_sop[65], big_sop[65], rle_sop[65], rgb_rle_sop[65],
-	rgb_j2k_sop[65];
+	rgb_j2k_sop[65], large_sop[65];
 
 static int store(const char *sop, const char *extra)
 {
@@ -33,11 +33,14 @@ static int setup(void **state)
 	snprintf(rle_sop, sizeof(rle_sop), "%s", uid_new());
 	snprintf(rgb_rle_sop, sizeof(rgb_rle_sop), "%s", uid_new());
 	snprintf(rgb_j2k_sop, sizeof(rgb_j2k_sop), "%s", uid_new());
+	snprintf(large_sop, sizeof(large_sop), "%s", uid_new());
 	return store(native_sop, "--frames 3 --rows 16 --cols 10") || store(j2k_sop, "--frames 3 --rows 16 --cols 10 --ts j2k") ||
 		       store(big_sop, "--frames 1000 --rows 8 --cols 8") ||
 		       store(rle_sop, "--frames 3 --rows 16 --cols 10 --ts rle") ||
 		       store(rgb_rle_sop, "--frames 2 --rows 9 --cols 11 --rgb --ts rle") ||
-		       store(rgb_j2k_sop, "--frames 2 --rows 9 --cols 11 --rgb --ts j2k")
+		       store(rgb_j2k_sop, "--frames 2 --rows 9 --cols 11 --rgb --ts j2k") ||
+		       /* 70 MiB: above what the store-time child maps (64 MiB), parsed through its descriptor */
+		       store(large_sop, "--frames 140 --rows 512 --cols 512")
 		       ? -1
 		       : 0;
 }
@@ -169,17 +172,31 @@ static void frames__rle_and_colour_sources__decoded_exactly(void **state)
 	resp_release(&r);
 }
 
-static void frames__thousand_frames__last_one_by_offset(void **state)
+/* Frame n of sop is its last: exact, and the one after it is not found. */
+static void assert_last_frame(const char *sop, int n, int rows, int cols)
 {
 	struct resp r;
-	get(big_sop, "1000", "Accept: application/octet-stream", &r);
+	char k[16];
+	snprintf(k, sizeof(k), "%d", n);
+	get(sop, k, "Accept: application/octet-stream", &r);
 	assert_int_equal(r.status, 200);
-	assert_frame(r.body.data, r.body.len, 1000, 8, 8);
+	assert_frame(r.body.data, r.body.len, n, rows, cols);
 	resp_release(&r);
-	get(big_sop, "1001", "Accept: application/octet-stream", &r);
+	snprintf(k, sizeof(k), "%d", n + 1);
+	get(sop, k, "Accept: application/octet-stream", &r);
 	assert_int_equal(r.status, 404);
 	assert_string_equal(buf_str(&r.body), "The specified frame cannot be found.");
 	resp_release(&r);
+}
+
+static void frames__thousand_frames__last_one_by_offset(void **state)
+{
+	assert_last_frame(big_sop, 1000, 8, 8);
+}
+
+static void frames__instance_larger_than_the_mapped_size__stored_and_framed(void **state)
+{
+	assert_last_frame(large_sop, 140, 512, 512);
 }
 
 static void frames__errors(void **state)
@@ -284,6 +301,7 @@ int main(void)
 		cmocka_unit_test(frames__jpeg2000__decoded_or_as_stored),
 		cmocka_unit_test(frames__rle_and_colour_sources__decoded_exactly),
 		cmocka_unit_test(frames__thousand_frames__last_one_by_offset),
+		cmocka_unit_test(frames__instance_larger_than_the_mapped_size__stored_and_framed),
 		cmocka_unit_test(frames__errors),
 		cmocka_unit_test(frames__many_fragments__joined),
 	};
