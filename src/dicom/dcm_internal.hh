@@ -51,8 +51,10 @@ struct charset {
 };
 
 // A stream over bytes in memory (a mapped file): seeks and reads are no
-// system calls.
+// system calls. It seeks as a file does: past the end too (where reading
+// meets the end of the file), not before the start.
 struct membuf : std::streambuf {
+	off_type beyond = 0; // how far past the end the position is
 	membuf(const void *p, size_t n)
 	{
 		char *b = (char *)p;
@@ -61,11 +63,13 @@ struct membuf : std::streambuf {
 	pos_type seekoff(off_type off, std::ios_base::seekdir dir, std::ios_base::openmode which) override
 	{
 		off_type size = egptr() - eback();
-		off_type from = dir == std::ios_base::beg ? 0 : dir == std::ios_base::cur ? gptr() - eback() : size;
-		if (!(which & std::ios_base::in) || off < -from || off > size - from)
+		off_type from = dir == std::ios_base::beg ? 0 : dir == std::ios_base::cur ? gptr() - eback() + beyond : size;
+		if (!(which & std::ios_base::in) || off < -from)
 			return pos_type(off_type(-1));
-		setg(eback(), eback() + from + off, egptr());
-		return pos_type(from + off);
+		off_type to = from + off;
+		beyond = to > size ? to - size : 0;
+		setg(eback(), eback() + (to > size ? size : to), egptr());
+		return pos_type(to);
 	}
 	pos_type seekpos(pos_type pos, std::ios_base::openmode which) override
 	{
