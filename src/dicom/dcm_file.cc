@@ -143,22 +143,25 @@ static bool walk(walker &w, long long &pos, long long end, int depth, bool to_de
 }
 
 // The file's data set syntax from its meta header, and where the data set
-// starts: false when there is no meta header to read it from.
-static bool meta_syntax(walker &w, std::string &ts, long long &start)
+// starts: 1; 0 when there is no meta header to read it from (or one this
+// walk does not read: left to GDCM); -1 when an element of it, of a known
+// VR, runs past the end of the file (GDCM would allocate its length first:
+// 4 GB for a length of 0xFFFFFF01).
+static int meta_syntax(walker &w, std::string &ts, long long &start)
 {
 	unsigned char h[12];
 	if (!get(w, 128, h, 4) || memcmp(h, "DICM", 4))
-		return false;
+		return 0;
 	long long pos = 132;
 	while (get(w, pos, h, 8) && le16(h) == 0x0002) {
 		uint32_t len = long_form(h + 4) ? (get(w, pos, h, 12) ? le32(h + 8) : 0xFFFFFFFFu) : le16(h + 6);
 		long long hdr = long_form(h + 4) ? 12 : 8;
 		if (len == 0xFFFFFFFFu || pos + hdr + (long long)len > w.size)
-			return false;
+			return known_vr(h + 4) ? -1 : 0;
 		if (le16(h + 2) == 0x0010 && len < 128) {
 			char v[128];
 			if (!get(w, pos + hdr, (unsigned char *)v, len))
-				return false;
+				return 0;
 			ts.assign(v, len);
 			while (!ts.empty() && (ts.back() == '\0' || ts.back() == ' '))
 				ts.pop_back();
@@ -166,7 +169,7 @@ static bool meta_syntax(walker &w, std::string &ts, long long &start)
 		pos += hdr + (long long)len;
 	}
 	start = pos;
-	return true;
+	return 1;
 }
 
 // Whether the data set of the file open on fp (closed here) is sound
@@ -183,8 +186,10 @@ static bool looks_sound(FILE *fp)
 		return true; /* GDCM says why */
 	if (fseeko(w.fp, 0, SEEK_END) == 0)
 		w.size = (long long)ftello(w.fp);
-	if (w.size > 0 && meta_syntax(w, ts, start) && ts != "1.2.840.10008.1.2" && ts != "1.2.840.10008.1.2.2" &&
-	    ts != "1.2.840.10008.1.2.1.99")
+	int meta = w.size > 0 ? meta_syntax(w, ts, start) : 0;
+	if (meta < 0)
+		ok = false;
+	else if (meta && ts != "1.2.840.10008.1.2" && ts != "1.2.840.10008.1.2.2" && ts != "1.2.840.10008.1.2.1.99")
 	{
 		bool stop = false;
 		ok = walk(w, start, w.size, 0, false, false, &stop);
