@@ -122,7 +122,8 @@ SELECT dicom_event('Microsoft.HealthcareApis.DicomImageCreated', 'Microsoft.Defa
                    '1.2.3.4.' || g, g, clock_timestamp(), 'localhost', '/test') FROM unnest(ARRAY[$all]::bigint[]) g;
 UPDATE outbox SET fanned_out = true WHERE sequence IN ($all);
 UPDATE outbox SET created_at = now() - interval '2 days' WHERE sequence = $s1;
-UPDATE outbox SET created_at = now() - interval '200 hours' WHERE sequence IN ($s3, $s4);
+-- (their ids go first too, as an old event's do: the relay looks at the oldest ids)
+UPDATE outbox SET created_at = now() - interval '200 hours', id = -id WHERE sequence IN ($s3, $s4);
 UPDATE outbox SET created_at = now() - interval '2 hours' WHERE sequence = $s5;
 INSERT INTO delivery (outbox_id, subscription) SELECT id, '$gone' FROM outbox WHERE sequence IN ($s1, $s2);
 INSERT INTO delivery (outbox_id, subscription, status) SELECT id, '$gone', 'delivered' FROM outbox WHERE sequence IN ($s3, $s5);
