@@ -51,8 +51,18 @@ static void sql_literal(struct buf *b, const char *s)
 	buf_addch(b, '\'');
 }
 
-/* "subscription is one of subs", as literals: an equality for one (a claim
- * then reads the index of pending deliveries in order, sql/022), else
+/* The subscriptions as an SQL literal of a text[]. */
+static void subs_array(struct buf *b, const char *const *subs, size_t nsubs)
+{
+	struct buf a;
+	buf_init(&a, 0);
+	text_array(&a, subs, nsubs, false);
+	sql_literal(b, buf_str(&a));
+	buf_adds(b, "::text[]");
+	buf_release(&a);
+}
+
+/* "subscription is one of subs", as literals: an equality for one, else
  * = ANY of a text[]. */
 static void subs_condition(struct buf *b, const char *const *subs, size_t nsubs)
 {
@@ -61,13 +71,9 @@ static void subs_condition(struct buf *b, const char *const *subs, size_t nsubs)
 		sql_literal(b, subs[0]);
 		return;
 	}
-	struct buf a;
-	buf_init(&a, 0);
-	text_array(&a, subs, nsubs, false);
 	buf_adds(b, "subscription = ANY (");
-	sql_literal(b, buf_str(&a));
-	buf_adds(b, "::text[])");
-	buf_release(&a);
+	subs_array(b, subs, nsubs);
+	buf_addch(b, ')');
 }
 
 int db_relay_register(struct db *db, const struct db_subscription *s)
@@ -192,16 +198,23 @@ long db_relay_claim(struct db *db, const char *const *subs, size_t nsubs, const 
 		 "UPDATE delivery d SET locked_until = now() + make_interval(secs => %d), locked_by = ",
 		 lease_seconds);
 	sql_literal(&q, owner);
+	/* the first of each subscription, read in the index's order (sql/022)
+	 * and locked, then the first of them all: an index scan a
+	 * subscription, where one scan of several names was a bitmap scan and
+	 * a sort (rows locked and not taken are free again at the commit) */
 	buf_adds(&q, ", attempts = d.attempts + 1, last_attempt_at = now() "
-		     "FROM (SELECT outbox_id, subscription FROM delivery WHERE status = 'pending' AND ");
-	subs_condition(&q, subs, nsubs);
-	buf_addf(&q, " AND next_attempt_at <= now() "
-		     "        AND (locked_until IS NULL OR locked_until < now()) "
-		     "      ORDER BY next_attempt_at, outbox_id LIMIT %d FOR UPDATE SKIP LOCKED) c, outbox o "
+		     "FROM (SELECT c.outbox_id, c.subscription FROM unnest(");
+	subs_array(&q, subs, nsubs);
+	buf_addf(&q, ") s(name) CROSS JOIN LATERAL "
+		     "      (SELECT outbox_id, subscription, next_attempt_at FROM delivery "
+		     "        WHERE status = 'pending' AND subscription = s.name AND next_attempt_at <= now() "
+		     "          AND (locked_until IS NULL OR locked_until < now()) "
+		     "        ORDER BY next_attempt_at, outbox_id LIMIT %d FOR UPDATE SKIP LOCKED) c "
+		     "      ORDER BY c.next_attempt_at, c.outbox_id LIMIT %d) c, outbox o "
 		     "WHERE d.outbox_id = c.outbox_id AND d.subscription = c.subscription AND o.id = d.outbox_id "
 		     "RETURNING d.outbox_id, d.subscription, d.attempts, o.payload::text, "
 		     "  extract(epoch FROM now() - o.created_at)",
-		 batch);
+		 batch, batch);
 	PGresult *r = db_exec_text(db, PGRES_TUPLES_OK, buf_str(&q), 0, NULL);
 	buf_release(&q);
 	if (!r)
