@@ -23,6 +23,9 @@ cp "$tmp/cut$((size - 1)).dcm" "$tmp/short1.dcm"
 head -c 4096 /dev/urandom > "$tmp/random.bin"
 printf 'DICM' > "$tmp/dicm.bin"
 { head -c 128 /dev/zero; printf 'DICM'; head -c 64 /dev/urandom; } > "$tmp/preamble-junk.dcm"
+# meta header elements whose lengths (0xFFFFFF01; under an unknown VR) run
+# far past the end of the file (found by scripts/fuzz)
+cp "$ABS_TOP_SRCDIR/tests/fuzz/corpus/probe/meta-length-past-end.dcm" "$ABS_TOP_SRCDIR/tests/fuzz/corpus/probe/meta-unknown-vr-huge-length.dcm" "$tmp/"
 "$MKDCM" -o "$tmp/nosop.dcm" --study "$st" --series "$st.1" --drop 0008,0018
 "$MKDCM" -o "$tmp/nostudy.dcm" --series "$st.1" --sop "$st.1.2" --drop 0020,000D
 "$MKDCM" -o "$tmp/noseries.dcm" --study "$st" --sop "$st.1.3" --drop 0020,000E
@@ -99,6 +102,8 @@ POST|/v2/studies|application/dicom|-||409|43264
 POST|/v2/studies|application/dicom|@random.bin||409|43264
 POST|/v2/studies|application/dicom|@dicm.bin||409|43264
 POST|/v2/studies|application/dicom|@preamble-junk.dcm||409|43264
+POST|/v2/studies|application/dicom|@meta-length-past-end.dcm||409|43264
+POST|/v2/studies|application/dicom|@meta-unknown-vr-huge-length.dcm||409|43264
 POST|/v2/studies|application/dicom|@cut10.dcm||409|43264
 POST|/v2/studies|application/dicom|@cut100.dcm||409|43264
 POST|/v2/studies|application/dicom|@cut132.dcm||409|43264
