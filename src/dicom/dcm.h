@@ -111,12 +111,13 @@ long dcm_frame_ranges_of(const struct dcm_file *f, struct buf *out);
 int dcm_render_frame(int fd, long frame, unsigned char **pixels, int *width, int *height, int *channels, char *err,
 		     size_t errlen);
 
-/* The same for one frame of an uncompressed little-endian file, read at
- * offset (length bytes) without decoding anything: grey (MONOCHROME1/2)
- * or RGB/YBR_FULL of 8, 16 or 32 bits. Returns 0, 1 when the file is not
- * of that kind (dcm_render_frame serves it), -1 with a reason in err. */
-int dcm_render_native(const char *path, long long offset, long long length, unsigned char **pixels, int *width,
-		      int *height, int *channels, char *err, size_t errlen);
+/* The same for one frame of an uncompressed little-endian file of size
+ * bytes at data (mapped), at offset (length bytes), without decoding
+ * anything: grey (MONOCHROME1/2) or RGB/YBR_FULL of 8, 16 or 32 bits.
+ * Returns 0, 1 when the file is not of that kind (dcm_render_frame serves
+ * it), -1 with a reason in err. */
+int dcm_render_native(const void *data, size_t size, long long offset, long long length, unsigned char **pixels,
+		      int *width, int *height, int *channels, char *err, size_t errlen);
 
 /* Writes src transcoded to transfer syntax ts into dst (a new file).
  * Lossy targets use these settings: JPEG quality, JPEG-LS's largest error

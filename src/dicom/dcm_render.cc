@@ -38,28 +38,60 @@ struct display_in {
 	double c, w;
 };
 
-// The values of n samples of 8 or 16 bits allocated (little endian), of
-// which the low stored bits are the value, two's complement when signed;
-// and their range (*lo, *hi).
-static std::vector<int32_t> small_samples(const unsigned char *src, size_t n, int bits, int stored, bool is_signed,
-					  int32_t *lo, int32_t *hi)
-{
-	std::vector<int32_t> v(n);
-	const uint32_t mask = stored >= 32 ? 0xffffffffu : (1u << stored) - 1;
-	const uint32_t sign = is_signed && stored < 32 ? 1u << (stored - 1) : 0;
-	const int64_t wrap = (int64_t)1 << stored;
-	int32_t mn = INT32_MAX, mx = INT32_MIN;
-	for (size_t i = 0; i < n; i++) {
-		uint32_t u = (bits == 8 ? src[i] : (uint32_t)(src[2 * i] | src[2 * i + 1] << 8)) & mask;
-		int32_t x = sign && (u & sign) ? (int32_t)((int64_t)u - wrap) : (int32_t)u;
-		v[i] = x;
-		mn = x < mn ? x : mn;
-		mx = x > mx ? x : mx;
+// Samples of B (8 or 16) bits allocated, little endian, of which the low
+// stored bits are the value, two's complement when S (signed): the loops
+// over a frame have no branch, for either.
+template <int B, bool S> struct small_samples {
+	const unsigned char *src;
+	uint32_t mask;
+	int up; // shifts that move the stored bits' sign to bit 31 and back
+	small_samples(const unsigned char *s, int stored)
+		: src(s), mask(stored >= 32 ? 0xffffffffu : (1u << stored) - 1), up(32 - stored)
+	{
 	}
-	*lo = mn;
-	*hi = mx;
-	return v;
-}
+	int32_t operator()(size_t i) const
+	{
+		uint32_t u = B == 8 ? src[i] : (uint32_t)(src[2 * i] | src[2 * i + 1] << 8);
+		return S ? (int32_t)(u << up) >> up : (int32_t)(u & mask);
+	}
+	// their range over n samples
+	void range(size_t n, int32_t *lo, int32_t *hi) const
+	{
+		int32_t mn = INT32_MAX, mx = INT32_MIN;
+		for (size_t i = 0; i < n; i++) {
+			int32_t x = (*this)(i);
+			mn = x < mn ? x : mn;
+			mx = x > mx ? x : mx;
+		}
+		*lo = mn;
+		*hi = mx;
+	}
+	// out[i] = table[sample i - base]
+	void map(size_t n, const unsigned char *table, int32_t base, unsigned char *out) const
+	{
+		for (size_t i = 0; i < n; i++)
+			out[i] = table[(size_t)((*this)(i)-base)];
+	}
+};
+
+// What grey_to_display needs of samples of 8 or 16 bits: their range, and
+// each one's display value from a table from the lowest.
+struct small_view {
+	const unsigned char *src;
+	int bits, stored;
+	bool is_signed;
+	template <typename F> void with(F f) const
+	{
+		if (bits == 8 && is_signed)
+			f(small_samples<8, true>(src, stored));
+		else if (bits == 8)
+			f(small_samples<8, false>(src, stored));
+		else if (is_signed)
+			f(small_samples<16, true>(src, stored));
+		else
+			f(small_samples<16, false>(src, stored));
+	}
+};
 
 // The stored bits of a sample (BitsStored of BitsAllocated).
 static int stored_bits(const display_in &d)
@@ -113,16 +145,16 @@ static void grey_to_display(const display_in &d, unsigned char *out)
 	double slope = d.slope == 0 ? 1 : d.slope, intercept = d.intercept, c = d.c, w = d.w;
 	// the samples' range: for the window when the file has none, and for
 	// a table of every value in it when that is small (16 bits or fewer);
-	// samples of 8 or 16 bits are read once, as integers
+	// samples of 8 or 16 bits are read as integers, twice (a copy of them
+	// would cost more than reading them again)
 	double smin = 1e300, smax = -1e300;
-	std::vector<int32_t> ints;
-	if (d.bits == 8 || d.bits == 16) {
-		int32_t lo = INT32_MAX, hi = INT32_MIN;
-		ints = small_samples(d.src, n, d.bits, stored_bits(d), d.is_signed, &lo, &hi);
-		if (n > 0) {
-			smin = lo;
-			smax = hi;
-		}
+	const bool small = d.bits == 8 || d.bits == 16;
+	const small_view sv = { d.src, d.bits, stored_bits(d), d.is_signed };
+	if (small && n > 0) {
+		int32_t lo, hi;
+		sv.with([&](const auto &s) { s.range(n, &lo, &hi); });
+		smin = lo;
+		smax = hi;
 	} else {
 		for (size_t i = 0; i < n; i++) {
 			double v = sample_at(d, i);
@@ -159,10 +191,8 @@ static void grey_to_display(const display_in &d, unsigned char *out)
 	std::vector<unsigned char> table((size_t)(smax - smin) + 1);
 	for (size_t k = 0; k < table.size(); k++)
 		table[k] = display(smin + (double)k);
-	if (!ints.empty()) {
-		const int32_t base = (int32_t)smin;
-		for (size_t i = 0; i < n; i++)
-			out[i] = table[(size_t)(ints[i] - base)];
+	if (small) {
+		sv.with([&](const auto &s) { s.map(n, table.data(), (int32_t)smin, out); });
 	} else {
 		for (size_t i = 0; i < n; i++)
 			out[i] = table[(size_t)(sample_at(d, i) - smin)];
@@ -335,15 +365,14 @@ extern "C" int dcm_render_frame(int fd, long frame, unsigned char **pixels, int 
 	return -1;
 }
 
-extern "C" int dcm_render_native(const char *path, long long offset, long long length, unsigned char **pixels,
-				 int *width, int *height, int *channels, char *err, size_t errlen)
+extern "C" int dcm_render_native(const void *data, size_t size, long long offset, long long length,
+				 unsigned char **pixels, int *width, int *height, int *channels, char *err, size_t errlen)
 {
 	*pixels = nullptr;
-	dcm_file *f = dcm_open(path, err, errlen);
+	dcm_file *f = dcm_open_memory(data, size, err, errlen);
 	if (!f)
 		return -1;
 	int rc = 1;
-	FILE *fp = nullptr;
 	try {
 		const gdcm::DataSet &ds = f->reader.GetFile().GetDataSet();
 		char pi[32] = "";
@@ -365,34 +394,30 @@ extern "C" int dcm_render_native(const char *path, long long offset, long long l
 		    (d.bits != 8 && d.bits != 16 && d.bits != 32) || (d.ybr && d.bits != 8) ||
 		    length != (long long)rows * cols * d.spp * (d.bits / 8) || offset < 0)
 			goto done;
-		{
-			std::vector<unsigned char> frame((size_t)length);
-			fp = fopen(path, "rb");
-			if (!fp || !read_at(fp, offset, frame.data(), frame.size())) {
-				set_err(err, errlen, "the pixel data is shorter than its frames");
-				rc = -1;
-				goto done;
-			}
-			bool hs, hi, hc, hw;
-			d.slope = first_ds(ds, 0x0028, 0x1053, &hs);
-			d.intercept = first_ds(ds, 0x0028, 0x1052, &hi);
-			if (!hs)
-				d.slope = 1;
-			d.c = first_ds(ds, 0x0028, 0x1050, &hc);
-			d.w = first_ds(ds, 0x0028, 0x1051, &hw);
-			d.windowed = hc && hw;
-			d.src = frame.data();
-			d.n = (size_t)rows * cols;
-			*pixels = to_display(d, channels);
-			if (!*pixels) {
-				set_err(err, errlen, "out of memory");
-				rc = -1;
-				goto done;
-			}
-			*width = (int)cols;
-			*height = (int)rows;
-			rc = 0;
+		if ((unsigned long long)offset > size || (unsigned long long)length > size - (unsigned long long)offset) {
+			set_err(err, errlen, "the pixel data is shorter than its frames");
+			rc = -1;
+			goto done;
 		}
+		bool hs, hi, hc, hw;
+		d.slope = first_ds(ds, 0x0028, 0x1053, &hs);
+		d.intercept = first_ds(ds, 0x0028, 0x1052, &hi);
+		if (!hs)
+			d.slope = 1;
+		d.c = first_ds(ds, 0x0028, 0x1050, &hc);
+		d.w = first_ds(ds, 0x0028, 0x1051, &hw);
+		d.windowed = hc && hw;
+		d.src = (const unsigned char *)data + offset;
+		d.n = (size_t)rows * cols;
+		*pixels = to_display(d, channels);
+		if (!*pixels) {
+			set_err(err, errlen, "out of memory");
+			rc = -1;
+			goto done;
+		}
+		*width = (int)cols;
+		*height = (int)rows;
+		rc = 0;
 	} catch (const std::exception &e) {
 		set_err(err, errlen, e.what());
 		rc = -1;
@@ -401,8 +426,6 @@ extern "C" int dcm_render_native(const char *path, long long offset, long long l
 		rc = -1;
 	}
 done:
-	if (fp)
-		fclose(fp);
 	dcm_free(f);
 	return rc;
 }
