@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcgiapp.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -187,6 +188,19 @@ static int sweep_orphans(struct app *app, long min_age)
 	return n < 0 ? 1 : 0;
 }
 
+/* A responder's requests allocate and free the same large blocks, request
+ * after request (a frame made 8-bit for display, its JPEG, a body, a JSON
+ * answer). glibc's defaults hand blocks over 128 KiB out as fresh pages each
+ * time (mapped, or from a heap trimmed after every request): a page fault
+ * every 4 KiB written, a sixth of a rendering's time. Kept instead: blocks
+ * up to 4 MiB come from the heap, which gives memory back to the system
+ * only when more than 16 MiB of it are free at its top. */
+static void keep_freed_memory(void)
+{
+	mallopt(M_MMAP_THRESHOLD, 4 << 20);
+	mallopt(M_TRIM_THRESHOLD, 16 << 20);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -257,6 +271,7 @@ int main(int argc, char **argv)
 		rc = sweep_orphans(&app, min_age);
 		goto out;
 	}
+	keep_freed_memory();
 	rc = 1;
 	if (app_start(&app))
 		goto out;
