@@ -292,7 +292,9 @@ static void file_cache_put(struct store *s, int64_t watermark, const char *key, 
 		return;
 	cache_dir(s, watermark, dir, sizeof(dir));
 	snprintf(path, sizeof(path), "%s/%s", dir, key);
-	if (file_write(w, p, n) || mkdir_p(dir) || rename(w->path, path)) {
+	/* the object's directory, made when it is the first rendering kept
+	 * (its parents exist but for the first of its bucket) */
+	if (file_write(w, p, n) || (mkdir(dir, 0750) && errno != EEXIST && mkdir_p(dir)) || rename(w->path, path)) {
 		log_warn("cannot keep the rendering '%s': %s", path, strerror(errno));
 		file_abort(w);
 		return;
