@@ -2,6 +2,7 @@
 // decoded by GDCM or, uncompressed, read straight from the file.
 #include "dicom/dcm_internal.hh"
 
+#include <endian.h>
 #include <ext/stdio_filebuf.h>
 #include <istream>
 #include <unistd.h>
@@ -51,7 +52,14 @@ template <int B, bool S> struct small_samples {
 	}
 	int32_t operator()(size_t i) const
 	{
-		uint32_t u = B == 8 ? src[i] : (uint32_t)(src[2 * i] | src[2 * i + 1] << 8);
+		uint32_t u;
+		if (B == 8) {
+			u = src[i];
+		} else {
+			uint16_t le;
+			memcpy(&le, src + 2 * i, 2);
+			u = le16toh(le);
+		}
 		return S ? (int32_t)(u << up) >> up : (int32_t)(u & mask);
 	}
 	// their range over n samples
