@@ -271,11 +271,15 @@ static dcm_file *opened(dcm_file *f, char *err, size_t errlen)
 	return nullptr;
 }
 
-// A new dcm_file, or NULL (out of memory: the child's limit).
-static dcm_file *made(char *err, size_t errlen)
+// A new dcm_file reading path (NULL: a source set after), or NULL (out of
+// memory: the child's limit).
+static dcm_file *made(const char *path, char *err, size_t errlen)
 {
 	try {
-		return new dcm_file();
+		std::unique_ptr<dcm_file> f(new dcm_file());
+		if (path)
+			f->path = path;
+		return f.release();
 	} catch (...) {
 		set_err(err, errlen, "The DICOM instance is invalid.");
 		return nullptr;
@@ -284,15 +288,7 @@ static dcm_file *made(char *err, size_t errlen)
 
 extern "C" struct dcm_file *dcm_open(const char *path, char *err, size_t errlen)
 {
-	dcm_file *f = made(err, errlen);
-	try {
-		if (f)
-			f->path = path;
-	} catch (...) {
-		delete f;
-		f = nullptr;
-		set_err(err, errlen, "The DICOM instance is invalid.");
-	}
+	dcm_file *f = made(path, err, errlen);
 	return f ? opened(f, err, errlen) : nullptr;
 }
 
@@ -302,7 +298,7 @@ extern "C" struct dcm_file *dcm_open_memory(const void *data, size_t size, char 
 		set_err(err, errlen, "The DICOM instance is invalid.");
 		return nullptr;
 	}
-	dcm_file *f = made(err, errlen);
+	dcm_file *f = made(nullptr, err, errlen);
 	if (!f)
 		return nullptr;
 	f->mem = data;
@@ -312,7 +308,7 @@ extern "C" struct dcm_file *dcm_open_memory(const void *data, size_t size, char 
 
 extern "C" struct dcm_file *dcm_open_fd(int fd, char *err, size_t errlen)
 {
-	dcm_file *f = made(err, errlen);
+	dcm_file *f = made(nullptr, err, errlen);
 	if (!f)
 		return nullptr;
 	f->fd = fd;
