@@ -146,6 +146,11 @@ for _ in $(seq 1 100); do [ "$(kept $s3)" = 1 ] || break; sleep 0.05; done
 check "$(kept $s3)/$(q "SELECT count(*) FROM delivery d WHERE d.subscription = '$gone' AND d.status = 'delivered'")" "0/1" \
 	"an event older than a week and delivered leaves the outbox with its delivery record"
 check "$(kept $s4)$(kept $s5)" "11" "  one as old with a delivery pending stays, and so does a delivered one of two hours"
+listed() { # the sequence numbers /debug/events lists for subscription $1, highest first
+	curl -s "$EMULATOR_URL/debug/events?subscription=$1&limit=100" |
+		node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).events.map(e=>e.sequence).sort((a,b)=>b-a).join(" ")))'
+}
+check "$(listed "$gone")/$(listed "$here")" "$s1 $s2 $s5/$s4" "  what the debug view lists: the removed event no more, the kept ones still"
 q "DELETE FROM subscription WHERE name IN ('$gone', '$here'); DELETE FROM outbox WHERE sequence IN ($all)" >/dev/null
 
 check "$(store "$st" "$se" "$st.1.1")$(store "$st" "$se" "$st.1.2")" "200200" "two instances stored"
