@@ -251,7 +251,9 @@ check "$got" "$ids" "after a restart every event arrived at least once"
 # --- PostgreSQL restarts under a running relay
 bin=$(pg_bindir)
 pgdata="$(readlink -f "$EMULATOR_VAR/pg")/data"
-pg_run "$bin/pg_ctl" -D "$pgdata" -m fast -w restart -o "-c listen_addresses='' -c unix_socket_directories='$(readlink -f "$EMULATOR_VAR/pg")/run' -p $EMULATOR_PG_PORT" >/dev/null 2>&1 &&
+# (with the options it was started with, which pg_ctl keeps, and its log:
+# the suite's later tests use this server too)
+pg_run "$bin/pg_ctl" -D "$pgdata" -l "$(readlink -f "$EMULATOR_VAR/pg")/postgresql.log" -m fast -w restart >/dev/null 2>&1 &&
 	ok "PostgreSQL restarted" || not_ok "PostgreSQL did not restart"
 sleep 0.5
 st4="2.25.$$$RANDOM.4"
