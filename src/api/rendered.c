@@ -18,14 +18,14 @@
 
 #define MAX_RENDER_BYTES (100LL * 1024 * 1024)
 
-/* Uncompressed files need no decoder: the frame is read at its kept offset
- * and mapped in the responder, no child, no GDCM image reader. Returns 0
- * with the image, SANDBOX_NO_FRAME, -1 with err, or NOT_NATIVE when the
- * file is not of that kind. */
-enum { NOT_NATIVE = 2 };
+enum { NOT_NATIVE = 2 }; /* beside 0 and SANDBOX_NO_FRAME */
 
-static int render_native(struct request *req, const char *path, const struct db_instance_ref *it, long frame,
-			 const struct render_opts *o, struct buf *img, char *err, size_t errlen)
+/* Where an uncompressed file's frame lies, from the index: 0 with
+ * *offset and *length; SANDBOX_NO_FRAME; or NOT_NATIVE when the file is
+ * not of that kind or its frames are not known (the render child's
+ * decoder finds them). */
+static int native_frame(struct request *req, const char *path, const struct db_instance_ref *it, long frame,
+			long long *offset, long long *length)
 {
 	char *ranges = NULL;
 
@@ -46,8 +46,9 @@ static int render_native(struct request *req, const char *path, const struct db_
 	free(ranges);
 	if (k != 1) /* native frames are one range each */
 		return NOT_NATIVE;
-	int r = sandbox_render_native(path, r1->off, r1->len, o, img, err, errlen);
-	return r == 1 ? NOT_NATIVE : r;
+	*offset = (long long)r1->off;
+	*length = (long long)r1->len;
+	return 0;
 }
 
 /* A kept rendering: sent by the web server (X-Sendfile) or read from the
@@ -80,9 +81,10 @@ static int render_answer(struct request *req, const struct db_instance_ref *it, 
 		return 500; /* answered */
 	struct buf img;
 	buf_init(&img, 0);
-	int rc, r = render_native(req, file->path, it, frame, o, &img, err, sizeof(err));
-	if (r == NOT_NATIVE)
-		r = sandbox_render(&app->sandbox, file->path, frame, o, &img, err, sizeof(err));
+	long long offset = -1, length = -1;
+	int rc, r = native_frame(req, file->path, it, frame, &offset, &length);
+	if (r != SANDBOX_NO_FRAME)
+		r = sandbox_render(&app->sandbox, file->path, frame, offset, length, o, &img, err, sizeof(err));
 	store_close(file);
 	if (r == SANDBOX_NO_FRAME) {
 		rc = http_error(req, 404, "The specified frame cannot be found.");

@@ -410,78 +410,72 @@ static int encode_image(const struct render_opts *o, unsigned char *px, int w, i
 
 enum { RENDER_NO_FRAME = 3 };
 
-/* In the kept render child: decode the file whose descriptor came with
- * the request, map to 8 bits, encode. arg: "FRAME QUALITY PNG WIDTH
- * HEIGHT" (the viewport 0 0 when none). */
-static int render_in_worker(const char *arg, int fd, struct buf *out, char *err, size_t errlen)
+/* An uncompressed frame at offset (length bytes) of the file on fd, made
+ * 8-bit without a decoder: the file mapped, GDCM reading its header from
+ * memory and the frame read in place (no copy, no system call a read),
+ * its pages mapped in one call. dcm_render_native's result. */
+static int render_mapped(int fd, long long offset, long long length, unsigned char **px, int *w, int *h, int *ch,
+			 char *err, size_t errlen)
 {
-	struct render_opts o = { 0 };
-	long frame;
-	int png;
-	if (fd < 0 || sscanf(arg, "%ld %d %d %d %d", &frame, &o.quality, &png, &o.max_width, &o.max_height) != 5) {
-		snprintf(err, errlen, "the request is not understood");
-		return 1;
-	}
-	o.png = png != 0;
-	unsigned char *px = NULL;
-	int w, h, ch;
-	int r = dcm_render_frame(fd, frame, &px, &w, &h, &ch, err, errlen);
-	if (r == 1)
-		return RENDER_NO_FRAME;
-	if (r < 0)
-		return 1;
-	return encode_image(&o, px, w, h, ch, out, err, errlen) ? 1 : 0;
-}
-
-int sandbox_render(struct sandbox *sb, const char *path, long frame, const struct render_opts *o, struct buf *img,
-		   char *err, size_t errlen)
-{
-	char arg[128];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		snprintf(err, errlen, "the stored file cannot be opened");
-		return -1;
-	}
-	snprintf(arg, sizeof(arg), "%ld %d %d %d %d", frame, o->quality, o->png ? 1 : 0, o->max_width, o->max_height);
-	int r = isolate_worker_run(&sb->renderer, arg, fd, ISOLATE_SECONDS, img, err, errlen);
-	close(fd);
-	return r == RENDER_NO_FRAME ? SANDBOX_NO_FRAME : r ? -1 : 0;
-}
-
-int sandbox_render_native(const char *path, long long offset, long long length, const struct render_opts *o,
-			  struct buf *img, char *err, size_t errlen)
-{
-	unsigned char *px;
-	int w, h, ch;
 	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) || !st.st_size) {
-		if (fd >= 0)
-			close(fd);
-		snprintf(err, errlen, "the stored file cannot be opened");
-		return -1;
-	}
-	/* mapped: GDCM reads the header from memory and the frame is read in
-	 * place, no copy and no system call a read; the frame's pages are
-	 * mapped at once (one call, not a page fault every 16 pages) */
+	if (fstat(fd, &st) || !st.st_size)
+		return 1;
 	size_t size = (size_t)st.st_size;
 	void *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
-	if (map == MAP_FAILED) {
-		snprintf(err, errlen, "the stored file cannot be read");
-		return -1;
-	}
+	if (map == MAP_FAILED)
+		return 1;
 #ifdef MADV_POPULATE_READ
 	if (offset >= 0 && length > 0 && (unsigned long long)offset + (unsigned long long)length <= size) {
 		size_t from = (size_t)offset & ~(size_t)(sysconf(_SC_PAGESIZE) - 1);
 		(void)madvise((char *)map + from, (size_t)(offset + length) - from, MADV_POPULATE_READ);
 	}
 #endif
-	int r = dcm_render_native(map, size, offset, length, &px, &w, &h, &ch, err, errlen);
+	int r = dcm_render_native(map, size, offset, length, px, w, h, ch, err, errlen);
 	munmap(map, size);
-	if (r != 0)
-		return r;
-	return encode_image(o, px, w, h, ch, img, err, errlen);
+	return r;
+}
+
+/* In the kept render child: decode the file whose descriptor came with
+ * the request, map to 8 bits, encode. arg: "FRAME QUALITY PNG WIDTH
+ * HEIGHT OFFSET LENGTH" (the viewport 0 0 when none; the frame's place
+ * in the file as the index keeps it, -1 -1 when it has none: only a
+ * decoder then finds it). */
+static int render_in_worker(const char *arg, int fd, struct buf *out, char *err, size_t errlen)
+{
+	struct render_opts o = { 0 };
+	long frame;
+	long long offset, length;
+	int png;
+	if (fd < 0 || sscanf(arg, "%ld %d %d %d %d %lld %lld", &frame, &o.quality, &png, &o.max_width, &o.max_height,
+			     &offset, &length) != 7) {
+		snprintf(err, errlen, "the request is not understood");
+		return 1;
+	}
+	o.png = png != 0;
+	unsigned char *px = NULL;
+	int w, h, ch;
+	int r = offset >= 0 ? render_mapped(fd, offset, length, &px, &w, &h, &ch, err, errlen) : 1;
+	if (r == 1 && (r = dcm_render_frame(fd, frame, &px, &w, &h, &ch, err, errlen)) == 1)
+		return RENDER_NO_FRAME;
+	if (r < 0)
+		return 1;
+	return encode_image(&o, px, w, h, ch, out, err, errlen) ? 1 : 0;
+}
+
+int sandbox_render(struct sandbox *sb, const char *path, long frame, long long offset, long long length,
+		   const struct render_opts *o, struct buf *img, char *err, size_t errlen)
+{
+	char arg[160];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "the stored file cannot be opened");
+		return -1;
+	}
+	snprintf(arg, sizeof(arg), "%ld %d %d %d %d %lld %lld", frame, o->quality, o->png ? 1 : 0, o->max_width,
+		 o->max_height, offset, length);
+	int r = isolate_worker_run(&sb->renderer, arg, fd, ISOLATE_SECONDS, img, err, errlen);
+	close(fd);
+	return r == RENDER_NO_FRAME ? SANDBOX_NO_FRAME : r ? -1 : 0;
 }
 
 /* A count and a buffer: the count first, as text and a newline. */

@@ -80,16 +80,13 @@ struct render_opts {
 enum { SANDBOX_NO_FRAME = 1 };
 
 /* Appends frame (1-based) of the file at path, rendered as o says in sb's
- * kept render child, to img. 0, SANDBOX_NO_FRAME when there is no such
- * frame or no pixel data, -1 with a reason. */
-int sandbox_render(struct sandbox *sb, const char *path, long frame, const struct render_opts *o, struct buf *img,
-		   char *err, size_t errlen);
-
-/* The same for one frame of an uncompressed file, read at offset (length
- * bytes) in the responder: 0, 1 when the file is not of that kind
- * (sandbox_render serves it), -1 with a reason. */
-int sandbox_render_native(const char *path, long long offset, long long length, const struct render_opts *o,
-			  struct buf *img, char *err, size_t errlen);
+ * kept render child, to img. offset and length: where the frame lies in
+ * the file, as the index keeps it (-1 when it does not): an uncompressed
+ * frame is then made 8-bit in place, without a decoder. 0,
+ * SANDBOX_NO_FRAME when there is no such frame or no pixel data, -1 with
+ * a reason. */
+int sandbox_render(struct sandbox *sb, const char *path, long frame, long long offset, long long length,
+		   const struct render_opts *o, struct buf *img, char *err, size_t errlen);
 
 /* Where the frames of the file at path are (dcm_frame_ranges), found in a
  * child; -1 also when the child fails. */
