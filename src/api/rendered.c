@@ -93,8 +93,8 @@ static int render_answer(struct request *req, const struct db_instance_ref *it, 
 	} else {
 		rc = 1;
 		if (app->cfg.render_cache) {
-			store_cache_put(&app->store, it->watermark, key, img.data, img.len);
-			if (app->cfg.x_sendfile && store_cached(&app->store, it->watermark, key, kept, sizeof(kept)))
+			if (store_cache_put(&app->store, it->watermark, key, img.data, img.len, kept, sizeof(kept)) &&
+			    app->cfg.x_sendfile)
 				rc = send_kept(req, it->watermark, key, kept, o->png);
 		}
 		if (rc == 1)

@@ -110,10 +110,10 @@ int store_cached(struct store *s, int64_t watermark, const char *key, char *path
 	return s->ops->cached ? s->ops->cached(s, watermark, key, path, n) : 0;
 }
 
-void store_cache_put(struct store *s, int64_t watermark, const char *key, const void *p, size_t n)
+int store_cache_put(struct store *s, int64_t watermark, const char *key, const void *p, size_t n, char *path,
+		    size_t pathlen)
 {
-	if (s->ops->cache_put)
-		s->ops->cache_put(s, watermark, key, p, n);
+	return s->ops->cache_put ? s->ops->cache_put(s, watermark, key, p, n, path, pathlen) : 0;
 }
 
 int store_cache_get(struct store *s, int64_t watermark, const char *key, struct buf *out)

@@ -60,7 +60,8 @@ struct store_ops {
 	long (*sweep)(struct store *s, long min_age, store_known_fn known, void *ctx);
 	void (*sweep_temp)(struct store *s, long min_age);
 	int (*cached)(struct store *s, int64_t watermark, const char *key, char *path, size_t n);
-	void (*cache_put)(struct store *s, int64_t watermark, const char *key, const void *p, size_t n);
+	int (*cache_put)(struct store *s, int64_t watermark, const char *key, const void *p, size_t n, char *path,
+			 size_t pathlen);
 	int (*cache_get)(struct store *s, int64_t watermark, const char *key, struct buf *out);
 };
 
@@ -115,9 +116,11 @@ void store_sweep_temp(struct store *s, long min_age);
 /* Whether a rendering named key (a file name) is kept for the object:
  * 1 with its local path (for X-Sendfile), else 0. */
 int store_cached(struct store *s, int64_t watermark, const char *key, char *path, size_t n);
-/* Keeps a rendering for the object; a failure is only logged. It goes with
+/* Keeps a rendering for the object: 1 with its local path (as
+ * store_cached gives it), else 0 (a failure is only logged). It goes with
  * the object (store_remove). */
-void store_cache_put(struct store *s, int64_t watermark, const char *key, const void *p, size_t n);
+int store_cache_put(struct store *s, int64_t watermark, const char *key, const void *p, size_t n, char *path,
+		    size_t pathlen);
 /* Appends a kept rendering to out (when the web server cannot send the
  * file itself): 0, or -1 when there is none or it cannot be read. */
 int store_cache_get(struct store *s, int64_t watermark, const char *key, struct buf *out);

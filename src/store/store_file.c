@@ -283,28 +283,32 @@ static int file_cache_get(struct store *s, int64_t watermark, const char *key, s
 /* Written to tmp and renamed in, so that a reader sees a whole file or
  * none. An object removed meanwhile (a delete racing the rendering) takes
  * the new rendering with it. */
-static void file_cache_put(struct store *s, int64_t watermark, const char *key, const void *p, size_t n)
+static int file_cache_put(struct store *s, int64_t watermark, const char *key, const void *p, size_t n,
+			  char *path, size_t pathlen)
 {
-	char dir[4200], path[4600], obj[4200];
+	char dir[4200], obj[4200];
 	struct store_writer *w = file_begin(s);
 
 	if (!w)
-		return;
+		return 0;
 	cache_dir(s, watermark, dir, sizeof(dir));
-	snprintf(path, sizeof(path), "%s/%s", dir, key);
+	snprintf(path, pathlen, "%s/%s", dir, key);
 	/* the object's directory, made when it is the first rendering kept
 	 * (its parents exist but for the first of its bucket) */
 	if (file_write(w, p, n) || (mkdir(dir, 0750) && errno != EEXIST && mkdir_p(dir)) || rename(w->path, path)) {
 		log_warn("cannot keep the rendering '%s': %s", path, strerror(errno));
 		file_abort(w);
-		return;
+		return 0;
 	}
 	struct file_writer *fw = (struct file_writer *)w;
 	close(fw->fd);
 	free(fw);
 	object_path(s, watermark, obj, sizeof(obj));
-	if (access(obj, F_OK))
+	if (access(obj, F_OK)) {
 		cache_remove(s, watermark);
+		return 0;
+	}
+	return 1;
 }
 
 /* Temp files older than min_age belong to requests that died with their
