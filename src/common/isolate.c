@@ -497,12 +497,16 @@ static int worker_answer(struct isolate_worker *w, struct buf *out, char *err, s
 		snprintf(err, errlen, "the worker ended");
 		return ISOLATE_DIED;
 	}
-	struct buf got;
+	/* a result goes straight to out, a reason to got */
+	struct buf got, *into = code == 0 && out ? out : &got;
+	size_t had = into->len;
 	char chunk[65536];
 	buf_init(&got, 0);
 	for (uint32_t left = n; left;) {
 		size_t k = left < sizeof(chunk) ? left : sizeof(chunk);
-		if (!read_full(w->fd, chunk, k) || buf_add(&got, chunk, k)) {
+		if (!read_full(w->fd, chunk, k) || buf_add(into, chunk, k)) {
+			if (into == out && out->data) /* out as it was */
+				out->data[out->len = had] = '\0';
 			buf_release(&got);
 			worker_end(w, true);
 			snprintf(err, errlen, "the worker ended");
@@ -510,9 +514,7 @@ static int worker_answer(struct isolate_worker *w, struct buf *out, char *err, s
 		}
 		left -= (uint32_t)k;
 	}
-	if (code == 0 && out)
-		buf_add(out, got.data, got.len);
-	else if (code && errlen)
+	if (code && errlen)
 		snprintf(err, errlen, "%.*s", (int)(n < errlen ? n : errlen - 1), n ? got.data : "");
 	buf_release(&got);
 	return code;
