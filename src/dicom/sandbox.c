@@ -413,7 +413,9 @@ enum { RENDER_NO_FRAME = 3 };
 /* An uncompressed frame at offset (length bytes) of the file on fd, made
  * 8-bit without a decoder: the file mapped, GDCM reading its header from
  * memory and the frame read in place (no copy, no system call a read),
- * its pages mapped in one call. dcm_render_native's result. */
+ * its pages mapped in one call. dcm_render_native's result. (Files
+ * rendered are of 100 MiB at most, as the service's: rendered.c answers
+ * 406 above that, so the whole file fits the child's address space.) */
 static int render_mapped(int fd, long long offset, long long length, unsigned char **px, int *w, int *h, int *ch,
 			 char *err, size_t errlen)
 {
