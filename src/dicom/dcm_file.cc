@@ -257,7 +257,7 @@ static bool parse(dcm_file *f, char *err, size_t errlen)
 	return true;
 }
 
-// dcm_open and dcm_open_memory: f parsed, or deleted and NULL.
+// dcm_open, dcm_open_memory and dcm_open_fd: f parsed, or deleted and NULL.
 static dcm_file *opened(dcm_file *f, char *err, size_t errlen)
 {
 	quiet_gdcm();

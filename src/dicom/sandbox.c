@@ -2,6 +2,7 @@
 #include "dicom/dcm.h"
 #include "dicom/encode.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -193,6 +194,34 @@ static int parse_opened(struct dcm_file *f, int api, const uint32_t *eqt, size_t
  * GDCM's, are read through their descriptor. */
 #define PARSE_MAP_MAX (64LL * 1024 * 1024)
 
+/* The file on fd mapped whole in a child, so that GDCM's reads and seeks
+ * are no system calls; data NULL when it is empty, larger than max, or
+ * cannot be mapped. */
+struct file_map {
+	void *data;
+	size_t size;
+};
+
+static struct file_map map_file(int fd, long long max)
+{
+	struct file_map m = { NULL, 0 };
+	struct stat st;
+	if (fstat(fd, &st) || st.st_size <= 0 || st.st_size > max)
+		return m;
+	void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (p != MAP_FAILED) {
+		m.data = p;
+		m.size = (size_t)st.st_size;
+	}
+	return m;
+}
+
+static void unmap_file(struct file_map m)
+{
+	if (m.data)
+		munmap(m.data, m.size);
+}
+
 /* In the child, the file on fd (mapped: GDCM's reads and seeks are then no
  * system calls). arg: "API\nTAG,TAG,...\n" (tags in hex). */
 static int parse_in_child(const char *arg, int fd, struct buf *out, char *err, size_t errlen)
@@ -208,17 +237,12 @@ static int parse_in_child(const char *arg, int fd, struct buf *out, char *err, s
 		eqt[neqt++] = (uint32_t)strtoul(t, &end, 16);
 		t = *end == ',' ? end + 1 : end;
 	}
-	struct stat st;
-	if (*t != '\n' || fd < 0 || fstat(fd, &st))
+	if (*t != '\n' || fd < 0)
 		return 2;
-	size_t size = (size_t)st.st_size;
-	void *map = size && st.st_size <= PARSE_MAP_MAX ? mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0) : NULL;
-	if (map == MAP_FAILED)
-		map = NULL;
-	struct dcm_file *f = map ? dcm_open_memory(map, size, err, errlen) : dcm_open_fd(fd, err, errlen);
+	struct file_map m = map_file(fd, PARSE_MAP_MAX);
+	struct dcm_file *f = m.data ? dcm_open_memory(m.data, m.size, err, errlen) : dcm_open_fd(fd, err, errlen);
 	int rc = f ? parse_opened(f, api, eqt, neqt, out, err, errlen) : 1;
-	if (map)
-		munmap(map, size);
+	unmap_file(m);
 	return rc;
 }
 
@@ -419,21 +443,17 @@ enum { RENDER_NO_FRAME = 3 };
 static int render_mapped(int fd, long long offset, long long length, unsigned char **px, int *w, int *h, int *ch,
 			 char *err, size_t errlen)
 {
-	struct stat st;
-	if (fstat(fd, &st) || !st.st_size)
-		return 1;
-	size_t size = (size_t)st.st_size;
-	void *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
-	if (map == MAP_FAILED)
+	struct file_map m = map_file(fd, LLONG_MAX);
+	if (!m.data)
 		return 1;
 #ifdef MADV_POPULATE_READ
-	if (offset >= 0 && length > 0 && (unsigned long long)offset + (unsigned long long)length <= size) {
+	if (offset >= 0 && length > 0 && (unsigned long long)offset + (unsigned long long)length <= m.size) {
 		size_t from = (size_t)offset & ~(size_t)(sysconf(_SC_PAGESIZE) - 1);
-		(void)madvise((char *)map + from, (size_t)(offset + length) - from, MADV_POPULATE_READ);
+		(void)madvise((char *)m.data + from, (size_t)(offset + length) - from, MADV_POPULATE_READ);
 	}
 #endif
-	int r = dcm_render_native(map, size, offset, length, px, w, h, ch, err, errlen);
-	munmap(map, size);
+	int r = dcm_render_native(m.data, m.size, offset, length, px, w, h, ch, err, errlen);
+	unmap_file(m);
 	return r;
 }
 
