@@ -220,44 +220,63 @@ out:
 	return rc;
 }
 
+/* The metadata answer of a set of instances that has not changed for a
+ * while ([retrieve] metadata_cache): kept with the newest instance's object
+ * (removed with it), named by the set's version, and sent by the web
+ * server (X-Sendfile). A new version of the set has a new name, so a kept
+ * answer is never stale. Returns the answer's result, or 1 when none is
+ * kept. */
+static int send_kept_metadata(struct request *req, const struct db_metadata_version *ver)
+{
+	char path[4600];
+
+	if (!ver->settled || !store_cached(&req->app->store, ver->latest, ver->key, path, sizeof(path)))
+		return 1;
+	http_add_header(req, "ETag", "%s", ver->etag);
+	http_add_header(req, "Content-Type", "application/dicom+json");
+	return sendfile_single(req, path);
+}
+
 int wado_metadata(struct request *req)
 {
 	struct app *app = req->app;
 	const char *study = req->params[PARAM_STUDY], *series = req->params[PARAM_SERIES],
 		   *sop = req->params[PARAM_INSTANCE];
 	const char *inm = request_header(req, "If-None-Match");
-	char etag[64];
+	struct db_metadata_version ver;
 	struct buf out;
 	long n;
 
 	const char *bulk_url = app->cfg.bulkdata_uri ? api_service_url(req) : NULL;
 	bool original = api_request_original(req);
+	/* kept answers are sent from their files; with bulk data links they
+	 * depend on the request's URL, and are not kept */
+	bool keep = app->cfg.metadata_cache && app->cfg.x_sendfile && !bulk_url;
+	bool version_first = inm || keep;
 
 	buf_init(&out, 0);
-	n = db_metadata(app->db, req->partition, study, series, sop, bulk_url, original, &out, etag, sizeof(etag), inm != NULL);
-	if (n < 0) {
-		buf_release(&out);
-		return http_error(req, 503, "The server is temporarily unable to read data.");
-	}
-	if (n == 0) {
-		buf_release(&out);
-		return api_not_found(req);
-	}
-	if (inm) {
+	n = db_metadata(app->db, req->partition, study, series, sop, bulk_url, original, &out, &ver, version_first);
+	if (n > 0 && version_first) {
 		/* compared as the service does: the plain string, case-insensitive
 		 * (RetrieveMetadataService.IsCacheValid): a quoted tag differs */
-		if (!strcasecmp(inm, etag)) {
+		int rc = inm && !strcasecmp(inm, ver.etag) ? http_send(req, 304, NULL, "", 0)
+			 : keep				   ? send_kept_metadata(req, &ver)
+							   : 1;
+		if (rc != 1) {
 			buf_release(&out);
-			return http_send(req, 304, NULL, "", 0);
+			return rc;
 		}
-		n = db_metadata(app->db, req->partition, study, series, sop, bulk_url, original, &out, etag, sizeof(etag), false);
-		if (n <= 0) {
-			buf_release(&out);
-			return n == 0 ? api_not_found(req)
-				      : http_error(req, 503, "The server is temporarily unable to read data.");
-		}
+		n = db_metadata(app->db, req->partition, study, series, sop, bulk_url, original, &out, &ver, false);
 	}
-	http_add_header(req, "ETag", "%s", etag);
+	if (n <= 0) {
+		buf_release(&out);
+		return n == 0 ? api_not_found(req) : http_error(req, 503, "The server is temporarily unable to read data.");
+	}
+	if (keep && ver.settled) {
+		char path[4600];
+		store_cache_put(&app->store, ver.latest, ver.key, out.data, out.len, path, sizeof(path));
+	}
+	http_add_header(req, "ETag", "%s", ver.etag);
 	int rc = http_send(req, 200, "application/dicom+json", out.data, out.len);
 	buf_release(&out);
 	return rc;

@@ -94,15 +94,35 @@ void db_instance_list_release(struct db_instance_list *l);
 int db_list_instances(struct db *db, const char *partition, const char *study, const char *series,
 		      const char *sop, bool original, struct db_instance_list *out);
 
-/* Appends "[meta,meta,...]" to out and writes the ETag the service uses
- * ("{max watermark}-{count}", or the watermark for one instance). With
- * bulk_url (the service URL, e.g. "http://host/v2"), bulk data is listed
- * as BulkDataURI links under it; NULL leaves bulk data out. With original,
- * an updated instance's original metadata (msdicom-request-original). With
- * etag_only, the ETag alone (one small aggregate, for If-None-Match); else
- * both from one statement. Returns the number of instances, or -1. */
+/* How long a set of instances stays unchanged before its metadata answer
+ * is kept (an interval in PostgreSQL's words): a study being uploaded is
+ * not, so that no answer is kept for each of its sizes. */
+#define DB_METADATA_SETTLED "2 seconds"
+
+/* A metadata answer's version: the ETag the service uses ("{max
+ * watermark}-{count}", or the watermark for one instance), and what a kept
+ * answer is named by and goes with. */
+struct db_metadata_version {
+	char etag[64];
+	int64_t latest; /* the highest watermark among the instances */
+	/* a file name for the answer: its shape, original or latest, the ETag,
+	 * latest and a sum of hashes of the instances' watermarks (the ETag
+	 * alone can name two sets when stores commit out of order and a
+	 * delete follows) */
+	char key[160];
+	bool settled; /* no instance is newer than DB_METADATA_SETTLED */
+};
+
+/* Appends "[meta,meta,...]" to out and gives its version. With bulk_url
+ * (the service URL, e.g. "http://host/v2"), bulk data is listed as
+ * BulkDataURI links under it; NULL leaves bulk data out. With original, an
+ * updated instance's original metadata (msdicom-request-original). With
+ * version_only, the version alone (one small aggregate, for If-None-Match
+ * and kept answers); else both from one statement. Returns the number of
+ * instances, or -1. */
 long db_metadata(struct db *db, const char *partition, const char *study, const char *series, const char *sop,
-		 const char *bulk_url, bool original, struct buf *out, char *etag, size_t etaglen, bool etag_only);
+		 const char *bulk_url, bool original, struct buf *out, struct db_metadata_version *ver,
+		 bool version_only);
 
 struct db_changefeed_query {
 	bool by_time;            /* v2: time window; v1: sequence window */

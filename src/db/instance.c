@@ -184,10 +184,16 @@ int db_list_instances(struct db *db, const char *partition, const char *study, c
 }
 
 /* The ETag of a study's, series' or instance's metadata: $1 partition, $2
- * study, $3 original, then $4 series and $5 SOP as given. */
+ * study, $3 original, then $4 series and $5 SOP as given. VERSION_COLUMNS
+ * follow: what a kept answer is named by and goes with (see
+ * db_metadata_version). */
 #define ETAG_VERSION "CASE WHEN $3::boolean THEN COALESCE(i.original_watermark, i.watermark) ELSE i.watermark END"
+#define VERSION_COLUMNS(over)                                                                                     \
+	"max(i.watermark)" over ", sum(hashint8(i.watermark))" over ", "                                           \
+	"max(i.created_at)" over " < now() - interval '" DB_METADATA_SETTLED "'"
 #define METADATA_ETAG(where)                                                                                       \
-	"SELECT count(*), COALESCE(max(" ETAG_VERSION "), 0) FROM instance i JOIN partition p USING (partition_key) " \
+	"SELECT count(*), COALESCE(max(" ETAG_VERSION "), 0), " VERSION_COLUMNS("")                                \
+	" FROM instance i JOIN partition p USING (partition_key) "                                                 \
 	"WHERE p.partition_name = $1 AND i.study_uid = $2 " where
 static const char *const metadata_etag[] = {
 	METADATA_ETAG(""),
@@ -199,10 +205,11 @@ static const char *const metadata_etag[] = {
 /* Their metadata: $1 partition, $2 study, $3 original, then $4 series and
  * $5 SOP as given; the original version's (msdicom-request-original) or
  * the latest. The second column is what the ETag is made of (the highest
- * version). */
+ * version), then VERSION_COLUMNS. */
 #define METADATA_JSON(where)                                                                                       \
 	"SELECT CASE WHEN $3::boolean THEN COALESCE(i.original_metadata, i.metadata) ELSE i.metadata END, "        \
-	"  max(" ETAG_VERSION ") OVER () FROM instance i JOIN partition p USING (partition_key) "                  \
+	"  max(" ETAG_VERSION ") OVER (), " VERSION_COLUMNS(" OVER ()")                                            \
+	" FROM instance i JOIN partition p USING (partition_key) "                                                 \
 	"WHERE p.partition_name = $1 AND i.study_uid = $2 " where " ORDER BY i.series_key, i.watermark"
 static const char *const metadata_json[] = {
 	METADATA_JSON(""),
@@ -219,8 +226,8 @@ static const char *const metadata_json[] = {
 	"  '\"BulkDataURI\":\"bulkdata/', '\"BulkDataURI\":\"' || $4 || "                                              \
 	"  '/studies/' || i.study_uid || '/series/' || i.series_uid || '/instances/' || i.sop_uid || '/bulkdata/'), "     \
 	"  CASE WHEN $3::boolean THEN COALESCE(i.original_metadata, i.metadata) ELSE i.metadata END), "                    \
-	"  max(" ETAG_VERSION ") OVER () "                                                                                  \
-	"FROM instance i JOIN partition p USING (partition_key) "                                                         \
+	"  max(" ETAG_VERSION ") OVER (), " VERSION_COLUMNS(" OVER ()")                                                    \
+	" FROM instance i JOIN partition p USING (partition_key) "                                                        \
 	"LEFT JOIN instance_bulk b ON b.watermark = i.watermark "                                                         \
 	"WHERE p.partition_name = $1 AND i.study_uid = $2 " where " ORDER BY i.series_key, i.watermark"
 static const char *const metadata_bulk_json[] = {
@@ -230,31 +237,43 @@ static const char *const metadata_bulk_json[] = {
 	METADATA_BULK_JSON("AND i.series_uid = $5 AND i.sop_uid = $6"),
 };
 
-/* The metadata's ETag: the highest version, and for a study or series
- * (count >= 0) how many instances. */
-static void make_etag(char *etag, size_t etaglen, const char *version, long count)
+/* The version of an answer from row 0 of r, whose column col is the
+ * highest version and those after it VERSION_COLUMNS: the ETag (with
+ * count >= 0, a study's or series' instance count), and the name of the
+ * answer kept. */
+static void make_version(struct db_metadata_version *v, PGresult *r, int col, long count, int shape, bool original)
 {
+	static const char shapes[] = "sein";
+	const char *version = PQgetvalue(r, 0, col);
+
 	if (count < 0)
-		snprintf(etag, etaglen, "%s", version);
+		snprintf(v->etag, sizeof(v->etag), "%s", version);
 	else
-		snprintf(etag, etaglen, "%s-%ld", version, count);
+		snprintf(v->etag, sizeof(v->etag), "%s-%ld", version, count);
+	v->latest = strtoll(PQgetvalue(r, 0, col + 1), NULL, 10);
+	snprintf(v->key, sizeof(v->key), "metadata-%c%c-%s-%s-%s.json", shapes[shape], original ? 'o' : 'l', v->etag,
+		 PQgetvalue(r, 0, col + 1), PQgetvalue(r, 0, col + 2));
+	v->settled = PQgetvalue(r, 0, col + 3)[0] == 't';
 }
 
 long db_metadata(struct db *db, const char *partition, const char *study, const char *series, const char *sop,
-		 const char *bulk_url, bool original, struct buf *out, char *etag, size_t etaglen, bool etag_only)
+		 const char *bulk_url, bool original, struct buf *out, struct db_metadata_version *ver,
+		 bool version_only)
 {
 	const char *v[6] = { partition, study, original ? "true" : "false" };
 	int nv = 3, shape = uid_shape(series, sop);
 	PGresult *r;
 	long count;
 
+	memset(ver, 0, sizeof(*ver));
 	add_uids(v, &nv, series, sop);
-	if (etag_only) { /* a cache hit costs one small aggregate and no JSON */
+	if (version_only) { /* one small aggregate and no JSON */
 		r = db_exec_fixed(db, PGRES_TUPLES_OK, metadata_etag[shape], nv, v);
 		if (!r)
 			return -1;
 		count = atol(PQgetvalue(r, 0, 0));
-		make_etag(etag, etaglen, PQgetvalue(r, 0, 1), sop ? -1 : count);
+		if (count)
+			make_version(ver, r, 1, sop ? -1 : count, shape, original);
 		PQclear(r);
 		return count;
 	}
@@ -267,7 +286,10 @@ long db_metadata(struct db *db, const char *partition, const char *study, const 
 	if (!r)
 		return -1;
 	count = PQntuples(r);
-	make_etag(etag, etaglen, count ? PQgetvalue(r, 0, 1) : "0", sop ? -1 : count);
+	if (count)
+		make_version(ver, r, 1, sop ? -1 : count, shape, original);
+	else
+		snprintf(ver->etag, sizeof(ver->etag), "0");
 	buf_addch(out, '[');
 	long n = db_json_rows(r, out);
 	buf_addch(out, ']');

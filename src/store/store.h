@@ -6,7 +6,7 @@
  *
  * The file backend (store_file.c): store/<2 hex>/<watermark>.dcm, temp
  * files in store/tmp on the same file system so that rename is atomic,
- * renderings kept in store/cache/<2 hex>/<watermark>/. */
+ * answers kept (renderings, metadata) in store/cache/<2 hex>/<watermark>/. */
 #ifndef ADE_STORE_H
 #define ADE_STORE_H
 
@@ -111,12 +111,12 @@ long store_sweep_orphans(struct store *s, long min_age, store_known_fn known, vo
 /* Removes temp objects older than min_age seconds (requests that died). */
 void store_sweep_temp(struct store *s, long min_age);
 
-/* ---- renderings kept for an object (a cache: nothing is fsynced) --------- */
+/* ---- answers kept for an object: renderings, metadata (a cache, not fsynced) ---- */
 
-/* Whether a rendering named key (a file name) is kept for the object:
+/* Whether an answer named key (a file name) is kept for the object:
  * 1 with its local path (for X-Sendfile), else 0. */
 int store_cached(struct store *s, int64_t watermark, const char *key, char *path, size_t n);
-/* Keeps a rendering for the object: 1 with its local path (as
+/* Keeps an answer for the object: 1 with its local path (as
  * store_cached gives it), else 0 (a failure is only logged). It goes with
  * the object (store_remove). */
 int store_cache_put(struct store *s, int64_t watermark, const char *key, const void *p, size_t n, char *path,

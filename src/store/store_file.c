@@ -1,6 +1,7 @@
 /* The file backend of the store: store/<2 hex>/<watermark>.dcm, written
- * to store/tmp first and renamed in, fsynced both ways; renderings kept in
- * store/cache/<2 hex>/<watermark>/ (not fsynced: a cache). */
+ * to store/tmp first and renamed in, fsynced both ways; answers kept
+ * (renderings, metadata) in store/cache/<2 hex>/<watermark>/ (not
+ * fsynced: a cache). */
 #include "store/store.h"
 #include "common/log.h"
 #include "common/util.h"
@@ -222,7 +223,7 @@ static void cache_dir(const struct store *s, int64_t watermark, char *out, size_
 	snprintf(out, outlen, "%s/cache/%02x/%lld", s->dir, (unsigned)(watermark & 0xff), (long long)watermark);
 }
 
-/* The renderings kept for an object, and their directory. */
+/* The answers kept for an object, and their directory. */
 static void cache_remove(struct store *s, int64_t watermark)
 {
 	char dir[4200], path[4600];
@@ -281,8 +282,8 @@ static int file_cache_get(struct store *s, int64_t watermark, const char *key, s
 }
 
 /* Written to tmp and renamed in, so that a reader sees a whole file or
- * none. An object removed meanwhile (a delete racing the rendering) takes
- * the new rendering with it. */
+ * none. An object removed meanwhile (a delete racing the answer) takes
+ * the new answer with it. */
 static int file_cache_put(struct store *s, int64_t watermark, const char *key, const void *p, size_t n,
 			  char *path, size_t pathlen)
 {
@@ -293,10 +294,10 @@ static int file_cache_put(struct store *s, int64_t watermark, const char *key, c
 		return 0;
 	cache_dir(s, watermark, dir, sizeof(dir));
 	snprintf(path, pathlen, "%s/%s", dir, key);
-	/* the object's directory, made when it is the first rendering kept
+	/* the object's directory, made when it is the first answer kept
 	 * (its parents exist but for the first of its bucket) */
 	if (file_write(w, p, n) || (mkdir(dir, 0750) && errno != EEXIST && mkdir_p(dir)) || rename(w->path, path)) {
-		log_warn("cannot keep the rendering '%s': %s", path, strerror(errno));
+		log_warn("cannot keep the answer '%s': %s", path, strerror(errno));
 		file_abort(w);
 		return 0;
 	}
