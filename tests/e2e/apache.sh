@@ -102,6 +102,18 @@ code=$(curl -s -o "$tmp/t.out" -w '%{http_code}' --cacert "$TLS_CERT" -H 'Conten
 	--data-binary @"$tmp/t.dcm" "https://127.0.0.1:$sport/v2/studies/$st")
 check "$code" 200 "STOW over https through Apache"
 check "$(jget 'd["00081190"]["Value"][0]' < "$tmp/t.out")" "https://127.0.0.1:$sport/v2/studies/$st" "  RetrieveURL says https"
+# a kept metadata answer ([retrieve] metadata_cache) goes out through
+# mod_xsendfile with the responder's ETag and Content-Type
+q "UPDATE instance SET created_at = created_at - interval '1 minute' WHERE study_uid = '$st'" >/dev/null
+meta() { curl -s -D "$tmp/mh$1" -o "$tmp/m$1" -w '%{http_code}' -H 'Accept: application/dicom+json' \
+	"http://127.0.0.1:$aport/v2/studies/$st/metadata"; }
+check "$(meta 1)$(meta 2)" 200200 "a settled study's metadata twice through Apache"
+wm=$(q "SELECT watermark FROM instance WHERE study_uid = '$st'")
+ls "$EMULATOR_STORE_DIR/cache/$(printf '%02x' $((wm & 255)))/$wm/" 2>/dev/null | grep -q '^metadata-' &&
+	ok "  kept" || not_ok "no metadata answer kept"
+cmp -s "$tmp/m1" "$tmp/m2" && ok "  the kept answer is the same" || not_ok "the kept answer differs"
+hdr() { tr -d '\r' < "$tmp/mh$1" | sed -n "s/^$2: //Ip"; }
+check "$(hdr 2 ETag)|$(hdr 2 Content-Type)" "$(hdr 1 ETag)|application/dicom+json" "  with its ETag and Content-Type"
 check "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$TLS_CERT" -X DELETE "https://localhost:$sport/v2/studies/$st")" 204 \
 	"  and the certificate holds for localhost"
 n=$(grep -c . "$tmp/access.log")
