@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# QIDO pages, newest first: a search whose filters are exact reads its keys
+# within a bound written into its statement (the smallest power of two, at
+# least 16, over offset + limit; src/db/qido.c), a range search does not.
+# Pages across those bounds hold the same instances as the unbounded form.
+set -u
+. "$ABS_TOP_SRCDIR/tests/e2e/testlib.sh"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+U=$EMULATOR_URL/v2
+st=2.25.$$$RANDOM
+N=40
+stored=0
+for k in $(seq 1 $N); do
+	"$MKDCM" -o "$tmp/i.dcm" --study "$st" --series "$st.1" --sop "$st.1.$k" --rows 4 --cols 4 --set 0008,0020=DA:20240102
+	code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/dicom' --data-binary @"$tmp/i.dcm" "$U/studies")
+	[ "$code" = 200 ] && stored=$((stored + 1))
+done
+check "$stored" $N "$N instances stored"
+# newest first: the last stored comes first
+expected() { # OFFSET LIMIT
+	seq $N -1 1 | tail -n +$(($1 + 1)) | head -n "$2" | sed "s/^/$st.1./" | paste -sd' '
+}
+page() { # OFFSET LIMIT [FILTER]: the SOP Instance UIDs, or the status when not 200
+	local code
+	code=$(curl -s -o "$tmp/page" -w '%{http_code}' -H 'Accept: application/dicom+json' \
+		"$U/instances?StudyInstanceUID=$st&offset=$1&limit=$2${3:+&$3}")
+	[ "$code" = 200 ] || { echo "$code"; return; }
+	jget '" ".join(i["00080018"]["Value"][0] for i in d)' < "$tmp/page"
+}
+for p in "0 10" "0 16" "0 17" "5 12" "15 20" "16 16" "30 20" "39 5" "0 200"; do
+	set -- $p
+	want=$(expected "$1" "$2")
+	check "$(page "$1" "$2" "SeriesInstanceUID=$st.1")" "$want" "offset $1, limit $2, an exact filter"
+	check "$(page "$1" "$2" "StudyDate=20240101-20240103")" "$want" "  the same with a range filter"
+done
+check "$(page 40 5 "SeriesInstanceUID=$st.1")" 204 "past the last: 204, as the service answers an empty search"
+check "$(curl -s -o /dev/null -w '%{http_code}' -X DELETE "$U/studies/$st")" 204 "deleted"
+finish
