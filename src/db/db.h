@@ -101,7 +101,11 @@ int db_list_instances(struct db *db, const char *partition, const char *study, c
 
 /* A metadata answer's version: the ETag the service uses ("{max
  * watermark}-{count}", or the watermark for one instance), and what a kept
- * answer is named by and goes with. */
+ * answer is named by and goes with. An instance's metadata never changes
+ * under its watermark (an update makes a new one), which is what makes a
+ * kept answer named so right; a schema step that rewrote instance.metadata
+ * in place would have to remove the kept answers (the metadata-* files
+ * under store/cache/). */
 struct db_metadata_version {
 	char etag[64];
 	int64_t latest; /* the highest watermark among the instances */
