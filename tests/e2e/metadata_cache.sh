@@ -78,4 +78,37 @@ check "$(curl -s -o /dev/null -w '%{http_code}' -X DELETE "$U/studies/$st")" 204
 [ -e "$(dir_of "$wm2")" ] || [ -e "$(dir_of "$wm1")" ] && not_ok "kept answers outlive the study" ||
 	ok "  its kept answers are gone"
 check "$(get "$meta")" 404 "  and its metadata is not found"
+
+# Two sets with the same newest instance and count, so the same ETag: a
+# store that commits after a later one (its watermark is lower) and a
+# delete. {1, 3}, then 1 deleted and a late 2 in: {2, 3}. The kept answer
+# of {1, 3} must not be taken for {2, 3}. (The late commit is written as a
+# row: which of two concurrent stores commits first cannot be steered.)
+st=2.25.$$$RANDOM
+meta=$U/studies/$st/metadata
+for k in 1 2 3; do
+	"$MKDCM" -o "$tmp/$k.dcm" --study "$st" --series "$st.1" --sop "$st.1.$k" --rows 8 --cols 8
+	stow "$tmp/$k.dcm" >/dev/null
+done
+w2=$(q "SELECT watermark FROM instance WHERE sop_uid = '$st.1.2'")
+w3=$(q "SELECT watermark FROM instance WHERE sop_uid = '$st.1.3'")
+q "CREATE TABLE late_$$ AS SELECT * FROM instance WHERE watermark = $w2" >/dev/null
+check "$(curl -s -o /dev/null -w '%{http_code}' -X DELETE "$U/studies/$st/series/$st.1/instances/$st.1.2")" 204 \
+	"three instances, the second deleted"
+settle
+check "$(get "$meta")" 200 "  the metadata of the first and third"
+etag=$(header ETag)
+check "$(kept "$w3")" 1 "  kept"
+check "$(curl -s -o /dev/null -w '%{http_code}' -X DELETE "$U/studies/$st/series/$st.1/instances/$st.1.1")" 204 \
+	"the first deleted, the second back as a late commit"
+q "INSERT INTO instance SELECT * FROM late_$$; DROP TABLE late_$$" >/dev/null
+settle
+check "$(get "$meta")" 200 "  the metadata"
+check "$(header ETag)" "$etag" "  under the same ETag (the service's: newest watermark and count)"
+check "$(jget '" ".join(sorted(i["00080018"]["Value"][0] for i in d))' < "$tmp/got")" "$st.1.2 $st.1.3" \
+	"  lists the second and third, not the kept answer of the first and third"
+check "$(kept "$w3")" 2 "  kept as another answer"
+q "DELETE FROM instance WHERE watermark = $w2" >/dev/null # its file went with the delete
+check "$(curl -s -o /dev/null -w '%{http_code}' -X DELETE "$U/studies/$st")" 204 "the study deleted"
+[ -e "$(dir_of "$w3")" ] && not_ok "kept answers outlive the study" || ok "  its kept answers are gone"
 finish
