@@ -228,8 +228,8 @@ static void select_attributes(struct sql *s, const struct qido_query *q)
  * connection, but PostgreSQL plans it anew at every call (a custom plan)
  * while its LIMIT and OFFSET are parameters: a generic plan must assume
  * they take a tenth of the rows, and costs more. With a written bound it
- * keeps one generic plan after five calls, and the planning went (the
- * /series search with a filter planned in 0.7 - 2 ms, more than it ran).
+ * keeps one generic plan after five calls and plans no more (the /series
+ * search with a filter had planned in 0.7 - 2 ms, more than it ran).
  * Only for filters whose plan does not depend on their values (exact
  * matches): a range or a fuzzy name keeps a plan made for its values. */
 #define QIDO_BOUND_MAX 4096
