@@ -114,7 +114,7 @@ struct db_metadata_version {
 	 * alone can name two sets when stores commit out of order and a
 	 * delete follows) */
 	char key[160];
-	bool settled; /* no instance is newer than DB_METADATA_SETTLED */
+	bool settled; /* the set's newest instance is older than DB_METADATA_SETTLED */
 };
 
 /* Appends "[meta,meta,...]" to out and gives its version. With bulk_url

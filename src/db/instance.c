@@ -188,11 +188,14 @@ int db_list_instances(struct db *db, const char *partition, const char *study, c
  * follow: what a kept answer is named by and goes with (see
  * db_metadata_version). */
 #define ETAG_VERSION "CASE WHEN $3::boolean THEN COALESCE(i.original_watermark, i.watermark) ELSE i.watermark END"
-#define VERSION_COLUMNS(over)                                                                                     \
+#define VERSION_COLUMNS(over, created)                                                                            \
 	"max(i.watermark)" over ", sum(hashint8(i.watermark))" over ", "                                           \
-	"max(i.created_at)" over " < now() - interval '" DB_METADATA_SETTLED "'"
+	created " < now() - interval '" DB_METADATA_SETTLED "'"
+/* (when the newest instance was made: here one row fetched, so that the
+ * rest is read from the index alone) */
 #define METADATA_ETAG(where)                                                                                       \
-	"SELECT count(*), COALESCE(max(" ETAG_VERSION "), 0), " VERSION_COLUMNS("")                                \
+	"SELECT count(*), COALESCE(max(" ETAG_VERSION "), 0), "                                                    \
+	VERSION_COLUMNS("", "(SELECT x.created_at FROM instance x WHERE x.watermark = max(i.watermark))")           \
 	" FROM instance i JOIN partition p USING (partition_key) "                                                 \
 	"WHERE p.partition_name = $1 AND i.study_uid = $2 " where
 static const char *const metadata_etag[] = {
@@ -208,7 +211,7 @@ static const char *const metadata_etag[] = {
  * version), then VERSION_COLUMNS. */
 #define METADATA_JSON(where)                                                                                       \
 	"SELECT CASE WHEN $3::boolean THEN COALESCE(i.original_metadata, i.metadata) ELSE i.metadata END, "        \
-	"  max(" ETAG_VERSION ") OVER (), " VERSION_COLUMNS(" OVER ()")                                            \
+	"  max(" ETAG_VERSION ") OVER (), " VERSION_COLUMNS(" OVER ()", "max(i.created_at) OVER ()")               \
 	" FROM instance i JOIN partition p USING (partition_key) "                                                 \
 	"WHERE p.partition_name = $1 AND i.study_uid = $2 " where " ORDER BY i.series_key, i.watermark"
 static const char *const metadata_json[] = {
@@ -226,7 +229,7 @@ static const char *const metadata_json[] = {
 	"  '\"BulkDataURI\":\"bulkdata/', '\"BulkDataURI\":\"' || $4 || "                                              \
 	"  '/studies/' || i.study_uid || '/series/' || i.series_uid || '/instances/' || i.sop_uid || '/bulkdata/'), "     \
 	"  CASE WHEN $3::boolean THEN COALESCE(i.original_metadata, i.metadata) ELSE i.metadata END), "                    \
-	"  max(" ETAG_VERSION ") OVER (), " VERSION_COLUMNS(" OVER ()")                                                    \
+	"  max(" ETAG_VERSION ") OVER (), " VERSION_COLUMNS(" OVER ()", "max(i.created_at) OVER ()")                       \
 	" FROM instance i JOIN partition p USING (partition_key) "                                                        \
 	"LEFT JOIN instance_bulk b ON b.watermark = i.watermark "                                                         \
 	"WHERE p.partition_name = $1 AND i.study_uid = $2 " where " ORDER BY i.series_key, i.watermark"
