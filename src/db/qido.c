@@ -48,22 +48,23 @@ struct column {
 	const char *expr;     /* column expression */
 	int ci;               /* compare case-insensitively */
 	const char *prefixes; /* a person name's word prefixes (sql/021) */
+	int uid;              /* a UID: one row a value, so one plan for every value */
 };
 
 static const struct column columns[] = {
-	{ TAG(0x0020, 0x000D), "s.study_uid", 0, NULL },
-	{ TAG(0x0010, 0x0010), "s.patient_name_norm", 0, "s.patient_name_prefixes" },
-	{ TAG(0x0010, 0x0020), "s.patient_id", 1, NULL },
-	{ TAG(0x0010, 0x0030), "s.patient_birth_date", 0, NULL },
-	{ TAG(0x0008, 0x0050), "s.accession_number", 1, NULL },
-	{ TAG(0x0008, 0x0090), "s.referring_physician_name_norm", 0, "s.referring_physician_name_prefixes" },
-	{ TAG(0x0008, 0x0020), "s.study_date", 0, NULL },
-	{ TAG(0x0008, 0x1030), "s.study_description", 1, NULL },
-	{ TAG(0x0020, 0x000E), "se.series_uid", 0, NULL },
-	{ TAG(0x0008, 0x0060), "se.modality", 1, NULL },
-	{ TAG(0x0040, 0x0244), "se.performed_procedure_step_start_date", 0, NULL },
-	{ TAG(0x0008, 0x1090), "se.manufacturer_model_name", 1, NULL },
-	{ TAG(0x0008, 0x0018), "i.sop_uid", 0, NULL },
+	{ TAG(0x0020, 0x000D), "s.study_uid", 0, NULL, 1 },
+	{ TAG(0x0010, 0x0010), "s.patient_name_norm", 0, "s.patient_name_prefixes", 0 },
+	{ TAG(0x0010, 0x0020), "s.patient_id", 1, NULL, 0 },
+	{ TAG(0x0010, 0x0030), "s.patient_birth_date", 0, NULL, 0 },
+	{ TAG(0x0008, 0x0050), "s.accession_number", 1, NULL, 0 },
+	{ TAG(0x0008, 0x0090), "s.referring_physician_name_norm", 0, "s.referring_physician_name_prefixes", 0 },
+	{ TAG(0x0008, 0x0020), "s.study_date", 0, NULL, 0 },
+	{ TAG(0x0008, 0x1030), "s.study_description", 1, NULL, 0 },
+	{ TAG(0x0020, 0x000E), "se.series_uid", 0, NULL, 1 },
+	{ TAG(0x0008, 0x0060), "se.modality", 1, NULL, 0 },
+	{ TAG(0x0040, 0x0244), "se.performed_procedure_step_start_date", 0, NULL, 0 },
+	{ TAG(0x0008, 0x1090), "se.manufacturer_model_name", 1, NULL, 0 },
+	{ TAG(0x0008, 0x0018), "i.sop_uid", 0, NULL, 1 },
 };
 
 static const struct column *column_of(uint32_t tag)
@@ -237,16 +238,12 @@ static void select_attributes(struct sql *s, const struct qido_query *q)
  * tell which (a generic plan would walk a whole table for a rare one). */
 #define QIDO_BOUND_MAX 4096
 
-static bool is_uid(uint32_t tag)
-{
-	return tag == TAG(0x0020, 0x000D) || tag == TAG(0x0020, 0x000E) || tag == TAG(0x0008, 0x0018);
-}
-
 static long long page_bound(const struct qido_query *q)
 {
 	for (size_t k = 0; k < q->nfilters; k++) {
 		const struct qido_filter *f = &q->filters[k];
-		if (f->eqt_key || f->match != QIDO_EXACT || !is_uid(f->tag))
+		const struct column *c = column_of(f->tag);
+		if (f->eqt_key || f->match != QIDO_EXACT || !c || !c->uid)
 			return 0;
 	}
 	if (q->offset < 0 || q->limit < 0 || q->offset > QIDO_BOUND_MAX || q->limit > QIDO_BOUND_MAX)
