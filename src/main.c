@@ -7,6 +7,7 @@
 #include "common/xalloc.h"
 #include "http/fcgi_out.h"
 #include "http/response.h"
+#include "store/changes.h"
 
 #include <errno.h>
 #include <fcgiapp.h>
@@ -22,7 +23,7 @@
 #include "common/banned.h"
 
 static const char usage[] =
-	"usage: dicom-fcgi [-c FILE] [--user NAME] [--migrate | --sweep [--min-age SECONDS] |\n"
+	"usage: dicom-fcgi [-c FILE] [--user NAME] [--migrate | --sweep [--min-age SECONDS] | --changed |\n"
 	"                  --mint-token [--role ROLE]... [--minutes N] [--not-before-minutes N]\n"
 	"                  [--audience A] [--issuer I] [--key FILE]] [--help] [--version]\n"
 	"\n"
@@ -37,6 +38,9 @@ static const char usage[] =
 	"      --sweep        remove stored files that no index row refers to (left\n"
 	"                     by a crash between writing a file and its commit) and exit\n"
 	"      --min-age SECONDS  with --sweep: only files older than this (default 3600)\n"
+	"      --changed      count a change made to instances' rows by hand (psql):\n"
+	"                     the responders of this machine drop the lookups they keep\n"
+	"                     ([retrieve] lookup_cache), and exit\n"
 	"      --mint-token   print a bearer token for [auth] mode = token, signed with\n"
 	"                     [auth] signing_key (or --key FILE): --role \"DICOM Data Owner\"\n"
 	"                     or \"DICOM Data Reader\" (repeatable), --minutes of life\n"
@@ -49,7 +53,8 @@ static const char usage[] =
 	"DICOM_STORE_DIR, DICOM_STORE_REQUIRE_MOUNT, DICOM_LISTEN, DICOM_BASE_PATH,\n"
 	"DICOM_ALLOWED_HOSTS, DICOM_LOG_LEVEL, DICOM_X_SENDFILE, DICOM_X_SENDFILE2,\n"
 	"DICOM_DEBUG, DICOM_TRANSCODING, DICOM_BULKDATA_URI, DICOM_RENDER_CACHE,\n"
-	"DICOM_METADATA_CACHE, DICOM_DATA_PARTITIONS, DICOM_EXPORT, DICOM_EXPORT_IDENTITY,\n"
+	"DICOM_METADATA_CACHE, DICOM_LOOKUP_CACHE, DICOM_DATA_PARTITIONS, DICOM_EXPORT,\n"
+	"DICOM_EXPORT_IDENTITY, "
 	"DICOM_AUTH_MODE, DICOM_AUTH_KEYS, DICOM_AUTH_ISSUER, DICOM_AUTH_AUDIENCE,\n"
 	"DICOM_AUTH_SIGNING_KEY, DICOM_EVENTS_SERVICE_HOST, and\n"
 	"libpq's "
@@ -116,6 +121,11 @@ static int app_start(struct app *app)
 	}
 	if (api_auth_init(app))
 		return -1;
+	/* lookups are kept only where every change is counted: one machine */
+	bool keep = app->cfg.lookup_cache && !app->cfg.store_require_mount && changes_local(app->cfg.store_dir);
+	if (app->cfg.lookup_cache && !keep)
+		log_info("[retrieve] lookup_cache: off, the store may be shared with other hosts");
+	db_count_changes(app->db, app->store.changes, keep);
 	store_sweep_temp(&app->store, 3600);
 	snprintf(tmpdir, sizeof(tmpdir), "%s/tmp", app->cfg.store_dir);
 	sendfile_init(&app->framing, tmpdir);
@@ -188,6 +198,22 @@ static int sweep_orphans(struct app *app, long min_age)
 	return n < 0 ? 1 : 0;
 }
 
+/* --changed: one change counted, as a process that changed instances
+ * counts its own. */
+static int count_change(const struct config *cfg)
+{
+	char err[1024];
+	struct changes *c = changes_open(cfg->store_dir, 0, err, sizeof(err));
+	if (!c) {
+		fprintf(stderr, "dicom-fcgi: %s\n", err);
+		return 1;
+	}
+	changes_begin(c);
+	changes_end(c);
+	changes_close(c);
+	return 0;
+}
+
 /* A responder's requests allocate and free the same large blocks, request
  * after request (a frame made 8-bit for display, its JPEG, a body, a JSON
  * answer). glibc's defaults hand blocks over 128 KiB out as fresh pages each
@@ -211,10 +237,11 @@ int main(int argc, char **argv)
 		{ "minutes", required_argument, NULL, 'M' }, { "not-before-minutes", required_argument, NULL, 'N' },
 		{ "audience", required_argument, NULL, 'u' }, { "issuer", required_argument, NULL, 'i' },
 		{ "key", required_argument, NULL, 'k' },    { "user", required_argument, NULL, 'U' },
+		{ "changed", no_argument, NULL, 'C' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *config_path = getenv("DICOM_CONFIG"), *user = NULL;
-	bool migrate_only = false, sweep = false, mint = false;
+	bool migrate_only = false, sweep = false, mint = false, changed = false;
 	struct mint_options mo = { .minutes = 60 };
 	long min_age = 3600;
 	struct app app;
@@ -237,6 +264,7 @@ int main(int argc, char **argv)
 		case 'i': mo.issuer = optarg; break;
 		case 'k': mo.key = optarg; break;
 		case 'U': user = optarg; break;
+		case 'C': changed = true; break;
 		case 'h': fputs(usage, stdout); return 0;
 		case 'V': printf("dicom-fcgi (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION); return 0;
 		default: fputs(usage, stderr); return 2;
@@ -253,13 +281,13 @@ int main(int argc, char **argv)
 		config_path = SYSCONFDIR "/azure-dicom-emulator/dicom.ini";
 
 	memset(&app, 0, sizeof(app));
-	if (mint) {
+	if (mint || changed) {
 		char err[1024];
 		if (config_load(&app.cfg, config_path, err, sizeof(err))) {
 			fprintf(stderr, "dicom-fcgi: %s\n", err);
 			return 1;
 		}
-		rc = api_mint_token(&app.cfg, &mo);
+		rc = mint ? api_mint_token(&app.cfg, &mo) : count_change(&app.cfg);
 		config_release(&app.cfg);
 		return rc;
 	}

@@ -52,6 +52,7 @@ static const struct config_key retrieve_keys[] = {
 	{ "bulkdata_uri", CONFIG_BOOL, OFF(bulkdata_uri), "false", 0, 0, "DICOM_BULKDATA_URI", NULL },
 	{ "render_cache", CONFIG_BOOL, OFF(render_cache), "true", 0, 0, "DICOM_RENDER_CACHE", NULL },
 	{ "metadata_cache", CONFIG_BOOL, OFF(metadata_cache), "true", 0, 0, "DICOM_METADATA_CACHE", NULL },
+	{ "lookup_cache", CONFIG_BOOL, OFF(lookup_cache), "true", 0, 0, "DICOM_LOOKUP_CACHE", NULL },
 };
 static const struct config_key features_keys[] = {
 	{ "data_partitions", CONFIG_BOOL, OFF(data_partitions), "false", 0, 0, "DICOM_DATA_PARTITIONS", NULL },

@@ -37,6 +37,7 @@ struct config {
 	bool bulkdata_uri;     /* metadata lists bulk data as BulkDataURI links */
 	bool render_cache;     /* rendered images and thumbnails kept with the instance */
 	bool metadata_cache;   /* metadata answers of settled instances kept with the newest */
+	bool lookup_cache;     /* responders keep lookups while no change is counted (one machine) */
 	/* [features] */
 	bool data_partitions;  /* routes under /partitions/{name} (the service's EnableDataPartitions) */
 	bool export_enabled;   /* POST /export */

@@ -1,6 +1,7 @@
 #include "db/db.h"
 #include "db/schema.h"
 #include "db/db_internal.h"
+#include "store/changes.h"
 #include "common/log.h"
 #include "common/xalloc.h"
 
@@ -37,6 +38,9 @@ struct db {
 	char *session;  /* SQL run on every new connection (db_set_session), or NULL */
 	struct prepared prepared[PREPARED_MAX];
 	int nprepared;
+	struct changes *changes; /* where changes to instances are counted, or NULL */
+	struct lookup *lookups;  /* lookups kept, or NULL */
+	bool changed;            /* the open transaction changed instances */
 };
 
 static void forget_prepared(struct db *db)
@@ -90,6 +94,7 @@ void db_free(struct db *db)
 	forget_prepared(db);
 	free(db->conninfo);
 	free(db->session);
+	lookup_free(db->lookups);
 	free(db);
 }
 
@@ -279,9 +284,43 @@ long db_json_rows(PGresult *r, struct buf *out)
 	return n;
 }
 
+void db_count_changes(struct db *db, struct changes *changes, bool keep)
+{
+	db->changes = changes;
+	lookup_free(db->lookups);
+	db->lookups = changes && keep ? lookup_new(changes) : NULL;
+}
+
+struct lookup *db_lookups(struct db *db)
+{
+	return db->lookups;
+}
+
+void db_change_begin(struct db *db)
+{
+	if (PQtransactionStatus(db->conn) == PQTRANS_INTRANS)
+		db->changed = true; /* counted at COMMIT */
+	else if (db->changes)
+		changes_begin(db->changes);
+}
+
+void db_change_end(struct db *db)
+{
+	if (!db->changed && db->changes)
+		changes_end(db->changes);
+}
+
 int db_cmd(struct db *db, const char *sql)
 {
+	/* a transaction that changed instances is counted around its COMMIT */
+	bool counted = db->changed && db->changes && !strcmp(sql, "COMMIT");
+	if (counted)
+		changes_begin(db->changes);
 	PGresult *r = exec_params(db, PGRES_COMMAND_OK, sql, 0, NULL);
+	if (counted)
+		changes_end(db->changes);
+	if (!strcmp(sql, "COMMIT") || !strcmp(sql, "ROLLBACK"))
+		db->changed = false;
 	if (!r)
 		return -1;
 	PQclear(r);

@@ -17,6 +17,12 @@ struct db *db_connect(const char *conninfo, char *err, size_t errlen);
  * (may be NULL) is set: a database that is still starting is waited for. */
 struct db *db_connect_wait(const char *conninfo, int seconds, volatile sig_atomic_t *stop, char *err, size_t errlen);
 void db_free(struct db *db);
+/* Counts the connection's changes to instances in changes (store/
+ * changes.h) from now on; with keep, also keeps the answers of lookups
+ * (db_list_instances of one instance, db_metadata's version) while no
+ * change is counted. changes stays the caller's. */
+struct changes;
+void db_count_changes(struct db *db, struct changes *changes, bool keep);
 /* Settings of the session (SQL statements, e.g. SET), applied now and
  * again on every reconnection. Returns 0, or -1 logged. */
 int db_set_session(struct db *db, const char *sql);

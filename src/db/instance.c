@@ -9,6 +9,7 @@
 
 #include <libpq-fe.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,11 +78,13 @@ int db_store_instance(struct db *db, const struct db_new_instance *in, int64_t *
 	v[SI_UPSERT] = in->upsert ? "true" : "false";
 	v[SI_FRAME_RANGES] = in->frame_ranges;
 	replaced[0] = replaced[1] = 0;
+	db_change_begin(db);
 	r = db_run_fixed(db,
 		"SELECT * FROM dicom_store(ROW($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,"
 		"$24,$25)"
 		"::dicom_instance_in)",
 		SI_COUNT, v);
+	db_change_end(db);
 	if (!r)
 		return DB_FAILED;
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
@@ -156,15 +159,68 @@ static void add_uids(const char **v, int *n, const char *series, const char *sop
 		v[(*n)++] = sop;
 }
 
+/* The key of a kept lookup: its kind, then what was asked (a line each:
+ * no UID or partition name holds one). 0, or -1 when it does not fit. */
+static int lookup_key(char *key, size_t n, char kind, const char *partition, const char *study, const char *series,
+		      const char *sop, bool original)
+{
+	int len = snprintf(key, n, "%c%c\n%s\n%s\n%s\n%s", kind, original ? 'o' : 'l', partition, study,
+			   series ? series : "", sop ? sop : "");
+	return len < 0 || (size_t)len >= n ? -1 : 0;
+}
+
+/* One instance as it is kept: watermark and size, then study, series, SOP
+ * and syntax, each ended by a NUL. */
+struct kept_instance {
+	int64_t watermark, size;
+	char strings[4 * 65];
+};
+
+static void instance_from_kept(const struct kept_instance *k, size_t len, struct db_instance_list *out)
+{
+	const char *p = k->strings, *end = (const char *)k + len;
+	char *s[4];
+	for (int i = 0; i < 4; i++) {
+		s[i] = xstrdup(p);
+		p += strnlen(p, (size_t)(end - p)) + 1;
+	}
+	out->items = xcalloc(1, sizeof(*out->items));
+	*out->items = (struct db_instance_ref){ k->watermark, k->size, s[0], s[1], s[2], s[3] };
+	out->n = 1;
+}
+
+static void keep_instance(struct db *db, uint64_t tag, const char *key, const struct db_instance_ref *it)
+{
+	struct kept_instance k = { it->watermark, it->size, { 0 } };
+	int len = snprintf(k.strings, sizeof(k.strings), "%s%c%s%c%s%c%s", it->study, 0, it->series, 0, it->sop, 0,
+			   it->ts);
+	if (len >= 0 && (size_t)len < sizeof(k.strings))
+		lookup_put(db_lookups(db), tag, key, &k, offsetof(struct kept_instance, strings) + (size_t)len + 1);
+}
+
 int db_list_instances(struct db *db, const char *partition, const char *study, const char *series, const char *sop,
 		      bool original, struct db_instance_list *out)
 {
 	const char *v[5] = { partition, study, original ? "true" : "false" };
 	int nv = 3;
-	add_uids(v, &nv, series, sop);
-	PGresult *r = db_exec_fixed(db, PGRES_TUPLES_OK, list_instances[uid_shape(series, sop)], nv, v);
+	char key[320];
+	struct kept_instance k;
+	uint64_t tag = 0;
+
 	out->items = NULL;
 	out->n = 0;
+	/* one instance: its answer may be kept */
+	bool keep = sop && db_lookups(db) && !lookup_key(key, sizeof(key), 'i', partition, study, series, sop, original);
+	if (keep) {
+		size_t len = lookup_get(db_lookups(db), key, &k, sizeof(k));
+		if (len) {
+			instance_from_kept(&k, len, out);
+			return 0;
+		}
+		tag = lookup_tag(db_lookups(db)); /* before the database is asked */
+	}
+	add_uids(v, &nv, series, sop);
+	PGresult *r = db_exec_fixed(db, PGRES_TUPLES_OK, list_instances[uid_shape(series, sop)], nv, v);
 	if (!r)
 		return -1;
 	int n = PQntuples(r);
@@ -180,6 +236,8 @@ int db_list_instances(struct db *db, const char *partition, const char *study, c
 	}
 	out->n = (size_t)n;
 	PQclear(r);
+	if (keep && n == 1)
+		keep_instance(db, tag, key, &out->items[0]);
 	return 0;
 }
 
@@ -259,6 +317,47 @@ static void make_version(struct db_metadata_version *v, PGresult *r, int col, lo
 	v->settled = PQgetvalue(r, 0, col + 3)[0] == 't';
 }
 
+/* A metadata answer's version as it is kept (a settled one: an unsettled
+ * one changes with time alone). */
+struct kept_version {
+	long count;
+	struct db_metadata_version ver;
+};
+
+/* The version of a metadata answer alone: one small aggregate and no
+ * JSON, or the one kept. Returns the number of instances, or -1. */
+static long metadata_version(struct db *db, const char *partition, const char *study, const char *series,
+			     const char *sop, bool original, struct db_metadata_version *ver)
+{
+	const char *v[5] = { partition, study, original ? "true" : "false" };
+	int nv = 3, shape = uid_shape(series, sop);
+	char key[320];
+	struct kept_version k;
+	uint64_t tag = 0;
+
+	bool keep = db_lookups(db) && !lookup_key(key, sizeof(key), 'm', partition, study, series, sop, original);
+	if (keep) {
+		if (lookup_get(db_lookups(db), key, &k, sizeof(k)) == sizeof(k)) {
+			*ver = k.ver;
+			return k.count;
+		}
+		tag = lookup_tag(db_lookups(db));
+	}
+	add_uids(v, &nv, series, sop);
+	PGresult *r = db_exec_fixed(db, PGRES_TUPLES_OK, metadata_etag[shape], nv, v);
+	if (!r)
+		return -1;
+	long count = atol(PQgetvalue(r, 0, 0));
+	if (count)
+		make_version(ver, r, 1, sop ? -1 : count, shape, original);
+	PQclear(r);
+	if (keep && count && ver->settled) {
+		k = (struct kept_version){ count, *ver };
+		lookup_put(db_lookups(db), tag, key, &k, sizeof(k));
+	}
+	return count;
+}
+
 long db_metadata(struct db *db, const char *partition, const char *study, const char *series, const char *sop,
 		 const char *bulk_url, bool original, struct buf *out, struct db_metadata_version *ver,
 		 bool version_only)
@@ -269,17 +368,9 @@ long db_metadata(struct db *db, const char *partition, const char *study, const 
 	long count;
 
 	memset(ver, 0, sizeof(*ver));
+	if (version_only)
+		return metadata_version(db, partition, study, series, sop, original, ver);
 	add_uids(v, &nv, series, sop);
-	if (version_only) { /* one small aggregate and no JSON */
-		r = db_exec_fixed(db, PGRES_TUPLES_OK, metadata_etag[shape], nv, v);
-		if (!r)
-			return -1;
-		count = atol(PQgetvalue(r, 0, 0));
-		if (count)
-			make_version(ver, r, 1, sop ? -1 : count, shape, original);
-		PQclear(r);
-		return count;
-	}
 	if (bulk_url) {
 		nv = 3;
 		v[nv++] = bulk_url;
@@ -376,6 +467,8 @@ static int watermarks_tx(struct db *db, const char *sql, int nparams, const char
 		db_cmd(db, "ROLLBACK");
 		return -1;
 	}
+	if (PQntuples(r))
+		db_change_begin(db); /* instances went: counted around the COMMIT */
 	if (db_cmd(db, "COMMIT")) {
 		PQclear(r);
 		return -1;

@@ -181,10 +181,12 @@ int db_update_instance(struct db *db, const struct db_update *job, int64_t old, 
 	snprintf(s, sizeof(s), "%lld", (long long)size);
 	const char *v[] = { job->id, o, n, s, metadata, metadata_bulk, host, topic };
 	*remove = 0;
+	db_change_begin(db);
 	PGresult *r = db_exec(db, PGRES_TUPLES_OK,
 			      "SELECT status, remove FROM dicom_update_instance($1::uuid, $2::bigint, $3::bigint, $4::bigint, "
 			      "$5, $6, $7, $8)",
 			      8, v);
+	db_change_end(db);
 	if (!r)
 		return -1;
 	int updated = !strcmp(PQgetvalue(r, 0, 0), "updated");

@@ -622,6 +622,8 @@ int main(int argc, char **argv)
 		       store_open(&r.store, r.cfg.store_dir, err, sizeof(err)) == 0;
 	if (!r.have_store && r.cfg.store_require_mount)
 		log_warn("%s: no store work on this host (bulk update, export, sweeps)", err);
+	if (r.have_store) /* its expiries and updates, for the responders' kept lookups */
+		db_count_changes(r.db, r.store.changes, false);
 	log_info("ready subscriptions=%zu owner='%s'", r.nnames, r.owner);
 	run(&r);
 	log_info("shutting down");

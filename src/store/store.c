@@ -1,5 +1,6 @@
 /* The store's public face: every call goes to the backend's table. */
 #include "store/store.h"
+#include "store/changes.h"
 #include "common/xalloc.h"
 
 #include <errno.h>
@@ -10,16 +11,31 @@
 
 #include "common/banned.h"
 
+/* How long nothing is kept after a process stopped in the middle of
+ * counting a change (the database may still be finishing its commit). */
+#define CHANGES_PAUSE_MS 10000
+
 int store_open(struct store *s, const char *dir, char *err, size_t errlen)
 {
 	s->ops = &store_file_ops;
 	s->dir = xstrdup(dir);
 	s->impl = NULL;
-	return s->ops->open(s, err, errlen);
+	s->changes = NULL;
+	if (s->ops->open(s, err, errlen))
+		return -1;
+	s->changes = changes_open(dir, CHANGES_PAUSE_MS, err, errlen);
+	if (!s->changes) {
+		s->ops->release(s);
+		s->ops = NULL;
+		return -1;
+	}
+	return 0;
 }
 
 void store_release(struct store *s)
 {
+	changes_close(s->changes);
+	s->changes = NULL;
 	if (s->ops)
 		s->ops->release(s);
 	free(s->dir);

@@ -18,10 +18,13 @@
 
 struct store_ops;
 
+struct changes;
+
 struct store {
 	const struct store_ops *ops;
 	char *dir;  /* where it is: the file backend's directory */
 	void *impl; /* the backend's */
+	struct changes *changes; /* changes to instances counted (store/changes.h: dir/changes) */
 };
 
 /* A new object being written (an upload, or a scratch file made from a

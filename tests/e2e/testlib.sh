@@ -12,7 +12,13 @@ ok() { echo "ok - $*"; pass=$((pass + 1)); }
 failures=()
 not_ok() { echo "not ok - $*"; fail=$((fail + 1)); failures+=("$*"); }
 check() { if [ "$1" = "$2" ]; then ok "$3"; else not_ok "$3 (got '$1', expected '$2')"; fi; }
-q() { psql "$EMULATOR_DB_CONNINFO" -Atc "$1"; }
+# A statement that changes rows is followed by dicom-fcgi --changed, as
+# README asks of a change made by hand: the responders' kept lookups go.
+q() {
+	psql "$EMULATOR_DB_CONNINFO" -Atc "$1" || return
+	case "${1^^}" in UPDATE* | INSERT* | DELETE* | WITH*) changed ;; esac
+}
+changed() { "$EMULATOR_BUILD/dicom-fcgi" -c "$EMULATOR_VAR/conf/dicom.ini" --changed; }
 # Runs dicom-fcgi --sweep (every age) and prints how many of the store's
 # files then have no row: none point at them as a current or an original
 # version.
