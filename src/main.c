@@ -81,6 +81,19 @@ static int fcgi_write(void *ctx, const void *src, size_t n)
 	return 0;
 }
 
+/* Once the web server's whole request has been read (a request without
+ * a body, or a body read to its end), the connection is closed as soon as
+ * the answer is written. Else libfcgi's way: shutdown, then read until the
+ * web server closes, so that what is left of a body does not reset the
+ * connection under an answer sent early (an error). */
+static void close_plainly(FCGX_Request *fr)
+{
+	const char *len = FCGX_GetParam("CONTENT_LENGTH", fr->envp);
+	bool no_body = !len || !*len || !strcmp(len, "0");
+	if (FCGX_HasSeenEOF(fr->in) == EOF || (no_body && FCGX_GetChar(fr->in) == EOF))
+		FCGX_Detach(fr);
+}
+
 static void serve(struct app *app, int sock)
 {
 	FCGX_Request fr;
@@ -103,6 +116,7 @@ static void serve(struct app *app, int sock)
 		log_info("request method=%s uri=\"%s\" status=%d bytes=%llu ms=%llu", req.method, uri ? uri : "",
 			 req.status, (unsigned long long)req.bytes_out, (unsigned long long)(util_now_ms() - t0));
 		request_release(&req);
+		close_plainly(&fr);
 		FCGX_Finish_r(&fr);
 	}
 	FCGX_Free(&fr, 1);
