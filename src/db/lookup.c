@@ -5,8 +5,9 @@
  * only while that count is still current, so no committed change is ever
  * missed; any change anywhere on the machine makes all of them old.
  *
- * One table per process, each key in one slot (a newer lookup replaces
- * what was there): no locks, no lists, a fixed size. */
+ * One table per process: a key is in one of a set of four slots (a new
+ * lookup takes an empty one, or one kept under an older count, or the one
+ * least recently kept); no locks, no lists, a fixed size. */
 #include "db/db_internal.h"
 #include "store/changes.h"
 #include "common/xalloc.h"
@@ -17,11 +18,13 @@
 #include "common/banned.h"
 
 #define LOOKUP_SLOTS 2048 /* a power of two */
+#define LOOKUP_WAYS 4    /* slots a key may be in */
 #define LOOKUP_KEY 320
 #define LOOKUP_VALUE 512
 
 struct lookup_slot {
-	uint64_t tag; /* 0: empty */
+	uint64_t tag;  /* 0: empty */
+	uint64_t kept; /* when, in this table's puts */
 	uint32_t hash;
 	uint16_t klen, vlen;
 	char key[LOOKUP_KEY];
@@ -31,6 +34,7 @@ struct lookup_slot {
 struct lookup {
 	struct changes *changes;
 	struct lookup_slot *slots;
+	uint64_t kept; /* puts so far */
 };
 
 struct lookup *lookup_new(struct changes *changes)
@@ -62,15 +66,28 @@ uint64_t lookup_tag(struct lookup *l)
 	return l ? changes_tag(l->changes) : 0;
 }
 
+/* The slots a key may be in: a set of LOOKUP_WAYS next to each other. */
+static struct lookup_slot *set_of(struct lookup *l, uint32_t h)
+{
+	return &l->slots[(h & (LOOKUP_SLOTS / LOOKUP_WAYS - 1)) * LOOKUP_WAYS];
+}
+
+static struct lookup_slot *find(struct lookup *l, uint32_t h, const char *key, size_t n)
+{
+	struct lookup_slot *set = set_of(l, h);
+	for (int i = 0; i < LOOKUP_WAYS; i++)
+		if (set[i].tag && set[i].hash == h && set[i].klen == n && !memcmp(set[i].key, key, n))
+			return &set[i];
+	return NULL;
+}
+
 size_t lookup_get(struct lookup *l, const char *key, void *value, size_t size)
 {
 	size_t n = strlen(key);
 	if (!l || n > LOOKUP_KEY)
 		return 0;
-	uint32_t h = hash(key, n);
-	const struct lookup_slot *s = &l->slots[h & (LOOKUP_SLOTS - 1)];
-	if (!s->tag || s->hash != h || s->klen != n || memcmp(s->key, key, n) || s->vlen > size ||
-	    !changes_valid(l->changes, s->tag))
+	const struct lookup_slot *s = find(l, hash(key, n), key, n);
+	if (!s || s->vlen > size || !changes_valid(l->changes, s->tag))
 		return 0;
 	memcpy(value, s->value, s->vlen);
 	return s->vlen;
@@ -82,8 +99,21 @@ void lookup_put(struct lookup *l, uint64_t tag, const char *key, const void *val
 	if (!l || !tag || n > LOOKUP_KEY || size > LOOKUP_VALUE)
 		return;
 	uint32_t h = hash(key, n);
-	struct lookup_slot *s = &l->slots[h & (LOOKUP_SLOTS - 1)];
+	struct lookup_slot *s = find(l, h, key, n);
+	if (!s) { /* an empty or old slot of its set, else the one least recently kept */
+		struct lookup_slot *set = set_of(l, h);
+		s = &set[0];
+		for (int i = 0; i < LOOKUP_WAYS; i++) {
+			if (!set[i].tag || set[i].tag != tag) {
+				s = &set[i];
+				break;
+			}
+			if (set[i].kept < s->kept)
+				s = &set[i];
+		}
+	}
 	s->tag = tag;
+	s->kept = ++l->kept;
 	s->hash = h;
 	s->klen = (uint16_t)n;
 	s->vlen = (uint16_t)size;
