@@ -38,6 +38,20 @@ static int64_t now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* The file's size and blocks: 0, or -1 with errno. */
+static int allocate(int fd, off_t size)
+{
+	int e = posix_fallocate(fd, 0, CHANGES_SIZE);
+	if (e == EOPNOTSUPP || e == EINVAL) { /* a file system without it: zeros written */
+		static const char zeros[CHANGES_SIZE];
+		if (size >= CHANGES_SIZE)
+			return 0;
+		e = pwrite(fd, zeros + size, (size_t)(CHANGES_SIZE - size), size) == CHANGES_SIZE - size ? 0 : errno;
+	}
+	errno = e;
+	return e ? -1 : 0;
+}
+
 struct changes *changes_open(const char *dir, long pause_ms, char *err, size_t errlen)
 {
 	char path[4200];
@@ -45,7 +59,9 @@ struct changes *changes_open(const char *dir, long pause_ms, char *err, size_t e
 
 	snprintf(path, sizeof(path), "%s/changes", dir);
 	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0660);
-	if (fd < 0 || fstat(fd, &st) || (st.st_size < CHANGES_SIZE && ftruncate(fd, CHANGES_SIZE))) {
+	/* its blocks allocated now: a write to a mapped hole of a full file
+	 * system would kill the process (SIGBUS) */
+	if (fd < 0 || fstat(fd, &st) || allocate(fd, st.st_size)) {
 		snprintf(err, errlen, "cannot open '%s': %s", path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
