@@ -6,7 +6,8 @@
 # and deleted through the other while both relays run; every event is
 # delivered once, every operation's work is done once; one host's store
 # sweep leaves the other's upload alone; a responder refuses to start on a
-# store whose [store] require_mount is not mounted.
+# store whose [store] require_mount is not mounted, and keeps no lookups
+# ([retrieve] lookup_cache) on one that is.
 set -u
 . "$ABS_TOP_SRCDIR/tests/e2e/testlib.sh"
 VAR=$EMULATOR_VAR
@@ -119,4 +120,8 @@ rc=$?
 DICOM_STORE_REQUIRE_MOUNT=/ DICOM_LISTEN="127.0.0.1:$(free_port)" timeout 3 "$BUILD/dicom-fcgi" -c "$tmp/a/dicom.ini" \
 	> "$tmp/mount2.log" 2>&1
 check "$?" 124 "  and starts (serving until stopped) when it is mounted"
+grep -q "lookup_cache: off" "$tmp/mount2.log" && ok "  keeping no lookups there (other hosts' changes are not counted here)" ||
+	not_ok "  lookups kept on a store that require_mount says is shared: $(tail -2 "$tmp/mount2.log")"
+grep -q "lookup_cache: off" "$tmp/a/log/dicom-fcgi.log" && not_ok "host a (its own machine's store) keeps no lookups" ||
+	ok "  while host a, on this machine's store, keeps them"
 finish
