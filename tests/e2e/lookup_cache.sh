@@ -105,19 +105,30 @@ s=$(uid 5)
 "$MKDCM" -o "$tmp/h.dcm" --study "$s" --series "$s.1" --sop "$s.1.1" --rows 16 --cols 16
 check "$(stow "$tmp/h.dcm")" 200 "an instance stored"
 p="/studies/$s/series/$s.1/instances/$s.1.1"
-reads "$p" "$I" >/dev/null
-reads "$p" "$I" >/dev/null
-# psql itself, not q (which counts the change): as a user would
-psql "$EMULATOR_DB_CONNINFO" -Atc "UPDATE instance SET transfer_syntax = '1.2.840.10008.1.2' WHERE study_uid = '$s'" >/dev/null
 syntaxes() {
 	for _ in $(seq 1 $N); do
 		curl -s -o /dev/null -D - -H "$I" "$U$p" | tr -d '\r' | sed -n 's/.*transfer-syntax=//p'
 	done | sort -u | tr '\n' ' '
 }
-case "$(syntaxes)" in
-*1.2.840.10008.1.2.1*) ok "changed by hand, uncounted: responders still answer from their kept lookups" ;;
-*) not_ok "no kept lookup answered after a change by hand: is anything kept?" ;;
-esac
+counts() { od -A n -t u8 -N 16 "$EMULATOR_STORE_DIR/changes" | tr -s ' '; }
+# kept lookups answer until a change is counted: one counted meanwhile by
+# anything else (the relay's work of an earlier test) makes them go, so
+# the case is tried again then (each time with the row as it was)
+kept=""
+for _ in 1 2 3; do
+	q "UPDATE instance SET transfer_syntax = '1.2.840.10008.1.2.1' WHERE study_uid = '$s'" >/dev/null
+	reads "$p" "$I" >/dev/null
+	reads "$p" "$I" >/dev/null
+	before=$(counts)
+	# psql itself, not q (which counts the change): as a user would
+	psql "$EMULATOR_DB_CONNINFO" -Atc "UPDATE instance SET transfer_syntax = '1.2.840.10008.1.2' WHERE study_uid = '$s'" >/dev/null
+	seen=$(syntaxes)
+	[ "$(counts)" = "$before" ] || continue
+	case "$seen" in *1.2.840.10008.1.2.1*) kept=1 ;; esac
+	break
+done
+[ -n "$kept" ] && ok "changed by hand, uncounted: responders still answer from their kept lookups" ||
+	not_ok "no kept lookup answered after a change by hand (seen: $seen): is anything kept?"
 changed
 check "$(syntaxes)" "1.2.840.10008.1.2 " "after dicom-fcgi --changed: every answer reads the row again"
 curl -s -o /dev/null -X DELETE "$U/studies/$s"
