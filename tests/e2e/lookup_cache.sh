@@ -6,7 +6,8 @@
 # read many times again: each read after the change sees it, for a DELETE,
 # an upsert (PUT), a bulk update (the relay), an expiry (the relay) and a
 # STOW into a settled study. A row changed by hand is kept until
-# dicom-fcgi --changed counts the change, as README says.
+# dicom-fcgi --changed counts the change, as README says. A stored file
+# that is gone gives the service's 500, kept lookup or not.
 set -u
 . "$ABS_TOP_SRCDIR/tests/e2e/testlib.sh"
 U=$EMULATOR_URL/v2
@@ -131,6 +132,22 @@ done
 	not_ok "no kept lookup answered after a change by hand (seen: $seen): is anything kept?"
 changed
 check "$(syntaxes)" "1.2.840.10008.1.2 " "after dicom-fcgi --changed: every answer reads the row again"
+curl -s -o /dev/null -X DELETE "$U/studies/$s"
+
+# ---- a stored file gone (a broken store): the service's 500, not the web server's 404
+s=$(uid 6)
+"$MKDCM" -o "$tmp/g.dcm" --study "$s" --series "$s.1" --sop "$s.1.1" --rows 16 --cols 16
+check "$(stow "$tmp/g.dcm")" 200 "an instance stored"
+p="/studies/$s/series/$s.1/instances/$s.1.1"
+reads "$p" "$I" >/dev/null
+w=$(q "SELECT watermark FROM instance WHERE study_uid = '$s'")
+rm -f "$EMULATOR_STORE_DIR/$(printf '%02x' $((w & 255)))/$w.dcm"
+check "$(reads "$p" "$I" | cut -d' ' -f1)" 500 "its file removed by hand: every single-part read answers 500"
+body=$(curl -s -H "$I" "$U$p")
+case "$body" in "The server encountered an internal error."*) ok "  with the service's message: $body" ;;
+*) not_ok "  answered: $body" ;; esac
+check "$(reads "$p" 'Accept: multipart/related; type="application/dicom"; transfer-syntax=*' | cut -d' ' -f1)" 500 \
+	"  and every multipart read"
 curl -s -o /dev/null -X DELETE "$U/studies/$s"
 
 finish
