@@ -45,16 +45,16 @@ int db_cmd(struct db *db, const char *sql);
 int db_operation_begin(struct db *db, const char *type, char busy_op[33]);
 int db_operation_commit(struct db *db, const char *uuid, char op_id[33]);
 
-/* Kept lookups (db/lookup.c; db_count_changes). lookup_tag: before the
- * lookup, the count its answer is kept under (0: not kept). lookup_get:
- * the kept answer of key, copied to value (at most size bytes): its
- * length, or 0 when none is current. lookup_put: keeps one. All take the
- * connection's table, NULL when lookups are not kept. */
+/* Kept lookups (db/lookup.c; db_count_changes). lookup_get: the kept
+ * answer of key, copied to value (at most size bytes): its length; or 0
+ * when none is current, with *tag the count under which the answer the
+ * caller now reads from the database is to be kept (read before it asks:
+ * 0, not to be kept). lookup_put: keeps one. All take the connection's
+ * table, NULL when lookups are not kept. */
 struct changes;
 struct lookup *lookup_new(struct changes *changes);
 void lookup_free(struct lookup *l);
-uint64_t lookup_tag(struct lookup *l);
-size_t lookup_get(struct lookup *l, const char *key, void *value, size_t size);
+size_t lookup_get(struct lookup *l, const char *key, void *value, size_t size, uint64_t *tag);
 void lookup_put(struct lookup *l, uint64_t tag, const char *key, const void *value, size_t size);
 struct lookup *db_lookups(struct db *db);
 

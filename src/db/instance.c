@@ -211,13 +211,10 @@ int db_list_instances(struct db *db, const char *partition, const char *study, c
 	out->n = 0;
 	/* one instance: its answer may be kept */
 	bool keep = sop && db_lookups(db) && !lookup_key(key, sizeof(key), 'i', partition, study, series, sop, original);
-	if (keep) {
-		size_t len = lookup_get(db_lookups(db), key, &k, sizeof(k));
-		if (len) {
-			instance_from_kept(&k, len, out);
-			return 0;
-		}
-		tag = lookup_tag(db_lookups(db)); /* before the database is asked */
+	size_t len = keep ? lookup_get(db_lookups(db), key, &k, sizeof(k), &tag) : 0;
+	if (len) {
+		instance_from_kept(&k, len, out);
+		return 0;
 	}
 	add_uids(v, &nv, series, sop);
 	PGresult *r = db_exec_fixed(db, PGRES_TUPLES_OK, list_instances[uid_shape(series, sop)], nv, v);
@@ -336,12 +333,9 @@ static long metadata_version(struct db *db, const char *partition, const char *s
 	uint64_t tag = 0;
 
 	bool keep = db_lookups(db) && !lookup_key(key, sizeof(key), 'm', partition, study, series, sop, original);
-	if (keep) {
-		if (lookup_get(db_lookups(db), key, &k, sizeof(k)) == sizeof(k)) {
-			*ver = k.ver;
-			return k.count;
-		}
-		tag = lookup_tag(db_lookups(db));
+	if (keep && lookup_get(db_lookups(db), key, &k, sizeof(k), &tag) == sizeof(k)) {
+		*ver = k.ver;
+		return k.count;
 	}
 	add_uids(v, &nv, series, sop);
 	PGresult *r = db_exec_fixed(db, PGRES_TUPLES_OK, metadata_etag[shape], nv, v);

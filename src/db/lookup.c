@@ -61,11 +61,6 @@ static uint32_t hash(const char *k, size_t n)
 	return h;
 }
 
-uint64_t lookup_tag(struct lookup *l)
-{
-	return l ? changes_tag(l->changes) : 0;
-}
-
 /* The slots a key may be in: a set of LOOKUP_WAYS next to each other. */
 static struct lookup_slot *set_of(struct lookup *l, uint32_t h)
 {
@@ -81,16 +76,19 @@ static struct lookup_slot *find(struct lookup *l, uint32_t h, const char *key, s
 	return NULL;
 }
 
-size_t lookup_get(struct lookup *l, const char *key, void *value, size_t size)
+size_t lookup_get(struct lookup *l, const char *key, void *value, size_t size, uint64_t *tag)
 {
 	size_t n = strlen(key);
+	*tag = 0;
 	if (!l || n > LOOKUP_KEY)
 		return 0;
 	const struct lookup_slot *s = find(l, hash(key, n), key, n);
-	if (!s || s->vlen > size || !changes_valid(l->changes, s->tag))
-		return 0;
-	memcpy(value, s->value, s->vlen);
-	return s->vlen;
+	if (s && s->vlen <= size && changes_valid(l->changes, s->tag)) {
+		memcpy(value, s->value, s->vlen);
+		return s->vlen;
+	}
+	*tag = changes_tag(l->changes); /* before the database is asked */
+	return 0;
 }
 
 void lookup_put(struct lookup *l, uint64_t tag, const char *key, const void *value, size_t size)
@@ -104,7 +102,7 @@ void lookup_put(struct lookup *l, uint64_t tag, const char *key, const void *val
 		struct lookup_slot *set = set_of(l, h);
 		s = &set[0];
 		for (int i = 0; i < LOOKUP_WAYS; i++) {
-			if (!set[i].tag || set[i].tag != tag) {
+			if (set[i].tag != tag) { /* empty (0) or kept under an older count */
 				s = &set[i];
 				break;
 			}
