@@ -43,8 +43,10 @@ static const char usage[] =
 	"  -V, --version      show the version and exit\n"
 	"\n"
 	"The database comes from the [database] section or DICOM_DB_CONNINFO, as for\n"
-	"dicom-fcgi; [relay] holds poll_interval_ms, batch, lease_seconds,\n"
-	"retry_schedule, retry_scale, operation_batch, operation_pause_ms,\n"
+	"dicom-fcgi; [relay] holds poll_interval_ms, gather_ms (while events come\n"
+	"faster, at least this long between two wakes by them, so that they go\n"
+	"out together; 10), batch, lease_seconds, retry_schedule, retry_scale,\n"
+	"operation_batch, operation_pause_ms,\n"
 	"temp_max_age_seconds (upload temp files older than this are removed),\n"
 	"orphan_max_age_seconds (stored files no row points at, older than this,\n"
 	"are removed; a day by default, 0 keeps them) and event_max_age_hours\n"
@@ -82,6 +84,7 @@ struct relay {
 	uint64_t delivery_at; /* when the next delivery of ours is due, as last read */
 	uint64_t due_read_at; /* when both were read (wait_ms) */
 	bool due_stale; /* a delivery was put off since: its time is not among them */
+	uint64_t events_woke_at; /* the last wake by new events (gather) */
 };
 
 static struct subscription *find_sub(struct relay *r, const char *name)
@@ -237,13 +240,32 @@ static int register_all(struct relay *r)
 	return db_listen(r->db, "outbox");
 }
 
+/* Sleeps ms milliseconds, or less when a signal comes. */
+static void sleep_ms(int64_t ms)
+{
+	if (ms > 0) {
+		struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
+		nanosleep(&ts, NULL);
+	}
+}
+
 /* Rests between steps of an operation, as [relay] operation_pause_ms says. */
 static void operation_pause(struct relay *r)
 {
-	if (r->rc.operation_pause_ms) {
-		struct timespec ts = { r->rc.operation_pause_ms / 1000, (long)(r->rc.operation_pause_ms % 1000) * 1000000L };
-		nanosleep(&ts, NULL);
-	}
+	sleep_ms(r->rc.operation_pause_ms);
+}
+
+/* While commits come faster than the relay's rounds (a STOW run), each
+ * round would take one or two events: a wake by events less than [relay]
+ * gather_ms after the one before waits out the rest, so that the events
+ * of those milliseconds share one fan-out, one claim and one record of
+ * outcomes. The first event after a quiet spell goes at once. */
+static void gather(struct relay *r)
+{
+	uint64_t since = util_now_ms() - r->events_woke_at;
+	if (since < (uint64_t)r->rc.gather_ms && !stopping)
+		sleep_ms(r->rc.gather_ms - (int64_t)since);
+	r->events_woke_at = util_now_ms();
 }
 
 /* A slice of operation work: claims a job when none is held, then takes
@@ -530,6 +552,8 @@ static void run(struct relay *r)
 		if (woke < 0) {
 			log_warn("database connection lost; reconnecting");
 			reconnect(r);
+		} else if (woke & DB_WOKE_EVENTS) {
+			gather(r);
 		}
 		look = woke <= 0 || (woke & DB_WOKE_OPERATION) || util_now_ms() - looked >= (uint64_t)r->rc.poll_interval_ms;
 	}

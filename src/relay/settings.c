@@ -83,6 +83,7 @@ static const char *set_retry_schedule(void *obj, const char *v)
 #define RELAY(f) offsetof(struct relay_config, f)
 static const struct config_key relay_keys[] = {
 	{ "poll_interval_ms", CONFIG_INT, RELAY(poll_interval_ms), "1000", 10, 600000, NULL, NULL },
+	{ "gather_ms", CONFIG_INT, RELAY(gather_ms), "10", 0, 10000, NULL, NULL },
 	{ "batch", CONFIG_INT, RELAY(batch), "50", 1, 1000, NULL, NULL },
 	{ "lease_seconds", CONFIG_INT, RELAY(lease_seconds), "60", 5, 3600, NULL, NULL },
 	{ "retry_schedule", CONFIG_FN, 0, "10, 30, 60, 300, 600, 1800, 3600, 10800, 21600, 43200", 0, 0, NULL,

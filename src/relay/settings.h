@@ -42,6 +42,7 @@ struct subscription {
 
 struct relay_config {
 	int64_t poll_interval_ms;
+	int64_t gather_ms;         /* least time between two wakes by events */
 	int64_t batch;
 	int64_t lease_seconds;
 	double retry_schedule[16]; /* seconds, before scaling */

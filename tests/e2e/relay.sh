@@ -4,8 +4,9 @@
 # provider's JSON Lines. Checks the exact envelopes and headers, sequence
 # numbers against the change feed, filters, retries then success,
 # non-retried codes, dead-lettering after the last attempt, two relays
-# without double deliveries, kill -9 of a relay mid-batch, and a PostgreSQL
-# restart under a running relay. A subscription's name holds a quote and a
+# without double deliveries, kill -9 of a relay mid-batch, a PostgreSQL
+# restart under a running relay, and [relay] gather_ms (events that come
+# together go out in one round). A subscription's name holds a quote and a
 # backslash (the relay's statements carry the names as SQL literals).
 set -u
 . "$ABS_TOP_SRCDIR/tests/e2e/testlib.sh"
@@ -268,7 +269,44 @@ wait_settled
 id=$(q "SELECT event_id FROM outbox WHERE payload->'data'->>'imageStudyInstanceUid' = '$st4'")
 if [ -n "$id" ] && hooks /slow | grep -q "$id"; then ok "the relay reconnected and delivered the new event"; else not_ok "the event after the restart was not delivered"; tail -n 15 "$tmp/relay4.log"; fi
 
+# --- [relay] gather_ms: the first event after a quiet spell goes at once;
+# events that come less than gather_ms after the wake before go out
+# together, in one claim and one record of outcomes (one delivered_at)
+st5="2.25.$$$RANDOM.5"
+{
+	awk '/^\[database\]/{on=1; print; next} /^\[/{on=0} on' "$EMULATOR_VAR/conf/dicom.ini"
+	printf '[store]\ndir = %s/no-store\n' "$tmp"
+	cat <<INI
+[relay]
+gather_ms = 3000
+
+[subscription:$p-gather]
+provider = file
+path = $tmp/gather.jsonl
+subject_begins_with = LOCALHOST/V1/PARTITIONS/MICROSOFT.DEFAULT/STUDIES/$st5/
+INI
+} > "$tmp/relay5.ini"
+start_relay_test "$tmp/relay5.ini" "$tmp/relay5.log"
+for _ in $(seq 1 100); do grep -q "ready" "$tmp/relay5.log" 2>/dev/null && break; sleep 0.05; done
+gathered() { if [ -f "$tmp/gather.jsonl" ]; then wc -l < "$tmp/gather.jsonl"; else echo 0; fi; }
+t0=$(date +%s%N)
+store "$st5" "$st5.1" "$st5.1.1" >/dev/null
+for _ in $(seq 1 300); do [ "$(gathered)" -ge 1 ] && break; sleep 0.05; done
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+[ "$(gathered)" = 1 ] && [ "$ms" -lt 2500 ] && ok "gather_ms: the first event after a quiet spell went at once (${ms} ms)" ||
+	not_ok "gather_ms: the first event: $(gathered) lines after $ms ms"
+for i in 2 3 4; do store "$st5" "$st5.1" "$st5.1.$i" >/dev/null; done
+for _ in $(seq 1 300); do [ "$(gathered)" -ge 4 ] && break; sleep 0.1; done
+check "$(gathered)" 4 "gather_ms: all four events delivered"
+rounds() { # delivered_at values of the gather subscription's deliveries, but for the SOP instance $1
+	q "SELECT count(DISTINCT d.delivered_at) FROM delivery d JOIN outbox o ON o.id = d.outbox_id
+	   WHERE d.subscription = '$p-gather' AND o.payload->'data'->>'imageSopInstanceUid' <> '$1'"
+}
+check "$(rounds "$st5.1.1")/$(rounds none)" "1/2" \
+	"gather_ms: the three events stored within the gather time went out in one round, the first in its own"
+
 curl -s -o /dev/null -X DELETE "$EMULATOR_URL/v2/studies/$st2"
 curl -s -o /dev/null -X DELETE "$EMULATOR_URL/v2/studies/$st3"
 curl -s -o /dev/null -X DELETE "$EMULATOR_URL/v2/studies/$st4"
+curl -s -o /dev/null -X DELETE "$EMULATOR_URL/v2/studies/$st5"
 finish
