@@ -32,36 +32,6 @@ int api_auth_init(struct app *app)
 	return 0;
 }
 
-/* Whether item (a comma list's member) is in list. */
-static bool in_list(const char *list, const char *item)
-{
-	size_t il = strlen(item);
-	for (const char *p = list; *p;) {
-		p += strspn(p, " \t,");
-		size_t n = strcspn(p, ",");
-		while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
-			n--;
-		if (n && n == il && !strncmp(p, item, n))
-			return true;
-		p += strcspn(p, ",");
-	}
-	return false;
-}
-
-static bool audience_ok(struct request *req, const cJSON *aud)
-{
-	const char *base = request_base_url(req);
-	const cJSON *a;
-	if (cJSON_IsString(aud))
-		return in_list(req->app->cfg.auth_audiences, aud->valuestring) || !strcmp(aud->valuestring, base);
-	cJSON_ArrayForEach(a, aud)
-	{
-		if (cJSON_IsString(a) && (in_list(req->app->cfg.auth_audiences, a->valuestring) || !strcmp(a->valuestring, base)))
-			return true;
-	}
-	return false;
-}
-
 enum { ROLE_READER = 1, ROLE_OWNER = 2 };
 
 static int roles_of(const cJSON *claims)
@@ -78,41 +48,6 @@ static int roles_of(const cJSON *claims)
 			roles |= ROLE_READER;
 	}
 	return roles;
-}
-
-static void utc(long long t, char *out, size_t outlen)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-	gmtime_r(&tt, &tm);
-	strftime(out, outlen, "%m/%d/%Y %H:%M:%S", &tm);
-}
-
-/* The claims' issuer, audience and lifetime; NULL when they hold, else why. */
-static const char *check_claims(struct request *req, const cJSON *claims, char *why, size_t whylen)
-{
-	const struct config *cfg = &req->app->cfg;
-	const cJSON *iss = cJSON_GetObjectItemCaseSensitive(claims, "iss");
-	const cJSON *exp = cJSON_GetObjectItemCaseSensitive(claims, "exp");
-	const cJSON *nbf = cJSON_GetObjectItemCaseSensitive(claims, "nbf");
-	long long now = (long long)time(NULL), skew = (long long)cfg->auth_clock_skew;
-	char t[40];
-
-	if (!cJSON_IsNumber(exp))
-		return snprintf(why, whylen, "The token has no expiration time."), why;
-	if ((long long)exp->valuedouble + skew < now) {
-		utc((long long)exp->valuedouble, t, sizeof(t));
-		return snprintf(why, whylen, "The token expired at '%s'.", t), why;
-	}
-	if (cJSON_IsNumber(nbf) && (long long)nbf->valuedouble - skew > now) {
-		utc((long long)nbf->valuedouble, t, sizeof(t));
-		return snprintf(why, whylen, "The token is not valid before '%s'.", t), why;
-	}
-	if (*cfg->auth_issuers && (!cJSON_IsString(iss) || !in_list(cfg->auth_issuers, iss->valuestring)))
-		return snprintf(why, whylen, "The issuer is invalid."), why;
-	if (!audience_ok(req, cJSON_GetObjectItemCaseSensitive(claims, "aud")))
-		return snprintf(why, whylen, "The audience is invalid."), why;
-	return NULL;
 }
 
 /* 401 as the service's JWT bearer handler answers: no body, a challenge
@@ -152,7 +87,9 @@ int api_authorize(void *ctx, struct request *req, bool read_only)
 	cJSON *claims = jwt_decode(tok, n, app->cfg.auth_verify_signature ? keys : NULL, why, sizeof(why));
 	if (!claims)
 		return challenge(req, why);
-	const char *bad = check_claims(req, claims, why, sizeof(why));
+	const struct jwt_rules rules = { app->cfg.auth_issuers, app->cfg.auth_audiences, request_base_url(req),
+					 (long long)app->cfg.auth_clock_skew, (long long)time(NULL) };
+	const char *bad = jwt_check_claims(claims, &rules, why, sizeof(why));
 	int roles = bad ? 0 : roles_of(claims);
 	cJSON_Delete(claims);
 	if (bad)

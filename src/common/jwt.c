@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/banned.h"
 
@@ -286,4 +287,66 @@ char *jwt_mint(const char *key_path, const char *kid, const char *payload, char 
 	char *out = xstrdup(buf_str(&t));
 	buf_release(&t);
 	return out;
+}
+
+/* Whether item (a comma list's member) is in list. */
+static bool in_list(const char *list, const char *item)
+{
+	size_t il = strlen(item);
+	for (const char *p = list; *p;) {
+		p += strspn(p, " \t,");
+		size_t n = strcspn(p, ",");
+		while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+			n--;
+		if (n && n == il && !strncmp(p, item, n))
+			return true;
+		p += strcspn(p, ",");
+	}
+	return false;
+}
+
+static bool audience_ok(const struct jwt_rules *r, const cJSON *aud)
+{
+	const cJSON *a;
+	if (cJSON_IsString(aud))
+		return in_list(r->audiences, aud->valuestring) || !strcmp(aud->valuestring, r->base_url);
+	cJSON_ArrayForEach(a, aud)
+	{
+		if (cJSON_IsString(a) && (in_list(r->audiences, a->valuestring) || !strcmp(a->valuestring, r->base_url)))
+			return true;
+	}
+	return false;
+}
+
+static void utc(long long t, char *out, size_t outlen)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	gmtime_r(&tt, &tm);
+	strftime(out, outlen, "%m/%d/%Y %H:%M:%S", &tm);
+}
+
+const char *jwt_check_claims(const cJSON *claims, const struct jwt_rules *r, char *why, size_t whylen)
+{
+	const cJSON *iss = cJSON_GetObjectItemCaseSensitive(claims, "iss");
+	const cJSON *exp = cJSON_GetObjectItemCaseSensitive(claims, "exp");
+	const cJSON *nbf = cJSON_GetObjectItemCaseSensitive(claims, "nbf");
+	long long now = r->now, skew = r->skew;
+	char t[40];
+
+	if (!cJSON_IsNumber(exp))
+		return snprintf(why, whylen, "The token has no expiration time."), why;
+	if ((long long)exp->valuedouble + skew < now) {
+		utc((long long)exp->valuedouble, t, sizeof(t));
+		return snprintf(why, whylen, "The token expired at '%s'.", t), why;
+	}
+	if (cJSON_IsNumber(nbf) && (long long)nbf->valuedouble - skew > now) {
+		utc((long long)nbf->valuedouble, t, sizeof(t));
+		return snprintf(why, whylen, "The token is not valid before '%s'.", t), why;
+	}
+	if (*r->issuers && (!cJSON_IsString(iss) || !in_list(r->issuers, iss->valuestring)))
+		return snprintf(why, whylen, "The issuer is invalid."), why;
+	if (!audience_ok(r, cJSON_GetObjectItemCaseSensitive(claims, "aud")))
+		return snprintf(why, whylen, "The audience is invalid."), why;
+	return NULL;
 }

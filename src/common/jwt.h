@@ -23,6 +23,21 @@ void jwt_keys_free(struct jwt_keys *k);
  * algorithm but RS256 are refused, checked or not. */
 struct cJSON *jwt_decode(const char *token, size_t len, const struct jwt_keys *keys, char *why, size_t whylen);
 
+/* What a token's claims must hold: an issuer among issuers (a comma
+ * list; "" takes any), an audience among audiences (a comma list) or equal
+ * to base_url, and a lifetime around now, skew seconds either way. */
+struct jwt_rules {
+	const char *issuers;
+	const char *audiences;
+	const char *base_url;
+	long long skew;
+	long long now;
+};
+
+/* NULL when claims hold to rules, else why (written into why: the
+ * service's words for an expired token, a wrong issuer or audience). */
+const char *jwt_check_claims(const struct cJSON *claims, const struct jwt_rules *rules, char *why, size_t whylen);
+
 /* A token for payload (a JSON object's text), signed RS256 with the
  * private key in the PEM file at key_path, "kid" in its header when
  * given. Caller frees; NULL with why in err. */
