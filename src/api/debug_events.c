@@ -2,6 +2,7 @@
  * POST /debug/events/replay. Off unless [debug] enabled = true. */
 #include "api/app.h"
 #include "api/params.h"
+#include "common/util.h"
 #include "db/debug.h"
 #include "http/response.h"
 
@@ -95,7 +96,8 @@ int debug_events_replay(struct request *req)
 		return http_error(req, 400,
 				  "The request body must be {\"subscription\": name, \"fromSequence\": n, \"toSequence\": m}.");
 	}
-	int64_t a = (int64_t)from->valuedouble, b = to ? (int64_t)to->valuedouble : INT64_MAX;
+	int64_t a = util_whole(from->valuedouble, INT64_MIN, INT64_MAX);
+	int64_t b = to ? util_whole(to->valuedouble, INT64_MIN, INT64_MAX) : INT64_MAX;
 	long r = db_debug_replay(req->app->db, sub->valuestring, a, b);
 	int rc;
 	if (r == -2) {

@@ -1,5 +1,6 @@
 #include "common/jwt.h"
 #include "common/buf.h"
+#include "common/util.h"
 #include "common/xalloc.h"
 
 #include <cjson/cJSON.h>
@@ -318,6 +319,16 @@ static bool audience_ok(const struct jwt_rules *r, const cJSON *aud)
 	return false;
 }
 
+/* A NumericDate claim (seconds since 1970, any JSON number) as a time the
+ * checks can add to and print: before 1970 (or NaN) is 1970, after the
+ * end of the year 9999 is that end. A token may carry 1e300 or (through
+ * cJSON's strtod) an infinity; converting those to an integer unclamped
+ * is undefined behaviour, and gmtime_r fails beyond its years. */
+static long long numeric_date(double v)
+{
+	return util_whole(v, 0, 253402300799); /* to 9999-12-31T23:59:59Z */
+}
+
 static void utc(long long t, char *out, size_t outlen)
 {
 	time_t tt = (time_t)t;
@@ -336,12 +347,12 @@ const char *jwt_check_claims(const cJSON *claims, const struct jwt_rules *r, cha
 
 	if (!cJSON_IsNumber(exp))
 		return snprintf(why, whylen, "The token has no expiration time."), why;
-	if ((long long)exp->valuedouble + skew < now) {
-		utc((long long)exp->valuedouble, t, sizeof(t));
+	if (numeric_date(exp->valuedouble) + skew < now) {
+		utc(numeric_date(exp->valuedouble), t, sizeof(t));
 		return snprintf(why, whylen, "The token expired at '%s'.", t), why;
 	}
-	if (cJSON_IsNumber(nbf) && (long long)nbf->valuedouble - skew > now) {
-		utc((long long)nbf->valuedouble, t, sizeof(t));
+	if (cJSON_IsNumber(nbf) && numeric_date(nbf->valuedouble) - skew > now) {
+		utc(numeric_date(nbf->valuedouble), t, sizeof(t));
 		return snprintf(why, whylen, "The token is not valid before '%s'.", t), why;
 	}
 	if (*r->issuers && (!cJSON_IsString(iss) || !in_list(r->issuers, iss->valuestring)))

@@ -89,3 +89,13 @@ int util_become_user(const char *name, char *err, size_t errlen)
 	}
 	return 0;
 }
+
+int64_t util_whole(double v, int64_t lo, int64_t hi)
+{
+	/* compared as doubles: INT64_MAX is 2^63 there, which no int64_t holds */
+	if (!(v > (double)lo))
+		return lo;
+	if (v >= (double)hi)
+		return hi;
+	return (int64_t)v;
+}

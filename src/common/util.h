@@ -17,6 +17,11 @@ bool util_write_full(int fd, const void *buf, size_t n);
  * them whole (O_APPEND: written together at the end); iov is used up. */
 struct iovec;
 bool util_writev_full(int fd, struct iovec *iov, int n);
+/* A JSON number (a double, any a client sends: 1e300, an infinity from
+ * 1e999, a fraction) as a whole number: truncated toward zero, held to
+ * lo..hi, NaN as lo. A plain cast of a double no int64_t holds is
+ * undefined behaviour. */
+int64_t util_whole(double v, int64_t lo, int64_t hi);
 /* --user NAME of dicom-fcgi and outbox-relay: started as root, the process
  * becomes NAME (its uid, primary group and groups) for good. Not root: fine
  * when NAME is the caller, an error otherwise. 0, or -1 with err set. */

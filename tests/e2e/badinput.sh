@@ -225,6 +225,7 @@ PUT|/v2/workitems/1.2.3/state|application/dicom+json|[{"00081195":{"vr":"UI","Va
 POST|/v2/workitems/1.2.3/cancelrequest|application/dicom+json|[{}]||404|The workitem instance is not found.
 POST|/debug/events/replay|application/json|{}||400|
 POST|/debug/events/replay|application/json|{"subscription":"nope","fromSequence":1,"toSequence":1}||404|The subscription 'nope' is not known.
+POST|/debug/events/replay|application/json|{"subscription":"nope","fromSequence":1e300,"toSequence":-1e999}||404|The subscription 'nope' is not known.
 GET|/debug/events?status=weird||||400|must be pending, delivered, dead or dropped.
 GET|/v4/studies||||404|
 GET|/v2||||404|

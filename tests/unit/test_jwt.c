@@ -1,6 +1,7 @@
 /* common/jwt.c: tokens minted with a fresh RSA key verify against its PEM
  * public key and against the same key as a JWKS document (by kid); a
- * changed payload, another key, "alg": "none" and malformed tokens do not. */
+ * changed payload, another key, "alg": "none" and malformed tokens do not;
+ * and the claims' checks, times out of any integer's range included. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -145,11 +146,66 @@ static void jwt__none_and_malformed__refused(void **state)
 	assert_null(jwt_keys_load("/nonexistent/keys.pem", err, sizeof(err)));
 }
 
+/* The claims' lifetime, issuer and audience, with the service's reasons. */
+static const char *check(const char *payload, char *why, size_t whylen)
+{
+	static const struct jwt_rules rules = { "https://sts.windows.net/t/, https://login.microsoftonline.com/t/v2.0",
+						"api://emulator", "http://localhost:8080", 300, 1764800000 };
+	cJSON *claims = cJSON_Parse(payload);
+	assert_non_null(claims);
+	const char *bad = jwt_check_claims(claims, &rules, why, whylen);
+	cJSON_Delete(claims);
+	return bad;
+}
+
+static void jwt__claims__lifetime_issuer_audience(void **state)
+{
+	(void)state;
+	char why[256];
+	assert_null(check("{\"exp\":1764803600,\"nbf\":1764800000,\"iss\":\"https://sts.windows.net/t/\","
+			  "\"aud\":\"api://emulator\"}",
+			  why, sizeof(why)));
+	/* the skew: 300 s either way */
+	assert_null(check("{\"exp\":1764799800,\"nbf\":1764800250,\"iss\":\"https://login.microsoftonline.com/t/v2.0\","
+			  "\"aud\":[\"api://other\",\"http://localhost:8080\"]}",
+			  why, sizeof(why)));
+	assert_string_equal(check("{\"exp\":1764799000}", why, sizeof(why)), "The token expired at '12/03/2025 21:56:40'.");
+	assert_string_equal(check("{\"exp\":1764803600,\"nbf\":1764801000}", why, sizeof(why)),
+			    "The token is not valid before '12/03/2025 22:30:00'.");
+	assert_string_equal(check("{\"nbf\":1}", why, sizeof(why)), "The token has no expiration time.");
+	assert_string_equal(check("{\"exp\":\"1764803600\"}", why, sizeof(why)), "The token has no expiration time.");
+	assert_string_equal(check("{\"exp\":1764803600,\"iss\":\"https://sts.windows.net/other/\"}", why, sizeof(why)),
+			    "The issuer is invalid.");
+	assert_string_equal(check("{\"exp\":1764803600,\"iss\":\"https://sts.windows.net/t/\",\"aud\":\"api://emulator2\"}",
+				  why, sizeof(why)),
+			    "The audience is invalid.");
+}
+
+/* Times no integer holds are dates all the same: before 1970 is 1970,
+ * beyond the year 9999 its end (once undefined behaviour, found by
+ * fuzz_jwt: 1e300 converted to long long). */
+static void jwt__claims__out_of_range_times_clamped(void **state)
+{
+	(void)state;
+	char why[256];
+	const char *tail = ",\"iss\":\"https://sts.windows.net/t/\",\"aud\":\"api://emulator\"}";
+	char p[256];
+	snprintf(p, sizeof(p), "{\"exp\":1e300%s", tail);
+	assert_null(check(p, why, sizeof(why)));
+	snprintf(p, sizeof(p), "{\"exp\":1e999,\"nbf\":-1e999%s", tail);
+	assert_null(check(p, why, sizeof(why)));
+	assert_string_equal(check("{\"exp\":-1e300}", why, sizeof(why)), "The token expired at '01/01/1970 00:00:00'.");
+	assert_string_equal(check("{\"exp\":1e300,\"nbf\":9.9e18}", why, sizeof(why)),
+			    "The token is not valid before '12/31/9999 23:59:59'.");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(jwt__minted_token__verifies_with_pem_and_jwks),
 		cmocka_unit_test(jwt__none_and_malformed__refused),
+		cmocka_unit_test(jwt__claims__lifetime_issuer_audience),
+		cmocka_unit_test(jwt__claims__out_of_range_times_clamped),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
