@@ -47,9 +47,18 @@ void http_add_header(struct request *req, const char *name, const char *fmt, ...
 	if (req->head_sent)
 		return;
 	buf_addf(&req->out_headers, "%s: ", name);
+	size_t from = req->out_headers.len;
 	va_start(ap, fmt);
 	buf_vaddf(&req->out_headers, fmt, ap);
 	va_end(ap);
+	/* a value holds no line break or other control byte, whatever a client
+	 * put into what it echoes (a workitem's tag, a Host, a UID): a CR LF
+	 * there would end the header and start one of the client's choosing */
+	for (size_t i = from; i < req->out_headers.len; i++) {
+		unsigned char c = (unsigned char)req->out_headers.data[i];
+		if ((c < 0x20 && c != '\t') || c == 0x7f)
+			req->out_headers.data[i] = ' ';
+	}
 	buf_adds(&req->out_headers, "\r\n");
 }
 

@@ -27,8 +27,18 @@ static int handler(struct request *req)
 	return http_send(req, 200, "text/plain", "ok", 2);
 }
 
+/* echoes what a client sent into headers, as handlers do (a workitem's tag
+ * into Warning, a UID into Location) */
+static int echo(struct request *req)
+{
+	http_add_header(req, "X-Echo", "%s", "a\r\nSet-Cookie: b=c\x01\x7f");
+	http_add_warning(req, "tag 7777\r\nX-Injected: yes");
+	return http_send(req, 200, "text/plain", "ok", 2);
+}
+
 static const struct route routes[] = {
 	{ "GET", "/health/check", handler, ROUTE_UNVERSIONED },
+	{ "GET", "/echo", echo, ROUTE_UNVERSIONED },
 	{ "POST", "/studies", handler, ROUTE_PARTITIONED | ROUTE_DICOM_JSON | ROUTE_MAKES_PARTITION },
 	{ "GET", "/studies/{study}", handler, ROUTE_PARTITIONED },
 	{ "GET", "/studies/{study}/metadata", handler, ROUTE_PARTITIONED | ROUTE_DICOM_JSON },
@@ -45,6 +55,7 @@ static int partition_exists(void *ctx, const char *name)
 
 struct result {
 	int status;
+	char head[1024];
 	char body[1024];
 };
 
@@ -75,6 +86,7 @@ static struct result run(const char *method, const char *uri, const char *accept
 	res.status = req.status;
 	const char *body = strstr(buf_str(&io.out), "\r\n\r\n");
 	snprintf(res.body, sizeof(res.body), "%s", body ? body + 4 : "");
+	snprintf(res.head, sizeof(res.head), "%.*s", body ? (int)(body - buf_str(&io.out)) + 2 : 0, buf_str(&io.out));
 	/* copy what the handler saw before the arena goes */
 	static char s[128], se[128], in[128], ver[32], part[80];
 	snprintf(s, sizeof(s), "%s", seen_study ? seen_study : "");
@@ -202,6 +214,18 @@ static void dispatch__options__preflight_without_handler(void **state)
 	assert_int_equal(calls, 0);
 }
 
+/* No header value breaks its line, whatever a client put into it: a CR LF
+ * from a workitem's tag once ended the Warning and started a Set-Cookie. */
+static void headers__client_text__stays_on_its_line(void **state)
+{
+	struct result r = run("GET", "/echo", NULL, false, NULL);
+	assert_int_equal(r.status, 200);
+	assert_null(strstr(r.head, "\r\nSet-Cookie"));
+	assert_null(strstr(r.head, "\r\nX-Injected"));
+	assert_non_null(strstr(r.head, "\r\nX-Echo: a  Set-Cookie: b=c  \r\n"));
+	assert_non_null(strstr(r.head, "\r\nWarning: 299 : \"tag 7777  X-Injected: yes\"\r\n"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -215,6 +239,7 @@ int main(void)
 		cmocka_unit_test(dispatch__base_path__stripped_or_404),
 		cmocka_unit_test(dispatch__unversioned_route__matched),
 		cmocka_unit_test(dispatch__options__preflight_without_handler),
+		cmocka_unit_test(headers__client_text__stays_on_its_line),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
