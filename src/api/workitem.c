@@ -5,6 +5,7 @@
 #include "api/app.h"
 #include "api/params.h"
 #include "api/workitem_rules.h"
+#include "common/buf.h"
 #include "db/workitem.h"
 #include "dicom/uid.h"
 #include "http/response.h"
@@ -43,14 +44,42 @@ static const char *string_of(const cJSON *ds, const char *tag)
 
 /* The request's dataset: the first of a JSON array of DICOM JSON objects.
  * NULL with the answer sent; *body to free. */
+/* Whether every attribute of the DICOM JSON dataset ds, and of its
+ * sequences' items, is named by its tag, 8 hexadecimal digits (PS3.18
+ * F.2.1.1). */
+static bool keys_are_tags(const cJSON *ds)
+{
+	const cJSON *e, *item;
+	cJSON_ArrayForEach(e, ds)
+	{
+		const char *k = e->string;
+		if (!k || strlen(k) != 8 || strspn(k, "0123456789abcdefABCDEF") != 8)
+			return false;
+		const cJSON *vr = cJSON_GetObjectItemCaseSensitive(e, "vr");
+		if (!cJSON_IsString(vr) || strcmp(vr->valuestring, "SQ"))
+			continue;
+		cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(e, "Value"))
+		{
+			if (cJSON_IsObject(item) && !keys_are_tags(item))
+				return false;
+		}
+	}
+	return true;
+}
+
 static cJSON *request_dataset(struct request *req, cJSON **body)
 {
 	*body = param_json_body_as(req, 4 << 20, "application/dicom+json");
 	if (!*body)
 		return NULL;
 	cJSON *ds = cJSON_GetArrayItem(*body, 0);
-	if (!cJSON_IsArray(*body) || !cJSON_IsObject(ds)) {
-		http_json_message(req, 400, "The request body must be a JSON array holding one DICOM JSON dataset.");
+	const char *bad = NULL;
+	if (!cJSON_IsArray(*body) || !cJSON_IsObject(ds))
+		bad = "The request body must be a JSON array holding one DICOM JSON dataset.";
+	else if (!keys_are_tags(ds)) /* as the service's DICOM JSON reader refuses it */
+		bad = "The syntax of the request body is invalid.";
+	if (bad) {
+		http_json_message(req, 400, bad);
 		cJSON_Delete(*body);
 		*body = NULL;
 		return NULL;
@@ -144,11 +173,14 @@ static int save(struct request *req, struct db_workitem *w, cJSON *ds)
 }
 
 /* The update's attributes merged into the stored dataset: those it had
- * at creation replaced, others listed in *skipped. */
+ * at creation replaced, others listed in *skipped (NULL when none; in one
+ * buffer, not an arena_printf of the list so far for each, which kept
+ * every intermediate list: quadratic in a body's thousands of tags). */
 static void merge(struct request *req, cJSON *stored, const cJSON *changes, const char **skipped)
 {
 	const cJSON *e;
-	*skipped = NULL;
+	struct buf list;
+	buf_init(&list, 0);
 	cJSON_ArrayForEach(e, changes)
 	{
 		if (!strcmp(e->string, TXN_UID))
@@ -156,9 +188,10 @@ static void merge(struct request *req, cJSON *stored, const cJSON *changes, cons
 		if (cJSON_GetObjectItemCaseSensitive(stored, e->string))
 			cJSON_ReplaceItemInObjectCaseSensitive(stored, e->string, cJSON_Duplicate(e, true));
 		else
-			*skipped = arena_printf(&req->arena, "%s%s%s", *skipped ? *skipped : "", *skipped ? ", " : "",
-						e->string);
+			buf_addf(&list, "%s%s", list.len ? ", " : "", e->string);
 	}
+	*skipped = list.len ? arena_strndup(&req->arena, list.data, list.len) : NULL;
+	buf_release(&list);
 }
 
 int workitem_update(struct request *req)

@@ -72,7 +72,7 @@ a required attribute missing|$w3|00741200=-|400|The required tag '(0074,1200)' i
 a type 1 attribute empty|$w3|00404005={"vr":"DT"}|400|The value for tag '(0040,4005)' is missing.
 a transaction UID|$w3|00081195={"vr":"UI","Value":["1.2.3"]}|400|The attribute with tag '(0008,1195)' must be empty.
 a state other than SCHEDULED|$w3|00741000={"vr":"CS","Value":["IN\u0020PROGRESS"]}|400|can not transition to 'IN PROGRESS' state
-a SOP instance UID not the query's|2.25.1|x=1|400|SOPInstanceUID in the payload does not match the workitem query parameter.
+a SOP instance UID not the query's|2.25.1|00400400={"vr":"LT","Value":["c"]}|400|SOPInstanceUID in the payload does not match the workitem query parameter.
 CASES
 echo '{"00080018":{"vr":"UI","Value":["1.2"]}}' > "$tmp/notarray.json"
 check "$(req POST "/workitems?$w3" "$tmp/notarray.json")" 400 "a body that is not an array: 400"
@@ -106,6 +106,18 @@ printf '[{"00404010":{"vr":"DT","Value":["20261129120000"]},"00081030":{"vr":"LO
 check "$(req POST "/workitems/$w1" "$tmp/u4.json")" 200 "an attribute not there at creation: 200"
 header Warning | grep -q "not present when the workitem was created: 00081030" && ok "  named in the Warning" ||
 	not_ok "  Warning: $(header Warning)"
+# attributes are named by their tags (PS3.18 F.2.1.1), in sequence items too:
+# a key of a client's choosing once reached the Warning header, CR LF and all
+printf '[{"00404010":{"vr":"DT","Value":["20261129120000"]},"7777\\r\\nX-Injected: yes":{"vr":"LO","Value":["x"]}}]' > "$tmp/u5.json"
+check "$(req POST "/workitems/$w1" "$tmp/u5.json")/$(body)" '400/"The syntax of the request body is invalid."' \
+	"an update with a key that is no tag (CR LF in it): 400"
+check "$(grep -ci '^X-Injected' "$tmp/hdr")" 0 "  no header of the client's making"
+printf '[{"00404010":{"vr":"DT","Value":["20261129120000"]},"00741210":{"vr":"SQ","Value":[{"PatientName":{"vr":"PN"}}]}}]' > "$tmp/u6.json"
+check "$(req POST "/workitems/$w1" "$tmp/u6.json")" 400 "a keyword for a tag inside a sequence item: 400"
+dataset "$tmp/bad.json" "2.25.${run}9" "P${run}9" 'ProcedureStepLabel="x"'
+check "$(req POST "/workitems?2.25.${run}9" "$tmp/bad.json")/$(body)" '400/"The syntax of the request body is invalid."' \
+	"a create with a keyword for a tag: 400"
+check "$(req GET "/workitems/2.25.${run}9")" 404 "  nothing kept"
 
 # ---- claim: two at once, one wins ----------------------------------------------
 state "2.25.${run}71" "IN PROGRESS"
