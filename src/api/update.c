@@ -3,6 +3,7 @@
  * outbox-relay carries out. */
 #include "api/app.h"
 #include "api/params.h"
+#include "common/buf.h"
 #include "db/update.h"
 #include "dicom/dcm.h"
 #include "dicom/uid.h"
@@ -79,25 +80,37 @@ static const char *check_element(struct arena *a, const cJSON *e, uint32_t tag, 
 		return arena_printf(a, "The VR of the attribute must be '%s'", dict_vr);
 	if (!cJSON_IsArray(values) || cJSON_GetArraySize(values) == 0)
 		return "Updating an attribute to no value is not supported";
-	const char *joined = "";
-	int i = 0;
+	/* the values joined in one buffer: an arena_printf of the join so far
+	 * for each value kept every intermediate join, quadratic in a body's
+	 * thousands of values (gigabytes for a megabyte's) */
+	struct buf joined;
+	const char *why = NULL;
 	const cJSON *v;
+	buf_init(&joined, 0);
 	cJSON_ArrayForEach(v, values)
 	{
 		const char *s = dicom_value(a, dict_vr, v);
 		if (!s)
-			return "The value is not a valid DICOM JSON value for its VR";
-		const char *why = validate_value(dict_vr, s, strlen(s));
+			why = "The value is not a valid DICOM JSON value for its VR";
+		else
+			why = validate_value(dict_vr, s, strlen(s));
 		if (why)
-			return why;
-		joined = arena_printf(a, "%s%s%s", joined, i++ ? "\\" : "", s);
+			break;
+		if (v != values->child)
+			buf_addch(&joined, '\\');
+		buf_adds(&joined, s);
+	}
+	if (why) {
+		buf_release(&joined);
+		return why;
 	}
 	char hex[9];
 	snprintf(hex, sizeof(hex), "%08X", tag);
 	cJSON *c = cJSON_CreateObject();
 	cJSON_AddStringToObject(c, "tag", hex);
 	cJSON_AddStringToObject(c, "vr", dict_vr);
-	cJSON_AddStringToObject(c, "value", joined);
+	cJSON_AddStringToObject(c, "value", buf_str(&joined));
+	buf_release(&joined);
 	cJSON_AddItemToArray(changes, c);
 	cJSON *d = cJSON_CreateObject();
 	cJSON_AddStringToObject(d, "vr", dict_vr);
