@@ -173,8 +173,18 @@ int http_error(struct request *req, int status, const char *fmt, ...)
 void http_add_warning(struct request *req, const char *msg)
 {
 	const char *host = request_header(req, "Host");
-	size_t hl = host ? strcspn(host, ":") : 0;
-	http_add_header(req, "Warning", "299 %.*s: \"%s\"", (int)hl, host ? host : "", msg);
+	size_t hl = host ? strcspn(host, ":") : 0, n = strlen(msg);
+	const char *more = "";
+	/* a long message (a workitem update's thousands of unknown tags) is cut:
+	 * lighttpd answers 503 for a backend's header of 64 KiB, Apache's
+	 * mod_proxy_fcgi for a line of 8 KiB, when the request was carried out */
+	if (n > HTTP_WARNING_MAX) {
+		n = HTTP_WARNING_MAX;
+		while (n && ((unsigned char)msg[n] & 0xc0) == 0x80) /* not inside a UTF-8 character */
+			n--;
+		more = "...";
+	}
+	http_add_header(req, "Warning", "299 %.*s: \"%.*s%s\"", (int)hl, host ? host : "", (int)n, msg, more);
 }
 
 int http_json_message(struct request *req, int status, const char *msg)

@@ -25,7 +25,9 @@ int http_send(struct request *req, int status, const char *content_type, const v
  * (NULL fmt: empty body, as the service answers 406 from its Accept filter). */
 int http_error(struct request *req, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-/* The service's Warning header: 299 {host}: "{msg}" (added to the answer). */
+/* The service's Warning header: 299 {host}: "{msg}" (added to the answer);
+ * a msg longer than HTTP_WARNING_MAX bytes is cut there, with "...". */
+#define HTTP_WARNING_MAX 4096
 void http_add_warning(struct request *req, const char *msg);
 
 /* An answer whose body is msg as a JSON string, as the service's

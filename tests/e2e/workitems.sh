@@ -114,6 +114,14 @@ check "$(req POST "/workitems/$w1" "$tmp/u5.json")/$(body)" '400/"The syntax of 
 check "$(grep -ci '^X-Injected' "$tmp/hdr")" 0 "  no header of the client's making"
 printf '[{"00404010":{"vr":"DT","Value":["20261129120000"]},"00741210":{"vr":"SQ","Value":[{"PatientName":{"vr":"PN"}}]}}]' > "$tmp/u6.json"
 check "$(req POST "/workitems/$w1" "$tmp/u6.json")" 400 "a keyword for a tag inside a sequence item: 400"
+# thousands of tags it cannot update: all in the body, the Warning cut (a
+# Warning of 70 KB made lighttpd answer 503 for an update it had carried out)
+"$PY" -c "import json; d = {'7777%04X' % i: {'vr': 'LO', 'Value': ['x']} for i in range(7000)}
+d['00404010'] = {'vr': 'DT', 'Value': ['20261129120000']}; print(json.dumps([d]))" > "$tmp/u7.json"
+check "$(req POST "/workitems/$w1" "$tmp/u7.json")" 200 "an update with 7000 tags not there at creation: 200"
+check "$(jget 'd.count("7777")' < "$tmp/out")" 7000 "  the body names them all"
+check "$(header Warning | "$PY" -c 'import sys; w = sys.stdin.read().strip(); print(w.endswith("...\""), len(w) < 4200)')" \
+	"True True" "  the Warning is cut at 4 KiB"
 dataset "$tmp/bad.json" "2.25.${run}9" "P${run}9" 'ProcedureStepLabel="x"'
 check "$(req POST "/workitems?2.25.${run}9" "$tmp/bad.json")/$(body)" '400/"The syntax of the request body is invalid."' \
 	"a create with a keyword for a tag: 400"
