@@ -56,10 +56,10 @@ static long b64url_decode(const char *s, size_t n, unsigned char **out)
 	return got - (long)pad;
 }
 
-static void b64url_encode(const unsigned char *p, size_t n, struct buf *out)
+void jwt_b64url(const void *p, size_t n, struct buf *out)
 {
 	unsigned char *t = xmalloc(4 * ((n + 2) / 3) + 1);
-	int len = EVP_EncodeBlock(t, p, (int)n);
+	int len = EVP_EncodeBlock(t, (const unsigned char *)p, (int)n);
 	for (int i = 0; i < len; i++)
 		if (t[i] != '=')
 			buf_addch(out, t[i] == '+' ? '-' : t[i] == '/' ? '_' : (char)t[i]);
@@ -268,9 +268,9 @@ char *jwt_mint(const char *key_path, const char *kid, const char *payload, char 
 		snprintf(head, sizeof(head), "{\"alg\":\"RS256\",\"typ\":\"JWT\",\"kid\":\"%s\"}", kid);
 	else
 		snprintf(head, sizeof(head), "{\"alg\":\"RS256\",\"typ\":\"JWT\"}");
-	b64url_encode((const unsigned char *)head, strlen(head), &t);
+	jwt_b64url((const unsigned char *)head, strlen(head), &t);
 	buf_addch(&t, '.');
-	b64url_encode((const unsigned char *)payload, strlen(payload), &t);
+	jwt_b64url((const unsigned char *)payload, strlen(payload), &t);
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	unsigned char sig[1024];
 	size_t siglen = sizeof(sig);
@@ -284,7 +284,7 @@ char *jwt_mint(const char *key_path, const char *kid, const char *payload, char 
 		return NULL;
 	}
 	buf_addch(&t, '.');
-	b64url_encode(sig, siglen, &t);
+	jwt_b64url(sig, siglen, &t);
 	char *out = xstrdup(buf_str(&t));
 	buf_release(&t);
 	return out;

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+struct buf;
 struct cJSON;
 struct jwt_keys;
 
@@ -37,6 +38,10 @@ struct jwt_rules {
 /* NULL when claims hold to rules, else why (written into why: the
  * service's words for an expired token, a wrong issuer or audience). */
 const char *jwt_check_claims(const struct cJSON *claims, const struct jwt_rules *rules, char *why, size_t whylen);
+
+/* p's n bytes in base64url without padding (a token's parts), appended
+ * to out. */
+void jwt_b64url(const void *p, size_t n, struct buf *out);
 
 /* A token for payload (a JSON object's text), signed RS256 with the
  * private key in the PEM file at key_path, "kid" in its header when

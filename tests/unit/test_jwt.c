@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/buf.h"
 #include "common/jwt.h"
 
 static char dir[] = "/tmp/test_jwt.XXXXXX";
@@ -37,16 +38,6 @@ static EVP_PKEY *make_key(const char *priv_path, const char *pub_path)
 	return k;
 }
 
-static void b64url(const unsigned char *p, int n, char *out)
-{
-	int len = EVP_EncodeBlock((unsigned char *)out, p, n);
-	int o = 0;
-	for (int i = 0; i < len; i++)
-		if (out[i] != '=')
-			out[o++] = out[i] == '+' ? '-' : out[i] == '/' ? '_' : out[i];
-	out[o] = '\0';
-}
-
 static int setup(void **state)
 {
 	(void)state;
@@ -63,14 +54,18 @@ static int setup(void **state)
 	EVP_PKEY_get_bn_param(k, OSSL_PKEY_PARAM_RSA_N, &n);
 	EVP_PKEY_get_bn_param(k, OSSL_PKEY_PARAM_RSA_E, &e);
 	unsigned char nb[512], eb[16];
-	char ns[1024], es[32];
-	b64url(nb, BN_bn2bin(n, nb), ns);
-	b64url(eb, BN_bn2bin(e, eb), es);
+	struct buf ns, es;
+	buf_init(&ns, 0);
+	buf_init(&es, 0);
+	jwt_b64url(nb, (size_t)BN_bn2bin(n, nb), &ns);
+	jwt_b64url(eb, (size_t)BN_bn2bin(e, eb), &es);
 	FILE *f = fopen(jwks, "w");
 	fprintf(f, "{\"keys\":[{\"kty\":\"RSA\",\"kid\":\"decoy\",\"n\":\"%s\",\"e\":\"AQAB\"},"
 		   "{\"kty\":\"EC\",\"kid\":\"ec\"},{\"kty\":\"RSA\",\"kid\":\"k1\",\"n\":\"%s\",\"e\":\"%s\"}]}",
-		es, ns, es);
+		buf_str(&es), buf_str(&ns), buf_str(&es));
 	fclose(f);
+	buf_release(&ns);
+	buf_release(&es);
 	BN_free(n);
 	BN_free(e);
 	EVP_PKEY_free(k);
