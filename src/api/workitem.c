@@ -6,6 +6,7 @@
 #include "api/params.h"
 #include "api/workitem_rules.h"
 #include "common/buf.h"
+#include "common/xalloc.h"
 #include "db/workitem.h"
 #include "dicom/uid.h"
 #include "http/response.h"
@@ -172,24 +173,74 @@ static int save(struct request *req, struct db_workitem *w, cJSON *ds)
 	return db_workitem_save(req->app->db, w);
 }
 
+/* An attribute of the stored dataset, where it is among them. */
+struct keyed {
+	cJSON *item;
+	size_t pos;
+};
+
+static int by_key(const void *a, const void *b)
+{
+	const struct keyed *x = a, *y = b;
+	int c = strcmp(x->item->string, y->item->string);
+	return c ? c : (x->pos > y->pos) - (x->pos < y->pos);
+}
+
+/* The first attribute of stored named key, through its index (sorted by
+ * key, then place), as cJSON_GetObjectItemCaseSensitive would find it. */
+static struct keyed *find_key(struct keyed *index, size_t n, const char *key)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (strcmp(index[mid].item->string, key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && !strcmp(index[lo].item->string, key) ? &index[lo] : NULL;
+}
+
 /* The update's attributes merged into the stored dataset: those it had
- * at creation replaced, others listed in *skipped (NULL when none; in one
- * buffer, not an arena_printf of the list so far for each, which kept
- * every intermediate list: quadratic in a body's thousands of tags). */
+ * at creation replaced, others listed in *skipped (NULL when none). The
+ * stored attributes are found through a sorted index, and the list is
+ * built in one buffer: a search of the stored dataset for each attribute
+ * and an arena_printf of the list so far for each were quadratic in a
+ * body's thousands of attributes (40,000 of each took 7 s). */
 static void merge(struct request *req, cJSON *stored, const cJSON *changes, const char **skipped)
 {
 	const cJSON *e;
 	struct buf list;
+	size_t n = 0;
+	cJSON *s;
+	cJSON_ArrayForEach(s, stored)
+	{
+		n++;
+	}
+	struct keyed *index = xmalloc((n ? n : 1) * sizeof(*index));
+	n = 0;
+	cJSON_ArrayForEach(s, stored)
+	{
+		index[n].item = s;
+		index[n].pos = n;
+		n++;
+	}
+	qsort(index, n, sizeof(*index), by_key);
 	buf_init(&list, 0);
 	cJSON_ArrayForEach(e, changes)
 	{
 		if (!strcmp(e->string, TXN_UID))
 			continue;
-		if (cJSON_GetObjectItemCaseSensitive(stored, e->string))
-			cJSON_ReplaceItemInObjectCaseSensitive(stored, e->string, cJSON_Duplicate(e, true));
-		else
+		struct keyed *hit = find_key(index, n, e->string);
+		if (hit) {
+			cJSON *copy = cJSON_Duplicate(e, true); /* with its key */
+			cJSON_ReplaceItemViaPointer(stored, hit->item, copy);
+			hit->item = copy;
+		} else {
 			buf_addf(&list, "%s%s", list.len ? ", " : "", e->string);
+		}
 	}
+	free(index);
 	*skipped = list.len ? arena_strndup(&req->arena, list.data, list.len) : NULL;
 	buf_release(&list);
 }
