@@ -201,16 +201,17 @@ static struct keyed *find_key(struct keyed *index, size_t n, const char *key)
 	return lo < n && !strcmp(index[lo].item->string, key) ? &index[lo] : NULL;
 }
 
-/* The update's attributes merged into the stored dataset: those it had
- * at creation replaced, others listed in *skipped (NULL when none). The
- * stored attributes are found through a sorted index, and the list is
- * built in one buffer: a search of the stored dataset for each attribute
- * and an arena_printf of the list so far for each were quadratic in a
- * body's thousands of attributes (40,000 of each took 7 s). */
-static void merge(struct request *req, cJSON *stored, const cJSON *changes, const char **skipped)
+/* The attributes of changes put into the stored dataset, but for the
+ * TransactionUID and skip: one stored already is replaced in place (the
+ * first of duplicate keys); one it lacks is added, or with missing given
+ * listed there instead (", " between). The stored attributes are found
+ * through an index sorted by key, then place: a search of the stored
+ * dataset for each of the change's attributes was quadratic in a body's
+ * thousands of attributes (40,000 of each took 7 s), and so was an
+ * arena_printf of the list so far for each. */
+static void put_attributes(cJSON *stored, const cJSON *changes, const char *skip, struct buf *missing)
 {
 	const cJSON *e;
-	struct buf list;
 	size_t n = 0;
 	cJSON *s;
 	cJSON_ArrayForEach(s, stored)
@@ -226,23 +227,22 @@ static void merge(struct request *req, cJSON *stored, const cJSON *changes, cons
 		n++;
 	}
 	qsort(index, n, sizeof(*index), by_key);
-	buf_init(&list, 0);
 	cJSON_ArrayForEach(e, changes)
 	{
-		if (!strcmp(e->string, TXN_UID))
+		if (!strcmp(e->string, TXN_UID) || (skip && !strcmp(e->string, skip)))
 			continue;
 		struct keyed *hit = find_key(index, n, e->string);
 		if (hit) {
 			cJSON *copy = cJSON_Duplicate(e, true); /* with its key */
 			cJSON_ReplaceItemViaPointer(stored, hit->item, copy);
 			hit->item = copy;
+		} else if (missing) {
+			buf_addf(missing, "%s%s", missing->len ? ", " : "", e->string);
 		} else {
-			buf_addf(&list, "%s%s", list.len ? ", " : "", e->string);
+			cJSON_AddItemToObject(stored, e->string, cJSON_Duplicate(e, true));
 		}
 	}
 	free(index);
-	*skipped = list.len ? arena_strndup(&req->arena, list.data, list.len) : NULL;
-	buf_release(&list);
 }
 
 int workitem_update(struct request *req)
@@ -274,9 +274,13 @@ int workitem_update(struct request *req)
 			http_add_warning(req, bad);
 			rc = http_json_message(req, 400, bad);
 		} else {
+			/* the attributes it had at creation, and a list of the others */
 			cJSON *stored = cJSON_Parse(w.dataset);
-			const char *skipped;
-			merge(req, stored, ds, &skipped);
+			struct buf list;
+			buf_init(&list, 0);
+			put_attributes(stored, ds, NULL, &list);
+			const char *skipped = list.len ? arena_strndup(&req->arena, list.data, list.len) : NULL;
+			buf_release(&list);
 			if (save(req, &w, stored)) {
 				rc = http_error(req, 503, "The server is temporarily unable to write data.");
 			} else {
@@ -403,14 +407,7 @@ int workitem_cancel(struct request *req)
 			/* a SCHEDULED workitem is canceled at once, with the reason and
 			 * contacts the request gives */
 			cJSON *stored = cJSON_Parse(w.dataset);
-			const cJSON *e;
-			cJSON_ArrayForEach(e, ds)
-			{
-				if (strcmp(e->string, TXN_UID) && strcmp(e->string, STATE)) {
-					cJSON_DeleteItemFromObjectCaseSensitive(stored, e->string);
-					cJSON_AddItemToObject(stored, e->string, cJSON_Duplicate(e, true));
-				}
-			}
+			put_attributes(stored, ds, STATE, NULL);
 			const char *canceled = "CANCELED";
 			cJSON_ReplaceItemInObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(stored, STATE), "Value",
 							       cJSON_CreateStringArray(&canceled, 1));

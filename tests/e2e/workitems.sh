@@ -141,6 +141,11 @@ check "$(curl -s -o "$tmp/out" -w '%{http_code}' --max-time 30 -X POST -H 'Conte
 	--data-binary @"$tmp/u8.json" "$U/workitems/2.25.${run}8")" 200 "  an update of them all: 200"
 check "$(req GET "/workitems/2.25.${run}8"; jget 'd["77770000"]["Value"][0], d["7779C34F"]["Value"][0], len(d)' < "$tmp/out")" \
 	"200('new', 'new', 100029)" "  each has its new value"
+sed 's/"new"/"gone"/g' "$tmp/u8.json" > "$tmp/c8.json"
+check "$(curl -s -o "$tmp/out" -w '%{http_code}' --max-time 30 -X POST -H 'Content-Type: application/dicom+json' \
+	--data-binary @"$tmp/c8.json" "$U/workitems/2.25.${run}8/cancelrequest")" 202 "  a cancel request that sets them all: 202"
+check "$(req GET "/workitems/2.25.${run}8"; jget 'd["00741000"]["Value"][0], d["7777C34F"]["Value"][0], len(d)' < "$tmp/out")" \
+	"200('CANCELED', 'gone', 100029)" "  CANCELED, each with the request's value"
 dataset "$tmp/bad.json" "2.25.${run}9" "P${run}9" 'ProcedureStepLabel="x"'
 check "$(req POST "/workitems?2.25.${run}9" "$tmp/bad.json")/$(body)" '400/"The syntax of the request body is invalid."' \
 	"a create with a keyword for a tag: 400"
