@@ -44,6 +44,12 @@ void log_msg(enum log_level level, const char *file, int line, const char *fmt, 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	/* one line an entry: a line break in what a message quotes (a DICOM
+	 * value, a reason from a library, a client's text) would start a line
+	 * of its own that reads as an entry */
+	for (char *c = msg; *c; c++)
+		if (((unsigned char)*c < 0x20 && *c != '\t') || *c == 0x7f)
+			*c = ' ';
 	base = strrchr(file, '/');
 	base = base ? base + 1 : file;
 	fprintf(stderr, "%s.%03ldZ %s[%ld] %s %s:%d %s\n", stamp, (long)tv.tv_usec / 1000, ident,

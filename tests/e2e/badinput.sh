@@ -32,6 +32,8 @@ cp "$ABS_TOP_SRCDIR/tests/fuzz/corpus/probe/meta-length-past-end.dcm" "$ABS_TOP_
 "$MKDCM" -o "$tmp/noclass.dcm" --study "$st" --series "$st.1" --sop "$st.1.4" --drop 0008,0016
 "$MKDCM" -o "$tmp/badsop.dcm" --study "$st" --series "$st.1" --sop "1.2.abc"
 "$MKDCM" -o "$tmp/longsop.dcm" --study "$st" --series "$st.1" --sop "1.$(printf '2%.0s' $(seq 1 70))"
+# a line break in a value the log quotes (the SOP Instance UID of a failure)
+"$MKDCM" -o "$tmp/nlsop.dcm" --study "$st" --series "$st.1" --sop "$(printf '1.2.3\nforged-%s' "$st")"
 "$MKDCM" -o "$tmp/nopid.dcm" --study "$st" --series "$st.1" --sop "$st.1.5" --drop 0010,0020
 "$MKDCM" -o "$tmp/other-study.dcm" --study "$st.9" --series "$st.9.1" --sop "$st.9.1.1"
 mp() { # NAME BOUNDARY PART... : a multipart body from raw pieces (printf formats)
@@ -117,6 +119,7 @@ POST|/v2/studies|application/dicom|@noseries.dcm||409|43264
 POST|/v2/studies|application/dicom|@noclass.dcm||409|43264
 POST|/v2/studies|application/dicom|@badsop.dcm||409|43264
 POST|/v2/studies|application/dicom|@longsop.dcm||409|43264
+POST|/v2/studies|application/dicom|@nlsop.dcm||409|43264
 POST|/v1/studies|application/dicom|@nopid.dcm||409|The required tag '(0010,0020)' is missing.
 POST|/v2/studies/{st}|application/dicom|@other-study.dcm||409|43264
 POST|/v2/studies/{st}.|application/dicom|@ok.dcm||400|failed validation for VR 'UI'
@@ -287,4 +290,7 @@ check "$(q "SELECT count(*) FROM instance")" "$before" "nothing was stored by an
 q "SELECT 'stored meanwhile: ' || study_uid || ' ' || sop_uid || ' at ' || created_at FROM instance
    WHERE watermark > $wm0 ORDER BY watermark"
 check "$(curl -s -o /dev/null -w '%{http_code}' "$U/health/check")" 200 "the stack is healthy at the end"
+# every log entry is one line: the SOP UID's line break became a space
+check "$(grep -c "^forged-$st" "$EMULATOR_VAR/log/dicom-fcgi.log")/$(grep -c "sop='1.2.3 forged-$st'" "$EMULATOR_VAR/log/dicom-fcgi.log")" \
+	"0/1" "the log quotes a value with a line break on one line"
 finish
