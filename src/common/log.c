@@ -1,4 +1,5 @@
 #include "common/log.h"
+#include "common/util.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -47,9 +48,7 @@ void log_msg(enum log_level level, const char *file, int line, const char *fmt, 
 	/* one line an entry: a line break in what a message quotes (a DICOM
 	 * value, a reason from a library, a client's text) would start a line
 	 * of its own that reads as an entry */
-	for (char *c = msg; *c; c++)
-		if (((unsigned char)*c < 0x20 && *c != '\t') || *c == 0x7f)
-			*c = ' ';
+	util_one_line(msg, strlen(msg));
 	base = strrchr(file, '/');
 	base = base ? base + 1 : file;
 	fprintf(stderr, "%s.%03ldZ %s[%ld] %s %s:%d %s\n", stamp, (long)tv.tv_usec / 1000, ident,

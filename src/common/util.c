@@ -99,3 +99,12 @@ int64_t util_whole(double v, int64_t lo, int64_t hi)
 		return hi;
 	return (int64_t)v;
 }
+
+void util_one_line(char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if ((c < 0x20 && c != '\t') || c == 0x7f)
+			s[i] = ' ';
+	}
+}

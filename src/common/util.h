@@ -22,6 +22,11 @@ bool util_writev_full(int fd, struct iovec *iov, int n);
  * lo..hi, NaN as lo. A plain cast of a double no int64_t holds is
  * undefined behaviour. */
 int64_t util_whole(double v, int64_t lo, int64_t hi);
+/* The n bytes at s on one line: each line break or other control byte
+ * (tab aside) becomes a space. For text that quotes what others sent (a
+ * client's key in a header, a DICOM value in the log), where a CR LF would
+ * start a header or a log entry of their making. */
+void util_one_line(char *s, size_t n);
 /* --user NAME of dicom-fcgi and outbox-relay: started as root, the process
  * becomes NAME (its uid, primary group and groups) for good. Not root: fine
  * when NAME is the caller, an error otherwise. 0, or -1 with err set. */

@@ -1,4 +1,5 @@
 #include "http/response.h"
+#include "common/util.h"
 #include "http/token.h"
 
 #include <stdarg.h>
@@ -54,11 +55,7 @@ void http_add_header(struct request *req, const char *name, const char *fmt, ...
 	/* a value holds no line break or other control byte, whatever a client
 	 * put into what it echoes (a workitem's tag, a Host, a UID): a CR LF
 	 * there would end the header and start one of the client's choosing */
-	for (size_t i = from; i < req->out_headers.len; i++) {
-		unsigned char c = (unsigned char)req->out_headers.data[i];
-		if ((c < 0x20 && c != '\t') || c == 0x7f)
-			req->out_headers.data[i] = ' ';
-	}
+	util_one_line(req->out_headers.data + from, req->out_headers.len - from);
 	buf_adds(&req->out_headers, "\r\n");
 }
 
