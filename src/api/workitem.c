@@ -212,12 +212,8 @@ static struct keyed *find_key(struct keyed *index, size_t n, const char *key)
 static void put_attributes(cJSON *stored, const cJSON *changes, const char *skip, struct buf *missing)
 {
 	const cJSON *e;
-	size_t n = 0;
+	size_t n = (size_t)cJSON_GetArraySize(stored);
 	cJSON *s;
-	cJSON_ArrayForEach(s, stored)
-	{
-		n++;
-	}
 	struct keyed *index = xmalloc((n ? n : 1) * sizeof(*index));
 	n = 0;
 	cJSON_ArrayForEach(s, stored)
