@@ -4,6 +4,7 @@
  * not datasets are JSON strings, as the service writes them. */
 #include "api/app.h"
 #include "api/params.h"
+#include "api/workitem_query.h"
 #include "api/workitem_rules.h"
 #include "common/buf.h"
 #include "common/xalloc.h"
@@ -418,91 +419,24 @@ int workitem_cancel(struct request *req)
 	return rc;
 }
 
-/* The searchable attributes (QueryLimit's workitem tags): a keyword or hex
- * path, the column, how it matches. */
-static const struct {
-	const char *keyword, *hex, *column;
-	enum workitem_match match;
-} keys[] = {
-	{ "PatientName", "00100010", "patient_name_norm", WM_PN },
-	{ "PatientID", "00100020", "patient_id", WM_EXACT },
-	{ "ReferencedRequestSequence.AccessionNumber", "0040A370.00080050", "accession_number", WM_EXACT },
-	{ "ReferencedRequestSequence.RequestedProcedureID", "0040A370.00401001", "requested_procedure_id", WM_EXACT },
-	{ "ScheduledProcedureStepStartDateTime", "00404005", "start_datetime", WM_RANGE },
-	{ "ScheduledStationNameCodeSequence.CodeValue", "00404025.00080100", "station_name_code", WM_EXACT },
-	{ "ScheduledStationClassCodeSequence.CodeValue", "00404026.00080100", "station_class_code", WM_EXACT },
-	{ "ScheduledStationGeographicLocationCodeSequence.CodeValue", "00404027.00080100", "station_location_code",
-	  WM_EXACT },
-	{ "ProcedureStepState", "00741000", "state", WM_EXACT },
-	{ "StudyInstanceUID", "0020000D", "study_uid", WM_EXACT },
-};
-
-/* One query parameter into a filter; NULL, or the 400's text. */
-static const char *search_param(struct request *req, const char *name, const char *value, struct workitem_filter *f)
-{
-	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
-		if (strcmp(name, keys[k].keyword) && strcasecmp(name, keys[k].hex))
-			continue;
-		*f = (struct workitem_filter){ keys[k].column, keys[k].match, value, NULL, NULL };
-		if (f->match == WM_RANGE) {
-			const char *dash = strchr(value, '-');
-			f->lo = dash ? (dash > value ? arena_strndup(&req->arena, value, (size_t)(dash - value)) : NULL) : value;
-			f->hi = dash ? (dash[1] ? dash + 1 : NULL) : value;
-		}
-		return NULL;
-	}
-	return arena_printf(&req->arena,
-			    "Invalid workitem query. AttributeId %s is not queryable.  If the parameter is an attribute keyword, "
-			    "check the casing as they are case-sensitive. The conformance statement has a list of supported "
-			    "query parameters and attributes.",
-			    name);
-}
-
 int workitem_search(struct request *req)
 {
-	struct workitem_filter f[16];
+	struct qido_param params[64];
 	size_t n = 0;
-	int64_t limit = 100, offset = 0;
-	bool fuzzy = false;
-	const char *bad = NULL;
+	const char *cur = NULL, *name, *value, *err = NULL;
+	struct workitem_query q;
 
-	for (const char *p = req->query; *p && !bad;) {
-		size_t len = strcspn(p, "&"), eq = strcspn(p, "=&");
-		char *name = arena_strndup(&req->arena, p, eq);
-		char *value = arena_strndup(&req->arena, eq < len ? p + eq + 1 : "", eq < len ? len - eq - 1 : 0);
-		http_percent_decode(name, strlen(name), name, true);
-		http_percent_decode(value, strlen(value), value, true);
-		if (!strcasecmp(name, "limit") || !strcasecmp(name, "offset")) {
-			char *end;
-			long long v = strtoll(value, &end, 10);
-			bool is_limit = !strcasecmp(name, "limit");
-			if (!*value || *end || (is_limit && (v < 1 || v > 200)) || v < 0)
-				bad = is_limit ? "The query parameter 'Limit' is invalid. The field Limit must be between 1 and 200."
-					       : "The query parameter 'Offset' is invalid.";
-			else if (is_limit)
-				limit = v;
-			else
-				offset = v;
-		} else if (!strcasecmp(name, "fuzzymatching")) {
-			fuzzy = !strcasecmp(value, "true");
-		} else if (!strcasecmp(name, "includefield")) {
-			/* every stored attribute is returned already */
-		} else if (*name && n < 16) {
-			bad = search_param(req, name, value, &f[n++]);
-		}
-		p += len;
-		if (*p == '&')
-			p++;
+	while (n < sizeof(params) / sizeof(params[0]) && request_query_next(req, &cur, &name, &value)) {
+		params[n].name = name;
+		params[n].value = value;
+		n++;
 	}
-	if (bad)
-		return http_json_message(req, 400, bad);
-	for (size_t i = 0; i < n; i++)
-		if (f[i].match == WM_PN && fuzzy)
-			f[i].match = WM_PN_FUZZY;
+	if (workitem_query_parse(&req->arena, params, n, &q, &err))
+		return http_json_message(req, 400, err);
 	struct buf out;
 	buf_init(&out, 0);
 	buf_addch(&out, '[');
-	long found = db_workitem_search(req->app->db, req->partition, f, n, (long)limit, (long)offset, &out);
+	long found = db_workitem_search(req->app->db, req->partition, q.filters, q.n, (long)q.limit, (long)q.offset, &out);
 	buf_addch(&out, ']');
 	int rc = found < 0 ? http_error(req, 503, "The server is temporarily unable to read data.")
 		 : found == 0 ? http_send(req, 204, NULL, "", 0)
