@@ -94,7 +94,7 @@ static void add_list(struct qido_query *q, int li, const uint32_t *list)
 		add_tag(q, li, *list);
 }
 
-static const char *trim(struct arena *a, const char *s)
+const char *qido_trim(struct arena *a, const char *s)
 {
 	while (*s == ' ' || *s == '\t')
 		s++;
@@ -326,22 +326,14 @@ static int parse_filter(struct arena *a, struct qido_query *q, const char *key, 
 	return 0;
 }
 
-/* What includefield asked for. */
-struct includes {
-	uint32_t tags[QIDO_MAX_TAGS];
-	size_t n;
-	bool all, other;
-};
-
-/* One includefield value: a comma list (and the parameter may repeat).
- * An empty item (an empty value, a trailing comma) is an unknown
+/* An empty item (an empty value, a trailing comma) is an unknown
  * attribute '' (AggregateCsvModelBinder, QueryParser.ParseIncludeFields). */
-static int parse_includefield(struct arena *a, const char *value, struct includes *inc, const char **err)
+int qido_parse_includefield(struct arena *a, const char *value, struct qido_includes *inc, const char **err)
 {
 	const char *p = value;
 	for (bool last = false; !last;) {
 		size_t n = strcspn(p, ",");
-		const char *item = trim(a, arena_strndup(a, p, n));
+		const char *item = qido_trim(a, arena_strndup(a, p, n));
 		p += n;
 		last = *p != ',';
 		if (!last)
@@ -366,10 +358,10 @@ static int parse_includefield(struct arena *a, const char *value, struct include
 /* One query parameter: limit, offset, fuzzymatching, includefield, or a
  * filter. */
 static int parse_param(struct arena *a, struct qido_query *q, const struct qido_param *param, const struct qido_eqt *eqts,
-		       size_t neqts, const char **given, struct includes *inc, const char **err)
+		       size_t neqts, const char **given, struct qido_includes *inc, const char **err)
 {
-	const char *name = trim(a, param->name);
-	const char *value = trim(a, param->value);
+	const char *name = qido_trim(a, param->name);
+	const char *value = qido_trim(a, param->value);
 
 	/* the values are compared with text in the database: they must be
 	 * text (an invalid byte sequence used to end in a 503) */
@@ -394,7 +386,7 @@ static int parse_param(struct arena *a, struct qido_query *q, const struct qido_
 		return 0;
 	}
 	if (!strcasecmp(name, "includefield"))
-		return parse_includefield(a, value, inc, err);
+		return qido_parse_includefield(a, value, inc, err);
 	return parse_filter(a, q, name, value, q->levels, eqts, neqts, given, err);
 }
 
@@ -411,7 +403,7 @@ static unsigned include_level(const struct qido_query *q, uint32_t t)
 }
 
 /* Returned attributes: defaults, includefield, filtered tags, path UIDs. */
-static void returned_attributes(struct qido_query *q, int api_major, const struct includes *inc)
+static void returned_attributes(struct qido_query *q, int api_major, const struct qido_includes *inc)
 {
 	bool v1 = api_major < 2 || inc->all;
 	if (q->levels & QIDO_LEVEL_STUDY) {
@@ -456,6 +448,16 @@ static void returned_attributes(struct qido_query *q, int api_major, const struc
 		add_tag(q, level_index(include_level(q, T(0020, 000E))), T(0020, 000E));
 }
 
+const char *qido_fuzzy_refusal(struct arena *a, const char *keyword, const char *value)
+{
+	if (!strchr(value, '"'))
+		return NULL;
+	return arena_printf(a,
+			    "Invalid query: specified tag '%s' value '%s' contains unsupported character '\"'. Character is "
+			    "not supported with Fuzzy match, try exact match or removing the invalid character. ",
+			    keyword, value);
+}
+
 int qido_parse(struct arena *a, enum qido_resource res, int api_major, const char *study, const char *series,
 	       const struct qido_param *params, size_t nparams, const struct qido_eqt *eqts, size_t neqts,
 	       struct qido_query *q, const char **err)
@@ -469,7 +471,7 @@ int qido_parse(struct arena *a, enum qido_resource res, int api_major, const cha
 		[QIDO_STUDY_SERIES_INSTANCES] = QIDO_LEVEL_INSTANCE,
 	};
 	const char *given[QIDO_MAX_FILTERS];
-	struct includes inc = { .n = 0 };
+	struct qido_includes inc = { .n = 0 };
 
 	memset(q, 0, sizeof(*q));
 	q->resource = res;
@@ -483,9 +485,18 @@ int qido_parse(struct arena *a, enum qido_resource res, int api_major, const cha
 	if (inc.all && inc.other)
 		return bad(a, err, "Invalid query: cannot specify included fields in addition to 'all'.");
 	/* fuzzy matching applies to every person name filter */
-	for (size_t i = 0; i < q->nfilters; i++)
-		if (q->filters[i].match == QIDO_PN && q->fuzzy)
-			q->filters[i].match = QIDO_PN_FUZZY;
+	for (size_t i = 0; i < q->nfilters; i++) {
+		struct qido_filter *f = &q->filters[i];
+		if (f->match != QIDO_PN || !q->fuzzy)
+			continue;
+		char kw[64], vr[3];
+		dcm_tag_info(f->tag, kw, sizeof(kw), vr);
+		if (!*kw)
+			snprintf(kw, sizeof(kw), "%08X", f->tag);
+		if ((*err = qido_fuzzy_refusal(a, kw, f->value)))
+			return -1;
+		f->match = QIDO_PN_FUZZY;
+	}
 	returned_attributes(q, api_major, &inc);
 	return 0;
 }

@@ -426,7 +426,9 @@ int workitem_search(struct request *req)
 	const char *cur = NULL, *name, *value, *err = NULL;
 	struct workitem_query q;
 
-	while (n < sizeof(params) / sizeof(params[0]) && request_query_next(req, &cur, &name, &value)) {
+	while (request_query_next(req, &cur, &name, &value)) {
+		if (n == sizeof(params) / sizeof(params[0]))
+			return http_json_message(req, 400, "Invalid query: too many query parameters.");
 		params[n].name = name;
 		params[n].value = value;
 		n++;

@@ -1,86 +1,342 @@
-/* UPS-RS workitem search parameters (§9.4). */
+/* UPS-RS workitem search parameters (§9.4): the service's model binding
+ * (QueryOptions, QueryOptionsExtensions.ToBaseQueryParameters), then its
+ * WorkitemQueryParser: each filter in the order given, then includefield. */
 #include "api/workitem_query.h"
 
-#include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
+#include "api/params.h"
+#include "common/buf.h"
+#include "dicom/dcm.h"
+
 #include "common/banned.h"
 
-/* The searchable attributes (QueryLimit's workitem tags): a keyword or hex
- * path, the column, how it matches. */
+#define T(g, e) ((uint32_t)(0x##g##e))
+
+/* The searchable attributes (QueryLimit's workitem tags): the path of
+ * tags (a sequence's attribute is two), the column, how it matches. */
 static const struct {
-	const char *keyword, *hex, *column;
+	uint32_t path[2];
+	const char *column;
 	enum workitem_match match;
 } keys[] = {
-	{ "PatientName", "00100010", "patient_name_norm", WM_PN },
-	{ "PatientID", "00100020", "patient_id", WM_EXACT },
-	{ "ReferencedRequestSequence.AccessionNumber", "0040A370.00080050", "accession_number", WM_EXACT },
-	{ "ReferencedRequestSequence.RequestedProcedureID", "0040A370.00401001", "requested_procedure_id", WM_EXACT },
-	{ "ScheduledProcedureStepStartDateTime", "00404005", "start_datetime", WM_RANGE },
-	{ "ScheduledStationNameCodeSequence.CodeValue", "00404025.00080100", "station_name_code", WM_EXACT },
-	{ "ScheduledStationClassCodeSequence.CodeValue", "00404026.00080100", "station_class_code", WM_EXACT },
-	{ "ScheduledStationGeographicLocationCodeSequence.CodeValue", "00404027.00080100", "station_location_code",
-	  WM_EXACT },
-	{ "ProcedureStepState", "00741000", "state", WM_EXACT },
-	{ "StudyInstanceUID", "0020000D", "study_uid", WM_EXACT },
+	{{T(0010, 0010)}, "patient_name_norm", WM_PN},
+	{{T(0010, 0020)}, "patient_id", WM_EXACT},
+	{{T(0040, A370), T(0008, 0050)}, "accession_number", WM_EXACT},
+	{{T(0040, A370), T(0040, 1001)}, "requested_procedure_id", WM_EXACT},
+	{{T(0040, 4005)}, "start_datetime", WM_RANGE},
+	{{T(0040, 4025), T(0008, 0100)}, "station_name_code", WM_EXACT},
+	{{T(0040, 4026), T(0008, 0100)}, "station_class_code", WM_EXACT},
+	{{T(0040, 4027), T(0008, 0100)}, "station_location_code", WM_EXACT},
+	{{T(0074, 1000)}, "state", WM_EXACT},
+	{{T(0020, 000D)}, "study_uid", WM_EXACT},
 };
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
-/* One query parameter into a filter; NULL, or the 400's text. */
-static const char *search_param(struct arena *a, const char *name, const char *value, struct workitem_filter *f)
+/* Keeps a refusal (arena_printf's) in *err: -1. */
+static int refuse(const char **err, const char *msg)
 {
-	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
-		if (strcmp(name, keys[k].keyword) && strcasecmp(name, keys[k].hex))
-			continue;
-		*f = (struct workitem_filter){ keys[k].column, keys[k].match, value, NULL, NULL };
-		if (f->match == WM_RANGE) {
-			const char *dash = strchr(value, '-');
-			f->lo = dash ? (dash > value ? arena_strndup(a, value, (size_t)(dash - value)) : NULL) : value;
-			f->hi = dash ? (dash[1] ? dash + 1 : NULL) : value;
-		}
-		return NULL;
+	*err = msg;
+	return -1;
+}
+
+/* A key ("PatientID", "00100020", "ReferencedRequestSequence.00080050"):
+ * each part a keyword or hex tag, as DicomTagParser reads a path; its
+ * index in keys, or -1 with the 400 written. */
+static int find_key(struct arena *a, const char *name, const char **err)
+{
+	uint32_t path[3] = {0};
+	size_t n = 0;
+	bool nested = false;
+
+	for (const char *p = name;; p++) {
+		size_t len = strcspn(p, ".");
+		uint32_t tag;
+		bool hex;
+		if (dcm_parse_tag(arena_strndup(a, p, len), &tag, &hex))
+			goto unsupported;
+		if (n < 3)
+			path[n++] = tag;
+		else
+			nested = true;
+		p += len;
+		if (!*p)
+			break;
 	}
-	return arena_printf(a,
-			    "Invalid workitem query. AttributeId %s is not queryable.  If the parameter is an attribute keyword, "
-			    "check the casing as they are case-sensitive. The conformance statement has a list of supported "
-			    "query parameters and attributes.",
-			    name);
+	if (n > 2 || nested)
+		return refuse(err, "Nested Dicom sequence tags are currently not supported.");
+	for (size_t k = 0; k < NKEYS; k++)
+		if (keys[k].path[0] == path[0] && keys[k].path[1] == path[1])
+			return (int)k;
+unsupported:
+	return refuse(err, arena_printf(a,
+					"Invalid workitem query. AttributeId %s is not queryable.  If the parameter is "
+					"an attribute keyword, "
+					"check the casing as they are case-sensitive. The conformance statement has a "
+					"list of supported query "
+					"parameters and attributes.",
+					name));
+}
+
+static bool digits(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return true;
+}
+
+static int number(const char *s, size_t n)
+{
+	int v = 0;
+	for (size_t i = 0; i < n; i++)
+		v = v * 10 + (s[i] - '0');
+	return v;
+}
+
+/* The length of a date-time at the start of s in one of the service's
+ * formats (yyyy, yyyyMM, ... yyyyMMddHHmmss, yyyyMMddHHmmss.FFFFFF), a
+ * real one (.NET's DateTime.TryParseExact), written to out as
+ * yyyyMMddHHmmss.ffffff; 0 when there is none. */
+static size_t datetime_prefix(const char *s, char out[22])
+{
+	static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	size_t n = 0;
+	while (n < 14 && s[n] >= '0' && s[n] <= '9')
+		n++;
+	if (n < 4 || n % 2)
+		return 0;
+	char full[15];
+	memcpy(full, "00000101000000", 15);
+	memcpy(full, s, n);
+	int y = number(full, 4), mo = number(full + 4, 2), d = number(full + 6, 2);
+	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || (mo == 2 && d == 29 && !leap) ||
+	    number(full + 8, 2) > 23 || number(full + 10, 2) > 59 || number(full + 12, 2) > 59)
+		return 0;
+	char frac[7] = "000000";
+	if (n == 14 && s[n] == '.') {
+		size_t f = strspn(s + 15, "0123456789");
+		if (f < 1 || f > 6)
+			return 0;
+		memcpy(frac, s + 15, f);
+		n += 1 + f;
+	}
+	snprintf(out, 22, "%s.%s", full, frac);
+	return n;
+}
+
+/* An offset after a date-time, as .NET's "zzz" reads it: a sign, hours
+ * (two digits when there are two), an optional colon, two of minutes. */
+static bool offset(const char *s)
+{
+	if (*s != '+' && *s != '-')
+		return false;
+	size_t h = strspn(++s, "0123456789");
+	h = h > 2 ? 2 : h;
+	if (h < 1 || number(s, h) > 14)
+		return false;
+	s += h;
+	if (*s == ':')
+		s++;
+	return strlen(s) == 2 && digits(s, 2) && number(s, 2) < 60;
+}
+
+/* WebUtility.UrlEncode: how the service quotes a date-time it could not
+ * read (a '+' of the query, read as a space, comes back). */
+static const char *url_encode(struct arena *a, const char *s)
+{
+	struct buf b;
+	buf_init(&b, 0);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || strchr("-_.!*()", c))
+			buf_addch(&b, (char)c);
+		else if (c == ' ')
+			buf_addch(&b, '+');
+		else
+			buf_addf(&b, "%%%02X", c);
+	}
+	const char *r = arena_strdup(a, buf_str(&b));
+	buf_release(&b);
+	return r;
+}
+
+/* One date-time of ScheduledProcedureStepStartDateTime (ParseDateTime). */
+static int parse_datetime(struct arena *a, const char *v, char **out, const char **err)
+{
+	char norm[22];
+	size_t n = datetime_prefix(v, norm);
+	if (n && !v[n]) {
+		*out = arena_strdup(a, norm);
+		return 0;
+	}
+	const char *quoted = url_encode(a, v);
+	n = datetime_prefix(quoted, norm);
+	if (n && offset(quoted + n))
+		return refuse(err, arena_printf(a,
+						"Invalid query: specified DateTime value '%s' for attribute "
+						"ScheduledProcedureStepStartDateTime "
+						"contains offset which is not supported.",
+						quoted));
+	return refuse(err, arena_printf(a,
+					"Invalid query: specified DateTime value '%s' is invalid for attribute "
+					"'ScheduledProcedureStepStartDateTime'. DateTime should be valid and formatted "
+					"as yyyyMMddHHmmss.FFFFFF "
+					"where yyyy is mandatory.",
+					quoted));
+}
+
+/* A date-time or a range of them ("a-b", either end open); the bounds
+ * as dicom_dt_norm writes stored values. */
+static int parse_range(struct arena *a, const char *value, struct workitem_filter *f, const char **err)
+{
+	const char *dash = strchr(value, '-');
+	char *lo = NULL, *hi = NULL;
+	if (dash && !strchr(dash + 1, '-')) {
+		const char *min = qido_trim(a, arena_strndup(a, value, (size_t)(dash - value)));
+		const char *max = qido_trim(a, dash + 1);
+		if (!*min && !*max)
+			return refuse(
+				err,
+				arena_printf(
+					a,
+					"Invalid query: specified range is invalid.\nBoth parts in the range cannot be "
+					"empty.\nFor "
+					"details on valid range queries, please refer to Search Matching section in "
+					"Conformance "
+					"Statement (https://github.com/microsoft/dicom-server/blob/main/docs/resources/"
+					"conformance-statement.md#search-matching)."));
+		if ((*min && parse_datetime(a, min, &lo, err)) || (*max && parse_datetime(a, max, &hi, err)))
+			return -1;
+		if (lo && hi && strcmp(lo, hi) > 0)
+			return refuse(err, arena_printf(a,
+							"Invalid query: specified date range '%s' is invalid.\nThe "
+							"first part DateTime %s should be "
+							"lesser than or equal to the second part DateTime %s.",
+							value, min, max));
+	} else {
+		if (parse_datetime(a, value, &lo, err))
+			return -1;
+		hi = lo;
+	}
+	f->lo = lo;
+	f->hi = hi;
+	return 0;
+}
+
+/* One filter (ParseFilterCondition): its key, its value, not twice. */
+static int parse_filter(struct arena *a, struct workitem_query *q, const char *name, const char *value,
+			const char **err)
+{
+	int k = find_key(a, name, err);
+	if (k < 0)
+		return -1;
+	if (!*value)
+		return refuse(
+			err,
+			arena_printf(a, "Invalid query: AttributeId '%s' has empty string value that is not supported.",
+				     name));
+	struct workitem_filter *f = &q->filters[q->n];
+	*f = (struct workitem_filter){keys[k].column, keys[k].match, value, NULL, NULL};
+	if (f->match == WM_RANGE && parse_range(a, value, f, err))
+		return -1;
+	if (f->match == WM_PN && q->fuzzy) {
+		const char *refusal = qido_fuzzy_refusal(a, "PatientName", value);
+		if (refusal) {
+			*err = refusal;
+			return -1;
+		}
+		f->match = WM_PN_FUZZY;
+	}
+	for (size_t i = 0; i < q->n; i++)
+		if (q->filters[i].column == f->column)
+			return refuse(err, arena_printf(a,
+							"Invalid query: attribute '%s' has been specified more than "
+							"once using different ID "
+							"formats. Each attribute is only allowed to be specified once.",
+							name));
+	q->n++;
+	return 0;
+}
+
+static bool known(const char *name)
+{
+	return !strcasecmp(name, "limit") || !strcasecmp(name, "offset") || !strcasecmp(name, "fuzzymatching") ||
+	       !strcasecmp(name, "includefield");
+}
+
+/* The model binding: limit, offset and fuzzymatching (the first value
+ * of each counts); then no filter named twice. */
+static int bind(struct arena *a, const struct qido_param *params, size_t nparams, struct workitem_query *q,
+		const char **err)
+{
+	bool seen_limit = false, seen_offset = false, seen_fuzzy = false;
+	for (size_t i = 0; i < nparams; i++) {
+		const char *name = qido_trim(a, params[i].name), *value = qido_trim(a, params[i].value), *why = NULL;
+		if (!buf_utf8_valid(name, strlen(name)))
+			return refuse(err, "Invalid query: a query parameter's name is not valid UTF-8.");
+		if (!buf_utf8_valid(value, strlen(value)))
+			return refuse(err,
+				      arena_printf(a, "Invalid query: the value of '%s' is not valid UTF-8.", name));
+		if (!strcasecmp(name, "limit") && !seen_limit) {
+			seen_limit = true;
+			if ((why = param_parse_int(a, value, "Limit", 1, 200, 32, &q->limit)))
+				return refuse(err, arena_printf(a, "The query parameter 'Limit' is invalid. %s", why));
+		} else if (!strcasecmp(name, "offset") && !seen_offset) {
+			seen_offset = true;
+			if ((why = param_parse_int(a, value, "Offset", 0, INT64_MAX, 64, &q->offset)))
+				return refuse(err, arena_printf(a, "The query parameter 'Offset' is invalid. %s", why));
+		} else if (!strcasecmp(name, "fuzzymatching") && !seen_fuzzy) {
+			seen_fuzzy = true;
+			if (strcasecmp(value, "true") && strcasecmp(value, "false"))
+				return refuse(err, arena_printf(a,
+								"The query parameter 'FuzzyMatching' is invalid. The "
+								"value '%s' is not valid for "
+								"FuzzyMatching.",
+								value));
+			q->fuzzy = !strcasecmp(value, "true");
+		}
+	}
+	for (size_t i = 0; i < nparams; i++) {
+		const char *name = qido_trim(a, params[i].name);
+		if (!*name || known(name))
+			continue;
+		for (size_t j = 0; j < i; j++) {
+			const char *first = qido_trim(a, params[j].name);
+			if (!strcasecmp(first, name))
+				return refuse(err, arena_printf(a,
+								"Invalid QIDO-RS query. Duplicate AttributeId '%s'. "
+								"Each attribute is only allowed "
+								"to be specified once.",
+								first));
+		}
+	}
+	return 0;
 }
 
 int workitem_query_parse(struct arena *a, const struct qido_param *params, size_t nparams, struct workitem_query *q,
 			 const char **err)
 {
-	const char *bad = NULL;
+	struct qido_includes inc = {.n = 0};
 
 	memset(q, 0, sizeof(*q));
 	q->limit = 100;
-	for (size_t i = 0; i < nparams && !bad; i++) {
-		const char *name = params[i].name, *value = params[i].value;
-		if (!strcasecmp(name, "limit") || !strcasecmp(name, "offset")) {
-			char *end;
-			long long v = strtoll(value, &end, 10);
-			bool is_limit = !strcasecmp(name, "limit");
-			if (!*value || *end || (is_limit && (v < 1 || v > 200)) || v < 0)
-				bad = is_limit ? "The query parameter 'Limit' is invalid. The field Limit must be between 1 and 200."
-					       : "The query parameter 'Offset' is invalid.";
-			else if (is_limit)
-				q->limit = v;
-			else
-				q->offset = v;
-		} else if (!strcasecmp(name, "fuzzymatching")) {
-			q->fuzzy = !strcasecmp(value, "true");
-		} else if (!strcasecmp(name, "includefield")) {
-			/* every stored attribute is returned already */
-		} else if (*name && q->n < WORKITEM_MAX_FILTERS) {
-			bad = search_param(a, name, value, &q->filters[q->n++]);
-		}
-	}
-	if (bad) {
-		*err = bad;
+	if (bind(a, params, nparams, q, err))
 		return -1;
+	for (size_t i = 0; i < nparams; i++) {
+		const char *name = qido_trim(a, params[i].name);
+		if (*name && !known(name) && parse_filter(a, q, name, qido_trim(a, params[i].value), err))
+			return -1;
 	}
-	for (size_t i = 0; i < q->n; i++)
-		if (q->filters[i].match == WM_PN && q->fuzzy)
-			q->filters[i].match = WM_PN_FUZZY;
+	/* includefield is checked (every stored attribute is returned) */
+	for (size_t i = 0; i < nparams; i++)
+		if (!strcasecmp(qido_trim(a, params[i].name), "includefield") &&
+		    qido_parse_includefield(a, qido_trim(a, params[i].value), &inc, err))
+			return -1;
+	if (inc.all && inc.other)
+		return refuse(err, "Invalid query: cannot specify included fields in addition to 'all'.");
 	return 0;
 }

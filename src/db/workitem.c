@@ -114,11 +114,11 @@ long db_workitem_search(struct db *db, const char *partition, const struct worki
 		case WM_RANGE:
 			if (f[i].lo) {
 				v[np++] = f[i].lo;
-				buf_addf(&sql, " AND w.%s >= $%d", c, np);
+				buf_addf(&sql, " AND dicom_dt_norm(w.%s) >= $%d", c, np);
 			}
 			if (f[i].hi) {
 				v[np++] = f[i].hi;
-				buf_addf(&sql, " AND w.%s <= $%d", c, np);
+				buf_addf(&sql, " AND dicom_dt_norm(w.%s) <= $%d", c, np);
 			}
 			break;
 		default:

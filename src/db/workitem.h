@@ -31,8 +31,9 @@ int db_workitem_get(struct db *db, const char *partition, const char *uid, int l
 int db_workitem_save(struct db *db, const struct db_workitem *w);
 void db_workitem_unlock(struct db *db);
 
-/* A search: each filter is a column and a value; person names and date
- * ranges as QIDO reads them. */
+/* A search: each filter is a column and a value; person names as QIDO
+ * reads them; a date-time range's bounds (either may be NULL) written as
+ * dicom_dt_norm writes the stored values. */
 enum workitem_match { WM_EXACT, WM_PN, WM_PN_FUZZY, WM_RANGE };
 struct workitem_filter {
 	const char *column;

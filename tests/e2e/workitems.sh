@@ -236,6 +236,28 @@ ProcedureStepState=COMPLETED&PatientID=$p1|['$w1']
 StudyInstanceUID=2.25.9${run}2|['$w2']
 PatientID=$p1&limit=1&offset=1|['$w3']
 PatientID=nobody-$run|204
+ScheduledProcedureStepStartDateTime=202612010830&PatientID=$p1|['$w1', '$w3']
+ScheduledProcedureStepStartDateTime=-202612010830&PatientID=$p1|['$w1', '$w3']
+ScheduledProcedureStepStartDateTime=2026120108-2026120109&PatientID=$p1|['$w1', '$w3']
+ScheduledProcedureStepStartDateTime=20261201083000.000001-&PatientID=$p1|204
+ScheduledStationNameCodeSequence.00080100=STN-$p2|['$w2']
+PatientID=$p1&limit=1&limit=500|['$w1']
+CASES
+# the service's refusals of a search (WorkitemQueryParser, QueryOptions)
+while IFS='|' read -r query want; do
+	check "$(req GET "/workitems?$query")/$(body)" "400/\"$want\"" "search refused: $query"
+done <<'CASES'
+PatientID=a&PatientID=b|Invalid QIDO-RS query. Duplicate AttributeId 'PatientID'. Each attribute is only allowed to be specified once.
+PatientID=a&00100020=b|Invalid query: attribute '00100020' has been specified more than once using different ID formats. Each attribute is only allowed to be specified once.
+PatientID=|Invalid query: AttributeId 'PatientID' has empty string value that is not supported.
+0040A370.00080050.00080050=x|Nested Dicom sequence tags are currently not supported.
+offset=x|The query parameter 'Offset' is invalid. The value 'x' is not valid for Offset.
+fuzzymatching=maybe|The query parameter 'FuzzyMatching' is invalid. The value 'maybe' is not valid for FuzzyMatching.
+ScheduledProcedureStepStartDateTime=20261301|Invalid query: specified DateTime value '20261301' is invalid for attribute 'ScheduledProcedureStepStartDateTime'. DateTime should be valid and formatted as yyyyMMddHHmmss.FFFFFF where yyyy is mandatory.
+ScheduledProcedureStepStartDateTime=20261201083000+0100|Invalid query: specified DateTime value '20261201083000+0100' for attribute ScheduledProcedureStepStartDateTime contains offset which is not supported.
+ScheduledProcedureStepStartDateTime=2027-2026|Invalid query: specified date range '2027-2026' is invalid.\nThe first part DateTime 2027 should be lesser than or equal to the second part DateTime 2026.
+PatientName=a%22b&fuzzymatching=true|Invalid query: specified tag 'PatientName' value 'a\"b' contains unsupported character '\"'. Character is not supported with Fuzzy match, try exact match or removing the invalid character. 
+includefield=all,PatientID|Invalid query: cannot specify included fields in addition to 'all'.
 CASES
 check "$(req GET "/workitems?PatientID=$p1"; jget 'all("00081195" not in x for x in d)' < "$tmp/out")" "200True" \
 	"search results carry no TransactionUID"

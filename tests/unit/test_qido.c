@@ -122,6 +122,20 @@ static void parse__errors__service_messages(void **state)
 	}
 }
 
+static void parse__fuzzy__double_quote_refused(void **state)
+{
+	struct qido_query q;
+	const char *err;
+	const char *kv[] = { "PatientName", "a\"b", "fuzzymatching", "true", NULL };
+	assert_int_equal(parse(QIDO_ALL_STUDIES, 2, kv, &q, &err), -1);
+	assert_string_equal(err, "Invalid query: specified tag 'PatientName' value 'a\"b' contains unsupported character "
+				 "'\"'. Character is not supported with Fuzzy match, try exact match or removing the invalid "
+				 "character. ");
+	kv[3] = "false";
+	assert_int_equal(parse(QIDO_ALL_STUDIES, 2, kv, &q, &err), 0);
+	assert_int_equal(q.filters[0].match, QIDO_PN);
+}
+
 int main(void)
 {
 	arena_init(&a);
@@ -131,6 +145,7 @@ int main(void)
 		cmocka_unit_test(parse__level_rules__not_queryable),
 		cmocka_unit_test(parse__includefield__computed_and_all),
 		cmocka_unit_test(parse__errors__service_messages),
+		cmocka_unit_test(parse__fuzzy__double_quote_refused),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	arena_release(&a);
