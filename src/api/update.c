@@ -21,25 +21,57 @@
 
 /* UpdateTags.UpdateStudyFilterTags: the patient identification and
  * demographic attributes and the general study ones that are not
- * sequences. */
-static const uint32_t updatable[] = {
-	DCM_TAG(0x0010, 0x0010), DCM_TAG(0x0010, 0x0020), DCM_TAG(0x0010, 0x1000), DCM_TAG(0x0010, 0x0022),
-	DCM_TAG(0x0010, 0x1001), DCM_TAG(0x0010, 0x1005), DCM_TAG(0x0010, 0x1060), DCM_TAG(0x0010, 0x1090),
-	DCM_TAG(0x0010, 0x1010), DCM_TAG(0x0010, 0x2180), DCM_TAG(0x0040, 0x3001), DCM_TAG(0x0010, 0x0030),
-	DCM_TAG(0x0010, 0x0032), DCM_TAG(0x0010, 0x0040), DCM_TAG(0x0010, 0x0200), DCM_TAG(0x0010, 0x1020),
-	DCM_TAG(0x0010, 0x1030), DCM_TAG(0x0010, 0x1040), DCM_TAG(0x0010, 0x1080), DCM_TAG(0x0010, 0x1081),
-	DCM_TAG(0x0010, 0x2150), DCM_TAG(0x0010, 0x2152), DCM_TAG(0x0010, 0x2154), DCM_TAG(0x0010, 0x2160),
-	DCM_TAG(0x0010, 0x21F0), DCM_TAG(0x0010, 0x4000), DCM_TAG(0x0010, 0x2297), DCM_TAG(0x0010, 0x2298),
-	DCM_TAG(0x0010, 0x2299), DCM_TAG(0x0010, 0x2201), DCM_TAG(0x0010, 0x2292), DCM_TAG(0x0010, 0x2295),
-	DCM_TAG(0x0010, 0x0021), DCM_TAG(0x0008, 0x0050), DCM_TAG(0x0008, 0x0090), DCM_TAG(0x0008, 0x1030),
+ * sequences; with the name and whether more than one value is allowed
+ * (VM 1-n) as fo-dicom's dictionary has them, for its VM message. */
+static const struct updatable {
+	uint32_t tag;
+	const char *name;
+	bool many;
+} updatable[] = {
+	{ DCM_TAG(0x0010, 0x0010), "Patient's Name", false },
+	{ DCM_TAG(0x0010, 0x0020), "Patient ID", false },
+	{ DCM_TAG(0x0010, 0x1000), "Other Patient IDs", true },
+	{ DCM_TAG(0x0010, 0x0022), "Type of Patient ID", false },
+	{ DCM_TAG(0x0010, 0x1001), "Other Patient Names", true },
+	{ DCM_TAG(0x0010, 0x1005), "Patient's Birth Name", false },
+	{ DCM_TAG(0x0010, 0x1060), "Patient's Mother's Birth Name", false },
+	{ DCM_TAG(0x0010, 0x1090), "Medical Record Locator", false },
+	{ DCM_TAG(0x0010, 0x1010), "Patient's Age", false },
+	{ DCM_TAG(0x0010, 0x2180), "Occupation", false },
+	{ DCM_TAG(0x0040, 0x3001), "Confidentiality Constraint on Patient Data Description", false },
+	{ DCM_TAG(0x0010, 0x0030), "Patient's Birth Date", false },
+	{ DCM_TAG(0x0010, 0x0032), "Patient's Birth Time", false },
+	{ DCM_TAG(0x0010, 0x0040), "Patient's Sex", false },
+	{ DCM_TAG(0x0010, 0x0200), "Quality Control Subject", false },
+	{ DCM_TAG(0x0010, 0x1020), "Patient's Size", false },
+	{ DCM_TAG(0x0010, 0x1030), "Patient's Weight", false },
+	{ DCM_TAG(0x0010, 0x1040), "Patient's Address", false },
+	{ DCM_TAG(0x0010, 0x1080), "Military Rank", false },
+	{ DCM_TAG(0x0010, 0x1081), "Branch of Service", false },
+	{ DCM_TAG(0x0010, 0x2150), "Country of Residence", false },
+	{ DCM_TAG(0x0010, 0x2152), "Region of Residence", false },
+	{ DCM_TAG(0x0010, 0x2154), "Patient's Telephone Numbers", true },
+	{ DCM_TAG(0x0010, 0x2160), "Ethnic Group", false },
+	{ DCM_TAG(0x0010, 0x21F0), "Patient's Religious Preference", false },
+	{ DCM_TAG(0x0010, 0x4000), "Patient Comments", false },
+	{ DCM_TAG(0x0010, 0x2297), "Responsible Person", false },
+	{ DCM_TAG(0x0010, 0x2298), "Responsible Person Role", false },
+	{ DCM_TAG(0x0010, 0x2299), "Responsible Organization", false },
+	{ DCM_TAG(0x0010, 0x2201), "Patient Species Description", false },
+	{ DCM_TAG(0x0010, 0x2292), "Patient Breed Description", false },
+	{ DCM_TAG(0x0010, 0x2295), "Breed Registration Number", false },
+	{ DCM_TAG(0x0010, 0x0021), "Issuer of Patient ID", false },
+	{ DCM_TAG(0x0008, 0x0050), "Accession Number", false },
+	{ DCM_TAG(0x0008, 0x0090), "Referring Physician's Name", false },
+	{ DCM_TAG(0x0008, 0x1030), "Study Description", false },
 };
 
-static bool is_updatable(uint32_t tag)
+static const struct updatable *find_updatable(uint32_t tag)
 {
 	for (size_t i = 0; i < sizeof(updatable) / sizeof(updatable[0]); i++)
-		if (updatable[i] == tag)
-			return true;
-	return false;
+		if (updatable[i].tag == tag)
+			return &updatable[i];
+	return NULL;
 }
 
 /* One value of a DICOM JSON element as DICOM writes it: a number as text,
@@ -71,7 +103,8 @@ static const char *dicom_value(struct arena *a, const char *vr, const cJSON *v)
 static const char *check_element(struct arena *a, const cJSON *e, uint32_t tag, cJSON *changes, cJSON *dataset)
 {
 	char kw[64], dict_vr[3];
-	if (!is_updatable(tag))
+	const struct updatable *u = find_updatable(tag);
+	if (!u)
 		return "Updating the tag is not supported";
 	dcm_tag_info(tag, kw, sizeof(kw), dict_vr);
 	const cJSON *vr = cJSON_GetObjectItemCaseSensitive(e, "vr");
@@ -100,6 +133,14 @@ static const char *check_element(struct arena *a, const cJSON *e, uint32_t tag, 
 			buf_addch(&joined, '\\');
 		buf_adds(&joined, s);
 	}
+	/* fo-dicom's DicomElement.ValidateVM, after the values' own checks
+	 * (an LT is one value whatever its backslashes) */
+	int count = cJSON_GetArraySize(values);
+	if (!why && !u->many && count > 1 && strcmp(dict_vr, "LT"))
+		why = arena_printf(a,
+				   "Content \"(%04x,%04x) %s %s\" does not validate VR %s: Number of items %d does not match "
+				   "ValueMultiplicity 1",
+				   tag >> 16, tag & 0xffff, dict_vr, u->name, dict_vr, count);
 	if (why) {
 		buf_release(&joined);
 		return why;

@@ -40,6 +40,8 @@ done <<CASES
 {"studyInstanceUids":["$s0"],"changeDataset":{"00080060":{"vr":"CS","Value":["MR"]}}}|400|DICOM100: (0008,0060) - Updating the tag is not supported
 {"studyInstanceUids":["$s0"],"changeDataset":{"00100030":{"vr":"DA","Value":["yesterday"]}}}|400|DICOM100: (0010,0030) -
 {"studyInstanceUids":["$s0"],"changeDataset":{"00100010":{"vr":"PN"}}}|400|DICOM100: (0010,0010) - Updating an attribute to no value is not supported
+{"studyInstanceUids":["$s0"],"changeDataset":{"00100020":{"vr":"LO","Value":["A","B"]}}}|400|DICOM100: (0010,0020) - Content \"(0010,0020) LO Patient ID\" does not validate VR LO: Number of items 2 does not match ValueMultiplicity 1
+{"studyInstanceUids":["$s0"],"changeDataset":{"00080090":{"vr":"PN","Value":[{"Alphabetic":"A"},{"Alphabetic":"B"},{"Alphabetic":"C"}]}}}|400|DICOM100: (0008,0090) - Content \"(0008,0090) PN Referring Physician's Name\" does not validate VR PN: Number of items 3 does not match ValueMultiplicity 1
 not json|400|The syntax of the request body is invalid.
 CASES
 post_update "{\"studyInstanceUids\":[\"$s0\"],\"changeDataset\":{\"00080060\":{\"vr\":\"CS\",\"Value\":[\"MR\"]}}}" >/dev/null
