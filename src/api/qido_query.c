@@ -458,6 +458,19 @@ const char *qido_fuzzy_refusal(struct arena *a, const char *keyword, const char 
 			    keyword, value);
 }
 
+/* limit, offset and fuzzymatching bind to their first value (ASP.NET's
+ * SimpleTypeModelBinder reads FirstValue): a later one is not looked at. */
+static bool bound_before(struct arena *a, const struct qido_param *params, size_t i)
+{
+	const char *name = qido_trim(a, params[i].name);
+	if (strcasecmp(name, "limit") && strcasecmp(name, "offset") && strcasecmp(name, "fuzzymatching"))
+		return false;
+	for (size_t j = 0; j < i; j++)
+		if (!strcasecmp(qido_trim(a, params[j].name), name))
+			return true;
+	return false;
+}
+
 int qido_parse(struct arena *a, enum qido_resource res, int api_major, const char *study, const char *series,
 	       const struct qido_param *params, size_t nparams, const struct qido_eqt *eqts, size_t neqts,
 	       struct qido_query *q, const char **err)
@@ -480,7 +493,7 @@ int qido_parse(struct arena *a, enum qido_resource res, int api_major, const cha
 	q->series = series;
 	q->limit = 100;
 	for (size_t i = 0; i < nparams; i++)
-		if (parse_param(a, q, &params[i], eqts, neqts, given, &inc, err))
+		if (!bound_before(a, params, i) && parse_param(a, q, &params[i], eqts, neqts, given, &inc, err))
 			return -1;
 	if (inc.all && inc.other)
 		return bad(a, err, "Invalid query: cannot specify included fields in addition to 'all'.");

@@ -122,6 +122,20 @@ static void parse__errors__service_messages(void **state)
 	}
 }
 
+static void parse__bindings__first_value_counts(void **state)
+{
+	struct qido_query q;
+	const char *err;
+	const char *kv[] = { "limit", "7", "LIMIT", "500", "offset", "3", "offset", "x", "FuzzyMatching", "true",
+			     "fuzzymatching", "maybe", NULL };
+	assert_int_equal(parse(QIDO_ALL_STUDIES, 2, kv, &q, &err), 0);
+	assert_int_equal(q.limit, 7);
+	assert_int_equal(q.offset, 3);
+	assert_true(q.fuzzy);
+	const char *bad[] = { "limit", "500", "limit", "7", NULL };
+	assert_int_equal(parse(QIDO_ALL_STUDIES, 2, bad, &q, &err), -1);
+}
+
 static void parse__fuzzy__double_quote_refused(void **state)
 {
 	struct qido_query q;
@@ -146,6 +160,7 @@ int main(void)
 		cmocka_unit_test(parse__includefield__computed_and_all),
 		cmocka_unit_test(parse__errors__service_messages),
 		cmocka_unit_test(parse__fuzzy__double_quote_refused),
+		cmocka_unit_test(parse__bindings__first_value_counts),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	arena_release(&a);
