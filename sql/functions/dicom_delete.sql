@@ -14,6 +14,10 @@ BEGIN
     IF v_pk IS NULL THEN
         RETURN;
     END IF;
+    -- the study first, as expiry takes it: a store holds it (FOR KEY SHARE)
+    -- before it touches an instance row, so that a store and a delete of
+    -- the same study wait for each other instead of deadlocking
+    PERFORM 1 FROM study WHERE partition_key = v_pk AND study_uid = p_study FOR UPDATE;
     FOR r IN
         DELETE FROM instance
          WHERE partition_key = v_pk AND study_uid = p_study

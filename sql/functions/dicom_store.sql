@@ -35,17 +35,6 @@ BEGIN
     SELECT COALESCE(jsonb_object_agg(k, v), '{}'::jsonb) INTO v_head
       FROM jsonb_each(v_meta) AS e(k, v) WHERE k = ANY (dicom_head_tags());
     PERFORM p.metadata_bulk::jsonb;
-    SELECT watermark, original_watermark INTO v_old, v_original FROM instance
-     WHERE partition_key = v_pk AND study_uid = p.study_uid AND series_uid = p.series_uid AND sop_uid = p.sop_uid
-       FOR UPDATE;
-    IF FOUND THEN
-        IF NOT COALESCE(p.upsert, false) THEN
-            RETURN;
-        END IF;
-        -- its bulk data, frame ranges and extended query tag values go with it
-        DELETE FROM instance WHERE watermark = v_old;
-        replaced := array_remove(ARRAY[v_old, v_original], NULL);
-    END IF;
     -- the study's and the series' attributes of this instance
     SELECT COALESCE(jsonb_object_agg(k, v) FILTER (WHERE k = ANY (dicom_level_tags(1))), '{}'::jsonb),
            COALESCE(jsonb_object_agg(k, v) FILTER (WHERE k = ANY (dicom_level_tags(2))), '{}'::jsonb)
@@ -86,6 +75,20 @@ BEGIN
         v_new_series := FOUND;
         EXIT WHEN v_new_series;
     END LOOP;
+    -- the instance itself after its study and series, in the order a
+    -- DELETE takes them (the study first), so that the two wait for each
+    -- other instead of deadlocking
+    SELECT watermark, original_watermark INTO v_old, v_original FROM instance
+     WHERE partition_key = v_pk AND study_uid = p.study_uid AND series_uid = p.series_uid AND sop_uid = p.sop_uid
+       FOR UPDATE;
+    IF FOUND THEN
+        IF NOT COALESCE(p.upsert, false) THEN
+            RETURN;
+        END IF;
+        -- its bulk data, frame ranges and extended query tag values go with it
+        DELETE FROM instance WHERE watermark = v_old;
+        replaced := array_remove(ARRAY[v_old, v_original], NULL);
+    END IF;
 
     INSERT INTO instance (watermark, series_key, partition_key, study_uid, series_uid, sop_uid,
                           sop_class_uid, transfer_syntax, file_size, metadata, frame_ranges, head)

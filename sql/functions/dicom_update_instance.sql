@@ -21,6 +21,11 @@ DECLARE
     v_seq bigint;
     v_time timestamptz;
 BEGIN
+    -- the study first, as a DELETE takes it (then the instance, then its
+    -- series and study rows), so that the two wait for each other instead
+    -- of deadlocking; a store holds it only against deletion
+    PERFORM 1 FROM study st JOIN series se USING (study_key) JOIN instance x ON x.series_key = se.series_key
+     WHERE x.watermark = p_old FOR NO KEY UPDATE OF st;
     SELECT * INTO i FROM instance WHERE watermark = p_old FOR UPDATE;
     IF NOT FOUND THEN
         UPDATE operation_item SET status = 'gone' WHERE operation_id = p_op AND watermark = p_old;

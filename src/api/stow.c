@@ -310,7 +310,9 @@ struct stored {
 static int store_rows(struct app *app, const struct db_new_instance *in, struct stored *s)
 {
 	s->rc = db_store_instance(app->db, in, &s->seq, s->replaced);
-	if (s->rc == DB_EXISTS && in->upsert) /* stored meanwhile by another request: replace that one */
+	/* stored meanwhile by another request: replace that one (a third
+	 * request may win that race too) */
+	for (int k = 0; k < 3 && s->rc == DB_EXISTS && in->upsert; k++)
 		s->rc = db_store_instance(app->db, in, &s->seq, s->replaced);
 	return s->rc;
 }
@@ -351,30 +353,54 @@ static void outcome(struct stow *st, const struct pending *p, const struct store
  * locks (the study's, the series') held for no more than that many. */
 #define COMMIT_TOGETHER 16
 
+/* The order in which the rows of instances committed together are
+ * written: by study, series and SOP instance UID, the order in which a
+ * DELETE of a study meets them, so that two requests storing the same
+ * instances in other orders, or a store and a delete, wait for each other
+ * instead of deadlocking (each deadlock cost a second of PostgreSQL's
+ * deadlock_timeout and a 503). */
+static int by_uids(const void *x, const void *y)
+{
+	const struct db_new_instance *a = &(*(struct pending *const *)x)->in, *b = &(*(struct pending *const *)y)->in;
+	int c = strcmp(a->study, b->study);
+	if (!c)
+		c = strcmp(a->series, b->series);
+	return c ? c : strcmp(a->sop, b->sop);
+}
+
 /* Up to COMMIT_TOGETHER instances from first on: their rows in one
- * transaction. Returns the one after the last committed, or first when
- * that did not work out (a statement failed, e.g. a concurrent store of
- * the same instance, or the commit): nothing of it was kept. */
+ * transaction (written in by_uids order, answered in body order). Returns
+ * the one after the last committed, or first when that did not work out
+ * (a statement failed, e.g. a concurrent store of the same instance, or
+ * the commit): nothing of it was kept. */
 static struct pending *commit_together(struct stow *st, struct pending *first)
 {
 	struct stored s[COMMIT_TOGETHER];
+	struct pending *batch[COMMIT_TOGETHER], *sorted[COMMIT_TOGETHER];
 	struct pending *p = first;
 	size_t n = 0;
 	bool ok = true;
 
+	for (; p && n < COMMIT_TOGETHER; p = p->next, n++)
+		batch[n] = sorted[n] = p;
+	qsort(sorted, n, sizeof(sorted[0]), by_uids);
 	if (db_begin(st->app->db))
 		return first;
-	for (; p && n < COMMIT_TOGETHER && ok; p = p->next, n++)
-		ok = store_rows(st->app, &p->in, &s[n]) == DB_STORED || s[n].rc == DB_EXISTS;
+	for (size_t k = 0; k < n && ok; k++) {
+		struct stored *out = &s[0];
+		for (size_t b = 0; b < n; b++)
+			if (batch[b] == sorted[k])
+				out = &s[b];
+		ok = store_rows(st->app, &sorted[k]->in, out) == DB_STORED || out->rc == DB_EXISTS;
+	}
 	if (!ok) {
 		db_end(st->app->db, false);
 		return first;
 	}
 	if (db_end(st->app->db, true))
 		return first;
-	struct pending *q = first;
-	for (size_t k = 0; k < n; k++, q = q->next)
-		outcome(st, q, &s[k]);
+	for (size_t k = 0; k < n; k++)
+		outcome(st, batch[k], &s[k]);
 	return p;
 }
 

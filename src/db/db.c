@@ -433,6 +433,40 @@ fail:
 	return -1;
 }
 
+bool db_lost_race(const PGresult *r)
+{
+	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+	return state && (!strcmp(state, "40P01") || !strcmp(state, "40001"));
+}
+
+bool db_in_transaction(const struct db *db)
+{
+	return PQtransactionStatus(db->conn) != PQTRANS_IDLE;
+}
+
+void db_race_pause(int attempt)
+{
+	/* the winner holds its locks until it commits: a few ms, more each
+	 * time, with some spread so that two losers do not meet again */
+	poll(NULL, 0, 2 * (attempt + 1) + (int)(random() % 4));
+}
+
+PGresult *db_run_fixed_change(struct db *db, const char *what, const char *sql, int n, const char *const *vals)
+{
+	bool alone = !db_in_transaction(db);
+	for (int attempt = 0;; attempt++) {
+		db_change_begin(db);
+		PGresult *r = db_run_fixed(db, sql, n, vals);
+		db_change_end(db);
+		if (!alone || !db_lost_race(r) || attempt + 1 == DB_RACE_TRIES)
+			return r;
+		log_warn("%s lost a race to another transaction (%s): run again", what,
+			 PQresultErrorField(r, PG_DIAG_SQLSTATE));
+		PQclear(r);
+		db_race_pause(attempt);
+	}
+}
+
 int db_begin(struct db *db)
 {
 	return usable(db) ? -1 : db_cmd(db, "BEGIN");

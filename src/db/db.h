@@ -78,7 +78,11 @@ int db_end(struct db *db, bool commit);
 /* One transaction: rows, change feed row, outbox row. With in->upsert an
  * existing instance is replaced: replaced[] then holds the watermarks of
  * its versions (files to remove: the latest, and the original of an
- * updated one), else 0s. */
+ * updated one), else 0s. Run on its own, a store that lost a race to
+ * another transaction (a deadlock) is run again, and one that met a
+ * concurrent store of the same instance is DB_EXISTS. Inside the caller's
+ * transaction (db_begin) either loses that transaction: DB_FAILED, and
+ * the caller rolls back and stores the instances one by one. */
 int db_store_instance(struct db *db, const struct db_new_instance *in, int64_t *sequence, int64_t replaced[2]);
 
 struct db_instance_ref {

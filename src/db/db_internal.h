@@ -3,6 +3,7 @@
 #define ADE_DB_INTERNAL_H
 
 #include <libpq-fe.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -63,5 +64,23 @@ struct lookup *db_lookups(struct db *db);
  * around the transaction's COMMIT. */
 void db_change_begin(struct db *db);
 void db_change_end(struct db *db);
+
+/* Races between transactions: a deadlock (40P01) or a serialization
+ * failure (40001) rolls back the transaction that lost it, and the same
+ * statements run again may well succeed. db_lost_race says whether r is
+ * one; db_in_transaction whether a statement would run inside an open
+ * transaction (which then is to be run again whole, not the statement);
+ * db_race_pause waits a few milliseconds more at each attempt before the
+ * next. A lost race is run again up to DB_RACE_TRIES times in all. */
+#define DB_RACE_TRIES 4
+bool db_lost_race(const PGresult *r);
+bool db_in_transaction(const struct db *db);
+void db_race_pause(int attempt);
+
+/* db_run_fixed of a statement that changes instances' rows, between
+ * db_change_begin and db_change_end; run on its own (no transaction
+ * open), it is run again while it loses races (what names it in the
+ * log). */
+PGresult *db_run_fixed_change(struct db *db, const char *what, const char *sql, int n, const char *const *vals);
 
 #endif

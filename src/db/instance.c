@@ -78,23 +78,29 @@ int db_store_instance(struct db *db, const struct db_new_instance *in, int64_t *
 	v[SI_UPSERT] = in->upsert ? "true" : "false";
 	v[SI_FRAME_RANGES] = in->frame_ranges;
 	replaced[0] = replaced[1] = 0;
-	db_change_begin(db);
-	r = db_run_fixed(db,
+	/* on its own, a store that lost a race (two requests storing the same
+	 * instances in other orders) is run again; inside a transaction the
+	 * caller decides */
+	bool alone = !db_in_transaction(db);
+	char what[160];
+	snprintf(what, sizeof(what), "store of sop='%.120s'", in->sop);
+	r = db_run_fixed_change(db, what,
 		"SELECT * FROM dicom_store(ROW($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,"
-		"$24,$25)"
-		"::dicom_instance_in)",
+		"$24,$25)::dicom_instance_in)",
 		SI_COUNT, v);
-	db_change_end(db);
 	if (!r)
 		return DB_FAILED;
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+		bool raced = state && !strcmp(state, "23505"); /* stored concurrently by another request */
 		int rc = DB_FAILED;
-		if (state && !strcmp(state, "23505"))
-			rc = DB_EXISTS; /* stored concurrently by another request */
+		if (raced)
+			rc = alone ? DB_EXISTS : DB_FAILED; /* in a transaction, the transaction is lost: run alone again */
 		else if (state && !strncmp(state, "22", 2))
 			rc = DB_INVALID;
-		if (rc != DB_EXISTS)
+		else if (!alone && (db_lost_race(r) || !strcmp(state ? state : "", "25P02")))
+			raced = true; /* a deadlock, or a statement after one, in the caller's transaction */
+		if (!raced)
 			log_error("store failed: %s", PQresultErrorMessage(r));
 		PQclear(r);
 		return rc;
@@ -450,16 +456,28 @@ int db_watermarks_known(struct db *db, const int64_t *wm, size_t n, unsigned cha
 static int watermarks_tx(struct db *db, const char *sql, int nparams, const char *const *v, int64_t **watermarks,
 			 size_t *n)
 {
-	PGresult *r;
+	PGresult *r = NULL;
 
 	*watermarks = NULL;
 	*n = 0;
-	if (db_cmd(db, "BEGIN"))
-		return -1;
-	r = db_exec(db, PGRES_TUPLES_OK, sql, nparams, v);
-	if (!r) {
+	/* a transaction that lost a race (a deadlock with a store of the same
+	 * study) is run again */
+	for (int attempt = 0;; attempt++) {
+		if (db_cmd(db, "BEGIN"))
+			return -1;
+		r = db_run_fixed(db, sql, nparams, v);
+		if (r && PQresultStatus(r) == PGRES_TUPLES_OK)
+			break;
+		bool again = db_lost_race(r) && attempt + 1 < DB_RACE_TRIES;
+		if (again)
+			log_warn("%.40s lost a race to another transaction: run again", sql);
+		else
+			log_error("query failed: %s sql=\"%.60s\"", r ? PQresultErrorMessage(r) : "no connection", sql);
+		PQclear(r);
 		db_cmd(db, "ROLLBACK");
-		return -1;
+		if (!again)
+			return -1;
+		db_race_pause(attempt);
 	}
 	if (PQntuples(r))
 		db_change_begin(db); /* instances went: counted around the COMMIT */

@@ -1,5 +1,6 @@
 #include "db/update.h"
 #include "db/db_internal.h"
+#include "common/log.h"
 #include "common/buf.h"
 #include "common/util.h"
 #include "common/xalloc.h"
@@ -181,14 +182,18 @@ int db_update_instance(struct db *db, const struct db_update *job, int64_t old, 
 	snprintf(s, sizeof(s), "%lld", (long long)size);
 	const char *v[] = { job->id, o, n, s, metadata, metadata_bulk, host, topic };
 	*remove = 0;
-	db_change_begin(db);
-	PGresult *r = db_exec(db, PGRES_TUPLES_OK,
-			      "SELECT status, remove FROM dicom_update_instance($1::uuid, $2::bigint, $3::bigint, $4::bigint, "
-			      "$5, $6, $7, $8)",
-			      8, v);
-	db_change_end(db);
+	/* a race lost to a DELETE or a store of the instance is run again */
+	PGresult *r = db_run_fixed_change(db, "update of an instance",
+					  "SELECT status, remove FROM dicom_update_instance($1::uuid, $2::bigint, $3::bigint, "
+					  "$4::bigint, $5, $6, $7, $8)",
+					  8, v);
 	if (!r)
 		return -1;
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		log_error("update failed: %s", PQresultErrorMessage(r));
+		PQclear(r);
+		return -1;
+	}
 	int updated = !strcmp(PQgetvalue(r, 0, 0), "updated");
 	if (!PQgetisnull(r, 0, 1))
 		*remove = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
