@@ -1,6 +1,8 @@
 /* libFuzzer: the QIDO query parser (api/qido_query.c) on any parameters:
- * the input is name=value pairs separated by '&', for each resource. */
+ * the input is name=value pairs separated by '&', for each resource; and
+ * the workitem search parser (api/workitem_query.c) on the same. */
 #include "api/qido_query.h"
+#include "api/workitem_query.h"
 #include "common/arena.h"
 
 #include <stdint.h>
@@ -35,6 +37,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 		for (int v = 1; v <= 2; v++)
 			qido_parse(&a, (enum qido_resource)r, v, r >= QIDO_STUDY_SERIES ? "1.2.3" : NULL,
 				   r == QIDO_STUDY_SERIES_INSTANCES ? "1.2.4" : NULL, params, np, &eqt, 1, &q, &err);
+	struct workitem_query w;
+	if (!workitem_query_parse(&a, params, np, &w, &err) && w.n > WORKITEM_MAX_FILTERS)
+		__builtin_trap();
 	arena_release(&a);
 	return 0;
 }
