@@ -438,7 +438,8 @@ int workitem_search(struct request *req)
 	struct buf out;
 	buf_init(&out, 0);
 	buf_addch(&out, '[');
-	long found = db_workitem_search(req->app->db, req->partition, q.filters, q.n, (long)q.limit, (long)q.offset, &out);
+	long found = db_workitem_search(req->app->db, req->partition, q.filters, q.n, q.returned, (long)q.limit,
+					(long)q.offset, &out);
 	buf_addch(&out, ']');
 	int rc = found < 0 ? http_error(req, 503, "The server is temporarily unable to read data.")
 		 : found == 0 ? http_send(req, 204, NULL, "", 0)

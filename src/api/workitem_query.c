@@ -35,6 +35,13 @@ static const struct {
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
+/* The attributes every search result carries (WorkitemQueryResponseBuilder
+ * RequiredReturnTags: return key types 1 and 2, PS3.4 table CC.2.5-3). */
+static const char required[] = "00080005,00080016,00080018,00741200,00741204,00741202,00741210,00404025,00404026,"
+			       "00404027,00404034,00404005,00404018,00404041,00404021,0020000D,00100010,00100020,"
+			       "00100021,00100024,00101002,00100030,00100040,00380010,00380014,00081080,00081084,"
+			       "0040A370,00102000,001021C0,00380050,00741000,00741002";
+
 /* Keeps a refusal (arena_printf's) in *err: -1. */
 static int refuse(const char **err, const char *msg)
 {
@@ -240,7 +247,8 @@ static int parse_filter(struct arena *a, struct workitem_query *q, const char *n
 			arena_printf(a, "Invalid query: AttributeId '%s' has empty string value that is not supported.",
 				     name));
 	struct workitem_filter *f = &q->filters[q->n];
-	*f = (struct workitem_filter){keys[k].column, keys[k].match, value, NULL, NULL};
+	*f = (struct workitem_filter){keys[k].column, keys[k].match, value, NULL, NULL,
+				      keys[k].path[1] ? keys[k].path[1] : keys[k].path[0]};
 	if (f->match == WM_RANGE && parse_range(a, value, f, err))
 		return -1;
 	if (f->match == WM_PN && q->fuzzy) {
@@ -320,7 +328,7 @@ static int bind(struct arena *a, const struct qido_param *params, size_t nparams
 int workitem_query_parse(struct arena *a, const struct qido_param *params, size_t nparams, struct workitem_query *q,
 			 const char **err)
 {
-	struct qido_includes inc = {.n = 0};
+	struct qido_includes inc = { .n = 0 };
 
 	memset(q, 0, sizeof(*q));
 	q->limit = 100;
@@ -331,12 +339,25 @@ int workitem_query_parse(struct arena *a, const struct qido_param *params, size_
 		if (*name && !known(name) && parse_filter(a, q, name, qido_trim(a, params[i].value), err))
 			return -1;
 	}
-	/* includefield is checked (every stored attribute is returned) */
+	/* includefield: what the results keep besides the required
+	 * attributes and those searched for */
 	for (size_t i = 0; i < nparams; i++)
 		if (!strcasecmp(qido_trim(a, params[i].name), "includefield") &&
 		    qido_parse_includefield(a, qido_trim(a, params[i].value), &inc, err))
 			return -1;
 	if (inc.all && inc.other)
 		return refuse(err, "Invalid query: cannot specify included fields in addition to 'all'.");
+	if (!inc.all) {
+		struct buf b;
+		buf_init(&b, 0);
+		buf_addf(&b, "{%s", required);
+		for (size_t i = 0; i < inc.n; i++)
+			buf_addf(&b, ",%08X", inc.tags[i]);
+		for (size_t i = 0; i < q->n; i++) /* a sequence's attribute: its last tag (QueryTag.Tag) */
+			buf_addf(&b, ",%08X", q->filters[i].tag);
+		buf_addch(&b, '}');
+		q->returned = arena_strdup(a, buf_str(&b));
+		buf_release(&b);
+	}
 	return 0;
 }

@@ -19,6 +19,11 @@ struct workitem_query {
 	size_t n;
 	int64_t limit, offset;
 	bool fuzzy;
+	/* what a result keeps of its workitem (PS3.18 11.9.2): the attributes
+	 * of return key type 1 and 2, those includefield names and those
+	 * searched for, as a PostgreSQL text[] of 8-digit tags; NULL for all
+	 * of them (includefield=all) */
+	const char *returned;
 };
 
 /* Parses params (percent-decoded) into q. On a client error returns -1

@@ -81,10 +81,10 @@ void db_workitem_unlock(struct db *db)
 	db_cmd(db, "ROLLBACK");
 }
 
-long db_workitem_search(struct db *db, const char *partition, const struct workitem_filter *f, size_t n, long limit,
-			long offset, struct buf *out)
+long db_workitem_search(struct db *db, const char *partition, const struct workitem_filter *f, size_t n,
+			const char *returned, long limit, long offset, struct buf *out)
 {
-	const char *v[3 + 2 * 16];
+	const char *v[4 + 2 * 16];
 	char lim[24], off[24];
 	int np = 0;
 	struct buf sql;
@@ -96,10 +96,14 @@ long db_workitem_search(struct db *db, const char *partition, const struct worki
 	v[np++] = partition;
 	v[np++] = lim;
 	v[np++] = off;
+	v[np++] = returned;
 	buf_init(&sql, 0);
-	/* what a search returns: the dataset without the transaction UID */
-	buf_adds(&sql, "SELECT (w.dataset - '00081195')::text FROM workitem w JOIN partition p USING (partition_key) "
-		       "WHERE p.partition_name = $1");
+	/* what a search returns: the dataset without the transaction UID,
+	 * and without what returned leaves out */
+	buf_adds(&sql, "SELECT CASE WHEN $4::text[] IS NULL THEN w.dataset - '00081195' ELSE "
+		       "(SELECT COALESCE(jsonb_object_agg(e.k, e.v), '{}'::jsonb) FROM jsonb_each(w.dataset) e(k, v) "
+		       "WHERE upper(e.k) = ANY ($4::text[]) AND e.k <> '00081195') END::text "
+		       "FROM workitem w JOIN partition p USING (partition_key) WHERE p.partition_name = $1");
 	for (size_t i = 0; i < n; i++) {
 		const char *c = f[i].column;
 		switch (f[i].match) {

@@ -39,10 +39,13 @@ struct workitem_filter {
 	const char *column;
 	enum workitem_match match;
 	const char *value, *lo, *hi;
+	uint32_t tag; /* the attribute searched for (a sequence's: the one inside it) */
 };
 /* Appends the matching datasets (JSON objects separated by commas), in
- * creation order. Returns their count or -1. */
-long db_workitem_search(struct db *db, const char *partition, const struct workitem_filter *f, size_t n, long limit,
-			long offset, struct buf *out);
+ * creation order, without their TransactionUID and, when returned (a
+ * text[] of 8-digit tags) is not NULL, without any attribute it does not
+ * name. Returns their count or -1. */
+long db_workitem_search(struct db *db, const char *partition, const struct workitem_filter *f, size_t n,
+			const char *returned, long limit, long offset, struct buf *out);
 
 #endif

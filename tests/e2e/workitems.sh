@@ -261,6 +261,14 @@ includefield=all,PatientID|Invalid query: cannot specify included fields in addi
 CASES
 check "$(req GET "/workitems?PatientID=$p1"; jget 'all("00081195" not in x for x in d)' < "$tmp/out")" "200True" \
 	"search results carry no TransactionUID"
+# a result keeps the required attributes (return key types 1 and 2), those
+# includefield names and those searched for; includefield=all keeps all
+check "$(req GET "/workitems?PatientID=$p1&limit=1"; jget '" ".join(k for k in ("00400400", "00404010", "00741200", "0040A370") if k in d[0])' < "$tmp/out")" \
+	"20000741200 0040A370" "a search result: the required attributes, not the comments or the modification time"
+check "$(req GET "/workitems?PatientID=$p1&limit=1&includefield=00400400"; jget '" ".join(k for k in ("00400400", "00404010") if k in d[0])' < "$tmp/out")" \
+	"20000400400" "  with includefield=00400400: the comments too"
+check "$(req GET "/workitems?PatientID=$p1&limit=1&includefield=all"; jget '" ".join(k for k in ("00400400", "00404010", "00081195") if k in d[0])' < "$tmp/out")" \
+	"20000400400 00404010" "  with includefield=all: every attribute but the TransactionUID"
 check "$(req GET "/workitems?Modality=CT")" 400 "an attribute that is not searchable: 400"
 grep -q "AttributeId Modality is not queryable" "$tmp/out" && ok "  saying so" || not_ok "  body: $(body)"
 check "$(req GET "/workitems?limit=500")/$(body)" \

@@ -56,6 +56,16 @@ static void parse__keys__keyword_hex_and_mixed_paths(void **state)
 	assert_string_equal(q.filters[3].value, "doe");
 	/* the first limit counts, as ASP.NET binds an int */
 	assert_int_equal(q.limit, 7);
+	/* results keep the required attributes and those searched for (a
+	 * sequence's: the attribute inside it) */
+	assert_non_null(strstr(q.returned, "{00080005,"));
+	assert_non_null(strstr(q.returned, ",00080050,00080100,00100020,00100010}"));
+	const char *all[] = { "PatientID", "P1", "includefield", "all", NULL };
+	assert_int_equal(parse(all, &q, &err), 0);
+	assert_null(q.returned);
+	const char *some[] = { "includefield", "00400400,ScheduledProcedureStepModificationDateTime", NULL };
+	assert_int_equal(parse(some, &q, &err), 0);
+	assert_non_null(strstr(q.returned, ",00400400,00404010}"));
 }
 
 static void parse__datetime__bounds_as_dicom_dt_norm_writes_them(void **state)
