@@ -1,5 +1,6 @@
 #include "api/qido_query.h"
 #include "api/params.h"
+#include "api/query_datetime.h"
 #include "dicom/dcm.h"
 
 #include <ctype.h>
@@ -262,10 +263,7 @@ static int filter_date(struct arena *a, struct qido_filter *f, uint32_t tag, con
 	const char *hi = dash + 1;
 	if (!*lo && !*hi)
 		/* DicomCoreResource InvalidRangeValues, line breaks included */
-		return bad(a, err, "Invalid query: specified range is invalid.\nBoth parts in the range cannot be empty.\nFor details "
-				   "on valid range queries, please refer to Search Matching section in Conformance Statement "
-				   "(https://github.com/microsoft/dicom-server/blob/main/docs/resources/"
-				   "conformance-statement.md#search-matching).");
+		return bad(a, err, "%s", query_range_empty);
 	if (*lo && !valid_date(lo))
 		return bad_date(a, err, lo, kw);
 	if (*hi && !valid_date(hi))

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "api/params.h"
+#include "api/query_datetime.h"
 #include "common/buf.h"
 #include "dicom/dcm.h"
 
@@ -22,16 +23,16 @@ static const struct {
 	const char *column;
 	enum workitem_match match;
 } keys[] = {
-	{{T(0010, 0010)}, "patient_name_norm", WM_PN},
-	{{T(0010, 0020)}, "patient_id", WM_EXACT},
-	{{T(0040, A370), T(0008, 0050)}, "accession_number", WM_EXACT},
-	{{T(0040, A370), T(0040, 1001)}, "requested_procedure_id", WM_EXACT},
-	{{T(0040, 4005)}, "start_datetime", WM_RANGE},
-	{{T(0040, 4025), T(0008, 0100)}, "station_name_code", WM_EXACT},
-	{{T(0040, 4026), T(0008, 0100)}, "station_class_code", WM_EXACT},
-	{{T(0040, 4027), T(0008, 0100)}, "station_location_code", WM_EXACT},
-	{{T(0074, 1000)}, "state", WM_EXACT},
-	{{T(0020, 000D)}, "study_uid", WM_EXACT},
+	{ { T(0010, 0010) }, "patient_name_norm", WM_PN },
+	{ { T(0010, 0020) }, "patient_id", WM_EXACT },
+	{ { T(0040, A370), T(0008, 0050) }, "accession_number", WM_EXACT },
+	{ { T(0040, A370), T(0040, 1001) }, "requested_procedure_id", WM_EXACT },
+	{ { T(0040, 4005) }, "start_datetime", WM_RANGE },
+	{ { T(0040, 4025), T(0008, 0100) }, "station_name_code", WM_EXACT },
+	{ { T(0040, 4026), T(0008, 0100) }, "station_class_code", WM_EXACT },
+	{ { T(0040, 4027), T(0008, 0100) }, "station_location_code", WM_EXACT },
+	{ { T(0074, 1000) }, "state", WM_EXACT },
+	{ { T(0020, 000D) }, "study_uid", WM_EXACT },
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -54,7 +55,7 @@ static int refuse(const char **err, const char *msg)
  * index in keys, or -1 with the 400 written. */
 static int find_key(struct arena *a, const char *name, const char **err)
 {
-	uint32_t path[3] = {0};
+	uint32_t path[3] = { 0 };
 	size_t n = 0;
 	bool nested = false;
 
@@ -87,153 +88,6 @@ unsupported:
 					name));
 }
 
-static bool digits(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-	return true;
-}
-
-static int number(const char *s, size_t n)
-{
-	int v = 0;
-	for (size_t i = 0; i < n; i++)
-		v = v * 10 + (s[i] - '0');
-	return v;
-}
-
-/* The length of a date-time at the start of s in one of the service's
- * formats (yyyy, yyyyMM, ... yyyyMMddHHmmss, yyyyMMddHHmmss.FFFFFF), a
- * real one (.NET's DateTime.TryParseExact), written to out as
- * yyyyMMddHHmmss.ffffff; 0 when there is none. */
-static size_t datetime_prefix(const char *s, char out[22])
-{
-	static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	size_t n = 0;
-	while (n < 14 && s[n] >= '0' && s[n] <= '9')
-		n++;
-	if (n < 4 || n % 2)
-		return 0;
-	char full[15];
-	memcpy(full, "00000101000000", 15);
-	memcpy(full, s, n);
-	int y = number(full, 4), mo = number(full + 4, 2), d = number(full + 6, 2);
-	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-	if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || (mo == 2 && d == 29 && !leap) ||
-	    number(full + 8, 2) > 23 || number(full + 10, 2) > 59 || number(full + 12, 2) > 59)
-		return 0;
-	char frac[7] = "000000";
-	if (n == 14 && s[n] == '.') {
-		size_t f = strspn(s + 15, "0123456789");
-		if (f < 1 || f > 6)
-			return 0;
-		memcpy(frac, s + 15, f);
-		n += 1 + f;
-	}
-	snprintf(out, 22, "%s.%s", full, frac);
-	return n;
-}
-
-/* An offset after a date-time, as .NET's "zzz" reads it: a sign, hours
- * (two digits when there are two), an optional colon, two of minutes. */
-static bool offset(const char *s)
-{
-	if (*s != '+' && *s != '-')
-		return false;
-	size_t h = strspn(++s, "0123456789");
-	h = h > 2 ? 2 : h;
-	if (h < 1 || number(s, h) > 14)
-		return false;
-	s += h;
-	if (*s == ':')
-		s++;
-	return strlen(s) == 2 && digits(s, 2) && number(s, 2) < 60;
-}
-
-/* WebUtility.UrlEncode: how the service quotes a date-time it could not
- * read (a '+' of the query, read as a space, comes back). */
-static const char *url_encode(struct arena *a, const char *s)
-{
-	struct buf b;
-	buf_init(&b, 0);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || strchr("-_.!*()", c))
-			buf_addch(&b, (char)c);
-		else if (c == ' ')
-			buf_addch(&b, '+');
-		else
-			buf_addf(&b, "%%%02X", c);
-	}
-	const char *r = arena_strdup(a, buf_str(&b));
-	buf_release(&b);
-	return r;
-}
-
-/* One date-time of ScheduledProcedureStepStartDateTime (ParseDateTime). */
-static int parse_datetime(struct arena *a, const char *v, char **out, const char **err)
-{
-	char norm[22];
-	size_t n = datetime_prefix(v, norm);
-	if (n && !v[n]) {
-		*out = arena_strdup(a, norm);
-		return 0;
-	}
-	const char *quoted = url_encode(a, v);
-	n = datetime_prefix(quoted, norm);
-	if (n && offset(quoted + n))
-		return refuse(err, arena_printf(a,
-						"Invalid query: specified DateTime value '%s' for attribute "
-						"ScheduledProcedureStepStartDateTime "
-						"contains offset which is not supported.",
-						quoted));
-	return refuse(err, arena_printf(a,
-					"Invalid query: specified DateTime value '%s' is invalid for attribute "
-					"'ScheduledProcedureStepStartDateTime'. DateTime should be valid and formatted "
-					"as yyyyMMddHHmmss.FFFFFF "
-					"where yyyy is mandatory.",
-					quoted));
-}
-
-/* A date-time or a range of them ("a-b", either end open); the bounds
- * as dicom_dt_norm writes stored values. */
-static int parse_range(struct arena *a, const char *value, struct workitem_filter *f, const char **err)
-{
-	const char *dash = strchr(value, '-');
-	char *lo = NULL, *hi = NULL;
-	if (dash && !strchr(dash + 1, '-')) {
-		const char *min = qido_trim(a, arena_strndup(a, value, (size_t)(dash - value)));
-		const char *max = qido_trim(a, dash + 1);
-		if (!*min && !*max)
-			return refuse(
-				err,
-				arena_printf(
-					a,
-					"Invalid query: specified range is invalid.\nBoth parts in the range cannot be "
-					"empty.\nFor "
-					"details on valid range queries, please refer to Search Matching section in "
-					"Conformance "
-					"Statement (https://github.com/microsoft/dicom-server/blob/main/docs/resources/"
-					"conformance-statement.md#search-matching)."));
-		if ((*min && parse_datetime(a, min, &lo, err)) || (*max && parse_datetime(a, max, &hi, err)))
-			return -1;
-		if (lo && hi && strcmp(lo, hi) > 0)
-			return refuse(err, arena_printf(a,
-							"Invalid query: specified date range '%s' is invalid.\nThe "
-							"first part DateTime %s should be "
-							"lesser than or equal to the second part DateTime %s.",
-							value, min, max));
-	} else {
-		if (parse_datetime(a, value, &lo, err))
-			return -1;
-		hi = lo;
-	}
-	f->lo = lo;
-	f->hi = hi;
-	return 0;
-}
-
 /* One filter (ParseFilterCondition): its key, its value, not twice. */
 static int parse_filter(struct arena *a, struct workitem_query *q, const char *name, const char *value,
 			const char **err)
@@ -247,9 +101,11 @@ static int parse_filter(struct arena *a, struct workitem_query *q, const char *n
 			arena_printf(a, "Invalid query: AttributeId '%s' has empty string value that is not supported.",
 				     name));
 	struct workitem_filter *f = &q->filters[q->n];
-	*f = (struct workitem_filter){keys[k].column, keys[k].match, value, NULL, NULL,
-				      keys[k].path[1] ? keys[k].path[1] : keys[k].path[0]};
-	if (f->match == WM_RANGE && parse_range(a, value, f, err))
+	*f = (struct workitem_filter){ keys[k].column, keys[k].match,
+				       value,          NULL,
+				       NULL,           keys[k].path[1] ? keys[k].path[1] : keys[k].path[0] };
+	if (f->match == WM_RANGE &&
+	    query_datetime(a, "ScheduledProcedureStepStartDateTime", value, &f->lo, &f->hi, err))
 		return -1;
 	if (f->match == WM_PN && q->fuzzy) {
 		const char *refusal = qido_fuzzy_refusal(a, "PatientName", value);
