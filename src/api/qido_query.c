@@ -307,7 +307,17 @@ static int parse_filter(struct arena *a, struct qido_query *q, const char *key, 
 	if (is_numeric_vr(vr)) {
 		if (filter_number(a, f, vr, key, value, err))
 			return -1;
-	} else if (eqt && (!strcmp(vr, "DT") || !strcmp(vr, "TM"))) {
+	} else if (eqt && !strcmp(vr, "DT")) {
+		/* refused as the service refuses it; compared as digits */
+		const char *lo, *hi;
+		char kw[64], tvr[3];
+		dcm_tag_info(tag, kw, sizeof(kw), tvr);
+		if (!*kw)
+			snprintf(kw, sizeof(kw), "%08X", tag);
+		if (query_datetime(a, kw, value, &lo, &hi, err))
+			return -1;
+		filter_digits(a, f, value);
+	} else if (eqt && !strcmp(vr, "TM")) {
 		filter_digits(a, f, value);
 	} else if (!strcmp(vr, "DA")) {
 		if (filter_date(a, f, tag, value, err))

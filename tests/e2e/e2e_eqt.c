@@ -423,6 +423,54 @@ static void eqt__poisoned_values__search_and_reindex_keep_working(void **state)
 	}
 }
 
+/* A DT tag: its values are refused as the service refuses them (a
+ * date-time that is not one, a UTC offset, a range backwards), and a
+ * range finds the instance. */
+static void eqt__datetime_tag__values_checked(void **state)
+{
+	struct resp r;
+	char sop[65], path[400];
+	snprintf(sop, sizeof(sop), "%s", uid_new());
+	assert_int_equal(store(se1, sop, "--set 0008,002A=DT:20230105101500"), 0);
+	assert_int_equal(request("POST", "/v2/extendedquerytags", "[{\"Path\":\"AcquisitionDateTime\",\"Level\":\"Instance\"}]", &r),
+			 202);
+	cJSON *j = resp_json(&r);
+	char op[300];
+	snprintf(op, sizeof(op), "/v2/operations/%s", cJSON_GetObjectItem(j, "id")->valuestring);
+	cJSON_Delete(j);
+	resp_release(&r);
+	j = wait_operation(op);
+	assert_string_equal(cJSON_GetObjectItem(j, "status")->valuestring, "succeeded");
+	cJSON_Delete(j);
+
+	const char *h[] = { "Accept: application/dicom+json", NULL };
+	const struct {
+		const char *q;
+		long status;
+		const char *text;
+	} cases[] = {
+		{ "20230101000000-20230131000000", 200, NULL },
+		{ "20230201000000-", 204, NULL },
+		{ "20231301", 400,
+		  "Invalid query: specified DateTime value '20231301' is invalid for attribute 'AcquisitionDateTime'. "
+		  "DateTime should be valid and formatted as yyyyMMddHHmmss.FFFFFF where yyyy is mandatory." },
+		{ "20230105101500%2B0100", 400, "is invalid for attribute 'AcquisitionDateTime'" },
+		{ "20230105101500+0100", 400,
+		  "Invalid query: specified DateTime value '20230105101500+0100' for attribute AcquisitionDateTime contains offset "
+		  "which is not supported." },
+		{ "2024-2023", 400, "The first part DateTime 2024 should be lesser than or equal to the second part DateTime 2023." },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(path, sizeof(path), "/v2/studies/%s/instances?AcquisitionDateTime=%s", study, cases[i].q);
+		http_do("GET", path, h, NULL, 0, &r);
+		if (r.status != cases[i].status || (cases[i].text && !strstr(buf_str(&r.body), cases[i].text)))
+			fail_msg("%s: %ld %s", cases[i].q, r.status, buf_str(&r.body));
+		resp_release(&r);
+	}
+	assert_int_equal(request("DELETE", "/v2/extendedquerytags/0008002A", NULL, &r), 204);
+	resp_release(&r);
+}
+
 int main(void)
 {
 	e2e_init();
@@ -433,6 +481,7 @@ int main(void)
 		cmocka_unit_test(eqt__qido_on_tags),
 		cmocka_unit_test(eqt__delete_and_operations_404),
 		cmocka_unit_test(eqt__poisoned_values__search_and_reindex_keep_working),
+		cmocka_unit_test(eqt__datetime_tag__values_checked),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -136,6 +136,30 @@ static void parse__bindings__first_value_counts(void **state)
 	assert_int_equal(parse(QIDO_ALL_STUDIES, 2, bad, &q, &err), -1);
 }
 
+static void parse__eqt_datetime__refused_as_the_service(void **state)
+{
+	struct qido_eqt eqt = { 0x0008002A, 7, QIDO_LEVEL_INSTANCE, "DT", true, false };
+	struct qido_query q;
+	const char *err;
+	const struct {
+		const char *v, *msg;
+	} cases[] = {
+		{ "20260101-20261231", NULL },
+		{ "2026", NULL },
+		{ "20261301", "DateTime value '20261301' is invalid for attribute 'AcquisitionDateTime'." },
+		{ "20261201 0100", "DateTime value '20261201+0100' for attribute AcquisitionDateTime contains offset" },
+		{ "2027-2026", "The first part DateTime 2027 should be lesser than or equal to the second part DateTime 2026." },
+		{ "-", "Both parts in the range cannot be empty." },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct qido_param p = { "AcquisitionDateTime", cases[i].v };
+		err = NULL;
+		int rc = qido_parse(&a, QIDO_ALL_INSTANCES, 2, NULL, NULL, &p, 1, &eqt, 1, &q, &err);
+		if (cases[i].msg ? rc != -1 || !strstr(err, cases[i].msg) : rc != 0)
+			fail_msg("case %zu: %d %s", i, rc, err ? err : "");
+	}
+}
+
 static void parse__fuzzy__double_quote_refused(void **state)
 {
 	struct qido_query q;
@@ -161,6 +185,7 @@ int main(void)
 		cmocka_unit_test(parse__errors__service_messages),
 		cmocka_unit_test(parse__fuzzy__double_quote_refused),
 		cmocka_unit_test(parse__bindings__first_value_counts),
+		cmocka_unit_test(parse__eqt_datetime__refused_as_the_service),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	arena_release(&a);
