@@ -50,6 +50,21 @@ static long request(const char *method, const char *path, const char *body, stru
 	return r->status;
 }
 
+/* Adds tags (a JSON body) and waits for their reindex to succeed. */
+static void add_tags(const char *body)
+{
+	struct resp r;
+	char op[300];
+	assert_int_equal(request("POST", "/v2/extendedquerytags", body, &r), 202);
+	cJSON *j = resp_json(&r);
+	snprintf(op, sizeof(op), "/v2/operations/%s", cJSON_GetObjectItem(j, "id")->valuestring);
+	cJSON_Delete(j);
+	resp_release(&r);
+	j = wait_operation(op);
+	assert_string_equal(cJSON_GetObjectItem(j, "status")->valuestring, "succeeded");
+	cJSON_Delete(j);
+}
+
 static void eqt__add_validation__400s(void **state)
 {
 	struct {
@@ -399,17 +414,7 @@ static void eqt__poisoned_values__search_and_reindex_keep_working(void **state)
 	resp_release(&r);
 
 	/* the reindex over all of them finishes, the number an error of its own */
-	assert_int_equal(request("POST", "/v2/extendedquerytags",
-				 "[{\"Path\":\"00091002\",\"VR\":\"FD\",\"PrivateCreator\":\"ADE POISON\",\"Level\":\"Instance\"}]",
-				 &r),
-			 202);
-	cJSON *j = resp_json(&r);
-	snprintf(path, sizeof(path), "/v2/operations/%s", cJSON_GetObjectItem(j, "id")->valuestring);
-	cJSON_Delete(j);
-	resp_release(&r);
-	j = wait_operation(path);
-	assert_string_equal(cJSON_GetObjectItem(j, "status")->valuestring, "succeeded");
-	cJSON_Delete(j);
+	add_tags("[{\"Path\":\"00091002\",\"VR\":\"FD\",\"PrivateCreator\":\"ADE POISON\",\"Level\":\"Instance\"}]");
 	assert_int_equal(request("GET", "/v2/extendedquerytags/00091002/errors", NULL, &r), 200);
 	assert_non_null(strstr(buf_str(&r.body), "Value is not a valid number."));
 	resp_release(&r);
@@ -432,16 +437,7 @@ static void eqt__datetime_tag__values_checked(void **state)
 	char sop[65], path[400];
 	snprintf(sop, sizeof(sop), "%s", uid_new());
 	assert_int_equal(store(se1, sop, "--set 0008,002A=DT:20230105101500"), 0);
-	assert_int_equal(request("POST", "/v2/extendedquerytags", "[{\"Path\":\"AcquisitionDateTime\",\"Level\":\"Instance\"}]", &r),
-			 202);
-	cJSON *j = resp_json(&r);
-	char op[300];
-	snprintf(op, sizeof(op), "/v2/operations/%s", cJSON_GetObjectItem(j, "id")->valuestring);
-	cJSON_Delete(j);
-	resp_release(&r);
-	j = wait_operation(op);
-	assert_string_equal(cJSON_GetObjectItem(j, "status")->valuestring, "succeeded");
-	cJSON_Delete(j);
+	add_tags("[{\"Path\":\"AcquisitionDateTime\",\"Level\":\"Instance\"}]");
 
 	const char *h[] = { "Accept: application/dicom+json", NULL };
 	const struct {
