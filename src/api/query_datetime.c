@@ -9,11 +9,10 @@
 
 #include "common/banned.h"
 
-const char query_range_empty[] = "Invalid query: specified range is invalid.\nBoth parts in the range cannot be "
-				 "empty.\nFor details on valid range "
-				 "queries, please refer to Search Matching section in Conformance Statement "
-				 "(https://github.com/microsoft/dicom-server/blob/main/docs/resources/"
-				 "conformance-statement.md#search-matching).";
+const char query_range_empty[] =
+	"Invalid query: specified range is invalid.\nBoth parts in the range cannot be empty.\nFor details on valid range "
+	"queries, please refer to Search Matching section in Conformance Statement "
+	"(https://github.com/microsoft/dicom-server/blob/main/docs/resources/conformance-statement.md#search-matching).";
 
 /* Keeps a refusal in *err: -1. */
 static int refuse(const char **err, const char *msg)
@@ -59,9 +58,9 @@ static size_t datetime_prefix(const char *s, char out[22])
 	    number(full + 8, 2) > 23 || number(full + 10, 2) > 59 || number(full + 12, 2) > 59)
 		return 0;
 	char frac[7] = "000000";
-	if (n == 14 && s[n] == '.') {
+	if (n == 14 && s[n] == '.') { /* "FFFFFF": up to six digits, none too */
 		size_t f = strspn(s + 15, "0123456789");
-		if (f < 1 || f > 6)
+		if (f > 6)
 			return 0;
 		memcpy(frac, s + 15, f);
 		n += 1 + f;

@@ -81,10 +81,8 @@ static int find_key(struct arena *a, const char *name, const char **err)
 unsupported:
 	return refuse(err, arena_printf(a,
 					"Invalid workitem query. AttributeId %s is not queryable.  If the parameter is "
-					"an attribute keyword, "
-					"check the casing as they are case-sensitive. The conformance statement has a "
-					"list of supported query "
-					"parameters and attributes.",
+					"an attribute keyword, check the casing as they are case-sensitive. The "
+					"conformance statement has a list of supported query parameters and attributes.",
 					name));
 }
 
@@ -96,14 +94,17 @@ static int parse_filter(struct arena *a, struct workitem_query *q, const char *n
 	if (k < 0)
 		return -1;
 	if (!*value)
-		return refuse(
-			err,
-			arena_printf(a, "Invalid query: AttributeId '%s' has empty string value that is not supported.",
-				     name));
+		return refuse(err, arena_printf(a,
+						"Invalid query: AttributeId '%s' has empty string value that is not "
+						"supported.",
+						name));
 	struct workitem_filter *f = &q->filters[q->n];
-	*f = (struct workitem_filter){ keys[k].column, keys[k].match,
-				       value,          NULL,
-				       NULL,           keys[k].path[1] ? keys[k].path[1] : keys[k].path[0] };
+	*f = (struct workitem_filter){
+		.column = keys[k].column,
+		.match = keys[k].match,
+		.value = value,
+		.tag = keys[k].path[1] ? keys[k].path[1] : keys[k].path[0], /* a sequence's: the one inside */
+	};
 	if (f->match == WM_RANGE &&
 	    query_datetime(a, "ScheduledProcedureStepStartDateTime", value, &f->lo, &f->hi, err))
 		return -1;
@@ -119,8 +120,8 @@ static int parse_filter(struct arena *a, struct workitem_query *q, const char *n
 		if (q->filters[i].column == f->column)
 			return refuse(err, arena_printf(a,
 							"Invalid query: attribute '%s' has been specified more than "
-							"once using different ID "
-							"formats. Each attribute is only allowed to be specified once.",
+							"once using different ID formats. Each attribute is only "
+							"allowed to be specified once.",
 							name));
 	q->n++;
 	return 0;

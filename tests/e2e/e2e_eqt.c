@@ -50,21 +50,6 @@ static long request(const char *method, const char *path, const char *body, stru
 	return r->status;
 }
 
-/* Adds tags (a JSON body) and waits for their reindex to succeed. */
-static void add_tags(const char *body)
-{
-	struct resp r;
-	char op[300];
-	assert_int_equal(request("POST", "/v2/extendedquerytags", body, &r), 202);
-	cJSON *j = resp_json(&r);
-	snprintf(op, sizeof(op), "/v2/operations/%s", cJSON_GetObjectItem(j, "id")->valuestring);
-	cJSON_Delete(j);
-	resp_release(&r);
-	j = wait_operation(op);
-	assert_string_equal(cJSON_GetObjectItem(j, "status")->valuestring, "succeeded");
-	cJSON_Delete(j);
-}
-
 static void eqt__add_validation__400s(void **state)
 {
 	struct {
@@ -137,6 +122,21 @@ static cJSON *wait_operation(const char *href_path)
 	}
 	fail_msg("the operation did not finish");
 	return NULL;
+}
+
+/* Adds tags (a JSON body) and waits for their reindex to succeed. */
+static void add_tags(const char *body)
+{
+	struct resp r;
+	char op[300];
+	assert_int_equal(request("POST", "/v2/extendedquerytags", body, &r), 202);
+	cJSON *j = resp_json(&r);
+	snprintf(op, sizeof(op), "/v2/operations/%s", cJSON_GetObjectItem(j, "id")->valuestring);
+	cJSON_Delete(j);
+	resp_release(&r);
+	j = wait_operation(op);
+	assert_string_equal(cJSON_GetObjectItem(j, "status")->valuestring, "succeeded");
+	cJSON_Delete(j);
 }
 
 static char op_path[256];
