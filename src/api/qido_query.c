@@ -220,7 +220,7 @@ static int filter_number(struct arena *a, struct qido_filter *f, const char *vr,
 	return 0;
 }
 
-/* Date-times and times (extended query tags): ranges compare as digits. */
+/* Times (extended query tags): ranges compare as digits. */
 static void filter_digits(struct arena *a, struct qido_filter *f, const char *value)
 {
 	const char *dash = strchr(value, '-');
@@ -308,15 +308,15 @@ static int parse_filter(struct arena *a, struct qido_query *q, const char *key, 
 		if (filter_number(a, f, vr, key, value, err))
 			return -1;
 	} else if (eqt && !strcmp(vr, "DT")) {
-		/* refused as the service refuses it; compared as digits */
-		const char *lo, *hi;
+		/* refused as the service refuses it; its bounds compared with
+		 * the values as dicom_eqt_index keeps them (dicom_dt_norm) */
 		char kw[64], tvr[3];
 		dcm_tag_info(tag, kw, sizeof(kw), tvr);
 		if (!*kw)
 			snprintf(kw, sizeof(kw), "%08X", tag);
-		if (query_datetime(a, kw, value, &lo, &hi, err))
+		if (query_datetime(a, kw, value, &f->lo, &f->hi, err))
 			return -1;
-		filter_digits(a, f, value);
+		f->match = QIDO_RANGE;
 	} else if (eqt && !strcmp(vr, "TM")) {
 		filter_digits(a, f, value);
 	} else if (!strcmp(vr, "DA")) {

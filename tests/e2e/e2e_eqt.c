@@ -429,8 +429,8 @@ static void eqt__poisoned_values__search_and_reindex_keep_working(void **state)
 }
 
 /* A DT tag: its values are refused as the service refuses them (a
- * date-time that is not one, a UTC offset, a range backwards), and a
- * range finds the instance. */
+ * date-time that is not one, a UTC offset, a range backwards), and
+ * compared as times. */
 static void eqt__datetime_tag__values_checked(void **state)
 {
 	struct resp r;
@@ -447,6 +447,11 @@ static void eqt__datetime_tag__values_checked(void **state)
 	} cases[] = {
 		{ "20230101000000-20230131000000", 200, NULL },
 		{ "20230201000000-", 204, NULL },
+		/* compared as times: fewer digits are the start of that minute, year */
+		{ "202301051015", 200, NULL },
+		{ "-202301051015", 200, NULL },
+		{ "2023", 204, NULL },
+		{ "2023-", 200, NULL },
 		{ "20231301", 400,
 		  "Invalid query: specified DateTime value '20231301' is invalid for attribute 'AcquisitionDateTime'. "
 		  "DateTime should be valid and formatted as yyyyMMddHHmmss.FFFFFF where yyyy is mandatory." },
