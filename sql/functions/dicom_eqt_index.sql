@@ -1,5 +1,6 @@
 -- Indexes one tag for the instances with watermarks in (p_from, p_to]:
--- a value row for each valid value (a DT's as dicom_dt_norm writes it),
+-- a value row for each valid value (a DT's as dicom_dt_norm writes it, a
+-- TM's as dicom_tm_norm does),
 -- an error row for each invalid one.
 -- Returns the number of instances looked at.
 CREATE OR REPLACE FUNCTION dicom_eqt_index(p_tag_key int, p_from bigint, p_to bigint) RETURNS bigint
@@ -21,7 +22,8 @@ BEGIN
                                               text_value, num_value, pn_norm)
         SELECT t.tag_key, s.watermark, s.partition_key, s.study_uid, s.series_key,
                CASE WHEN t.vr IN ('IS', 'SL', 'SS', 'UL', 'US', 'FL', 'FD') THEN NULL
-                    WHEN t.vr = 'DT' THEN COALESCE(dicom_dt_norm(s.v), s.v) ELSE s.v END,
+                    WHEN t.vr = 'DT' THEN COALESCE(dicom_dt_norm(s.v), s.v)
+                    WHEN t.vr = 'TM' THEN COALESCE(dicom_tm_norm(s.v), s.v) ELSE s.v END,
                CASE WHEN t.vr IN ('IS', 'SL', 'SS', 'UL', 'US', 'FL', 'FD') THEN s.v::double precision END,
                CASE WHEN t.vr = 'PN' THEN dicom_pn_norm(s.v) END
           FROM src s WHERE s.v IS NOT NULL AND s.v <> '' AND dicom_eqt_check(t.vr, s.v) IS NULL

@@ -220,22 +220,6 @@ static int filter_number(struct arena *a, struct qido_filter *f, const char *vr,
 	return 0;
 }
 
-/* Times (extended query tags): ranges compare as digits. */
-static void filter_digits(struct arena *a, struct qido_filter *f, const char *value)
-{
-	const char *dash = strchr(value, '-');
-	if (dash && dash != value && strchr(dash + 1, '-') == NULL && !strchr(value, '+')) {
-		f->match = QIDO_RANGE;
-		f->lo = arena_strndup(a, value, (size_t)(dash - value));
-		f->hi = dash[1] ? dash + 1 : NULL;
-	} else if (dash == value && value[1]) {
-		f->match = QIDO_RANGE;
-		f->hi = value + 1;
-	} else {
-		f->match = QIDO_EXACT;
-	}
-}
-
 static int bad_date(struct arena *a, const char **err, const char *value, const char *kw)
 {
 	return bad(a, err,
@@ -307,18 +291,17 @@ static int parse_filter(struct arena *a, struct qido_query *q, const char *key, 
 	if (is_numeric_vr(vr)) {
 		if (filter_number(a, f, vr, key, value, err))
 			return -1;
-	} else if (eqt && !strcmp(vr, "DT")) {
+	} else if (eqt && (!strcmp(vr, "DT") || !strcmp(vr, "TM"))) {
 		/* refused as the service refuses it; its bounds compared with
-		 * the values as dicom_eqt_index keeps them (dicom_dt_norm) */
+		 * the values as dicom_eqt_index keeps them (dicom_dt_norm,
+		 * dicom_tm_norm) */
 		char kw[64], tvr[3];
 		dcm_tag_info(tag, kw, sizeof(kw), tvr);
 		if (!*kw)
 			snprintf(kw, sizeof(kw), "%08X", tag);
-		if (query_datetime(a, kw, value, &f->lo, &f->hi, err))
+		if ((vr[0] == 'D' ? query_datetime : query_time)(a, kw, value, &f->lo, &f->hi, err))
 			return -1;
 		f->match = QIDO_RANGE;
-	} else if (eqt && !strcmp(vr, "TM")) {
-		filter_digits(a, f, value);
 	} else if (!strcmp(vr, "DA")) {
 		if (filter_date(a, f, tag, value, err))
 			return -1;

@@ -129,8 +129,69 @@ static int parse_datetime(struct arena *a, const char *keyword, const char *v, c
 					quoted, keyword));
 }
 
-int query_datetime(struct arena *a, const char *keyword, const char *value, const char **lo, const char **hi,
-		   const char **err)
+/* A TM value as fo-dicom's DicomTime reads one (HH, HHmm, HHmmss, then
+ * up to six digits of a fraction, with or without a point; HH.mm[.ss[.f]];
+ * HH:mm[:ss[:f or .f]]), a real time, written to out as HHmmss.ffffff. */
+static bool time_value(const char *s, char out[14])
+{
+	int part[3] = { 0, 0, 0 };
+	int nparts = 1;
+	char frac[7] = "000000";
+	const char *p = s;
+
+	if (!digits(p, 2))
+		return false;
+	part[0] = number(p, 2);
+	p += 2;
+	char sep = (*p == '.' || *p == ':') ? *p : 0;
+	for (; nparts < 3; nparts++) {
+		const char *q = sep ? (*p == sep ? p + 1 : NULL) : p;
+		if (!q || !digits(q, 2))
+			break;
+		part[nparts] = number(q, 2);
+		p = q + 2;
+	}
+	if (nparts == 3 && *p) { /* a fraction: after a point, the separator, or straight on */
+		if (*p == '.' || (sep && *p == sep))
+			p++;
+		else if (sep)
+			return false;
+		size_t f = strspn(p, "0123456789");
+		if (f < 1 || f > 6)
+			return false;
+		memcpy(frac, p, f);
+		p += f;
+	}
+	if (*p || part[0] > 23 || part[1] > 59 || part[2] > 59)
+		return false;
+	for (int k = 0; k < 3; k++) {
+		out[2 * k] = (char)('0' + part[k] / 10);
+		out[2 * k + 1] = (char)('0' + part[k] % 10);
+	}
+	out[6] = '.';
+	memcpy(out + 7, frac, 7);
+	return true;
+}
+
+/* One time (ParseTime). */
+static int parse_time(struct arena *a, const char *keyword, const char *v, char **out, const char **err)
+{
+	char norm[14];
+	if (time_value(v, norm)) {
+		*out = arena_strdup(a, norm);
+		return 0;
+	}
+	return refuse(err, arena_printf(a,
+					"Invalid query: specified Time value '%s' is invalid for parameter '%s'. Time "
+					"should be valid and formatted as HHmmss.FFFFFF where HH is mandatory.",
+					v, keyword));
+}
+
+/* A value or a range "a-b" (exactly one '-'), either end open, each end
+ * read by one; unit names them in the message of a range backwards. */
+static int range(struct arena *a, const char *keyword, const char *value,
+		 int (*one)(struct arena *, const char *, const char *, char **, const char **), const char *unit,
+		 const char **lo, const char **hi, const char **err)
 {
 	const char *dash = strchr(value, '-');
 	char *min_norm = NULL, *max_norm = NULL;
@@ -139,22 +200,32 @@ int query_datetime(struct arena *a, const char *keyword, const char *value, cons
 		const char *max = qido_trim(a, dash + 1);
 		if (!*min && !*max)
 			return refuse(err, query_range_empty);
-		if ((*min && parse_datetime(a, keyword, min, &min_norm, err)) ||
-		    (*max && parse_datetime(a, keyword, max, &max_norm, err)))
+		if ((*min && one(a, keyword, min, &min_norm, err)) || (*max && one(a, keyword, max, &max_norm, err)))
 			return -1;
 		if (min_norm && max_norm && strcmp(min_norm, max_norm) > 0)
-			return refuse(err,
-				      arena_printf(a,
-						   "Invalid query: specified date range '%s' is invalid.\nThe first "
-						   "part DateTime %s should be lesser than or equal to the second "
-						   "part DateTime %s.",
-						   value, min, max));
+			return refuse(err, arena_printf(a,
+							"Invalid query: specified date range '%s' is invalid.\nThe first "
+							"part %s %s should be lesser than or equal to the second part "
+							"%s %s.",
+							value, unit, min, unit, max));
 	} else {
-		if (parse_datetime(a, keyword, value, &min_norm, err))
+		if (one(a, keyword, value, &min_norm, err))
 			return -1;
 		max_norm = min_norm;
 	}
 	*lo = min_norm;
 	*hi = max_norm;
 	return 0;
+}
+
+int query_datetime(struct arena *a, const char *keyword, const char *value, const char **lo, const char **hi,
+		   const char **err)
+{
+	return range(a, keyword, value, parse_datetime, "DateTime", lo, hi, err);
+}
+
+int query_time(struct arena *a, const char *keyword, const char *value, const char **lo, const char **hi,
+	       const char **err)
+{
+	return range(a, keyword, value, parse_time, "time", lo, hi, err);
 }

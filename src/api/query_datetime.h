@@ -1,5 +1,6 @@
-/* DICOM DT values in a search, as the service reads them (BaseQueryParser:
- * ParseDateOrTimeTagValue, ParseDateTime). Pure C. */
+/* DICOM DT and TM values in a search, as the service reads them
+ * (BaseQueryParser: ParseDateOrTimeTagValue, ParseDateTime,
+ * ParseTimeTagValue, ParseTime). Pure C. */
 #ifndef ADE_API_QUERY_DATETIME_H
 #define ADE_API_QUERY_DATETIME_H
 
@@ -17,5 +18,11 @@ extern const char query_range_empty[];
  * service's 400 message in *err (arena-owned). */
 int query_datetime(struct arena *a, const char *keyword, const char *value, const char **lo, const char **hi,
 		   const char **err);
+
+/* The same for a time (fo-dicom's DicomTime formats: HHmmss.FFFFFF and
+ * others, HH mandatory), its bounds written as HHmmss.ffffff (as
+ * sql/functions/dicom_tm_norm writes stored values). */
+int query_time(struct arena *a, const char *keyword, const char *value, const char **lo, const char **hi,
+	       const char **err);
 
 #endif

@@ -428,23 +428,40 @@ static void eqt__poisoned_values__search_and_reindex_keep_working(void **state)
 	}
 }
 
-/* A DT tag: its values are refused as the service refuses them (a
- * date-time that is not one, a UTC offset, a range backwards), and
- * compared as times. */
-static void eqt__datetime_tag__values_checked(void **state)
+struct search_case {
+	const char *q;
+	long status;
+	const char *text;
+};
+
+/* Searches the study's instances on attr=each value: its status, and
+ * text in the answer. */
+static void searches(const char *attr, const struct search_case *cases, size_t n)
+{
+	const char *h[] = { "Accept: application/dicom+json", NULL };
+	char path[400];
+	struct resp r;
+	for (size_t i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "/v2/studies/%s/instances?%s=%s", study, attr, cases[i].q);
+		http_do("GET", path, h, NULL, 0, &r);
+		if (r.status != cases[i].status || (cases[i].text && !strstr(buf_str(&r.body), cases[i].text)))
+			fail_msg("%s=%s: %ld %s", attr, cases[i].q, r.status, buf_str(&r.body));
+		resp_release(&r);
+	}
+}
+
+/* A DT and a TM tag: their values are refused as the service refuses
+ * them (a date-time or time that is not one, a UTC offset, a range
+ * backwards), and compared as times. */
+static void eqt__datetime_and_time_tags__values_checked(void **state)
 {
 	struct resp r;
-	char sop[65], path[400];
+	char sop[65];
 	snprintf(sop, sizeof(sop), "%s", uid_new());
-	assert_int_equal(store(se1, sop, "--set 0008,002A=DT:20230105101500"), 0);
-	add_tags("[{\"Path\":\"AcquisitionDateTime\",\"Level\":\"Instance\"}]");
-
-	const char *h[] = { "Accept: application/dicom+json", NULL };
-	const struct {
-		const char *q;
-		long status;
-		const char *text;
-	} cases[] = {
+	assert_int_equal(store(se1, sop, "--set 0008,002A=DT:20230105101500 --set 0008,0032=TM:101530"), 0);
+	add_tags("[{\"Path\":\"AcquisitionDateTime\",\"Level\":\"Instance\"},"
+		 "{\"Path\":\"AcquisitionTime\",\"Level\":\"Instance\"}]");
+	const struct search_case datetimes[] = {
 		{ "20230101000000-20230131000000", 200, NULL },
 		{ "20230201000000-", 204, NULL },
 		/* compared as times: fewer digits are the start of that minute, year */
@@ -461,14 +478,22 @@ static void eqt__datetime_tag__values_checked(void **state)
 		  "which is not supported." },
 		{ "2024-2023", 400, "The first part DateTime 2024 should be lesser than or equal to the second part DateTime 2023." },
 	};
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		snprintf(path, sizeof(path), "/v2/studies/%s/instances?AcquisitionDateTime=%s", study, cases[i].q);
-		http_do("GET", path, h, NULL, 0, &r);
-		if (r.status != cases[i].status || (cases[i].text && !strstr(buf_str(&r.body), cases[i].text)))
-			fail_msg("%s: %ld %s", cases[i].q, r.status, buf_str(&r.body));
-		resp_release(&r);
-	}
+	searches("AcquisitionDateTime", datetimes, sizeof(datetimes) / sizeof(datetimes[0]));
+	/* the TM tag: compared as times too, refused as ParseTime refuses */
+	const struct search_case times[] = {
+		{ "101530", 200, NULL },
+		{ "10:15:30", 200, NULL },
+		{ "1015-1016", 200, NULL },
+		{ "1015", 204, NULL },
+		{ "25", 400,
+		  "Invalid query: specified Time value '25' is invalid for parameter 'AcquisitionTime'. Time should be valid "
+		  "and formatted as HHmmss.FFFFFF where HH is mandatory." },
+		{ "1100-1000", 400, "The first part time 1100 should be lesser than or equal to the second part time 1000." },
+	};
+	searches("AcquisitionTime", times, sizeof(times) / sizeof(times[0]));
 	assert_int_equal(request("DELETE", "/v2/extendedquerytags/0008002A", NULL, &r), 204);
+	resp_release(&r);
+	assert_int_equal(request("DELETE", "/v2/extendedquerytags/00080032", NULL, &r), 204);
 	resp_release(&r);
 }
 
@@ -482,7 +507,7 @@ int main(void)
 		cmocka_unit_test(eqt__qido_on_tags),
 		cmocka_unit_test(eqt__delete_and_operations_404),
 		cmocka_unit_test(eqt__poisoned_values__search_and_reindex_keep_working),
-		cmocka_unit_test(eqt__datetime_tag__values_checked),
+		cmocka_unit_test(eqt__datetime_and_time_tags__values_checked),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -31,7 +31,7 @@ check "$(uq 'SELECT max(version) FROM schema_version')" 6 "the fixture is the 0.
 # the suite's stack made of a real file (metadata, attributes, the file).
 "$MKDCM" -o "$tmp/a.dcm" --study "$study" --series "$study.1" --sop "$study.1.1" \
 	--set "0010,0010=PN:Upgrade^Patient" --set "0010,0020=LO:UPG-$$" --set "0008,0060=CS:MR" \
-	--set "0008,002A=DT:20230105101500+0100"
+	--set "0008,002A=DT:20230105101500+0100" --set "0008,0032=TM:101530"
 check "$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/dicom' --data-binary @"$tmp/a.dcm" \
 	"$EMULATOR_URL/v2/studies")" 200 "the instance is stored on the suite's stack"
 IFS='|' read -r wm ts size < <(q "SELECT watermark, transfer_syntax, file_size FROM instance WHERE study_uid = '$study'")
@@ -47,11 +47,13 @@ SELECT setval('watermark_seq', $wm);
 SELECT dicom_store_bulk(dicom_store_instance('Microsoft.Default', '$study', '$study.1', '$study.1.1',
     '1.2.840.10008.5.1.4.1.1.4', '$ts', $wm, $size, :'meta', 'UPG-$$', 'Upgrade^Patient', NULL, NULL, NULL,
     NULL, NULL, 'MR', NULL, NULL, 'localhost', 'topic'), $wm, :'bulk');
--- an extended query tag of VR DT, its value kept as 0.1.0 kept it: the text
-WITH t AS (INSERT INTO extended_query_tag (path, vr, level, status) VALUES ('0008002A', 'DT', 'instance', 'ready')
-           RETURNING tag_key)
+-- extended query tags of VR DT and TM, their values kept as 0.1.0 kept them: the text
+WITH t AS (INSERT INTO extended_query_tag (path, vr, level, status)
+           VALUES ('0008002A', 'DT', 'instance', 'ready'), ('00080032', 'TM', 'instance', 'ready')
+           RETURNING tag_key, vr)
 INSERT INTO extended_query_tag_value (tag_key, watermark, partition_key, study_uid, series_key, text_value)
-SELECT t.tag_key, i.watermark, i.partition_key, i.study_uid, i.series_key, '20230105101500+0100'
+SELECT t.tag_key, i.watermark, i.partition_key, i.study_uid, i.series_key,
+       CASE t.vr WHEN 'DT' THEN '20230105101500+0100' ELSE '101530' END
   FROM t, instance i WHERE i.watermark = $wm;
 SQL
 check "$?" 0 "0.1.0's dicom_store_instance stores it in the old database"
@@ -74,10 +76,12 @@ curl -s -o "$tmp/got.dcm" -H 'Accept: application/dicom; transfer-syntax=*' "$S/
 cmp -s "$tmp/got.dcm" "$stored" && ok "the old instance is retrieved byte for byte" || not_ok "the old instance differs"
 check "$(curl -s "$S/studies/$study/metadata")" "[$(cat "$tmp/meta.json")]" "its metadata is as stored"
 check "$(curl -s "$S/studies?PatientID=UPG-$$" | grep -o "\"$study\"" | head -1)" "\"$study\"" "QIDO finds it"
-check "$(uq "SELECT text_value FROM extended_query_tag_value")" "20230105101500.000000" \
-	"a DT extended query tag's value is kept as a time (023)"
+check "$(uq "SELECT string_agg(text_value, ' ' ORDER BY text_value) FROM extended_query_tag_value")" \
+	"101530.000000 20230105101500.000000" "DT and TM extended query tags' values are kept as times (023)"
 check "$(curl -s -o /dev/null -w '%{http_code}' "$S/studies/$study/instances?AcquisitionDateTime=202301051015")" 200 \
 	"  and found by a date-time of fewer digits"
+check "$(curl -s -o /dev/null -w '%{http_code}' "$S/studies/$study/instances?AcquisitionTime=10:15:30")" 200 \
+	"  and by a time written with colons"
 feed=$(curl -s "$S/changefeed?includeMetadata=false" | tr -d " ")
 check "$(echo "$feed" | grep -o '"sequence":[0-9]*,' | head -1)" '"sequence":1,' "the change feed starts at its entry"
 check "$(echo "$feed" | grep -o '"state":"[A-Za-z]*"' | head -1)" '"state":"Current"' "its change feed entry is current"

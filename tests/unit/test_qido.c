@@ -160,6 +160,47 @@ static void parse__eqt_datetime__refused_as_the_service(void **state)
 	}
 }
 
+static void parse__eqt_time__refused_and_bounds_as_times(void **state)
+{
+	struct qido_eqt eqt = { 0x00080032, 8, QIDO_LEVEL_INSTANCE, "TM", true, false };
+	struct qido_query q;
+	const char *err;
+	const struct {
+		const char *v, *lo, *hi, *msg;
+	} cases[] = {
+		{ "1015", "101500.000000", "101500.000000", NULL },
+		{ "10:15:30.25", "101530.250000", "101530.250000", NULL },
+		{ "10.15", "101500.000000", "101500.000000", NULL },
+		{ "1015301-", "101530.100000", NULL, NULL },
+		{ "-23", NULL, "230000.000000", NULL },
+		{ "25", NULL, NULL,
+		  "Invalid query: specified Time value '25' is invalid for parameter 'AcquisitionTime'. Time should be "
+		  "valid and formatted as HHmmss.FFFFFF where HH is mandatory." },
+		{ "101", NULL, NULL, "Time value '101' is invalid" },
+		{ "10:15.30", NULL, NULL, "Time value '10:15.30' is invalid" },
+		{ "1200-1100", NULL, NULL,
+		  "The first part time 1200 should be lesser than or equal to the second part time 1100." },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct qido_param p = { "AcquisitionTime", cases[i].v };
+		err = NULL;
+		int rc = qido_parse(&a, QIDO_ALL_INSTANCES, 2, NULL, NULL, &p, 1, &eqt, 1, &q, &err);
+		if (cases[i].msg ? rc != -1 || !strstr(err, cases[i].msg) : rc != 0)
+			fail_msg("case %zu: %d %s", i, rc, err ? err : "");
+		if (cases[i].msg)
+			continue;
+		assert_int_equal(q.filters[0].match, QIDO_RANGE);
+		if (cases[i].lo)
+			assert_string_equal(q.filters[0].lo, cases[i].lo);
+		else
+			assert_null(q.filters[0].lo);
+		if (cases[i].hi)
+			assert_string_equal(q.filters[0].hi, cases[i].hi);
+		else
+			assert_null(q.filters[0].hi);
+	}
+}
+
 static void parse__fuzzy__double_quote_refused(void **state)
 {
 	struct qido_query q;
@@ -186,6 +227,7 @@ int main(void)
 		cmocka_unit_test(parse__fuzzy__double_quote_refused),
 		cmocka_unit_test(parse__bindings__first_value_counts),
 		cmocka_unit_test(parse__eqt_datetime__refused_as_the_service),
+		cmocka_unit_test(parse__eqt_time__refused_and_bounds_as_times),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	arena_release(&a);
