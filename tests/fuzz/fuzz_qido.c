@@ -15,7 +15,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 	size_t np = 0;
 	struct qido_query q;
 	const char *err;
-	struct qido_eqt eqt = { 0x00101010, 7, QIDO_LEVEL_STUDY, "AS", true, false };
+	/* extended query tags: an AS, a DT and a TM (their own parsers) */
+	struct qido_eqt eqt[] = { { 0x00101010, 7, QIDO_LEVEL_STUDY, "AS", true, false },
+				  { 0x0008002A, 8, QIDO_LEVEL_INSTANCE, "DT", true, false },
+				  { 0x00080032, 9, QIDO_LEVEL_INSTANCE, "TM", true, false } };
 
 	arena_init(&a);
 	char *text = arena_strndup(&a, (const char *)d, n);
@@ -36,7 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 	for (int r = QIDO_ALL_STUDIES; r <= QIDO_STUDY_SERIES_INSTANCES; r++)
 		for (int v = 1; v <= 2; v++)
 			qido_parse(&a, (enum qido_resource)r, v, r >= QIDO_STUDY_SERIES ? "1.2.3" : NULL,
-				   r == QIDO_STUDY_SERIES_INSTANCES ? "1.2.4" : NULL, params, np, &eqt, 1, &q, &err);
+				   r == QIDO_STUDY_SERIES_INSTANCES ? "1.2.4" : NULL, params, np, eqt, 3, &q, &err);
 	struct workitem_query w;
 	if (!workitem_query_parse(&a, params, np, &w, &err) && w.n > WORKITEM_MAX_FILTERS)
 		__builtin_trap();
