@@ -242,3 +242,15 @@ struct cJSON *param_json_body_as(struct request *req, size_t max, const char *me
 		http_error(req, 400, "The syntax of the request body is invalid.");
 	return j;
 }
+
+long param_query_list(struct request *req, struct qido_param *out, size_t max)
+{
+	const char *cur = NULL, *name, *value;
+	size_t n = 0;
+	while (request_query_next(req, &cur, &name, &value)) {
+		if (n == max)
+			return -1;
+		out[n++] = (struct qido_param){ name, value };
+	}
+	return (long)n;
+}

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "api/qido_query.h"
 #include "http/request.h"
 
 /* name is matched case-insensitively; field is the service's property name
@@ -38,5 +39,10 @@ int param_parse_time(const char *s, char *out, size_t outlen, char *round_trip);
 struct cJSON *param_json_body(struct request *req, size_t max);
 /* The same for another media type (application/dicom+json for workitems). */
 struct cJSON *param_json_body_as(struct request *req, size_t max, const char *media);
+
+/* The query's parameters (decoded) into out, in order: their count, or
+ * -1 when there are more than max (the caller answers "Invalid query:
+ * too many query parameters."). */
+long param_query_list(struct request *req, struct qido_param *out, size_t max);
 
 #endif

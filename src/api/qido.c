@@ -1,5 +1,6 @@
 /* QIDO-RS (§5): search studies, series and instances. */
 #include "api/app.h"
+#include "api/params.h"
 #include "api/qido_query.h"
 #include "db/eqt.h"
 #include "http/response.h"
@@ -13,18 +14,13 @@
 static int search(struct request *req, enum qido_resource res)
 {
 	struct qido_param params[64];
-	size_t n = 0;
-	const char *cur = NULL, *name, *value, *err = NULL;
+	const char *err = NULL;
 	struct qido_query q;
 	struct buf out;
 
-	while (request_query_next(req, &cur, &name, &value)) {
-		if (n == sizeof(params) / sizeof(params[0]))
-			return http_error(req, 400, "Invalid query: too many query parameters.");
-		params[n].name = name;
-		params[n].value = value;
-		n++;
-	}
+	long n = param_query_list(req, params, sizeof(params) / sizeof(params[0]));
+	if (n < 0)
+		return http_error(req, 400, "Invalid query: too many query parameters.");
 	/* the extended query tags that are ready */
 	struct db_eqt tags[128];
 	struct qido_eqt eqts[128];
@@ -41,7 +37,7 @@ static int search(struct request *req, enum qido_resource res)
 		eqts[i].enabled = !strcmp(tags[i].query_status, "enabled");
 		eqts[i].has_errors = tags[i].error_count > 0;
 	}
-	if (qido_parse(&req->arena, res, req->api_major, req->params[PARAM_STUDY], req->params[PARAM_SERIES], params, n,
+	if (qido_parse(&req->arena, res, req->api_major, req->params[PARAM_STUDY], req->params[PARAM_SERIES], params, (size_t)n,
 		       eqts, (size_t)ntags, &q, &err))
 		return http_error(req, 400, "%s", err);
 	if (q.nerroneous) {

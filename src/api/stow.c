@@ -359,9 +359,14 @@ static void outcome(struct stow *st, const struct pending *p, const struct store
  * instances in other orders, or a store and a delete, wait for each other
  * instead of deadlocking (each deadlock cost a second of PostgreSQL's
  * deadlock_timeout and a 503). */
+struct batched {
+	struct pending *p;
+	size_t at; /* its place in the body */
+};
+
 static int by_uids(const void *x, const void *y)
 {
-	const struct db_new_instance *a = &(*(struct pending *const *)x)->in, *b = &(*(struct pending *const *)y)->in;
+	const struct db_new_instance *a = &((const struct batched *)x)->p->in, *b = &((const struct batched *)y)->p->in;
 	int c = strcmp(a->study, b->study);
 	if (!c)
 		c = strcmp(a->series, b->series);
@@ -376,22 +381,19 @@ static int by_uids(const void *x, const void *y)
 static struct pending *commit_together(struct stow *st, struct pending *first)
 {
 	struct stored s[COMMIT_TOGETHER];
-	struct pending *batch[COMMIT_TOGETHER], *sorted[COMMIT_TOGETHER];
+	struct batched order[COMMIT_TOGETHER];
 	struct pending *p = first;
 	size_t n = 0;
 	bool ok = true;
 
 	for (; p && n < COMMIT_TOGETHER; p = p->next, n++)
-		batch[n] = sorted[n] = p;
-	qsort(sorted, n, sizeof(sorted[0]), by_uids);
+		order[n] = (struct batched){ p, n };
+	qsort(order, n, sizeof(order[0]), by_uids);
 	if (db_begin(st->app->db))
 		return first;
 	for (size_t k = 0; k < n && ok; k++) {
-		struct stored *out = &s[0];
-		for (size_t b = 0; b < n; b++)
-			if (batch[b] == sorted[k])
-				out = &s[b];
-		ok = store_rows(st->app, &sorted[k]->in, out) == DB_STORED || out->rc == DB_EXISTS;
+		struct stored *out = &s[order[k].at];
+		ok = store_rows(st->app, &order[k].p->in, out) == DB_STORED || out->rc == DB_EXISTS;
 	}
 	if (!ok) {
 		db_end(st->app->db, false);
@@ -399,8 +401,9 @@ static struct pending *commit_together(struct stow *st, struct pending *first)
 	}
 	if (db_end(st->app->db, true))
 		return first;
-	for (size_t k = 0; k < n; k++)
-		outcome(st, batch[k], &s[k]);
+	struct pending *q = first;
+	for (size_t k = 0; k < n; k++, q = q->next)
+		outcome(st, q, &s[k]);
 	return p;
 }
 

@@ -422,18 +422,13 @@ int workitem_cancel(struct request *req)
 int workitem_search(struct request *req)
 {
 	struct qido_param params[64];
-	size_t n = 0;
-	const char *cur = NULL, *name, *value, *err = NULL;
+	const char *err = NULL;
 	struct workitem_query q;
 
-	while (request_query_next(req, &cur, &name, &value)) {
-		if (n == sizeof(params) / sizeof(params[0]))
-			return http_json_message(req, 400, "Invalid query: too many query parameters.");
-		params[n].name = name;
-		params[n].value = value;
-		n++;
-	}
-	if (workitem_query_parse(&req->arena, params, n, &q, &err))
+	long n = param_query_list(req, params, sizeof(params) / sizeof(params[0]));
+	if (n < 0)
+		return http_json_message(req, 400, "Invalid query: too many query parameters.");
+	if (workitem_query_parse(&req->arena, params, (size_t)n, &q, &err))
 		return http_json_message(req, 400, err);
 	struct buf out;
 	buf_init(&out, 0);

@@ -133,14 +133,15 @@ static bool known(const char *name)
 	       !strcasecmp(name, "includefield");
 }
 
-/* The model binding: limit, offset and fuzzymatching (the first value
- * of each counts); then no filter named twice. */
+/* The model binding of params (trimmed): limit, offset and
+ * fuzzymatching (the first value of each counts); then no filter named
+ * twice. */
 static int bind(struct arena *a, const struct qido_param *params, size_t nparams, struct workitem_query *q,
 		const char **err)
 {
 	bool seen_limit = false, seen_offset = false, seen_fuzzy = false;
 	for (size_t i = 0; i < nparams; i++) {
-		const char *name = qido_trim(a, params[i].name), *value = qido_trim(a, params[i].value), *why = NULL;
+		const char *name = params[i].name, *value = params[i].value, *why = NULL;
 		if (!buf_utf8_valid(name, strlen(name)))
 			return refuse(err, "Invalid query: a query parameter's name is not valid UTF-8.");
 		if (!buf_utf8_valid(value, strlen(value)))
@@ -166,11 +167,11 @@ static int bind(struct arena *a, const struct qido_param *params, size_t nparams
 		}
 	}
 	for (size_t i = 0; i < nparams; i++) {
-		const char *name = qido_trim(a, params[i].name);
+		const char *name = params[i].name;
 		if (!*name || known(name))
 			continue;
 		for (size_t j = 0; j < i; j++) {
-			const char *first = qido_trim(a, params[j].name);
+			const char *first = params[j].name;
 			if (!strcasecmp(first, name))
 				return refuse(err, arena_printf(a,
 								"Invalid QIDO-RS query. Duplicate AttributeId '%s'. "
@@ -186,21 +187,21 @@ int workitem_query_parse(struct arena *a, const struct qido_param *params, size_
 			 const char **err)
 {
 	struct qido_includes inc = { .n = 0 };
+	struct qido_param *p = arena_alloc(a, (nparams ? nparams : 1) * sizeof(*p));
 
 	memset(q, 0, sizeof(*q));
 	q->limit = 100;
-	if (bind(a, params, nparams, q, err))
+	for (size_t i = 0; i < nparams; i++) /* names and values trimmed once (the service's Trim()) */
+		p[i] = (struct qido_param){ qido_trim(a, params[i].name), qido_trim(a, params[i].value) };
+	if (bind(a, p, nparams, q, err))
 		return -1;
-	for (size_t i = 0; i < nparams; i++) {
-		const char *name = qido_trim(a, params[i].name);
-		if (*name && !known(name) && parse_filter(a, q, name, qido_trim(a, params[i].value), err))
+	for (size_t i = 0; i < nparams; i++)
+		if (*p[i].name && !known(p[i].name) && parse_filter(a, q, p[i].name, p[i].value, err))
 			return -1;
-	}
 	/* includefield: what the results keep besides the required
 	 * attributes and those searched for */
 	for (size_t i = 0; i < nparams; i++)
-		if (!strcasecmp(qido_trim(a, params[i].name), "includefield") &&
-		    qido_parse_includefield(a, qido_trim(a, params[i].value), &inc, err))
+		if (!strcasecmp(p[i].name, "includefield") && qido_parse_includefield(a, p[i].value, &inc, err))
 			return -1;
 	if (inc.all && inc.other)
 		return refuse(err, "Invalid query: cannot specify included fields in addition to 'all'.");

@@ -451,7 +451,8 @@ void db_race_pause(int attempt)
 	poll(NULL, 0, 2 * (attempt + 1) + (int)(random() % 4));
 }
 
-PGresult *db_run_fixed_change(struct db *db, const char *what, const char *sql, int n, const char *const *vals)
+PGresult *db_run_fixed_change(struct db *db, const char *what, const char *uid, const char *sql, int n,
+			      const char *const *vals)
 {
 	bool alone = !db_in_transaction(db);
 	for (int attempt = 0;; attempt++) {
@@ -460,8 +461,8 @@ PGresult *db_run_fixed_change(struct db *db, const char *what, const char *sql, 
 		db_change_end(db);
 		if (!alone || !db_lost_race(r) || attempt + 1 == DB_RACE_TRIES)
 			return r;
-		log_warn("%s lost a race to another transaction (%s): run again", what,
-			 PQresultErrorField(r, PG_DIAG_SQLSTATE));
+		log_warn("%s%s%s%s lost a race to another transaction (%s): run again", what, uid ? " '" : "",
+			 uid ? uid : "", uid ? "'" : "", PQresultErrorField(r, PG_DIAG_SQLSTATE));
 		PQclear(r);
 		db_race_pause(attempt);
 	}

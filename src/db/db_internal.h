@@ -79,8 +79,9 @@ void db_race_pause(int attempt);
 
 /* db_run_fixed of a statement that changes instances' rows, between
  * db_change_begin and db_change_end; run on its own (no transaction
- * open), it is run again while it loses races (what names it in the
- * log). */
-PGresult *db_run_fixed_change(struct db *db, const char *what, const char *sql, int n, const char *const *vals);
+ * open), it is run again while it loses races (what and, when not NULL,
+ * uid name it in the log). */
+PGresult *db_run_fixed_change(struct db *db, const char *what, const char *uid, const char *sql, int n,
+			      const char *const *vals);
 
 #endif

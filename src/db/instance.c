@@ -82,9 +82,7 @@ int db_store_instance(struct db *db, const struct db_new_instance *in, int64_t *
 	 * instances in other orders) is run again; inside a transaction the
 	 * caller decides */
 	bool alone = !db_in_transaction(db);
-	char what[160];
-	snprintf(what, sizeof(what), "store of sop='%.120s'", in->sop);
-	r = db_run_fixed_change(db, what,
+	r = db_run_fixed_change(db, "store of sop", in->sop,
 		"SELECT * FROM dicom_store(ROW($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,"
 		"$24,$25)::dicom_instance_in)",
 		SI_COUNT, v);

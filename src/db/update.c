@@ -183,7 +183,7 @@ int db_update_instance(struct db *db, const struct db_update *job, int64_t old, 
 	const char *v[] = { job->id, o, n, s, metadata, metadata_bulk, host, topic };
 	*remove = 0;
 	/* a race lost to a DELETE or a store of the instance is run again */
-	PGresult *r = db_run_fixed_change(db, "update of an instance",
+	PGresult *r = db_run_fixed_change(db, "update of an instance", NULL,
 					  "SELECT status, remove FROM dicom_update_instance($1::uuid, $2::bigint, $3::bigint, "
 					  "$4::bigint, $5, $6, $7, $8)",
 					  8, v);
