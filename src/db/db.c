@@ -270,6 +270,15 @@ long db_row_count(PGresult *r)
 	return n;
 }
 
+long db_first_long(PGresult *r)
+{
+	if (!r)
+		return -1;
+	long n = PQntuples(r) ? atol(PQgetvalue(r, 0, 0)) : -1;
+	PQclear(r);
+	return n;
+}
+
 long db_json_rows(PGresult *r, struct buf *out)
 {
 	if (!r)

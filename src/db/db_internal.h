@@ -33,6 +33,9 @@ struct buf;
 long db_json_rows(PGresult *r, struct buf *out);
 /* The number of rows of r, which it clears; -1 when r is NULL (failed). */
 long db_row_count(PGresult *r);
+/* The first row's first column of r as a number, r cleared; -1 when r is
+ * NULL (failed) or has no row. */
+long db_first_long(PGresult *r);
 
 /* Runs a statement without parameters or rows (BEGIN, COMMIT...): 0, or
  * -1 (logged). */

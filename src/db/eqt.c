@@ -76,12 +76,7 @@ int db_eqt_get(struct db *db, const char *path, struct db_eqt *out)
 
 long db_eqt_count(struct db *db)
 {
-	PGresult *r = db_exec(db, PGRES_TUPLES_OK, "SELECT count(*) FROM extended_query_tag", 0, NULL);
-	if (!r)
-		return -1;
-	long n = atol(PQgetvalue(r, 0, 0));
-	PQclear(r);
-	return n;
+	return db_first_long(db_exec(db, PGRES_TUPLES_OK, "SELECT count(*) FROM extended_query_tag", 0, NULL));
 }
 
 int db_eqt_add(struct db *db, const struct db_new_eqt *tags, size_t n, int max_tags, char op_id[33], char busy_op[33])
