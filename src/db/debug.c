@@ -97,9 +97,12 @@ long db_debug_replay(struct db *db, const char *subscription, int64_t from, int6
 	PQclear(r);
 	if (!known)
 		return -2;
+	/* the events locked against deletion until commit (the relay's prune
+	 * locks them too and looks again: sql/functions/dicom_outbox_prune);
+	 * one the prune removed meanwhile is not replayed */
 	r = db_exec(db, PGRES_TUPLES_OK,
 		    "INSERT INTO delivery (outbox_id, subscription) "
-		    "SELECT o.id, $1 FROM outbox o WHERE o.sequence BETWEEN $2::bigint AND $3::bigint "
+		    "SELECT o.id, $1 FROM outbox o WHERE o.sequence BETWEEN $2::bigint AND $3::bigint FOR KEY SHARE "
 		    "ON CONFLICT (outbox_id, subscription) DO UPDATE SET status = 'pending', attempts = 0, "
 		    "  next_attempt_at = now(), locked_until = NULL, locked_by = NULL, dead_letter_reason = NULL, "
 		    "  delivered_at = NULL RETURNING 1",

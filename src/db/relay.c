@@ -131,15 +131,7 @@ long db_relay_prune(struct db *db, int hours, int limit)
 	snprintf(h, sizeof(h), "%d", hours);
 	snprintf(l, sizeof(l), "%d", limit);
 	const char *v[] = { h, l };
-	/* the oldest rows by key, not a search by age over the whole table
-	 * (created_at has no index: every store would pay for one) */
-	return db_row_count(db_exec_fixed(db, PGRES_TUPLES_OK,
-			      "WITH head AS (SELECT id, fanned_out, created_at FROM outbox ORDER BY id LIMIT $2::int) "
-			      "DELETE FROM outbox o USING head h WHERE o.id = h.id AND h.fanned_out "
-			      "  AND h.created_at < now() - make_interval(hours => $1::int) "
-			      "  AND NOT EXISTS (SELECT 1 FROM delivery d WHERE d.outbox_id = h.id AND d.status = 'pending') "
-			      "RETURNING 1",
-			      2, v));
+	return db_first_long(db_exec_fixed(db, PGRES_TUPLES_OK, "SELECT dicom_outbox_prune($1::int, $2::int)", 2, v));
 }
 
 int db_relay_delivery_session(struct db *db)

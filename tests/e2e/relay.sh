@@ -114,8 +114,12 @@ store() { # study series sop
 # pending for a subscription another relay serves (kept), and one
 # delivered two hours ago (kept). Written fanned out in one transaction,
 # so that no running relay hands these events to its own subscriptions.
+# One more as old and delivered is being replayed (/debug/events/replay's
+# statement, its transaction still open) while the relay starts and
+# prunes: it stays, with the replay's pending delivery.
 gone="gone$$" here="here$$" s1=$((-$$ * 10 - 1)) s2=$((-$$ * 10 - 2))
-s3=$((-$$ * 10 - 3)) s4=$((-$$ * 10 - 4)) s5=$((-$$ * 10 - 5)) all="$s1, $s2, $s3, $s4, $s5"
+s3=$((-$$ * 10 - 3)) s4=$((-$$ * 10 - 4)) s5=$((-$$ * 10 - 5)) s6=$((-$$ * 10 - 6))
+all="$s1, $s2, $s3, $s4, $s5, $s6"
 q "BEGIN;
 INSERT INTO subscription (name, provider, seen_at) VALUES ('$gone', 'webhook', now() - interval '1 hour'),
                                                           ('$here', 'webhook', now());
@@ -124,16 +128,25 @@ SELECT dicom_event('Microsoft.HealthcareApis.DicomImageCreated', 'Microsoft.Defa
 UPDATE outbox SET fanned_out = true WHERE sequence IN ($all);
 UPDATE outbox SET created_at = now() - interval '2 days' WHERE sequence = $s1;
 -- (their ids go first too, as an old event's do: the relay looks at the oldest ids)
-UPDATE outbox SET created_at = now() - interval '200 hours', id = -id WHERE sequence IN ($s3, $s4);
+UPDATE outbox SET created_at = now() - interval '200 hours', id = -id WHERE sequence IN ($s3, $s4, $s6);
 UPDATE outbox SET created_at = now() - interval '2 hours' WHERE sequence = $s5;
 INSERT INTO delivery (outbox_id, subscription) SELECT id, '$gone' FROM outbox WHERE sequence IN ($s1, $s2);
-INSERT INTO delivery (outbox_id, subscription, status) SELECT id, '$gone', 'delivered' FROM outbox WHERE sequence IN ($s3, $s5);
+INSERT INTO delivery (outbox_id, subscription, status) SELECT id, '$gone', 'delivered' FROM outbox WHERE sequence IN ($s3, $s5, $s6);
 INSERT INTO delivery (outbox_id, subscription) SELECT id, '$here' FROM outbox WHERE sequence = $s4;
 COMMIT;" >/dev/null
 kept() { q "SELECT count(*) FROM outbox WHERE sequence = $1"; }
 gone_state() { q "SELECT d.status || ' ' || coalesce(d.dead_letter_reason, '-') FROM delivery d JOIN outbox o ON o.id = d.outbox_id
                   WHERE d.subscription = '$gone' AND o.sequence = $1"; }
 
+psql "$EMULATOR_DB_CONNINFO" -Atq >"$tmp/replay.out" 2>&1 <<SQL &
+BEGIN;
+INSERT INTO delivery (outbox_id, subscription) SELECT o.id, '$here' FROM outbox o WHERE o.sequence = $s6 FOR KEY SHARE
+ON CONFLICT (outbox_id, subscription) DO UPDATE SET status = 'pending';
+SELECT pg_sleep(2);
+COMMIT;
+SQL
+replay=$!
+sleep 0.3
 start_relay_test "$tmp/relay.ini" "$tmp/relay1.log"
 for _ in $(seq 1 100); do grep -q "ready" "$tmp/relay1.log" 2>/dev/null && break; sleep 0.05; done
 grep -q "ready" "$tmp/relay1.log" && ok "the relay starts (its webhook passed the validation handshake)" ||
@@ -144,14 +157,18 @@ check "$(gone_state $s1)" "dropped TimeToLiveExceeded" \
 	"a pending delivery no relay serves is dropped once its event is past 24 hours"
 check "$(gone_state $s2)" "pending -" "  a recent one of that subscription waits (its relay may come back)"
 for _ in $(seq 1 100); do [ "$(kept $s3)" = 1 ] || break; sleep 0.05; done
-check "$(kept $s3)/$(q "SELECT count(*) FROM delivery d WHERE d.subscription = '$gone' AND d.status = 'delivered'")" "0/1" \
-	"an event older than a week and delivered leaves the outbox with its delivery record"
+check "$(kept $s3)/$(q "SELECT count(*) FROM delivery d WHERE d.subscription = '$gone' AND d.status = 'delivered'")" "0/2" \
+	"an event older than a week and delivered leaves the outbox with its delivery record (the two delivered records left are those of kept events)"
 check "$(kept $s4)$(kept $s5)" "11" "  one as old with a delivery pending stays, and so does a delivered one of two hours"
+wait "$replay"
+check "$(kept $s6)/$(q "SELECT string_agg(d.status, ' ') FROM delivery d JOIN outbox o ON o.id = d.outbox_id
+                       WHERE d.subscription = '$here' AND o.sequence = $s6")" "1/pending" \
+	"  one as old being replayed as the relay prunes stays, with the replay's pending delivery"
 listed() { # the sequence numbers /debug/events lists for subscription $1, highest first
 	curl -s "$EMULATOR_URL/debug/events?subscription=$1&limit=100" |
 		node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).events.map(e=>e.sequence).sort((a,b)=>b-a).join(" ")))'
 }
-check "$(listed "$gone")/$(listed "$here")" "$s1 $s2 $s5/$s4" "  what the debug view lists: the removed event no more, the kept ones still"
+check "$(listed "$gone")/$(listed "$here")" "$s1 $s2 $s5 $s6/$s4 $s6" "  what the debug view lists: the removed event no more, the kept ones still"
 q "DELETE FROM subscription WHERE name IN ('$gone', '$here'); DELETE FROM outbox WHERE sequence IN ($all)" >/dev/null
 
 check "$(store "$st" "$se" "$st.1.1")$(store "$st" "$se" "$st.1.2")" "200200" "two instances stored"
