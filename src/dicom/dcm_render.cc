@@ -39,6 +39,16 @@ struct display_in {
 	double c, w;
 };
 
+// GCC vectorizes a loop at -O2 only when no scalar remainder is left
+// ("very cheap"); the range of a frame's samples takes one (its length is
+// any), and its minimum and maximum over 16-byte vectors took 146 us for a
+// 512 x 512 frame of 16 bits mapped afresh, 315 us one sample at a time.
+#if defined(__GNUC__) && !defined(__clang__)
+#define VECTORIZED __attribute__((optimize("vect-cost-model=cheap")))
+#else
+#define VECTORIZED
+#endif
+
 // Samples of B (8 or 16) bits allocated, little endian, of which the low
 // stored bits are the value, two's complement when S (signed): the loops
 // over a frame have no branch, for either.
@@ -63,7 +73,7 @@ template <int B, bool S> struct small_samples {
 		return S ? (int32_t)(u << up) >> up : (int32_t)(u & mask);
 	}
 	// their range over n samples
-	void range(size_t n, int32_t *lo, int32_t *hi) const
+	VECTORIZED void range(size_t n, int32_t *lo, int32_t *hi) const
 	{
 		int32_t mn = INT32_MAX, mx = INT32_MIN;
 		for (size_t i = 0; i < n; i++) {
