@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# A full store is not the client's fault: on a store directory that is a
+# small file system (tmpfs) filled up, STOW answers 503 with Retry-After
+# and the service's message (single part and multipart), leaves no
+# temp file, no row, no change feed entry and no event; what was stored
+# before is still retrieved, rendered and described (a rendering that
+# cannot be kept is sent anyway); once there is room again the same
+# request succeeds. Needs root (mount); skipped otherwise.
+set -u
+. "$ABS_TOP_SRCDIR/tests/e2e/testlib.sh"
+is_root || { echo "diskfull.sh: needs root to mount a file system; skipped"; exit 77; }
+tmp=$(mktemp -d "$EMULATOR_VAR/diskfull.XXXXXX")
+chmod 755 "$tmp"
+store="$tmp/store"
+cleanup() {
+	side_stack_stop "$tmp"
+	mountpoint -q "$store" && umount "$store"
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+mkdir -p "$store"
+mount -t tmpfs -o size=4m,mode=0750 tmpfs "$store" || { echo "diskfull.sh: cannot mount a tmpfs; skipped"; exit 77; }
+svc_dir "$store"
+{ cat "$EMULATOR_VAR/conf/dicom.ini"; printf '\n[store]\ndir = %s\n' "$store"; } > "$tmp/dicom.ini"
+side_stack_start "$tmp" "$store" || { not_ok "a stack on a 4 MiB store"; tail -5 "$tmp/log/dicom-fcgi.log"; finish; exit 1; }
+S=$SIDE_URL/v2
+
+st="2.25.$$$RANDOM"
+"$MKDCM" -o "$tmp/a.dcm" --study "$st" --series "$st.1" --sop "$st.1.1" --rows 64 --cols 64
+"$MKDCM" -o "$tmp/b.dcm" --study "$st" --series "$st.1" --sop "$st.1.2" --rows 512 --cols 512
+"$MKDCM" -o "$tmp/c.dcm" --study "$st" --series "$st.1" --sop "$st.1.3" --rows 64 --cols 64
+stow() { # FILE... -> status, body in $tmp/out, headers in $tmp/hdr
+	local f args=() boundary=full
+	for f in "$@"; do args+=("$f"); done
+	{
+		for f in "${args[@]}"; do
+			printf -- '--%s\r\nContent-Type: application/dicom\r\n\r\n' "$boundary"
+			cat "$f"
+			printf '\r\n'
+		done
+		printf -- '--%s--\r\n' "$boundary"
+	} > "$tmp/body"
+	curl -s -D "$tmp/hdr" -o "$tmp/out" -w '%{http_code}' \
+		-H "Content-Type: multipart/related; type=\"application/dicom\"; boundary=$boundary" \
+		--data-binary @"$tmp/body" "$S/studies"
+}
+check "$(stow "$tmp/a.dcm")" 200 "an instance is stored while there is room"
+instances() { q "SELECT count(*) FROM instance WHERE study_uid = '$st'"; }
+events() { q "SELECT count(*) FROM outbox WHERE subject LIKE '%$st%'"; }
+feed() { q "SELECT count(*) FROM changefeed WHERE study_uid = '$st'"; }
+before="$(instances)/$(feed)/$(events)"
+
+# fill it: what is left is less than a 512 x 512 instance
+avail=$(df -B1 --output=avail "$store" | tail -1)
+fallocate -l $((avail - 200 * 1024)) "$store/filler" || dd if=/dev/zero of="$store/filler" bs=1024 \
+	count=$((avail / 1024 - 200)) status=none
+check "$(stow "$tmp/b.dcm")" 503 "STOW of an instance larger than the room left: 503"
+check "$(cat "$tmp/out")" "The server is temporarily unable to store data." "  with the service's error message"
+grep -qi '^Retry-After:' "$tmp/hdr" && ok "  and Retry-After" || not_ok "  no Retry-After: $(cat "$tmp/hdr")"
+check "$(stow "$tmp/c.dcm" "$tmp/b.dcm")" 503 "multipart STOW whose second instance does not fit: 503"
+check "$(instances)/$(feed)/$(events)" "$before" "  no row, change feed entry or event of either"
+check "$(find "$store/tmp" -type f | wc -l)" 0 "  no temp file left in the store"
+check "$(curl -s -o "$tmp/got.dcm" -w '%{http_code}' -H 'Accept: application/dicom; transfer-syntax=*' \
+	"$S/studies/$st/series/$st.1/instances/$st.1.1")" 200 "the instance stored before is retrieved"
+cmp -s "$tmp/got.dcm" "$tmp/a.dcm" && ok "  byte for byte" || not_ok "  its bytes differ"
+# the rest of the room goes too: no rendering can be kept now
+dd if=/dev/zero of="$store/filler2" bs=4096 status=none 2>/dev/null
+check "$(curl -s -o "$tmp/r.jpg" -w '%{http_code} %{content_type}' -H 'Accept: image/jpeg' \
+	"$S/studies/$st/series/$st.1/instances/$st.1.1/rendered")" "200 image/jpeg" \
+	"  rendered on a full store (the rendering not kept)"
+check "$(head -c 2 "$tmp/r.jpg" | od -An -tx1 | tr -d ' ')" ffd8 "  a JPEG"
+check "$(curl -s -o /dev/null -w '%{http_code}' -H 'Accept: application/dicom+json' "$S/studies/$st/metadata")" 200 \
+	"  its metadata answered"
+
+rm -f "$store/filler" "$store/filler2"
+check "$(stow "$tmp/c.dcm" "$tmp/b.dcm")" 200 "with room again, the same multipart STOW succeeds"
+check "$(instances)/$(feed)" "3/3" "  its instances, change feed entries"
+curl -s -o "$tmp/got.dcm" -H 'Accept: application/dicom; transfer-syntax=*' "$S/studies/$st/series/$st.1/instances/$st.1.2"
+cmp -s "$tmp/got.dcm" "$tmp/b.dcm" && ok "  the large one retrieved byte for byte" || not_ok "  the large one differs"
+curl -s -o /dev/null -X DELETE "$S/studies/$st"
+finish
