@@ -134,6 +134,19 @@ long db_relay_prune(struct db *db, int hours, int limit)
 	return db_first_long(db_exec_fixed(db, PGRES_TUPLES_OK, "SELECT dicom_outbox_prune($1::int, $2::int)", 2, v));
 }
 
+long db_relay_fill_heads(struct db *db, int limit)
+{
+	char l[16];
+	snprintf(l, sizeof(l), "%d", limit);
+	const char *v[] = { l };
+	return db_row_count(db_exec_fixed(db, PGRES_TUPLES_OK,
+			      "WITH t AS (SELECT watermark FROM instance WHERE head IS NULL ORDER BY watermark "
+			      "  LIMIT $1::int FOR UPDATE SKIP LOCKED) "
+			      "UPDATE instance i SET head = dicom_pick(i.metadata::jsonb, dicom_head_tags()) "
+			      "FROM t WHERE i.watermark = t.watermark RETURNING 1",
+			      1, v));
+}
+
 int db_relay_delivery_session(struct db *db)
 {
 	return db_set_session(db, "SET synchronous_commit = off; SET plan_cache_mode = force_generic_plan");

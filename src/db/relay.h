@@ -34,6 +34,10 @@ long db_relay_drop_unserved(struct db *db);
  * it is delivered or given up (at most a day: Event Grid's longest time
  * to live, db_relay_drop_unserved). Returns the count, or -1. */
 long db_relay_prune(struct db *db, int hours, int limit);
+/* Gives up to limit instances stored before schema step 017 their head
+ * (the attributes searches return by default), skipping rows another
+ * transaction holds. Returns the count, or -1. */
+long db_relay_fill_heads(struct db *db, int limit);
 /* Makes db the connection of deliveries (fan-out, claims, outcomes, the
  * next due time), apart from the relay's other work:
  * - its commits do not wait for the WAL to reach the disk. A crash loses

@@ -85,6 +85,8 @@ struct relay {
 	uint64_t due_read_at; /* when both were read (wait_ms) */
 	bool due_stale; /* a delivery was put off since: its time is not among them */
 	uint64_t events_woke_at; /* the last wake by new events (gather) */
+	bool heads_done;   /* no instance without its head was found (fill_heads) */
+	long heads_filled; /* instances given their head so far */
 };
 
 static struct subscription *find_sub(struct relay *r, const char *name)
@@ -431,6 +433,29 @@ static void sweep(struct relay *r)
 	}
 }
 
+/* Instances stored before schema step 017 are given their head (the
+ * attributes searches return by default; until then searches read their
+ * whole metadata), a batch a turn of the loop, until a batch finds fewer:
+ * then again only at the next heartbeat (rows another transaction held
+ * are skipped), a lookup of an index that is empty once all have one. A
+ * failure is logged and tried again at the next heartbeat: it is not the
+ * deliveries' business. */
+static void fill_heads(struct relay *r)
+{
+	enum { HEADS_BATCH = 500 };
+	long n = db_relay_fill_heads(r->db, HEADS_BATCH);
+	if (n < 0)
+		log_warn("instances stored before schema step 017 cannot be given their head; tried again in a minute");
+	else
+		r->heads_filled += n;
+	if (n < HEADS_BATCH) {
+		r->heads_done = true;
+		if (r->heads_filled > 0)
+			log_info("gave %ld instances stored before schema step 017 their head", r->heads_filled);
+		r->heads_filled = 0;
+	}
+}
+
 /* Studies whose expiry time has passed (msdicom-expiry-* headers), deleted
  * as DELETE deletes them: rows, change feed and events in one transaction,
  * then the files. Returns 0, or -1 on a database error. */
@@ -542,10 +567,13 @@ static void run(struct relay *r)
 				log_info("dropped %ld pending deliveries of subscriptions no relay serves (TimeToLiveExceeded)",
 					 dropped);
 			prune(r);
+			r->heads_done = false;
 			last_beat = time(NULL);
 		}
 		sweep(r);
-		look = busy > 0 || ubusy > 0;
+		if (!r->heads_done)
+			fill_heads(r);
+		look = busy > 0 || ubusy > 0 || !r->heads_done;
 		if (look)
 			continue; /* an operation is under way: no waiting */
 		int woke = stopping ? 0 : db_wait(r->db, wait_ms(r));

@@ -2,8 +2,9 @@
 # Upgrade: a database made by release 0.1.0's schema (tests/fixtures/
 # schema-0.1.0.sql), holding an instance written by that release's own
 # store function, is migrated by this build's responders and then served:
-# the instance is retrieved byte for byte, found by QIDO, its change feed
-# entry is intact, and stores and deletes go on from there.
+# the instance is retrieved byte for byte, found by QIDO, given its head by
+# outbox-relay, its change feed entry is intact, and stores and deletes go
+# on from there.
 set -u
 . "$ABS_TOP_SRCDIR/tests/e2e/testlib.sh"
 VAR=$EMULATOR_VAR
@@ -82,6 +83,25 @@ check "$(curl -s -o /dev/null -w '%{http_code}' "$S/studies/$study/instances?Acq
 	"  and found by a date-time of fewer digits"
 check "$(curl -s -o /dev/null -w '%{http_code}' "$S/studies/$study/instances?AcquisitionTime=10:15:30")" 200 \
 	"  and by a time written with colons"
+# the old instance has no head (017); outbox-relay gives it one (024), the
+# same as a store gives a new one; a relay without subscriptions, so that
+# the old database's events go nowhere
+check "$(uq "SELECT count(*) FROM instance WHERE head IS NULL")" 1 "the old instance has no head after the migration"
+{
+	awk '/^\[(database|store|events)\]/{on=1; print; next} /^\[/{on=0} on' "$VAR/conf/dicom.ini"
+	printf '[database]\ndbname = %s\n[store]\ndir = %s\n' "$db" "$tmp/store"
+} > "$tmp/relay.ini"
+"$EMULATOR_BUILD/outbox-relay" -c "$tmp/relay.ini" $(svc_opt) >"$tmp/relay.log" 2>&1 &
+relay=$!
+for _ in $(seq 1 100); do [ "$(uq "SELECT count(*) FROM instance WHERE head IS NULL")" = 0 ] && break; sleep 0.1; done
+kill "$relay"; wait "$relay" 2>/dev/null
+check "$(uq "SELECT count(*) FROM instance i WHERE head IS NOT DISTINCT FROM (SELECT COALESCE(jsonb_object_agg(k, v), '{}')
+        FROM jsonb_each(i.metadata::jsonb) e(k, v) WHERE k = ANY (dicom_head_tags()))")" 1 \
+	"  outbox-relay gives it the head a store would have given it"
+grep -q "gave 1 instances stored before schema step 017 their head" "$tmp/relay.log" && ok "  and says so" ||
+	not_ok "  the relay's log does not say so: $(tail -3 "$tmp/relay.log")"
+check "$(curl -s "$S/instances?PatientID=UPG-$$" | grep -o '"Upgrade^Patient"' | head -1)" '"Upgrade^Patient"' \
+	"  an instance search returns it with its head"
 feed=$(curl -s "$S/changefeed?includeMetadata=false" | tr -d " ")
 check "$(echo "$feed" | grep -o '"sequence":[0-9]*,' | head -1)" '"sequence":1,' "the change feed starts at its entry"
 check "$(echo "$feed" | grep -o '"state":"[A-Za-z]*"' | head -1)" '"state":"Current"' "its change feed entry is current"
