@@ -119,6 +119,27 @@ int dcm_render_frame(int fd, long frame, unsigned char **pixels, int *width, int
 int dcm_render_native(const void *data, size_t size, long long offset, long long length, unsigned char **pixels,
 		      int *width, int *height, int *channels, char *err, size_t errlen);
 
+/* One frame's samples as the renderings map them to 8 bits, and how to
+ * read them: n pixels of spp samples (1 grey, 3 colour: interleaved, or
+ * planes when planar) of bits (8, 16 or 32) allocated, little endian, of
+ * which the low stored bits are the value (two's complement when
+ * is_signed); grey rescaled by slope and intercept, windowed by c and w
+ * when windowed (else from the frame's minimum to maximum) and inverted
+ * when invert (MONOCHROME1); colour YBR_FULL when ybr (8 bits). */
+struct dcm_display {
+	const unsigned char *src;
+	size_t n;
+	int spp, bits, stored;
+	bool is_signed, planar, ybr, invert;
+	double slope, intercept;
+	bool windowed;
+	double c, w;
+};
+/* The 8-bit pixels of d (malloc'ed, n * channels bytes; NULL when out of
+ * memory): grey (channels 1) or RGB (channels 3). What dcm_render_frame
+ * and dcm_render_native do once they have the samples. */
+unsigned char *dcm_to_display(const struct dcm_display *d, int *channels);
+
 /* Writes src transcoded to transfer syntax ts into dst (a new file).
  * Lossy targets use these settings: JPEG quality, JPEG-LS's largest error
  * per sample, JPEG 2000's compression ratio. Returns 0, or -1 with a

@@ -28,16 +28,8 @@ static double first_ds(const gdcm::DataSet &ds, uint16_t g, uint16_t e, bool *fo
 	return d;
 }
 
-// What to_display maps to 8 bits: one frame's samples and how to read them.
-struct display_in {
-	const unsigned char *src;
-	size_t n; // pixels
-	int spp, bits, stored;
-	bool is_signed, planar, ybr, invert;
-	double slope, intercept;
-	bool windowed;
-	double c, w;
-};
+// What to_display maps to 8 bits (dcm.h).
+typedef struct dcm_display display_in;
 
 // GCC vectorizes a loop at -O2 only when no scalar remainder is left
 // ("very cheap"); the range of a frame's samples takes one (its length is
@@ -230,6 +222,11 @@ static unsigned char *to_display(const display_in &d, int *channels)
 	else
 		grey_to_display(d, out);
 	return out;
+}
+
+extern "C" unsigned char *dcm_to_display(const struct dcm_display *d, int *channels)
+{
+	return to_display(*d, channels);
 }
 
 // The open file fd read from its start as a stream (over a copy of fd,
