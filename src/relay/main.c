@@ -575,7 +575,7 @@ static void run(struct relay *r)
 			fill_heads(r);
 		look = busy > 0 || ubusy > 0 || !r->heads_done;
 		if (look)
-			continue; /* an operation is under way: no waiting */
+			continue; /* an operation, or heads to give, under way: no waiting */
 		int woke = stopping ? 0 : db_wait(r->db, wait_ms(r));
 		if (woke < 0) {
 			log_warn("database connection lost; reconnecting");
