@@ -60,6 +60,7 @@ grep -qi '^Retry-After:' "$tmp/hdr" && ok "  and Retry-After" || not_ok "  no Re
 check "$(stow "$tmp/c.dcm" "$tmp/b.dcm")" 503 "multipart STOW whose second instance does not fit: 503"
 check "$(instances)/$(feed)/$(events)" "$before" "  no row, change feed entry or event of either"
 check "$(find "$store/tmp" -type f | wc -l)" 0 "  no temp file left in the store"
+check "$(find "$store" -name '*.dcm' | wc -l)" 1 "  no file of either (the first one's, renamed into place, removed)"
 check "$(curl -s -o "$tmp/got.dcm" -w '%{http_code}' -H 'Accept: application/dicom; transfer-syntax=*' \
 	"$S/studies/$st/series/$st.1/instances/$st.1.1")" 200 "the instance stored before is retrieved"
 cmp -s "$tmp/got.dcm" "$tmp/a.dcm" && ok "  byte for byte" || not_ok "  its bytes differ"
