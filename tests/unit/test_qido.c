@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "api/qido_query.h"
+#include "bounds.h"
 
 static struct arena a;
 
@@ -136,11 +137,23 @@ static void parse__bindings__first_value_counts(void **state)
 	assert_int_equal(parse(QIDO_ALL_STUDIES, 2, bad, &q, &err), -1);
 }
 
+/* One search of an extended query tag: refused with a message containing
+ * msg, or (msg NULL) parsed into q. Returns whether it was refused. */
+static bool parse_eqt(const struct qido_eqt *eqt, const char *name, const char *value, const char *msg,
+		      struct qido_query *q, size_t i)
+{
+	struct qido_param p = { name, value };
+	const char *err = NULL;
+	int rc = qido_parse(&a, QIDO_ALL_INSTANCES, 2, NULL, NULL, &p, 1, eqt, 1, q, &err);
+	if (msg ? rc != -1 || !strstr(err, msg) : rc != 0)
+		fail_msg("case %zu: %d %s", i, rc, err ? err : "");
+	return msg != NULL;
+}
+
 static void parse__eqt_datetime__refused_as_the_service(void **state)
 {
 	struct qido_eqt eqt = { 0x0008002A, 7, QIDO_LEVEL_INSTANCE, "DT", true, false };
 	struct qido_query q;
-	const char *err;
 	const struct {
 		const char *v, *msg;
 	} cases[] = {
@@ -151,20 +164,14 @@ static void parse__eqt_datetime__refused_as_the_service(void **state)
 		{ "2027-2026", "The first part DateTime 2027 should be lesser than or equal to the second part DateTime 2026." },
 		{ "-", "Both parts in the range cannot be empty." },
 	};
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct qido_param p = { "AcquisitionDateTime", cases[i].v };
-		err = NULL;
-		int rc = qido_parse(&a, QIDO_ALL_INSTANCES, 2, NULL, NULL, &p, 1, &eqt, 1, &q, &err);
-		if (cases[i].msg ? rc != -1 || !strstr(err, cases[i].msg) : rc != 0)
-			fail_msg("case %zu: %d %s", i, rc, err ? err : "");
-	}
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		parse_eqt(&eqt, "AcquisitionDateTime", cases[i].v, cases[i].msg, &q, i);
 }
 
 static void parse__eqt_time__refused_and_bounds_as_times(void **state)
 {
 	struct qido_eqt eqt = { 0x00080032, 8, QIDO_LEVEL_INSTANCE, "TM", true, false };
 	struct qido_query q;
-	const char *err;
 	const struct {
 		const char *v, *lo, *hi, *msg;
 	} cases[] = {
@@ -182,22 +189,11 @@ static void parse__eqt_time__refused_and_bounds_as_times(void **state)
 		  "The first part time 1200 should be lesser than or equal to the second part time 1100." },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct qido_param p = { "AcquisitionTime", cases[i].v };
-		err = NULL;
-		int rc = qido_parse(&a, QIDO_ALL_INSTANCES, 2, NULL, NULL, &p, 1, &eqt, 1, &q, &err);
-		if (cases[i].msg ? rc != -1 || !strstr(err, cases[i].msg) : rc != 0)
-			fail_msg("case %zu: %d %s", i, rc, err ? err : "");
-		if (cases[i].msg)
+		if (parse_eqt(&eqt, "AcquisitionTime", cases[i].v, cases[i].msg, &q, i))
 			continue;
 		assert_int_equal(q.filters[0].match, QIDO_RANGE);
-		if (cases[i].lo)
-			assert_string_equal(q.filters[0].lo, cases[i].lo);
-		else
-			assert_null(q.filters[0].lo);
-		if (cases[i].hi)
-			assert_string_equal(q.filters[0].hi, cases[i].hi);
-		else
-			assert_null(q.filters[0].hi);
+		assert_bound(q.filters[0].lo, cases[i].lo);
+		assert_bound(q.filters[0].hi, cases[i].hi);
 	}
 }
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "api/workitem_query.h"
+#include "bounds.h"
 
 static struct arena a;
 
@@ -86,14 +87,8 @@ static void parse__datetime__bounds_as_dicom_dt_norm_writes_them(void **state)
 		const char *kv[] = { "00404005", cases[i].v, NULL };
 		assert_int_equal(parse(kv, &q, &err), 0);
 		assert_int_equal(q.filters[0].match, WM_RANGE);
-		if (cases[i].lo)
-			assert_string_equal(q.filters[0].lo, cases[i].lo);
-		else
-			assert_null(q.filters[0].lo);
-		if (cases[i].hi)
-			assert_string_equal(q.filters[0].hi, cases[i].hi);
-		else
-			assert_null(q.filters[0].hi);
+		assert_bound(q.filters[0].lo, cases[i].lo);
+		assert_bound(q.filters[0].hi, cases[i].hi);
 	}
 }
 
