@@ -40,8 +40,12 @@ for _ in $(seq 1 100); do [ -S "$sock" ] && break; sleep 0.05; done
 
 aport=$(free_port) sport=$(free_port)
 tls_setup "$tmp/tls"
+# the error documents where Apache's user reaches them (a checkout may sit
+# in a directory only its owner enters, as mktemp -d makes one)
+cp -r "$ABS_TOP_SRCDIR/www/errors" "$tmp/errors"
+chmod -R a+rX "$tmp/errors"
 sed -e "s|/run/azure-dicom-emulator/dicom-fcgi.sock|$sock|" -e "s|/var/lib/azure-dicom-emulator/store|$VAR/store|" \
-	-e "s|/usr/share/azure-dicom-emulator/www/errors/|$ABS_TOP_SRCDIR/www/errors/|" \
+	-e "s|/usr/share/azure-dicom-emulator/www/errors/|$tmp/errors/|" \
 	"$ABS_TOP_SRCDIR/apache/azure-dicom-emulator.conf" > "$tmp/snippet.conf"
 cat > "$tmp/apache2.conf" <<CONF
 ServerRoot /etc/apache2
