@@ -34,6 +34,9 @@ int buf_add_json_str(struct buf *b, const char *s, size_t len);
 /* Whether s is well-formed UTF-8 (as PostgreSQL takes it). */
 bool buf_utf8_valid(const char *s, size_t len);
 void buf_reset(struct buf *b);
+/* Room for at least extra more bytes (and the NUL) after len, for a writer
+ * that fills data + len directly and then moves len; 0 or -1 (cap). */
+int buf_reserve(struct buf *b, size_t extra);
 /* Hands the contents to the caller (caller frees) and empties the buffer. */
 char *buf_detach(struct buf *b, size_t *len);
 /* Read-only view: borrowed until the next change to b. */

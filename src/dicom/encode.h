@@ -10,6 +10,11 @@
  * image to out; 0 or -1 with a reason in err. */
 int encode_jpeg(const unsigned char *px, int width, int height, int channels, int quality, struct buf *out, char *err,
 		size_t errlen);
+/* encode_jpeg's general path (scanlines through the library's colour
+ * conversion), which encode_jpeg leaves for grey images of whole 8-sample
+ * blocks wide; the same bytes either way (tests/unit/test_encode.c). */
+int encode_jpeg_scanlines(const unsigned char *px, int width, int height, int channels, int quality, struct buf *out,
+			  char *err, size_t errlen);
 int encode_png(const unsigned char *px, int width, int height, int channels, struct buf *out, char *err, size_t errlen);
 
 /* Shrinks an image to fit within max_width x max_height, keeping its
