@@ -61,6 +61,11 @@ void lookup_free(struct lookup *l);
 size_t lookup_get(struct lookup *l, const char *key, void *value, size_t size, uint64_t *tag);
 void lookup_put(struct lookup *l, uint64_t tag, const char *key, const void *value, size_t size);
 struct lookup *db_lookups(struct db *db);
+/* The frame ranges of the file of watermark, kept beside the lookups
+ * (which file a watermark names never changes): the kept text, borrowed
+ * until the next put, or NULL. */
+const char *lookup_ranges_get(struct lookup *l, int64_t watermark);
+void lookup_ranges_put(struct lookup *l, int64_t watermark, const char *ranges, size_t len);
 
 /* Around a statement that changes instances' rows: outside a transaction
  * the change is counted around it (db_change_end after it); inside one,

@@ -135,17 +135,22 @@ void db_instance_list_release(struct db_instance_list *l)
 /* The instances of a study, series or one instance: $1 partition, $2
  * study, $3 original; then $4 series and $5 SOP as given (a statement
  * each shape, so that each is planned once for what it is). */
-#define LIST_INSTANCES(where)                                                                                  \
+#define LIST_INSTANCES(more, where)                                                                            \
 	"SELECT CASE WHEN $3::boolean THEN COALESCE(i.original_watermark, i.watermark) ELSE i.watermark END, " \
 	"  CASE WHEN $3::boolean THEN COALESCE(i.original_file_size, i.file_size) ELSE i.file_size END, "      \
-	"  i.study_uid, i.series_uid, i.sop_uid, i.transfer_syntax "                                           \
+	"  i.study_uid, i.series_uid, i.sop_uid, i.transfer_syntax" more " "                                   \
 	"FROM instance i JOIN partition p USING (partition_key) "                                             \
 	"WHERE p.partition_name = $1 AND i.study_uid = $2 " where " ORDER BY i.series_key, i.watermark"
+/* one instance's also brings its file's frame ranges (the latest version's:
+ * the row has none of the original's), which its frames or rendering will
+ * want next: kept beside the lookups, they need no second query */
+#define RANGES_COLUMN ", CASE WHEN $3::boolean THEN NULL ELSE i.frame_ranges END"
+enum { RANGES_FIELD = 6 };
 static const char *const list_instances[] = {
-	LIST_INSTANCES(""),
-	LIST_INSTANCES("AND i.series_uid = $4"),
-	LIST_INSTANCES("AND i.sop_uid = $4"),
-	LIST_INSTANCES("AND i.series_uid = $4 AND i.sop_uid = $5"),
+	LIST_INSTANCES("", ""),
+	LIST_INSTANCES("", "AND i.series_uid = $4"),
+	LIST_INSTANCES(RANGES_COLUMN, "AND i.sop_uid = $4"),
+	LIST_INSTANCES(RANGES_COLUMN, "AND i.series_uid = $4 AND i.sop_uid = $5"),
 };
 
 /* Which of the four shapes a series and SOP (either may be NULL) make. */
@@ -236,6 +241,9 @@ int db_list_instances(struct db *db, const char *partition, const char *study, c
 		it->ts = xstrdup(PQgetvalue(r, i, 5));
 	}
 	out->n = (size_t)n;
+	if (n == 1 && PQnfields(r) > RANGES_FIELD && !PQgetisnull(r, 0, RANGES_FIELD))
+		lookup_ranges_put(db_lookups(db), out->items[0].watermark, PQgetvalue(r, 0, RANGES_FIELD),
+				  (size_t)PQgetlength(r, 0, RANGES_FIELD));
 	PQclear(r);
 	if (keep && n == 1)
 		keep_instance(db, tag, key, &out->items[0]);
@@ -393,12 +401,19 @@ int db_frame_ranges_get(struct db *db, int64_t watermark, char **ranges)
 	char wm[24];
 	snprintf(wm, sizeof(wm), "%lld", (long long)watermark);
 	const char *v[] = { wm };
+	const char *kept = lookup_ranges_get(db_lookups(db), watermark);
 	*ranges = NULL;
+	if (kept) {
+		*ranges = xstrdup(kept);
+		return 0;
+	}
 	PGresult *r = db_exec_fixed(db, PGRES_TUPLES_OK, "SELECT frame_ranges FROM instance WHERE watermark = $1::bigint", 1, v);
 	if (!r)
 		return -1;
-	if (PQntuples(r) > 0 && !PQgetisnull(r, 0, 0))
+	if (PQntuples(r) > 0 && !PQgetisnull(r, 0, 0)) {
 		*ranges = xstrdup(PQgetvalue(r, 0, 0));
+		lookup_ranges_put(db_lookups(db), watermark, *ranges, strlen(*ranges));
+	}
 	PQclear(r);
 	return 0;
 }
@@ -408,6 +423,7 @@ int db_frame_ranges_set(struct db *db, int64_t watermark, const char *ranges)
 	char wm[24];
 	snprintf(wm, sizeof(wm), "%lld", (long long)watermark);
 	const char *v[] = { wm, ranges };
+	lookup_ranges_put(db_lookups(db), watermark, ranges, strlen(ranges));
 	PGresult *r = db_exec(db, PGRES_COMMAND_OK, "UPDATE instance SET frame_ranges = $2 WHERE watermark = $1::bigint", 2, v);
 	if (!r)
 		return -1;

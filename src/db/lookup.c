@@ -7,7 +7,11 @@
  *
  * One table per process: a key is in one of a set of four slots (a new
  * lookup takes an empty one, or one kept under an older count, or the one
- * least recently kept); no locks, no lists, a fixed size. */
+ * least recently kept); no locks, no lists, a fixed size.
+ *
+ * Beside it, the frame ranges of stored files by watermark. A watermark
+ * names one file for good (a change makes a new one), so these need no
+ * count: one slot each, a newer one taking it. */
 #include "db/db_internal.h"
 #include "store/changes.h"
 #include "common/xalloc.h"
@@ -31,10 +35,19 @@ struct lookup_slot {
 	unsigned char value[LOOKUP_VALUE];
 };
 
+#define RANGES_SLOTS 256     /* a power of two */
+#define RANGES_LONGEST 16384 /* about 800 frames */
+
+struct ranges_slot {
+	int64_t watermark; /* 0: empty */
+	char *ranges;
+};
+
 struct lookup {
 	struct changes *changes;
 	struct lookup_slot *slots;
 	uint64_t kept; /* puts so far */
+	struct ranges_slot ranges[RANGES_SLOTS];
 };
 
 struct lookup *lookup_new(struct changes *changes)
@@ -49,6 +62,8 @@ void lookup_free(struct lookup *l)
 {
 	if (!l)
 		return;
+	for (size_t i = 0; i < RANGES_SLOTS; i++)
+		free(l->ranges[i].ranges);
 	free(l->slots);
 	free(l);
 }
@@ -117,4 +132,29 @@ void lookup_put(struct lookup *l, uint64_t tag, const char *key, const void *val
 	s->vlen = (uint16_t)size;
 	memcpy(s->key, key, n);
 	memcpy(s->value, value, size);
+}
+
+static struct ranges_slot *ranges_slot(struct lookup *l, int64_t watermark)
+{
+	return &l->ranges[(uint64_t)watermark & (RANGES_SLOTS - 1)];
+}
+
+const char *lookup_ranges_get(struct lookup *l, int64_t watermark)
+{
+	if (!l || watermark <= 0)
+		return NULL;
+	const struct ranges_slot *s = ranges_slot(l, watermark);
+	return s->watermark == watermark ? s->ranges : NULL;
+}
+
+void lookup_ranges_put(struct lookup *l, int64_t watermark, const char *ranges, size_t len)
+{
+	if (!l || watermark <= 0 || len > RANGES_LONGEST)
+		return;
+	struct ranges_slot *s = ranges_slot(l, watermark);
+	free(s->ranges);
+	s->ranges = xmalloc(len + 1);
+	memcpy(s->ranges, ranges, len);
+	s->ranges[len] = '\0';
+	s->watermark = watermark;
 }

@@ -4,10 +4,11 @@
 # from one after a change has committed. Every instance below is first
 # read many times (so that every responder keeps it), then changed, then
 # read many times again: each read after the change sees it, for a DELETE,
-# an upsert (PUT), a bulk update (the relay), an expiry (the relay) and a
-# STOW into a settled study. A row changed by hand is kept until
-# dicom-fcgi --changed counts the change, as README says. A stored file
-# that is gone gives the service's 500, kept lookup or not.
+# an upsert (PUT), a bulk update (the relay), the frames of an upserted
+# instance, an expiry (the relay) and a STOW into a settled study. A row
+# changed by hand is kept until dicom-fcgi --changed counts the change, as
+# README says. A stored file that is gone gives the service's 500, kept
+# lookup or not.
 set -u
 . "$ABS_TOP_SRCDIR/tests/e2e/testlib.sh"
 U=$EMULATOR_URL/v2
@@ -71,6 +72,31 @@ check "$(reads "$p" "$I" "msdicom-request-original: true")" "200 $(sha "$tmp/u2.
 n=0
 for _ in $(seq 1 $N); do curl -s -H "$M" "$U$p/metadata" | grep -q 'Third^Version' && n=$((n + 1)); done
 check "$n" "$N" "  its metadata, every time: the updated name"
+
+# ---- frame ranges, kept by each responder with the lookup, then an upsert --
+# (the second version has other frames: 32 samples wide, and two of them)
+s=$(uid 6)
+"$MKDCM" -o "$tmp/f1.dcm" --study "$s" --series "$s.1" --sop "$s.1.1" --rows 16 --cols 16 --frames 4 --seed 1
+"$MKDCM" -o "$tmp/f2.dcm" --study "$s" --series "$s.1" --sop "$s.1.1" --rows 16 --cols 32 --frames 2 --seed 2
+frame() { # FILE FRAMES SIZE K -> frame K's bytes (the pixel data ends the file)
+	tail -c $(($2 * $3)) "$1" | head -c $(($4 * $3)) | tail -c "$3" > "$tmp/frame"
+	sha "$tmp/frame"
+}
+F='Accept: application/octet-stream; transfer-syntax=*'
+check "$(stow "$tmp/f1.dcm")" 200 "a four-frame instance stored"
+p="/studies/$s/series/$s.1/instances/$s.1.1"
+check "$(reads "$p/frames/3" "$F")" "200 $(frame "$tmp/f1.dcm" 4 512 3)" "its frame 3 read $N times"
+check "$(stow "$tmp/f2.dcm" PUT)" 200 "replaced by PUT with two wider frames"
+check "$(reads "$p/frames/1" "$F")" "200 $(frame "$tmp/f2.dcm" 2 1024 1)" "every read of frame 1 after the PUT: the new frame"
+check "$(reads "$p/frames/2" "$F")" "200 $(frame "$tmp/f2.dcm" 2 1024 2)" "  and of frame 2"
+check "$(reads "$p/frames/3" "$F" | cut -d' ' -f1)" 404 "  and frame 3 is gone"
+# another instance's frames read in between: each keeps its own
+"$MKDCM" -o "$tmp/g.dcm" --study "$s" --series "$s.1" --sop "$s.1.2" --rows 8 --cols 8 --frames 3 --seed 3
+check "$(stow "$tmp/g.dcm")" 200 "another multi-frame instance stored"
+q="/studies/$s/series/$s.1/instances/$s.1.2"
+check "$(reads "$p/frames/2" "$F")" "200 $(frame "$tmp/f2.dcm" 2 1024 2)" "the first one's frame 2 read $N times"
+check "$(reads "$q/frames/2" "$F")" "200 $(frame "$tmp/g.dcm" 3 128 2)" "  then the other's"
+check "$(reads "$p/frames/2" "$F")" "200 $(frame "$tmp/f2.dcm" 2 1024 2)" "  then the first one's again"
 
 # ---- expiry (the relay) ----------------------------------------------------
 s=$(uid 3)
