@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <malloc.h>
 #include <linux/landlock.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <poll.h>
@@ -391,8 +392,12 @@ static bool recv_head(int sock, uint32_t *len, int *fd)
 	return r == sizeof(*len) || read_full(sock, (char *)len + r, sizeof(*len) - (size_t)r);
 }
 
+/* A result's length with this bit: in the room, not on the socket. */
+#define IN_ROOM 0x80000000u
+
 /* The child's loop: [length u32, maybe a descriptor][arg] in, [code u8]
- * [length u32][result, or the reason] out. */
+ * [length u32][result, or the reason] out; a result that fits the room
+ * goes there instead, its length marked IN_ROOM and nothing after it. */
 static void worker_loop(struct isolate_worker *w, int fd)
 {
 	struct buf result;
@@ -410,11 +415,40 @@ static void worker_loop(struct isolate_worker *w, int fd)
 			close(file);
 		unsigned char code = (unsigned char)(rc < 0 || rc > 125 ? 125 : rc);
 		const char *p = code ? why : result.data;
-		uint32_t n = (uint32_t)(code ? strlen(why) : result.len);
-		if (!send_full(fd, &code, 1) || !send_full(fd, &n, sizeof(n)) || (n && !send_full(fd, p, n)))
+		uint32_t n = (uint32_t)(code ? strlen(why) : result.len), mark = n;
+		if (!code && w->room && n <= ISOLATE_ROOM) {
+			memcpy(w->room, p, n);
+			mark = n | IN_ROOM;
+			n = 0;
+		}
+		if (!send_full(fd, &code, 1) || !send_full(fd, &mark, sizeof(mark)) || (n && !send_full(fd, p, n)))
 			_exit(0);
 	}
 }
+
+/* A new child's room: anonymous shared memory that only the two mappings
+ * hold (its descriptor closed before the fork, so the child cannot shrink
+ * it under the parent), and only this child's (MADV_DONTFORK after its
+ * fork); NULL, and results over the socket, when the kernel gives none. */
+static unsigned char *room_new(void)
+{
+	int fd = memfd_create("isolate-room", MFD_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	void *p = ftruncate(fd, ISOLATE_ROOM) ? MAP_FAILED
+					       : mmap(NULL, ISOLATE_ROOM, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static void room_free(struct isolate_worker *w)
+{
+	if (w->room)
+		munmap(w->room, ISOLATE_ROOM);
+	w->room = NULL;
+}
+
+static int worker_end(struct isolate_worker *w, bool kill_it);
 
 static int worker_start(struct isolate_worker *w, char *err, size_t errlen)
 {
@@ -423,10 +457,12 @@ static int worker_start(struct isolate_worker *w, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot create a socket pair: %s", strerror(errno));
 		return -1;
 	}
+	w->room = room_new();
 	pid_t pid = fork();
 	if (pid < 0) {
 		close(sv[0]);
 		close(sv[1]);
+		room_free(w);
 		snprintf(err, errlen, "cannot fork: %s", strerror(errno));
 		return -1;
 	}
@@ -450,6 +486,13 @@ static int worker_start(struct isolate_worker *w, char *err, size_t errlen)
 	w->fd = sv[0];
 	w->pid = pid;
 	w->served = 0;
+	/* the room is this child's alone: no later child (another worker's,
+	 * a one-off) inherits it, to read or change another's result */
+	if (w->room && madvise(w->room, ISOLATE_ROOM, MADV_DONTFORK)) {
+		snprintf(err, errlen, "cannot keep the result room to one child: %s", strerror(errno));
+		worker_end(w, true);
+		return -1;
+	}
 	return 0;
 }
 
@@ -466,6 +509,7 @@ static int worker_end(struct isolate_worker *w, bool kill_it)
 	while (waitpid((pid_t)w->pid, &status, 0) < 0 && errno == EINTR)
 		;
 	w->pid = 0;
+	room_free(w);
 	return status;
 }
 
@@ -492,10 +536,19 @@ static int worker_answer(struct isolate_worker *w, struct buf *out, char *err, s
 		}
 		return ISOLATE_DIED;
 	}
-	if (!read_full(w->fd, &n, sizeof(n)) || n > ISOLATE_MAX_OUTPUT) {
+	if (!read_full(w->fd, &n, sizeof(n)) || (n & ~IN_ROOM) > ISOLATE_MAX_OUTPUT ||
+	    ((n & IN_ROOM) && (code || !w->room || (n & ~IN_ROOM) > ISOLATE_ROOM))) {
 		worker_end(w, true);
 		snprintf(err, errlen, "the worker ended");
 		return ISOLATE_DIED;
+	}
+	if (n & IN_ROOM) { /* (bytes the child may still change: read as any result) */
+		if (out && buf_add(out, w->room, n & ~IN_ROOM)) {
+			worker_end(w, true);
+			snprintf(err, errlen, "the result is too large");
+			return ISOLATE_DIED;
+		}
+		return 0;
 	}
 	/* a result goes straight to out, a reason to got */
 	struct buf got, *into = code == 0 && out ? out : &got;

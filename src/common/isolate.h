@@ -62,8 +62,10 @@ int isolate_run(isolate_fn fn, void *arg, int seconds, size_t mem_bytes, unsigne
  * file it could not open itself; it is closed after the request), until
  * it dies, is stopped, or has served ISOLATE_WORKER_REQUESTS; a crash or a
  * stall costs the request under way, and the next one starts a new child.
- * What the work appends to out comes back when it returns 0. fd is -1
- * when the request carries none. */
+ * What the work appends to out comes back when it returns 0: through a
+ * memory room the child shares with its parent (ISOLATE_ROOM bytes, made
+ * for each child, no descriptor of it left to either) when it fits, else
+ * over the socket. fd is -1 when the request carries none. */
 typedef int (*isolate_str_fn)(const char *arg, int fd, struct buf *out, char *err, size_t errlen);
 
 struct isolate_worker {
@@ -73,10 +75,12 @@ struct isolate_worker {
 	long pid;
 	unsigned served;
 	struct isolate_paths paths; /* what the child may open, for every request */
+	unsigned char *room;        /* shared with the child for its results, or NULL */
 };
 
 #define ISOLATE_WORKER_REQUESTS 1000
-#define ISOLATE_WORKER_INIT(f, mem) { (f), (mem), -1, 0, 0, { { NULL }, { NULL } } }
+#define ISOLATE_ROOM (4U * 1024 * 1024)
+#define ISOLATE_WORKER_INIT(f, mem) { (f), (mem), -1, 0, 0, { { NULL }, { NULL } }, NULL }
 
 /* Runs w->fn(arg, a copy of fd) in the worker's child (started when
  * needed) within seconds; fd -1 for none. Returns fn's code (0..125),

@@ -193,8 +193,9 @@ static void worker__results_come_back_whole(void **state)
 {
 	struct isolate_worker w = ISOLATE_WORKER_INIT(echo_in_worker, 0);
 	char err[256];
-	const char *sizes[] = { "0", "1", "70000", "3000000", "5" };
-	for (size_t k = 0; k < 5; k++) {
+	/* through the room (up to ISOLATE_ROOM) and over the socket */
+	const char *sizes[] = { "0", "1", "70000", "4194304", "4194305", "6000000", "5" };
+	for (size_t k = 0; k < 7; k++) {
 		struct buf out;
 		buf_init(&out, 0);
 		assert_int_equal(isolate_worker_run(&w, sizes[k], -1, 10, &out, err, sizeof(err)), 0);
@@ -211,8 +212,56 @@ static void worker__results_come_back_whole(void **state)
 	assert_int_equal(out.len, 0);
 	buf_release(&out);
 	/* one child served them all */
-	assert_int_equal(w.served, 6);
+	assert_int_equal(w.served, 8);
+	assert_non_null(w.room);
 	isolate_worker_stop(&w);
+	assert_null(w.room);
+}
+
+/* How many result rooms the process has mapped, as text. */
+static void count_rooms(struct buf *out)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	char line[512];
+	int n = 0;
+	while (f && fgets(line, sizeof(line), f))
+		n += strstr(line, "isolate-room") != NULL;
+	if (f)
+		fclose(f);
+	buf_addf(out, "%d", n);
+}
+
+static int rooms_in_worker(const char *arg, int fd, struct buf *out, char *err, size_t errlen)
+{
+	count_rooms(out);
+	return 0;
+}
+
+static int rooms_in_child(void *arg, struct buf *out, char *err, size_t errlen)
+{
+	count_rooms(out);
+	return 0;
+}
+
+/* A worker's room is its child's and its parent's only: another worker's
+ * child, or a one-off child, started while it lives does not have it. */
+static void worker__room_is_its_own(void **state)
+{
+	struct isolate_worker a = ISOLATE_WORKER_INIT(rooms_in_worker, 0), b = ISOLATE_WORKER_INIT(rooms_in_worker, 0);
+	char err[256];
+	struct buf out;
+	buf_init(&out, 0);
+	assert_int_equal(isolate_worker_run(&a, "", -1, 10, &out, err, sizeof(err)), 0);
+	assert_string_equal(out.data, "1");
+	buf_reset(&out);
+	assert_int_equal(isolate_worker_run(&b, "", -1, 10, &out, err, sizeof(err)), 0);
+	assert_string_equal(out.data, "1");
+	buf_reset(&out);
+	assert_int_equal(isolate_run(rooms_in_child, NULL, 10, 0, 0, NULL, &out, err, sizeof(err)), 0);
+	assert_string_equal(out.data, "0");
+	buf_release(&out);
+	isolate_worker_stop(&a);
+	isolate_worker_stop(&b);
 }
 
 static int socket_in_worker(const char *arg, int fd, struct buf *out, char *err, size_t errlen)
@@ -334,6 +383,7 @@ int main(void)
 		cmocka_unit_test(run__filter_kills_what_decoding_never_does),
 		cmocka_unit_test(worker__filter_kills_socket),
 		cmocka_unit_test(worker__results_come_back_whole),
+		cmocka_unit_test(worker__room_is_its_own),
 		cmocka_unit_test(run__opens_only_its_files),
 		cmocka_unit_test(worker__reads_the_descriptor_it_is_given),
 	};
