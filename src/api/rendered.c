@@ -84,7 +84,7 @@ static int render_answer(struct request *req, const struct db_instance_ref *it, 
 	long long offset = -1, length = -1;
 	int rc, r = native_frame(req, file->path, it, frame, &offset, &length);
 	if (r != SANDBOX_NO_FRAME)
-		r = sandbox_render(&app->sandbox, file->path, frame, offset, length, o, &img, err, sizeof(err));
+		r = sandbox_render(&app->sandbox, file->fd, frame, offset, length, o, &img, err, sizeof(err));
 	store_close(file);
 	if (r == SANDBOX_NO_FRAME) {
 		rc = http_error(req, 404, "The specified frame cannot be found.");

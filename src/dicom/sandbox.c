@@ -484,11 +484,10 @@ static int render_in_worker(const char *arg, int fd, struct buf *out, char *err,
 	return encode_image(&o, px, w, h, ch, out, err, errlen) ? 1 : 0;
 }
 
-int sandbox_render(struct sandbox *sb, const char *path, long frame, long long offset, long long length,
+int sandbox_render(struct sandbox *sb, int fd, long frame, long long offset, long long length,
 		   const struct render_opts *o, struct buf *img, char *err, size_t errlen)
 {
 	char arg[160];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		snprintf(err, errlen, "the stored file cannot be opened");
 		return -1;
@@ -496,7 +495,6 @@ int sandbox_render(struct sandbox *sb, const char *path, long frame, long long o
 	snprintf(arg, sizeof(arg), "%ld %d %d %d %d %lld %lld", frame, o->quality, o->png ? 1 : 0, o->max_width,
 		 o->max_height, offset, length);
 	int r = isolate_worker_run(&sb->renderer, arg, fd, ISOLATE_SECONDS, img, err, errlen);
-	close(fd);
 	return r == RENDER_NO_FRAME ? SANDBOX_NO_FRAME : r ? -1 : 0;
 }
 

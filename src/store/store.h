@@ -37,11 +37,13 @@ struct store_writer {
 
 /* A stored object (or a written scratch one) open for reading. path is
  * its local file when the backend has one (for parsers and X-Sendfile),
- * else NULL. */
+ * else NULL; fd that file open for reading (the reader's: not to be
+ * closed), else -1. */
 struct store_reader {
 	struct store *store;
 	const char *path;
 	int64_t size;
+	int fd;
 };
 
 typedef int (*store_known_fn)(void *ctx, const int64_t *wm, size_t n, unsigned char *known);

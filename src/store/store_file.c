@@ -166,7 +166,6 @@ static int file_commit(struct store_writer *w, int64_t watermark)
 
 struct file_reader {
 	struct store_reader r;
-	int fd;
 	char path[4200];
 };
 
@@ -176,11 +175,11 @@ static struct store_reader *read_path(struct store *s, const char *path)
 	struct stat st;
 
 	snprintf(fr->path, sizeof(fr->path), "%s", path);
-	fr->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fr->fd < 0 || fstat(fr->fd, &st)) {
+	fr->r.fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fr->r.fd < 0 || fstat(fr->r.fd, &st)) {
 		log_error("cannot open '%s': %s", path, strerror(errno));
-		if (fr->fd >= 0)
-			close(fr->fd);
+		if (fr->r.fd >= 0)
+			close(fr->r.fd);
 		free(fr);
 		return NULL;
 	}
@@ -206,7 +205,7 @@ static ssize_t file_read_at(struct store_reader *r, void *p, size_t n, int64_t o
 {
 	struct file_reader *fr = (struct file_reader *)r;
 	ssize_t got;
-	while ((got = pread(fr->fd, p, n, (off_t)off)) < 0 && errno == EINTR)
+	while ((got = pread(fr->r.fd, p, n, (off_t)off)) < 0 && errno == EINTR)
 		;
 	return got;
 }
@@ -214,7 +213,7 @@ static ssize_t file_read_at(struct store_reader *r, void *p, size_t n, int64_t o
 static void file_close(struct store_reader *r)
 {
 	struct file_reader *fr = (struct file_reader *)r;
-	close(fr->fd);
+	close(fr->r.fd);
 	free(fr);
 }
 
