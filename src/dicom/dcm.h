@@ -163,7 +163,10 @@ struct dcm_change {
 /* Writes src with the n changes applied into dst (an existing file): every
  * other element, the pixel data bytes among them, as it was; the file
  * meta's ImplementationClassUID becomes DCM_UPDATE_IMPLEMENTATION_UID.
- * Returns 0, or -1 with a reason in err. */
+ * Returns 0, or -1 with a reason in err, DCM_UPDATE_NO_ROOM when dst could
+ * not be written for want of room or by an I/O error (the host's fault,
+ * not the file's). */
+enum { DCM_UPDATE_NO_ROOM = -2 };
 int dcm_update(const char *src, const char *dst, const struct dcm_change *c, size_t n, char *err, size_t errlen);
 
 #ifdef __cplusplus

@@ -400,7 +400,8 @@ static int update_in_child(void *arg, struct buf *out, char *err, size_t errlen)
 {
 	struct update_job *j = arg;
 	(void)out;
-	return dcm_update(j->src, j->dst, j->c, j->n, err, errlen) ? 1 : 0;
+	int r = dcm_update(j->src, j->dst, j->c, j->n, err, errlen);
+	return r == DCM_UPDATE_NO_ROOM ? SANDBOX_NO_ROOM : r ? 1 : 0;
 }
 
 int sandbox_update(const char *src, const char *dst, const struct dcm_change *c, size_t n, char *err, size_t errlen)
@@ -409,7 +410,7 @@ int sandbox_update(const char *src, const char *dst, const struct dcm_change *c,
 	struct isolate_paths paths = { { src, NULL }, { dst, NULL } };
 	int r = isolate_run(update_in_child, &job, ISOLATE_SECONDS, ISOLATE_MEMORY, ISOLATE_MAY_WRITE, &paths, NULL, err,
 			    errlen);
-	return r ? -1 : 0;
+	return r == SANDBOX_NO_ROOM ? SANDBOX_NO_ROOM : r ? -1 : 0;
 }
 
 /* Shrinks px (freed here) to the viewport, if any, and encodes it into

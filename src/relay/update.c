@@ -3,6 +3,7 @@
  * durable before the transaction that switches the instance to it. */
 #include "relay/update.h"
 #include "common/log.h"
+#include "common/util.h"
 #include "db/db.h"
 #include "dicom/dcm.h"
 #include "dicom/sandbox.h"
@@ -108,7 +109,12 @@ static const char *json_uid(const cJSON *m, const char *tag)
 }
 
 /* One instance: its new version written, made durable, switched to. 0
- * done (updated, gone or failed and recorded), -1 a database error. */
+ * done (updated, gone or failed and recorded), -1 a database error,
+ * NO_ROOM when this host's store cannot take the new version now (full,
+ * an I/O error): not the instance's fault, so it stays pending, as the
+ * service's activities are retried. */
+enum { NO_ROOM = 1 };
+#define NO_ROOM_PAUSE_MS 5000
 static int update_one(struct update_ctx *u, const struct db_update *job, const struct spec *s,
 		      const struct db_update_item *it)
 {
@@ -149,14 +155,20 @@ static int update_one(struct update_ctx *u, const struct db_update *job, const s
 	struct store_reader *r = NULL;
 	char *meta = NULL, *bulk = NULL;
 	int64_t size = -1;
+	bool no_room = false;
 	if (!*err) {
 		r = store_open_read(u->store, it->watermark);
 		w = r && r->path ? store_begin(u->store) : NULL;
-		if (!w)
+		int up = w ? sandbox_update(r->path, w->path, changes, n, err, sizeof(err)) : 0;
+		if (!r || !r->path) {
 			snprintf(err, sizeof(err), "the stored file cannot be read");
-		else if (sandbox_update(r->path, w->path, changes, n, err, sizeof(err)))
+		} else if (!w || up == SANDBOX_NO_ROOM) {
+			no_room = true;
+			if (!w)
+				snprintf(err, sizeof(err), "the new file cannot be made");
+		} else if (up) {
 			; /* err says why */
-		else {
+		} else {
 			struct store_reader *nw = store_open_written(w);
 			size = nw ? nw->size : -1;
 			store_close(nw);
@@ -169,7 +181,11 @@ static int update_one(struct update_ctx *u, const struct db_update *job, const s
 	store_close(r);
 	cJSON_Delete(dataset);
 	int rc = 0;
-	if (*err) {
+	if (no_room) {
+		store_abort(w);
+		log_warn("update operation=%s watermark=%lld left for later: %s", job->id, (long long)it->watermark, err);
+		rc = NO_ROOM;
+	} else if (*err) {
 		store_abort(w);
 		log_warn("update operation=%s watermark=%lld failed: %s", job->id, (long long)it->watermark, err);
 		char reason[1024];
@@ -177,7 +193,9 @@ static int update_one(struct update_ctx *u, const struct db_update *job, const s
 		rc = db_update_fail(u->db, job, it->watermark, reason);
 	} else if (store_commit(w, wm)) {
 		/* a passing failure of this host: the item stays pending */
-		rc = -1;
+		log_warn("update operation=%s watermark=%lld left for later: the new version cannot be kept", job->id,
+			 (long long)it->watermark);
+		rc = NO_ROOM;
 	} else {
 		int up = db_update_instance(u->db, job, it->watermark, wm, size, meta, bulk, u->host, u->topic, &remove);
 		if (up == 0)
@@ -194,6 +212,8 @@ static int update_one(struct update_ctx *u, const struct db_update *job, const s
 
 int update_work(struct update_ctx *u, struct update_state *st)
 {
+	if (st->held && util_now_ms() < st->pause_until)
+		return 0;
 	if (!st->held) {
 		int c = db_update_claim(u->db, "update", u->owner, u->lease_seconds, &st->job);
 		if (c <= 0)
@@ -211,9 +231,17 @@ int update_work(struct update_ctx *u, struct update_state *st)
 	struct db_update_item *items;
 	long n = db_update_next(u->db, &st->job, u->owner, u->lease_seconds, u->batch, &items);
 	int rc = 1;
-	for (long i = 0; i < n && rc > 0; i++)
-		if (update_one(u, &st->job, &s, &items[i]))
+	for (long i = 0; i < n && rc > 0; i++) {
+		int one = update_one(u, &st->job, &s, &items[i]);
+		if (one == NO_ROOM) {
+			/* held (the lease renewed at the next step, within half of it) */
+			uint64_t pause = (uint64_t)u->lease_seconds * 1000 / 2;
+			st->pause_until = util_now_ms() + (pause < NO_ROOM_PAUSE_MS ? pause : NO_ROOM_PAUSE_MS);
+			rc = 0;
+		} else if (one) {
 			rc = -1;
+		}
+	}
 	if (n > 0)
 		db_update_items_free(items, n);
 	cJSON_Delete(s.input);
@@ -229,7 +257,7 @@ int update_work(struct update_ctx *u, struct update_state *st)
 		update_release(st); /* the lease runs out; this or another relay resumes */
 		return -1;
 	}
-	return 1;
+	return rc;
 }
 
 void update_release(struct update_state *st)

@@ -3,6 +3,7 @@
 #define ADE_RELAY_UPDATE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "db/update.h"
 #include "store/store.h"
@@ -20,11 +21,14 @@ struct update_ctx {
 struct update_state {
 	struct db_update job;
 	bool held;
+	uint64_t pause_until; /* util_now_ms(): no work before (the store had no room) */
 };
 
 /* One step: claims an operation when none is held, then updates a batch
  * of its instances, or finishes it. Returns 1 when there may be more work,
- * 0 when there is none, -1 on a database error (the job let go). */
+ * 0 when there is none for now (also for a few seconds after the store
+ * could not take a new version: the instance stays pending, the job held),
+ * -1 on a database error (the job let go). */
 int update_work(struct update_ctx *u, struct update_state *st);
 void update_release(struct update_state *st);
 

@@ -4,7 +4,8 @@
 # and the service's message (single part and multipart), leaves no
 # temp file, no row, no change feed entry and no event; what was stored
 # before is still retrieved, rendered and described (a rendering that
-# cannot be kept is sent anyway); once there is room again the same
+# cannot be kept is sent anyway); a bulk update is left for later, not
+# failed; once there is room again the update is done and the same
 # request succeeds. Needs root (mount); skipped otherwise.
 set -u
 . "$ABS_TOP_SRCDIR/tests/e2e/testlib.sh"
@@ -12,7 +13,11 @@ is_root || { echo "diskfull.sh: needs root to mount a file system; skipped"; exi
 tmp=$(mktemp -d "$EMULATOR_VAR/diskfull.XXXXXX")
 chmod 755 "$tmp"
 store="$tmp/store"
+relay_pid=""
+relay_stopped=0
 cleanup() {
+	[ -n "$relay_pid" ] && kill -TERM "$relay_pid" 2>/dev/null
+	[ "$relay_stopped" = 1 ] && start_relay
 	side_stack_stop "$tmp"
 	mountpoint -q "$store" && umount "$store"
 	rm -rf "$tmp"
@@ -73,9 +78,42 @@ check "$(head -c 2 "$tmp/r.jpg" | od -An -tx1 | tr -d ' ')" ffd8 "  a JPEG"
 check "$(curl -s -o /dev/null -w '%{http_code}' -H 'Accept: application/dicom+json' "$S/studies/$st/metadata")" 200 \
 	"  its metadata answered"
 
+# a bulk update while the store is full: the new version cannot be written,
+# which is this host's fault, not the instance's: it is left for later (the
+# operation keeps running) and done once there is room
+stop_relay
+relay_stopped=1
+{ cat "$tmp/dicom.ini"; printf '\n[relay]\nlease_seconds = 5\n'; } > "$tmp/relay.ini"
+# shellcheck disable=SC2046
+"$EMULATOR_BUILD/outbox-relay" -c "$tmp/relay.ini" $(svc_opt) >"$tmp/relay.log" 2>&1 &
+relay_pid=$!
+wm=$(q "SELECT watermark FROM instance WHERE sop_uid = '$st.1.1'")
+code=$(curl -s -o "$tmp/op" -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
+	-d "{\"studyInstanceUids\":[\"$st\"],\"changeDataset\":{\"00100010\":{\"vr\":\"PN\",\"Value\":[{\"Alphabetic\":\"Roomy^Again\"}]}}}" \
+	"$S/studies/\$bulkUpdate")
+check "$code" 202 "a bulk update of the study accepted while the store is full"
+op=$(jget 'd["id"]' < "$tmp/op")
+for _ in $(seq 1 100); do grep -q 'left for later' "$tmp/relay.log" && break; sleep 0.1; done
+grep -q "watermark=$wm left for later: cannot write the updated file" "$tmp/relay.log" &&
+	ok "  the relay cannot write the new version and leaves it for later" || not_ok "  relay log: $(tail -3 "$tmp/relay.log")"
+check "$(curl -s -o "$tmp/opnow" -w '%{http_code}' "$S/operations/$op") $(jget 'd["status"]' < "$tmp/opnow")" \
+	"202 running" "  the operation is still running, not failed"
+check "$(q "SELECT watermark FROM instance WHERE sop_uid = '$st.1.1'")" "$wm" "  the instance is as it was"
+check "$(find "$store/tmp" -type f | wc -l)" 0 "  no temp file left in the store"
+
 rm -f "$store/filler" "$store/filler2"
+res=$(op_wait "$S" "$op")
+check "$(echo "$res" | jget 'd["status"], d["results"]["instanceUpdated"]')" "('succeeded', 1)" \
+	"with room again, the update resumes and succeeds"
+curl -s -H 'Accept: application/dicom+json' "$S/studies/$st/series/$st.1/instances/$st.1.1/metadata" | grep -q 'Roomy^Again' &&
+	ok "  the instance has the new name" || not_ok "  the new name is not in its metadata"
+kill -TERM "$relay_pid" 2>/dev/null
+wait "$relay_pid" 2>/dev/null
+start_relay
+relay_stopped=0
+
 check "$(stow "$tmp/c.dcm" "$tmp/b.dcm")" 200 "with room again, the same multipart STOW succeeds"
-check "$(instances)/$(feed)" "3/3" "  its instances, change feed entries"
+check "$(instances)/$(feed)" "3/4" "  its instances, change feed entries (and the update's)"
 curl -s -o "$tmp/got.dcm" -H 'Accept: application/dicom; transfer-syntax=*' "$S/studies/$st/series/$st.1/instances/$st.1.2"
 cmp -s "$tmp/got.dcm" "$tmp/b.dcm" && ok "  the large one retrieved byte for byte" || not_ok "  the large one differs"
 curl -s -o /dev/null -X DELETE "$S/studies/$st"
