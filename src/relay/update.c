@@ -108,6 +108,30 @@ static const char *json_uid(const cJSON *m, const char *tag)
 	return cJSON_IsString(v) ? v->valuestring : "";
 }
 
+/* The changes for one instance (its metadata), into changes (room for
+ * MAX_CHANGES + 1) and dataset (a copy of the update's): text beyond ASCII
+ * needs a file whose character set is UTF-8, declared when the file
+ * declares none. Returns their number, with err set when the instance's
+ * character set cannot hold them. */
+static size_t changes_for(const struct spec *s, const char *metadata, struct dcm_change *changes, cJSON *dataset,
+			  char *err, size_t errlen)
+{
+	size_t n = s->n;
+	memcpy(changes, s->changes, n * sizeof(*changes));
+	bool absent = false;
+	if (s->non_ascii && !utf8_ok(metadata, &absent)) {
+		snprintf(err, errlen, "the instance's SpecificCharacterSet cannot hold the new non-ASCII values");
+	} else if (s->non_ascii && absent) {
+		changes[n++] = (struct dcm_change){ DCM_TAG(0x0008, 0x0005), "CS", "ISO_IR 192" };
+		cJSON *cs = cJSON_CreateObject();
+		cJSON_AddStringToObject(cs, "vr", "CS");
+		const char *v[] = { "ISO_IR 192" };
+		cJSON_AddItemToObject(cs, "Value", cJSON_CreateStringArray(v, 1));
+		cJSON_AddItemToObject(dataset, "00080005", cs);
+	}
+	return n;
+}
+
 /* One instance: its new version written, made durable, switched to. 0
  * done (updated, gone or failed and recorded), -1 a database error,
  * NO_ROOM when this host's store cannot take the new version now (full,
@@ -134,22 +158,9 @@ static int update_one(struct update_ctx *u, const struct db_update *job, const s
 	if (reserved < 0)
 		return -1;
 
-	/* text beyond ASCII needs a file whose character set is UTF-8 */
 	struct dcm_change changes[MAX_CHANGES + 1];
 	cJSON *dataset = cJSON_Duplicate(s->dataset, true);
-	size_t n = s->n;
-	memcpy(changes, s->changes, n * sizeof(*changes));
-	bool absent = false;
-	if (s->non_ascii && !utf8_ok(it->metadata, &absent)) {
-		snprintf(err, sizeof(err), "the instance's SpecificCharacterSet cannot hold the new non-ASCII values");
-	} else if (s->non_ascii && absent) {
-		changes[n++] = (struct dcm_change){ DCM_TAG(0x0008, 0x0005), "CS", "ISO_IR 192" };
-		cJSON *cs = cJSON_CreateObject();
-		cJSON_AddStringToObject(cs, "vr", "CS");
-		const char *v[] = { "ISO_IR 192" };
-		cJSON_AddItemToObject(cs, "Value", cJSON_CreateStringArray(v, 1));
-		cJSON_AddItemToObject(dataset, "00080005", cs);
-	}
+	size_t n = changes_for(s, it->metadata, changes, dataset, err, sizeof(err));
 
 	struct store_writer *w = NULL;
 	struct store_reader *r = NULL;
