@@ -170,6 +170,27 @@ echo "$res" | jget 'd["results"]["errors"][1]' | grep -q "SOPInstanceUID: $s2.1.
 	not_ok "  instance error: $res"
 curl -s -o /dev/null -X DELETE "$U/studies/$s2"
 
+# ---- text beyond ASCII: a file that declares no character set is made UTF-8;
+# one in another character set fails with the reason
+s4="2.25.$$${RANDOM}4"
+"$MKDCM" -o "$tmp/n1.dcm" --study "$s4" --series "$s4.1" --sop "$s4.1.1" --rows 8 --cols 8 --drop 0008,0005
+"$MKDCM" -o "$tmp/n2.dcm" --study "$s4" --series "$s4.1" --sop "$s4.1.2" --rows 8 --cols 8 --set "0008,0005=CS:ISO_IR 100"
+for f in n1 n2; do curl -s -o /dev/null -H 'Content-Type: application/dicom' --data-binary @"$tmp/$f.dcm" "$U/studies"; done
+check "$(post_update "{\"studyInstanceUids\":[\"$s4\"],\"changeDataset\":{\"00100010\":{\"vr\":\"PN\",\"Value\":[{\"Alphabetic\":\"M\\u00fcller^Jos\\u00e9\"}]}}}")" \
+	202 "an update to a name beyond ASCII is accepted"
+res=$(wait_op "$(jget 'd["id"]' < "$tmp/out")")
+check "$(echo "$res" | jget 'd["status"], d["results"]["instanceUpdated"], d["results"]["studyFailed"]')" "('failed', 1, 1)" \
+	"  one instance updated, the study failed for the other"
+echo "$res" | jget 'd["results"]["errors"][1]' | grep -q "SOPInstanceUID: $s4.1.2: the instance's SpecificCharacterSet cannot hold the new non-ASCII values" &&
+	ok "  naming the instance in ISO_IR 100 and why" || not_ok "  errors: $res"
+curl -s -o "$tmp/n1u.dcm" -H 'Accept: application/dicom; transfer-syntax=*' "$U/studies/$s4/series/$s4.1/instances/$s4.1.1"
+check "$(dcmdump +U8 "$tmp/n1u.dcm" 2>/dev/null | grep -E '\((0008,0005|0010,0010)\)' | sed 's/ *#.*//')" \
+	"$(printf '(0008,0005) CS [ISO_IR 192]\n(0010,0010) PN [M\303\274ller^Jos\303\251]')" \
+	"  the undeclared file now declares ISO_IR 192 and holds the name in UTF-8"
+check "$(curl -s "$U/studies/$s4/series/$s4.1/instances/$s4.1.1/metadata" | jget 'd[0]["00100010"]["Value"][0]["Alphabetic"]')" \
+	"$(printf 'M\303\274ller^Jos\303\251')" "  and its metadata has it"
+curl -s -o /dev/null -X DELETE "$U/studies/$s4"
+
 # ---- one update at a time; a relay killed mid-way -------------------------
 stop_relay
 relay_stopped=1
