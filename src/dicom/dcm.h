@@ -140,7 +140,12 @@ struct dcm_display {
  * and dcm_render_native do once they have the samples. */
 unsigned char *dcm_to_display(const struct dcm_display *d, int *channels);
 
-/* Writes src transcoded to transfer syntax ts into dst (a new file).
+/* What dcm_transcode and dcm_update answer when their output could not be
+ * written for want of room or by an I/O error: the host's fault, not the
+ * file's. */
+enum { DCM_NO_ROOM = -2 };
+
+/* Writes src transcoded to transfer syntax ts into dst (an existing file).
  * Lossy targets use these settings: JPEG quality, JPEG-LS's largest error
  * per sample, JPEG 2000's compression ratio. Returns 0, or -1 with a
  * reason in err. */
@@ -163,10 +168,9 @@ struct dcm_change {
 /* Writes src with the n changes applied into dst (an existing file): every
  * other element, the pixel data bytes among them, as it was; the file
  * meta's ImplementationClassUID becomes DCM_UPDATE_IMPLEMENTATION_UID.
- * Returns 0, or -1 with a reason in err, DCM_UPDATE_NO_ROOM when dst could
- * not be written for want of room or by an I/O error (the host's fault,
- * not the file's). */
-enum { DCM_UPDATE_NO_ROOM = -2 };
+ * Returns 0, or -1 with a reason in err, DCM_NO_ROOM when dst could not be
+ * written for want of room or by an I/O error (the host's fault, not the
+ * file's). */
 int dcm_update(const char *src, const char *dst, const struct dcm_change *c, size_t n, char *err, size_t errlen);
 
 #ifdef __cplusplus

@@ -135,6 +135,9 @@ void charset_to_utf8(const charset &cs, const char *p, size_t n, std::string &ou
 bool charset_invalid(const charset &cs, const char *p, size_t n);
 // The VRs whose values are text in the declared character set.
 bool text_vr(gdcm::VR vr);
+// Writes w's file (set) into the existing file at path: 0; -1 when GDCM
+// cannot; DCM_NO_ROOM when the file system refused (full, an I/O error).
+int write_file(gdcm::Writer &w, const char *path);
 } // namespace bridge
 using namespace bridge;
 

@@ -18,14 +18,12 @@ static int relabel(const char *path, const char *pi, char *err, size_t errlen)
 	de.SetByteValue(pi, (uint32_t)strlen(pi));
 	r.GetFile().GetDataSet().Replace(de);
 	gdcm::Writer w;
-	w.SetFileName(path);
 	w.SetFile(r.GetFile());
 	w.CheckFileMetaInformationOff();
-	if (!w.Write()) {
+	int written = write_file(w, path);
+	if (written)
 		set_err(err, errlen, "cannot write the transcoded file");
-		return -1;
-	}
-	return 0;
+	return written;
 }
 
 static bool is_lossy_jpeg(const gdcm::TransferSyntax &t)
@@ -122,12 +120,12 @@ static int transcode_image(gdcm::ImageReader &ir, const gdcm::TransferSyntax &ta
 	if (target.IsLossy())
 		mark_lossy(ir.GetFile().GetDataSet(), target);
 	gdcm::ImageWriter w;
-	w.SetFileName(dst);
 	w.SetFile(ir.GetFile());
 	w.SetImage(change.GetOutput());
-	if (!w.Write()) {
+	int written = write_file(w, dst);
+	if (written) {
 		set_err(err, errlen, "cannot write the transcoded file");
-		return -1;
+		return written;
 	}
 	// GDCM's lossy JPEG encoder stores colour as YCbCr (libjpeg's default)
 	// but keeps the label RGB: the label is put right
@@ -168,14 +166,12 @@ static int transcode_dataset(const char *src, const char *dst, const char *ts, c
 	tsde.SetByteValue(uid.data(), (uint32_t)uid.size());
 	h.Replace(tsde);
 	gdcm::Writer w;
-	w.SetFileName(dst);
 	w.SetFile(r.GetFile());
 	// the meta header is rebuilt (group length, syntax)
-	if (!w.Write()) {
+	int written = write_file(w, dst);
+	if (written)
 		set_err(err, errlen, "cannot write the transcoded file");
-		return -1;
-	}
-	return 0;
+	return written;
 }
 
 extern "C" int dcm_transcode(const char *src, const char *dst, const char *ts, char *err, size_t errlen)

@@ -401,7 +401,7 @@ static int update_in_child(void *arg, struct buf *out, char *err, size_t errlen)
 	struct update_job *j = arg;
 	(void)out;
 	int r = dcm_update(j->src, j->dst, j->c, j->n, err, errlen);
-	return r == DCM_UPDATE_NO_ROOM ? SANDBOX_NO_ROOM : r ? 1 : 0;
+	return r == DCM_NO_ROOM ? SANDBOX_NO_ROOM : r ? 1 : 0;
 }
 
 int sandbox_update(const char *src, const char *dst, const struct dcm_change *c, size_t n, char *err, size_t errlen)
