@@ -378,7 +378,8 @@ static int transcode_in_child(void *arg, struct buf *out, char *err, size_t errl
 {
 	struct transcode_job *j = arg;
 	(void)out;
-	return dcm_transcode(j->src, j->dst, j->ts, err, errlen) ? 1 : 0;
+	int r = dcm_transcode(j->src, j->dst, j->ts, err, errlen);
+	return r == DCM_NO_ROOM ? SANDBOX_NO_ROOM : r ? 1 : 0;
 }
 
 int sandbox_transcode(const char *src, const char *dst, const char *ts, char *err, size_t errlen)
@@ -387,7 +388,7 @@ int sandbox_transcode(const char *src, const char *dst, const char *ts, char *er
 	struct isolate_paths paths = { { src, NULL }, { dst, NULL } };
 	int r = isolate_run(transcode_in_child, &job, ISOLATE_SECONDS, ISOLATE_MEMORY, ISOLATE_MAY_WRITE, &paths, NULL, err,
 			    errlen);
-	return r ? -1 : 0;
+	return r == SANDBOX_NO_ROOM ? SANDBOX_NO_ROOM : r ? -1 : 0;
 }
 
 struct update_job {

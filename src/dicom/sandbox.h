@@ -61,7 +61,8 @@ int sandbox_parse(struct sandbox *sb, const char *path, int api_major, const uin
 void sandbox_parsed_release(struct sandbox_parsed *p);
 
 /* Writes src transcoded to syntax ts into dst (an existing file). 0, or -1
- * with a reason. */
+ * with a reason, or SANDBOX_NO_ROOM (below) when dst could not be
+ * written. */
 int sandbox_transcode(const char *src, const char *dst, const char *ts, char *err, size_t errlen);
 
 /* Writes src with the bulk update's n changes applied into dst (an existing

@@ -4,9 +4,9 @@
 # and the service's message (single part and multipart), leaves no
 # temp file, no row, no change feed entry and no event; what was stored
 # before is still retrieved, rendered and described (a rendering that
-# cannot be kept is sent anyway); a bulk update is left for later, not
-# failed; once there is room again the update is done and the same
-# request succeeds. Needs root (mount); skipped otherwise.
+# cannot be kept is sent anyway), a retrieve that needs a transcoded copy
+# is a 503; a bulk update is left for later, not failed; once there is
+# room again the update is done and the same requests succeed. Needs root (mount); skipped otherwise.
 set -u
 . "$ABS_TOP_SRCDIR/tests/e2e/testlib.sh"
 is_root || { echo "diskfull.sh: needs root to mount a file system; skipped"; exit 77; }
@@ -77,6 +77,10 @@ check "$(curl -s -o "$tmp/r.jpg" -w '%{http_code} %{content_type}' -H 'Accept: i
 check "$(head -c 2 "$tmp/r.jpg" | od -An -tx1 | tr -d ' ')" ffd8 "  a JPEG"
 check "$(curl -s -o /dev/null -w '%{http_code}' -H 'Accept: application/dicom+json' "$S/studies/$st/metadata")" 200 \
 	"  its metadata answered"
+J2K='Accept: application/dicom; transfer-syntax=1.2.840.10008.1.2.4.90'
+check "$(curl -s -o "$tmp/t" -w '%{http_code}' -H "$J2K" "$S/studies/$st/series/$st.1/instances/$st.1.1")" 503 \
+	"  a retrieve that needs a transcoded copy, which cannot be written: 503, not 406"
+check "$(cat "$tmp/t")" "The server is temporarily unable to read data." "  with the service's message"
 
 # a bulk update while the store is full: the new version cannot be written,
 # which is this host's fault, not the instance's: it is left for later (the
@@ -112,6 +116,8 @@ wait "$relay_pid" 2>/dev/null
 start_relay
 relay_stopped=0
 
+check "$(curl -s -o /dev/null -w '%{http_code}' -H "$J2K" "$S/studies/$st/series/$st.1/instances/$st.1.1")" 200 \
+	"with room again, the transcoded retrieve succeeds"
 check "$(stow "$tmp/c.dcm" "$tmp/b.dcm")" 200 "with room again, the same multipart STOW succeeds"
 check "$(instances)/$(feed)" "3/4" "  its instances, change feed entries (and the update's)"
 curl -s -o "$tmp/got.dcm" -H 'Accept: application/dicom; transfer-syntax=*' "$S/studies/$st/series/$st.1/instances/$st.1.2"
