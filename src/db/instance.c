@@ -398,15 +398,13 @@ long db_metadata(struct db *db, const char *partition, const char *study, const 
 
 int db_frame_ranges_get(struct db *db, int64_t watermark, char **ranges)
 {
+	const char *kept = lookup_ranges_get(db_lookups(db), watermark);
+	*ranges = kept ? xstrdup(kept) : NULL;
+	if (kept)
+		return 0;
 	char wm[24];
 	snprintf(wm, sizeof(wm), "%lld", (long long)watermark);
 	const char *v[] = { wm };
-	const char *kept = lookup_ranges_get(db_lookups(db), watermark);
-	*ranges = NULL;
-	if (kept) {
-		*ranges = xstrdup(kept);
-		return 0;
-	}
 	PGresult *r = db_exec_fixed(db, PGRES_TUPLES_OK, "SELECT frame_ranges FROM instance WHERE watermark = $1::bigint", 1, v);
 	if (!r)
 		return -1;

@@ -5,7 +5,6 @@
 
 using bridge::set_err;
 
-
 int dcm_update(const char *src, const char *dst, const struct dcm_change *c, size_t n, char *err, size_t errlen)
 {
 	try {

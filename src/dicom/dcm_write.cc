@@ -8,6 +8,10 @@
 #include <streambuf>
 #include <unistd.h>
 
+extern "C" {
+#include "common/util.h"
+}
+
 namespace
 {
 // A file's output that never goes bad: GDCM asserts (aborts) when its
@@ -19,10 +23,6 @@ class sticky_file : public std::streambuf
 	explicit sticky_file(int fd) : fd_(fd)
 	{
 		setp(buf_, buf_ + sizeof(buf_));
-	}
-	int error() const
-	{
-		return error_;
 	}
 	// what is still buffered, out; the file's first write error or 0
 	int finish()
@@ -50,19 +50,8 @@ class sticky_file : public std::streambuf
       private:
 	void drain()
 	{
-		const char *p = pbase();
-		size_t left = (size_t)(pptr() - pbase());
-		while (left && !error_) {
-			ssize_t n = ::write(fd_, p, left);
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0) {
-				error_ = n < 0 ? errno : ENOSPC;
-				break;
-			}
-			p += n;
-			left -= (size_t)n;
-		}
+		if (!error_ && !util_write_full(fd_, pbase(), (size_t)(pptr() - pbase())))
+			error_ = errno;
 		setp(buf_, buf_ + sizeof(buf_));
 	}
 	int fd_;

@@ -101,8 +101,10 @@ static int jpeg_encode(const unsigned char *px, int width, int height, int chann
 	if (setjmp(f.jump)) {
 		snprintf(err, errlen, "jpeg: %s", f.msg);
 		jpeg_destroy_compress(&c);
-		if (out->cap)
-			out->len = d.start, out->data[d.start] = '\0';
+		if (out->cap) {
+			out->len = d.start;
+			out->data[d.start] = '\0';
+		}
 		return -1;
 	}
 	jpeg_create_compress(&c);

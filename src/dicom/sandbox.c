@@ -370,6 +370,18 @@ void sandbox_parsed_release(struct sandbox_parsed *p)
 	p->frame_ranges = NULL;
 }
 
+/* A writing child's code for dcm_transcode's or dcm_update's result, and
+ * the parent's result for the child's code: SANDBOX_NO_ROOM through both. */
+static int written_code(int r)
+{
+	return r == DCM_NO_ROOM ? SANDBOX_NO_ROOM : r ? 1 : 0;
+}
+
+static int written_result(int code)
+{
+	return code == SANDBOX_NO_ROOM ? SANDBOX_NO_ROOM : code ? -1 : 0;
+}
+
 struct transcode_job {
 	const char *src, *dst, *ts;
 };
@@ -378,8 +390,7 @@ static int transcode_in_child(void *arg, struct buf *out, char *err, size_t errl
 {
 	struct transcode_job *j = arg;
 	(void)out;
-	int r = dcm_transcode(j->src, j->dst, j->ts, err, errlen);
-	return r == DCM_NO_ROOM ? SANDBOX_NO_ROOM : r ? 1 : 0;
+	return written_code(dcm_transcode(j->src, j->dst, j->ts, err, errlen));
 }
 
 int sandbox_transcode(const char *src, const char *dst, const char *ts, char *err, size_t errlen)
@@ -388,7 +399,7 @@ int sandbox_transcode(const char *src, const char *dst, const char *ts, char *er
 	struct isolate_paths paths = { { src, NULL }, { dst, NULL } };
 	int r = isolate_run(transcode_in_child, &job, ISOLATE_SECONDS, ISOLATE_MEMORY, ISOLATE_MAY_WRITE, &paths, NULL, err,
 			    errlen);
-	return r == SANDBOX_NO_ROOM ? SANDBOX_NO_ROOM : r ? -1 : 0;
+	return written_result(r);
 }
 
 struct update_job {
@@ -401,8 +412,7 @@ static int update_in_child(void *arg, struct buf *out, char *err, size_t errlen)
 {
 	struct update_job *j = arg;
 	(void)out;
-	int r = dcm_update(j->src, j->dst, j->c, j->n, err, errlen);
-	return r == DCM_NO_ROOM ? SANDBOX_NO_ROOM : r ? 1 : 0;
+	return written_code(dcm_update(j->src, j->dst, j->c, j->n, err, errlen));
 }
 
 int sandbox_update(const char *src, const char *dst, const struct dcm_change *c, size_t n, char *err, size_t errlen)
@@ -411,7 +421,7 @@ int sandbox_update(const char *src, const char *dst, const struct dcm_change *c,
 	struct isolate_paths paths = { { src, NULL }, { dst, NULL } };
 	int r = isolate_run(update_in_child, &job, ISOLATE_SECONDS, ISOLATE_MEMORY, ISOLATE_MAY_WRITE, &paths, NULL, err,
 			    errlen);
-	return r == SANDBOX_NO_ROOM ? SANDBOX_NO_ROOM : r ? -1 : 0;
+	return written_result(r);
 }
 
 /* Shrinks px (freed here) to the viewport, if any, and encodes it into

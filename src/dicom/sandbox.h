@@ -84,9 +84,10 @@ struct render_opts {
 enum { SANDBOX_NO_FRAME = 1 };
 
 /* Appends frame (1-based) of the file open on fd (the caller's, left
- * open), rendered as o says in sb's kept render child, to img. offset and length: where the frame lies in
- * the file, as the index keeps it (-1 when it does not): an uncompressed
- * frame is then made 8-bit in place, without a decoder. 0,
+ * open), rendered as o says in sb's kept render child, to img. offset and
+ * length: where the frame lies in the file, as the index keeps it (-1 when
+ * it does not): an uncompressed frame is then made 8-bit in place, without
+ * a decoder. 0,
  * SANDBOX_NO_FRAME when there is no such frame or no pixel data, -1 with
  * a reason. */
 int sandbox_render(struct sandbox *sb, int fd, long frame, long long offset, long long length,
