@@ -7,4 +7,10 @@ if [ -z "${EMULATOR_BUILD:-}" ]; then
 	echo "no scripts/check build (EMULATOR_BUILD unset): skipped"
 	exit 77
 fi
+# The fuzzers are built with their own sanitizers, whatever the pass: the
+# ASan pass of scripts/check has them run once already.
+if [ "${EMULATOR_FUZZ_DONE:-0}" = 1 ]; then
+	echo "the fuzzers ran in this scripts/check's plain pass (the same builds): skipped"
+	exit 77
+fi
 exec "$ABS_TOP_SRCDIR/scripts/fuzz" --check
