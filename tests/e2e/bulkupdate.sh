@@ -197,8 +197,10 @@ relay_stopped=1
 s3="2.25.$$${RANDOM}3"
 n=10
 for i in $(seq 1 $n); do
-	"$MKDCM" -o "$tmp/c.dcm" --study "$s3" --series "$s3.1" --sop "$s3.1.$i"
-	curl -s -o /dev/null -H 'Content-Type: application/dicom' --data-binary @"$tmp/c.dcm" "$U/studies"
+	echo "-o $tmp/c$i.dcm --study $s3 --series $s3.1 --sop $s3.1.$i"
+done | "$MKDCM" --batch || exit 1
+for i in $(seq 1 $n); do
+	curl -s -o /dev/null -H 'Content-Type: application/dicom' --data-binary @"$tmp/c$i.dcm" "$U/studies"
 done
 check "$(post_update "{\"studyInstanceUids\":[\"$s3\"],$name_change}")" 202 "an update of $n instances is accepted"
 op3=$(jget 'd["id"]' < "$tmp/out")

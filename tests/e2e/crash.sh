@@ -21,8 +21,8 @@ q "CREATE FUNCTION crash_test_slow() RETURNS trigger LANGUAGE plpgsql AS \$\$
 count=150
 boundary=crash-test-boundary
 for i in $(seq 1 $count); do
-	"$MKDCM" -o "$tmp/$i.dcm" --study "$study" --rows 512 --cols 1024 || exit 1
-done
+	echo "-o $tmp/$i.dcm --study $study --rows 512 --cols 1024"
+done | "$MKDCM" --batch || exit 1
 {
 	for i in $(seq 1 $count); do
 		printf -- '--%s\r\nContent-Type: application/dicom\r\n\r\n' "$boundary"

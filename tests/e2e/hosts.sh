@@ -42,9 +42,11 @@ for _ in $(seq 1 100); do grep -q ready "$tmp/relay2.log" && break; sleep 0.05; 
 ok "two relays run"
 
 st="2.25.$$$RANDOM" n=20 boundary=hosts
+for i in $(seq 1 $n); do
+	echo "-o $tmp/x$i.dcm --study $st --series $st.1 --sop $st.1.$i --set 0018,1030=LO:protocol-$i"
+done | "$MKDCM" --batch || exit 1
 {
 	for i in $(seq 1 $n); do
-		"$MKDCM" -o "$tmp/x$i.dcm" --study "$st" --series "$st.1" --sop "$st.1.$i" --set "0018,1030=LO:protocol-$i"
 		printf -- '--%s\r\nContent-Type: application/dicom\r\n\r\n' "$boundary"
 		cat "$tmp/x$i.dcm"
 		printf '\r\n'

@@ -15,8 +15,10 @@ st=2.25.$$$RANDOM
 N=40
 stored=0
 for k in $(seq 1 $N); do
-	"$MKDCM" -o "$tmp/i.dcm" --study "$st" --series "$st.1" --sop "$st.1.$k" --rows 4 --cols 4 --set 0008,0020=DA:20240102 --set 0008,0060=CS:MR
-	code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/dicom' --data-binary @"$tmp/i.dcm" "$U/studies")
+	echo "-o $tmp/i$k.dcm --study $st --series $st.1 --sop $st.1.$k --rows 4 --cols 4 --set 0008,0020=DA:20240102 --set 0008,0060=CS:MR"
+done | "$MKDCM" --batch || exit 1
+for k in $(seq 1 $N); do
+	code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/dicom' --data-binary @"$tmp/i$k.dcm" "$U/studies")
 	[ "$code" = 200 ] && stored=$((stored + 1))
 done
 check "$stored" $N "$N instances stored"

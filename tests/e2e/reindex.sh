@@ -20,11 +20,13 @@ stop_relay
 study="2.25.$$$RANDOM"
 n=300
 boundary=reindex-test
+for i in $(seq 1 $n); do
+	echo "-o $tmp/x$i.dcm --study $study --series $study.1 --sop $study.1.$i --set 0018,1030=LO:protocol-$i"
+done | "$MKDCM" --batch || exit 1
 {
 	for i in $(seq 1 $n); do
-		"$MKDCM" -o "$tmp/x.dcm" --study "$study" --series "$study.1" --sop "$study.1.$i" --set "0018,1030=LO:protocol-$i"
 		printf -- '--%s\r\nContent-Type: application/dicom\r\n\r\n' "$boundary"
-		cat "$tmp/x.dcm"
+		cat "$tmp/x$i.dcm"
 		printf '\r\n'
 	done
 	printf -- '--%s--\r\n' "$boundary"

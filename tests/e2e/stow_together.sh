@@ -15,7 +15,9 @@ body() { # NAME STUDY FROM TO [STEP]
 	local f=$tmp/$1 i
 	: > "$f"
 	for i in $(seq "$3" "${5:-1}" "$4"); do
-		[ -f "$tmp/$2-$i.dcm" ] || "$MKDCM" -o "$tmp/$2-$i.dcm" --study "$2" --series "$2.1" --sop "$2.1.$i"
+		[ -f "$tmp/$2-$i.dcm" ] || echo "-o $tmp/$2-$i.dcm --study $2 --series $2.1 --sop $2.1.$i"
+	done | "$MKDCM" --batch || exit 1
+	for i in $(seq "$3" "${5:-1}" "$4"); do
 		printf -- '--b\r\nContent-Type: application/dicom\r\n\r\n' >> "$f"
 		cat "$tmp/$2-$i.dcm" >> "$f"
 		printf '\r\n' >> "$f"
