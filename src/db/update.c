@@ -201,11 +201,11 @@ int db_update_instance(struct db *db, const struct db_update *job, int64_t old, 
 	return updated;
 }
 
-int db_update_fail(struct db *db, const struct db_update *job, int64_t watermark, const char *error)
+int db_update_mark(struct db *db, const struct db_update *job, int64_t watermark, bool failed, const char *error)
 {
 	char w[24];
 	snprintf(w, sizeof(w), "%lld", (long long)watermark);
-	const char *v[] = { job->id, w, error ? "failed" : "done", error };
+	const char *v[] = { job->id, w, failed ? "failed" : "done", error };
 	PGresult *r = db_exec(db, PGRES_COMMAND_OK,
 			      "UPDATE operation_item SET status = $3, error = $4 "
 			      "WHERE operation_id = $1::uuid AND watermark = $2::bigint",

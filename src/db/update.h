@@ -5,6 +5,7 @@
 #ifndef ADE_DB_UPDATE_H
 #define ADE_DB_UPDATE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -52,8 +53,9 @@ int db_update_instance(struct db *db, const struct db_update *job, int64_t old, 
 		       const char *metadata, const char *metadata_bulk, const char *host, const char *topic,
 		       int64_t *remove);
 
-/* Marks an item failed with a reason, or (error NULL) done. */
-int db_update_fail(struct db *db, const struct db_update *job, int64_t watermark, const char *error);
+/* Marks an item done, or failed: with a reason among the operation's
+ * errors, or (error NULL) with its study's line alone. */
+int db_update_mark(struct db *db, const struct db_update *job, int64_t watermark, bool failed, const char *error);
 
 /* Finishes the operation: its results from its items, succeeded or failed. */
 int db_update_finish(struct db *db, const struct db_update *job, const char *owner);

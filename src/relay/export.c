@@ -197,14 +197,14 @@ static int export_one(struct update_ctx *u, const struct db_update *job, const s
 		store_close(rd);
 	}
 	if (st == 201) {
-		rc = db_update_fail(u->db, job, it->watermark, NULL) ? -1 : 0;
+		rc = db_update_mark(u->db, job, it->watermark, false, NULL) ? -1 : 0;
 	} else if (st >= 0 && destination_failure(st)) {
 		snprintf(failure, failurelen, "%s", err);
 		rc = 1;
 	} else {
 		snprintf(reason, sizeof(reason), "%s%s%s%s%s\t%s", it->study, *se ? "/" : "", se, *sop ? "/" : "", sop, err);
 		log_warn("export operation=%s watermark=%lld: %s", job->id, (long long)it->watermark, err);
-		rc = db_update_fail(u->db, job, it->watermark, reason) ? -1 : 0;
+		rc = db_update_mark(u->db, job, it->watermark, true, reason) ? -1 : 0;
 	}
 	cJSON_Delete(m);
 	return rc;

@@ -201,7 +201,7 @@ static int update_one(struct update_ctx *u, const struct db_update *job, const s
 		log_warn("update operation=%s watermark=%lld failed: %s", job->id, (long long)it->watermark, err);
 		char reason[1024];
 		snprintf(reason, sizeof(reason), "%s: %s", where, err);
-		rc = db_update_fail(u->db, job, it->watermark, reason);
+		rc = db_update_mark(u->db, job, it->watermark, true, reason);
 	} else if (store_commit(w, wm)) {
 		/* a passing failure of this host: the item stays pending */
 		log_warn("update operation=%s watermark=%lld left for later: the new version cannot be kept", job->id,
