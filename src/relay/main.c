@@ -46,7 +46,9 @@ static const char usage[] =
 	"dicom-fcgi; [relay] holds poll_interval_ms, gather_ms (while events come\n"
 	"faster, at least this long between two wakes by them, so that they go\n"
 	"out together; 10), batch, lease_seconds, retry_schedule, retry_scale,\n"
-	"operation_batch, operation_pause_ms,\n"
+	"operation_batch, operation_pause_ms, update_retry_seconds (a bulk update's\n"
+	"instance whose new version the store has no room for fails after this long;\n"
+	"780, the service's retries),\n"
 	"temp_max_age_seconds (upload temp files older than this are removed),\n"
 	"orphan_max_age_seconds (stored files no row points at, older than this,\n"
 	"are removed; a day by default, 0 keeps them) and event_max_age_hours\n"
@@ -305,8 +307,11 @@ static int updates(struct relay *r)
 {
 	/* each instance is a file rewritten: small steps keep the lease fresh */
 	long batch = r->rc.operation_batch < 10 ? (long)r->rc.operation_batch : 10;
-	struct update_ctx u = { r->db, &r->store, r->owner, (int)r->rc.lease_seconds, batch, r->cfg.events_service_host,
-				r->cfg.events_topic, r->cfg.export_identity };
+	struct update_ctx u = { .db = r->db, .store = &r->store, .owner = r->owner,
+				.lease_seconds = (int)r->rc.lease_seconds, .batch = batch,
+				.host = r->cfg.events_service_host, .topic = r->cfg.events_topic,
+				.export_identity = r->cfg.export_identity,
+				.retry_seconds = r->rc.update_retry_seconds };
 	if (!r->have_store)
 		return 0;
 	uint64_t until = util_now_ms() + 200;

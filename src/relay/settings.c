@@ -91,6 +91,7 @@ static const struct config_key relay_keys[] = {
 	{ "retry_scale", CONFIG_FN, 0, "1.0", 0, 0, NULL, set_retry_scale },
 	{ "operation_batch", CONFIG_INT, RELAY(operation_batch), "500", 1, 100000, NULL, NULL },
 	{ "operation_pause_ms", CONFIG_INT, RELAY(operation_pause_ms), "0", 0, 60000, NULL, NULL },
+	{ "update_retry_seconds", CONFIG_INT, RELAY(update_retry_seconds), "780", 1, 86400 * 7, NULL, NULL },
 	{ "temp_max_age_seconds", CONFIG_INT, RELAY(temp_max_age), "300", 0, 86400 * 7, NULL, NULL },
 	{ "orphan_max_age_seconds", CONFIG_INT, RELAY(orphan_max_age), "86400", 0, 86400 * 30, NULL, NULL },
 	{ "event_max_age_hours", CONFIG_INT, RELAY(event_max_age), "168", 0, 24 * 3650, NULL, NULL },

@@ -50,6 +50,7 @@ struct relay_config {
 	double retry_scale;        /* tests shrink the schedule */
 	int64_t operation_batch;   /* instances a reindex step takes */
 	int64_t operation_pause_ms; /* rest between steps */
+	int64_t update_retry_seconds; /* a bulk update's version the store has no room for fails after this */
 	int64_t temp_max_age;      /* seconds: older upload temp files go; 0: kept */
 	int64_t orphan_max_age;    /* seconds: older stored files no row points at go; 0: kept */
 	int64_t event_max_age;     /* hours: older events done with go; 0: kept */

@@ -221,6 +221,30 @@ static int update_one(struct update_ctx *u, const struct db_update *job, const s
 	return rc;
 }
 
+/* An instance whose new version the store had no room for: left for
+ * later (NO_ROOM: the job held, the next try in a few seconds) until it
+ * has waited retry_seconds, then failed with its study's line alone, as
+ * the service fails a study once its activity's retries (four, over about
+ * 13 minutes) are spent. 0 failed, -1 a database error. */
+static int no_room(struct update_ctx *u, struct update_state *st, int64_t watermark)
+{
+	uint64_t now = util_now_ms();
+	if (st->waiting != watermark) {
+		st->waiting = watermark;
+		st->waiting_since = now;
+	}
+	if (now - st->waiting_since >= (uint64_t)u->retry_seconds * 1000) {
+		log_warn("update operation=%s watermark=%lld failed: the store had no room for its new version for %lld s",
+			 st->job.id, (long long)watermark, (long long)u->retry_seconds);
+		st->waiting = 0;
+		return db_update_mark(u->db, &st->job, watermark, true, NULL) ? -1 : 0;
+	}
+	/* held (the lease renewed at the next step, within half of it) */
+	uint64_t pause = (uint64_t)u->lease_seconds * 1000 / 2;
+	st->pause_until = now + (pause < NO_ROOM_PAUSE_MS ? pause : NO_ROOM_PAUSE_MS);
+	return NO_ROOM;
+}
+
 int update_work(struct update_ctx *u, struct update_state *st)
 {
 	if (st->held && util_now_ms() < st->pause_until)
@@ -244,14 +268,11 @@ int update_work(struct update_ctx *u, struct update_state *st)
 	int rc = 1;
 	for (long i = 0; i < n && rc > 0; i++) {
 		int one = update_one(u, &st->job, &s, &items[i]);
-		if (one == NO_ROOM) {
-			/* held (the lease renewed at the next step, within half of it) */
-			uint64_t pause = (uint64_t)u->lease_seconds * 1000 / 2;
-			st->pause_until = util_now_ms() + (pause < NO_ROOM_PAUSE_MS ? pause : NO_ROOM_PAUSE_MS);
-			rc = 0;
-		} else if (one) {
-			rc = -1;
-		}
+		if (one == NO_ROOM)
+			one = no_room(u, st, items[i].watermark);
+		else
+			st->waiting = 0;
+		rc = one < 0 ? -1 : one == NO_ROOM ? 0 : rc;
 	}
 	if (n > 0)
 		db_update_items_free(items, n);
@@ -276,4 +297,5 @@ void update_release(struct update_state *st)
 	if (st->held)
 		db_update_release(&st->job);
 	st->held = false;
+	st->waiting = 0;
 }

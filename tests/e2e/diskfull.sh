@@ -5,8 +5,9 @@
 # temp file, no row, no change feed entry and no event; what was stored
 # before is still retrieved, rendered and described (a rendering that
 # cannot be kept is sent anyway), a retrieve that needs a transcoded copy
-# is a 503; a bulk update is left for later, not failed; once there is
-# room again the update is done and the same requests succeed. Needs root (mount); skipped otherwise.
+# is a 503; a bulk update is left for later, not failed (until [relay]
+# update_retry_seconds); once there is room again the update is done and
+# the same requests succeed. Needs root (mount); skipped otherwise.
 set -u
 . "$ABS_TOP_SRCDIR/tests/e2e/testlib.sh"
 is_root || { echo "diskfull.sh: needs root to mount a file system; skipped"; exit 77; }
@@ -84,18 +85,38 @@ check "$(cat "$tmp/t")" "The server is temporarily unable to read data." "  with
 
 # a bulk update while the store is full: the new version cannot be written,
 # which is this host's fault, not the instance's: it is left for later (the
-# operation keeps running) and done once there is room
+# operation keeps running) and done once there is room; but not for ever:
+# after [relay] update_retry_seconds (the service's retries, about 13
+# minutes) the instance fails, as the service's study does once its
+# activity's retries are spent
 stop_relay
 relay_stopped=1
-{ cat "$tmp/dicom.ini"; printf '\n[relay]\nlease_seconds = 5\n'; } > "$tmp/relay.ini"
-# shellcheck disable=SC2046
-"$EMULATOR_BUILD/outbox-relay" -c "$tmp/relay.ini" $(svc_opt) >"$tmp/relay.log" 2>&1 &
-relay_pid=$!
+relay() { # RELAY-SETTINGS...: a relay of the side stack, its log in $tmp/relay.log
+	{ cat "$tmp/dicom.ini"; printf '\n[relay]\nlease_seconds = 5\n'; printf '%s\n' "$@"; } > "$tmp/relay.ini"
+	# shellcheck disable=SC2046
+	"$EMULATOR_BUILD/outbox-relay" -c "$tmp/relay.ini" $(svc_opt) >"$tmp/relay.log" 2>&1 &
+	relay_pid=$!
+}
+stop_side_relay() { kill -TERM "$relay_pid" 2>/dev/null; wait "$relay_pid" 2>/dev/null; relay_pid=""; }
+update() { # NAME -> status, the answer in $tmp/op
+	curl -s -o "$tmp/op" -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
+		-d "{\"studyInstanceUids\":[\"$st\"],\"changeDataset\":{\"00100010\":{\"vr\":\"PN\",\"Value\":[{\"Alphabetic\":\"$1\"}]}}}" \
+		"$S/studies/\$bulkUpdate"
+}
 wm=$(q "SELECT watermark FROM instance WHERE sop_uid = '$st.1.1'")
-code=$(curl -s -o "$tmp/op" -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
-	-d "{\"studyInstanceUids\":[\"$st\"],\"changeDataset\":{\"00100010\":{\"vr\":\"PN\",\"Value\":[{\"Alphabetic\":\"Roomy^Again\"}]}}}" \
-	"$S/studies/\$bulkUpdate")
-check "$code" 202 "a bulk update of the study accepted while the store is full"
+relay "update_retry_seconds = 2"
+check "$(update Never^Roomy)" 202 "a bulk update accepted while the store is full, with a relay that retries for 2 s"
+res=$(op_wait "$S" "$(jget 'd["id"]' < "$tmp/op")")
+check "$(echo "$res" | jget 'd["status"], d["results"]["studyFailed"], d["results"]["instanceUpdated"], d["results"]["errors"]')" \
+	"('failed', 1, 0, ['Failed to update instances for study $st'])" \
+	"  it fails after that, with its study's line alone (as the service's, retries spent)"
+grep -q "watermark=$wm failed: the store had no room for its new version for 2 s" "$tmp/relay.log" &&
+	ok "  the relay's log says why" || not_ok "  relay log: $(tail -3 "$tmp/relay.log")"
+check "$(q "SELECT watermark FROM instance WHERE sop_uid = '$st.1.1'")" "$wm" "  the instance is as it was"
+stop_side_relay
+
+relay
+check "$(update Roomy^Again)" 202 "a bulk update of the study accepted while the store is full"
 op=$(jget 'd["id"]' < "$tmp/op")
 for _ in $(seq 1 100); do grep -q 'left for later' "$tmp/relay.log" && break; sleep 0.1; done
 grep -q "watermark=$wm left for later: cannot write the updated file" "$tmp/relay.log" &&
@@ -111,8 +132,7 @@ check "$(echo "$res" | jget 'd["status"], d["results"]["instanceUpdated"]')" "('
 	"with room again, the update resumes and succeeds"
 curl -s -H 'Accept: application/dicom+json' "$S/studies/$st/series/$st.1/instances/$st.1.1/metadata" | grep -q 'Roomy^Again' &&
 	ok "  the instance has the new name" || not_ok "  the new name is not in its metadata"
-kill -TERM "$relay_pid" 2>/dev/null
-wait "$relay_pid" 2>/dev/null
+stop_side_relay
 start_relay
 relay_stopped=0
 
