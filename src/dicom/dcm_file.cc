@@ -29,12 +29,15 @@ void bridge::quiet_gdcm()
 // GBs of allocation). Explicit VR little endian data sets (and every
 // encapsulated syntax) are walked here first, header by header, values
 // skipped: an unknown VR, a length past the end or nesting beyond reason
-// refuses the file before GDCM sees it.
+// refuses the file before GDCM sees it. Implicit VR little endian ones too
+// (GDCM zeroed 1.3 GB for a PatientName 0x4D000000 bytes long: 5 s): their
+// lengths, and the sequences the dictionary or an undefined length shows.
 
 struct walker {
 	FILE *fp;
 	long long size;
 	long elements;
+	bool implicit; /* the data set's elements have no VR */
 };
 
 static bool get(walker &w, long long at, unsigned char *dst, size_t n)
@@ -65,6 +68,32 @@ static bool long_form(const unsigned char *v)
 static uint16_t le16(const unsigned char *p)
 {
 	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+/* Whether the standard dictionary has the element as a sequence. */
+static bool dict_sq(uint16_t g, uint16_t e)
+{
+	return gdcm::Global::GetInstance().GetDicts().GetDictEntry(gdcm::Tag(g, e)).GetVR() == gdcm::VR::SQ;
+}
+
+// One implicit VR element at pos (its 8-byte header in h): pos past it.
+// False when it runs past end; *sq when it is a sequence to walk, from pos
+// to *value_end (-1: to its delimiter), and *raw when that holds fragments.
+static bool implicit_element(const unsigned char *h, long long &pos, long long end, bool *sq, bool *raw,
+			     long long *value_end)
+{
+	uint16_t g = le16(h), e = le16(h + 2);
+	uint32_t len = le32(h + 4);
+	pos += 8;
+	*raw = g == 0x7FE0 && e == 0x0010;
+	if (len == 0xFFFFFFFFu) {
+		*sq = true;
+		*value_end = -1;
+		return true;
+	}
+	*value_end = pos + (long long)len;
+	*sq = !*raw && dict_sq(g, e);
+	return *value_end <= end;
 }
 
 // Walks from pos to end (or, inside an undefined length, to its
@@ -106,6 +135,19 @@ static bool walk(walker &w, long long &pos, long long end, int depth, bool to_de
 		}
 		if (raw)
 			return false; /* only items in encapsulated pixel data */
+		if (w.implicit) {
+			bool sq, frags;
+			long long value_end;
+			if (!implicit_element(h, pos, end, &sq, &frags, &value_end))
+				return false;
+			if (sq && !walk(w, pos, value_end < 0 ? end : value_end, depth + 1, value_end < 0, frags, stop))
+				return false;
+			if (*stop)
+				return true;
+			if (value_end >= 0)
+				pos = value_end;
+			continue;
+		}
 		if (!known_vr(h + 4))
 			return false;
 		long long hdr = 8;
@@ -178,11 +220,11 @@ static int meta_syntax(walker &w, std::string &ts, long long &start)
 }
 
 // Whether the data set of the file open on fp (closed here) is sound
-// enough to hand to GDCM (see above). Files without a meta header,
-// implicit VR, big endian and deflated data sets are left to GDCM.
+// enough to hand to GDCM (see above). Files without a meta header, big
+// endian and deflated data sets are left to GDCM.
 static bool looks_sound(FILE *fp)
 {
-	walker w = { fp, -1, 0 };
+	walker w = { fp, -1, 0, false };
 	std::string ts;
 	long long start = 0;
 	bool ok = true;
@@ -194,9 +236,9 @@ static bool looks_sound(FILE *fp)
 	int meta = w.size > 0 ? meta_syntax(w, ts, start) : 0;
 	if (meta < 0)
 		ok = false;
-	else if (meta && ts != "1.2.840.10008.1.2" && ts != "1.2.840.10008.1.2.2" && ts != "1.2.840.10008.1.2.1.99")
-	{
+	else if (meta && ts != "1.2.840.10008.1.2.2" && ts != "1.2.840.10008.1.2.1.99") {
 		bool stop = false;
+		w.implicit = ts == "1.2.840.10008.1.2";
 		ok = walk(w, start, w.size, 0, false, false, &stop);
 	}
 	fclose(w.fp);

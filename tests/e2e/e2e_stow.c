@@ -642,14 +642,24 @@ static long long responders_cpu(void)
 	return total;
 }
 
-/* Posts out (a file mkdcm made, changed) as f: refused as unreadable
- * (409, 43264) within 100 ms of the responders' CPU, where GDCM took
- * seconds. */
-static void refused_quickly(const char *f, const struct buf *out)
+/* A file mkdcm made with args, its bytes into d; its path. */
+static char *made(const char *args, struct buf *d)
+{
+	char *f = make_dcm("%s", args);
+	assert_non_null(f);
+	buf_init(d, 0);
+	assert_int_equal(file_read(f, d), 0);
+	return f;
+}
+
+/* Posts d (a file made, then changed) as f: refused as unreadable (409,
+ * 43264) within 100 ms of the responders' CPU, where GDCM took seconds.
+ * Then d and f go. */
+static void refused_quickly(char *f, struct buf *d)
 {
 	struct resp r;
 	FILE *fp = fopen(f, "wb");
-	assert_int_equal(fwrite(out->data, 1, out->len, fp), out->len);
+	assert_int_equal(fwrite(d->data, 1, d->len, fp), d->len);
 	fclose(fp);
 	long long before = responders_cpu();
 	post_one("/v2/studies", f, &r);
@@ -662,29 +672,27 @@ static void refused_quickly(const char *f, const struct buf *out)
 	if (used >= 10)
 		fprintf(stderr, "the refusal cost %lld ticks of CPU\n", used);
 	assert_true(used < 10); /* 100 ms: it cost seconds */
+	buf_release(d);
+	unlink(f);
+	free(f);
 }
 
 /* An element of an unknown VR cost GDCM seconds of CPU for a 1 KB file:
  * such a file is refused before GDCM sees it. */
 static void stow__unknown_vr__refused_quickly(void **state)
 {
-	char *f = make_dcm("--rows 2 --cols 2");
 	struct buf d, out;
-	buf_init(&d, 0);
-	buf_init(&out, 0);
-	assert_int_equal(file_read(f, &d), 0);
+	char *f = made("--rows 2 --cols 2", &d);
 	const char *px = memmem(d.data, d.len, "\xe0\x7f\x10\x00", 4);
 	assert_non_null(px);
 	/* (0011,0010) XX 4 "abcd", before the pixel data */
 	static const unsigned char el[] = { 0x11, 0x00, 0x10, 0x00, 'X', 'X', 4, 0, 'a', 'b', 'c', 'd' };
+	buf_init(&out, 0);
 	buf_add(&out, d.data, (size_t)(px - d.data));
 	buf_add(&out, el, sizeof(el));
 	buf_add(&out, px, d.len - (size_t)(px - d.data));
-	refused_quickly(f, &out);
 	buf_release(&d);
-	buf_release(&out);
-	unlink(f);
-	free(f);
+	refused_quickly(f, &out);
 }
 
 /* The same in the file meta header (found by fuzz_probe): a later element
@@ -692,17 +700,31 @@ static void stow__unknown_vr__refused_quickly(void **state)
  * again from elsewhere, take "DICM" for a length and zero 1.3 GB (5 s). */
 static void stow__unknown_vr_in_meta__refused_quickly(void **state)
 {
-	char *f = make_dcm("--rows 2 --cols 2");
 	struct buf d;
-	buf_init(&d, 0);
-	assert_int_equal(file_read(f, &d), 0);
+	char *f = made("--rows 2 --cols 2", &d);
 	char *vr = memmem(d.data, d.len, "\x02\x00\x13\x00SH", 6);
 	assert_non_null(vr);
 	vr[5] = ';';
 	refused_quickly(f, &d);
-	buf_release(&d);
-	unlink(f);
-	free(f);
+}
+
+/* An implicit VR data set's lengths are walked too: a PatientName
+ * 0x4D000000 bytes long in a 1 KB file had GDCM zero 1.3 GB (5 s); so had
+ * one inside a sequence's item. */
+static void stow__implicit_vr_length_past_end__refused_quickly(void **state)
+{
+	const char *at[] = { "\x10\x00\x10\x00", "\x20\x00\x0e\x00" };
+	for (size_t k = 0; k < 2; k++) {
+		struct buf d;
+		char *f = made("--ts implicit --rows 2 --cols 2 --set 0008,1115/0020,000e=UI:1.2.3.4", &d);
+		/* PatientName; the item's SeriesInstanceUID, after the sequence's tag */
+		char *sq = memmem(d.data, d.len, "\x08\x00\x15\x11", 4);
+		assert_non_null(sq);
+		char *el = k ? memmem(sq, d.len - (size_t)(sq - d.data), at[k], 4) : memmem(d.data, d.len, at[k], 4);
+		assert_non_null(el);
+		memcpy(el + 4, "\x00\x00\x00\x4d", 4);
+		refused_quickly(f, &d);
+	}
 }
 
 int main(void)
@@ -730,6 +752,7 @@ int main(void)
 		cmocka_unit_test(stow__truncated_pixel_data__409),
 		cmocka_unit_test(stow__unknown_vr__refused_quickly),
 		cmocka_unit_test(stow__unknown_vr_in_meta__refused_quickly),
+		cmocka_unit_test(stow__implicit_vr_length_past_end__refused_quickly),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
