@@ -29,15 +29,17 @@ void bridge::quiet_gdcm()
 // GBs of allocation). Explicit VR little endian data sets (and every
 // encapsulated syntax) are walked here first, header by header, values
 // skipped: an unknown VR, a length past the end or nesting beyond reason
-// refuses the file before GDCM sees it. Implicit VR little endian ones too
-// (GDCM zeroed 1.3 GB for a PatientName 0x4D000000 bytes long: 5 s): their
-// lengths, and the sequences the dictionary or an undefined length shows.
+// refuses the file before GDCM sees it. Explicit VR big endian ones too,
+// and implicit VR little endian ones (GDCM zeroed 1.3 GB for a PatientName
+// 0x4D000000 bytes long: 5 s): their lengths, and the sequences the
+// dictionary or an undefined length shows.
 
 struct walker {
 	FILE *fp;
 	long long size;
 	long elements;
 	bool implicit; /* the data set's elements have no VR */
+	bool big;      /* its numbers are big endian */
 };
 
 static bool get(walker &w, long long at, unsigned char *dst, size_t n)
@@ -70,6 +72,17 @@ static uint16_t le16(const unsigned char *p)
 	return (uint16_t)(p[0] | p[1] << 8);
 }
 
+/* A number of the data set, in its byte order. */
+static uint16_t w16(const walker &w, const unsigned char *p)
+{
+	return w.big ? (uint16_t)(p[0] << 8 | p[1]) : le16(p);
+}
+
+static uint32_t w32(const walker &w, const unsigned char *p)
+{
+	return w.big ? (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3] : le32(p);
+}
+
 /* Whether the standard dictionary has the element as a sequence. */
 static bool dict_sq(uint16_t g, uint16_t e)
 {
@@ -97,8 +110,8 @@ static bool implicit_element(const unsigned char *h, long long &pos, long long e
 }
 
 // Walks from pos to end (or, inside an undefined length, to its
-// delimiter, after which pos is left). False when the bytes are not an
-// explicit VR little endian data set. raw: the items hold bytes (the
+// delimiter, after which pos is left). False when the bytes are not a
+// data set of the walker's syntax. raw: the items hold bytes (the
 // fragments of encapsulated pixel data), not data sets. *stop is set when
 // the rest cannot be walked this way (a sequence encoded as UN, implicit
 // inside): GDCM judges it.
@@ -111,10 +124,10 @@ static bool walk(walker &w, long long &pos, long long end, int depth, bool to_de
 	while (pos < end) {
 		if (++w.elements > 10000000 || !get(w, pos, h, 8))
 			return false;
-		uint16_t g = le16(h), e = le16(h + 2);
+		uint16_t g = w16(w, h), e = w16(w, h + 2);
 		uint32_t len;
 		if (g == 0xFFFE) {
-			len = le32(h + 4);
+			len = w32(w, h + 4);
 			pos += 8;
 			if (e == 0xE00D || e == 0xE0DD)
 				return to_delimiter;
@@ -151,11 +164,11 @@ static bool walk(walker &w, long long &pos, long long end, int depth, bool to_de
 		if (!known_vr(h + 4))
 			return false;
 		long long hdr = 8;
-		len = le16(h + 6);
+		len = w16(w, h + 6);
 		if (long_form(h + 4)) {
 			if (!get(w, pos, h, 12))
 				return false;
-			len = le32(h + 8);
+			len = w32(w, h + 8);
 			hdr = 12;
 		}
 		pos += hdr;
@@ -220,11 +233,11 @@ static int meta_syntax(walker &w, std::string &ts, long long &start)
 }
 
 // Whether the data set of the file open on fp (closed here) is sound
-// enough to hand to GDCM (see above). Files without a meta header, big
-// endian and deflated data sets are left to GDCM.
+// enough to hand to GDCM (see above). Files without a meta header and
+// deflated data sets are left to GDCM.
 static bool looks_sound(FILE *fp)
 {
-	walker w = { fp, -1, 0, false };
+	walker w = { fp, -1, 0, false, false };
 	std::string ts;
 	long long start = 0;
 	bool ok = true;
@@ -236,9 +249,10 @@ static bool looks_sound(FILE *fp)
 	int meta = w.size > 0 ? meta_syntax(w, ts, start) : 0;
 	if (meta < 0)
 		ok = false;
-	else if (meta && ts != "1.2.840.10008.1.2.2" && ts != "1.2.840.10008.1.2.1.99") {
+	else if (meta && ts != "1.2.840.10008.1.2.1.99") {
 		bool stop = false;
 		w.implicit = ts == "1.2.840.10008.1.2";
+		w.big = ts == "1.2.840.10008.1.2.2";
 		ok = walk(w, start, w.size, 0, false, false, &stop);
 	}
 	fclose(w.fp);

@@ -727,6 +727,17 @@ static void stow__implicit_vr_length_past_end__refused_quickly(void **state)
 	}
 }
 
+/* And explicit VR big endian ones: a UT 0x4D000000 bytes long cost 4.5 s. */
+static void stow__big_endian_length_past_end__refused_quickly(void **state)
+{
+	struct buf d;
+	char *f = made("--ts big --rows 2 --cols 2 --set 0018,1030=UT:abcdefgh", &d);
+	char *el = memmem(d.data, d.len, "\x00\x18\x10\x30UT\0\0", 8);
+	assert_non_null(el);
+	memcpy(el + 8, "\x4d\x00\x00\x00", 4);
+	refused_quickly(f, &d);
+}
+
 int main(void)
 {
 	e2e_init();
@@ -753,6 +764,7 @@ int main(void)
 		cmocka_unit_test(stow__unknown_vr__refused_quickly),
 		cmocka_unit_test(stow__unknown_vr_in_meta__refused_quickly),
 		cmocka_unit_test(stow__implicit_vr_length_past_end__refused_quickly),
+		cmocka_unit_test(stow__big_endian_length_past_end__refused_quickly),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
