@@ -727,6 +727,41 @@ static void stow__implicit_vr_length_past_end__refused_quickly(void **state)
 	}
 }
 
+/* The walk before GDCM lets sound files of those syntaxes through, their
+ * sequences whole: implicit VR (202, with the service's warning) and big
+ * endian (200), a sequence's value in the metadata. */
+static void stow__implicit_and_big_endian_with_sequences__stored(void **state)
+{
+	const char *ts[] = { "implicit", "big" };
+	const long status[] = { 202, 200 };
+	for (size_t k = 0; k < 2; k++) {
+		char st[80], se[80], sop[80], path[400];
+		snprintf(st, sizeof(st), "%s", uid_new());
+		snprintf(se, sizeof(se), "%s", uid_new());
+		snprintf(sop, sizeof(sop), "%s", uid_new());
+		char *f = make_dcm("--ts %s --study %s --series %s --sop %s --set 0008,1115/0020,000e=UI:1.2.3.%zu", ts[k],
+				   st, se, sop, k);
+		struct resp r;
+		post_one("/v2/studies", f, &r);
+		assert_int_equal(r.status, status[k]);
+		resp_release(&r);
+		snprintf(path, sizeof(path), "/v2/studies/%s/series/%s/instances/%s/metadata", st, se, sop);
+		const char *h[] = { "Accept: application/dicom+json", NULL };
+		assert_int_equal(http_do("GET", path, h, NULL, 0, &r), 0);
+		assert_int_equal(r.status, 200);
+		cJSON *j = resp_json(&r);
+		const cJSON *item = cJSON_GetArrayItem(dj_seq(cJSON_GetArrayItem(j, 0), "00081115"), 0);
+		char want[32];
+		snprintf(want, sizeof(want), "1.2.3.%zu", k);
+		assert_string_equal(dj_str(item, "0020000E"), want);
+		cJSON_Delete(j);
+		resp_release(&r);
+		delete_study(st);
+		unlink(f);
+		free(f);
+	}
+}
+
 /* And explicit VR big endian ones: a UT 0x4D000000 bytes long cost 4.5 s. */
 static void stow__big_endian_length_past_end__refused_quickly(void **state)
 {
@@ -764,6 +799,7 @@ int main(void)
 		cmocka_unit_test(stow__unknown_vr__refused_quickly),
 		cmocka_unit_test(stow__unknown_vr_in_meta__refused_quickly),
 		cmocka_unit_test(stow__implicit_vr_length_past_end__refused_quickly),
+		cmocka_unit_test(stow__implicit_and_big_endian_with_sequences__stored),
 		cmocka_unit_test(stow__big_endian_length_past_end__refused_quickly),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
