@@ -120,6 +120,10 @@ int rewound(int fd);
 // The file f was opened from, opened again for reading (from its start);
 // NULL when it cannot be.
 FILE *reopen(const dcm_file *f);
+// Whether the data set of the file open on fp (closed here) is sound
+// enough to hand to GDCM (dcm_walk.cc). Files without a meta header and
+// deflated data sets are left to GDCM.
+bool looks_sound(FILE *fp);
 // Whether the pixel data of the file open on fp (closed here) runs past
 // its end (a truncated file).
 bool pixel_data_truncated(FILE *fp, bool implicit);
