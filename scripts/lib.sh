@@ -11,7 +11,7 @@ PG_PORT=${EMULATOR_PG_PORT:-5432}
 ADE_PACKAGES="build-essential autoconf automake libtool pkg-config make g++
  libfcgi-dev spawn-fcgi multiwatch lighttpd postgresql postgresql-client libpq-dev
  libgdcm-dev libcjson-dev libinih-dev libcurl4-openssl-dev libssl-dev libcmocka-dev
- libjpeg62-turbo-dev libpng-dev libseccomp-dev openssl lighttpd-mod-openssl
+ libjpeg62-turbo-dev libpng-dev zlib1g-dev libseccomp-dev openssl lighttpd-mod-openssl
  curl procps"
 # ... and what only the tests and benchmarks need: Orthanc with its DICOMweb
 # plugin (a real client, and the benchmark's point of comparison), Apache

@@ -121,8 +121,8 @@ int rewound(int fd);
 // NULL when it cannot be.
 FILE *reopen(const dcm_file *f);
 // Whether the data set of the file open on fp (closed here) is sound
-// enough to hand to GDCM (dcm_walk.cc). Files without a meta header and
-// deflated data sets are left to GDCM.
+// enough to hand to GDCM (dcm_walk.cc). Files without a meta header are
+// left to GDCM.
 bool looks_sound(FILE *fp);
 // Whether the pixel data of the file open on fp (closed here) runs past
 // its end (a truncated file).

@@ -728,19 +728,22 @@ static void stow__implicit_vr_length_past_end__refused_quickly(void **state)
 }
 
 /* The walk before GDCM lets sound files of those syntaxes through, their
- * sequences whole: implicit VR (202, with the service's warning) and big
- * endian (200), a sequence's value in the metadata. */
-static void stow__implicit_and_big_endian_with_sequences__stored(void **state)
+ * sequences whole: implicit VR (202, with the service's warning), big
+ * endian (200) and deflated (200; made by dcmtk's dcmconv +td), a
+ * sequence's value in the metadata. */
+static void stow__other_syntaxes_with_sequences__stored(void **state)
 {
-	const char *ts[] = { "implicit", "big" };
-	const long status[] = { 202, 200 };
-	for (size_t k = 0; k < 2; k++) {
+	const char *ts[] = { "implicit", "big", "explicit" };
+	const long status[] = { 202, 200, 200 };
+	for (size_t k = 0; k < 3; k++) {
 		char st[80], se[80], sop[80], path[400];
 		snprintf(st, sizeof(st), "%s", uid_new());
 		snprintf(se, sizeof(se), "%s", uid_new());
 		snprintf(sop, sizeof(sop), "%s", uid_new());
 		char *f = make_dcm("--ts %s --study %s --series %s --sop %s --set 0008,1115/0020,000e=UI:1.2.3.%zu", ts[k],
 				   st, se, sop, k);
+		if (k == 2) /* deflated */
+			assert_int_equal(run_cmd("dcmconv +td '%s' '%s.z' && mv '%s.z' '%s'", f, f, f, f), 0);
 		struct resp r;
 		post_one("/v2/studies", f, &r);
 		assert_int_equal(r.status, status[k]);
@@ -760,6 +763,20 @@ static void stow__implicit_and_big_endian_with_sequences__stored(void **state)
 		unlink(f);
 		free(f);
 	}
+}
+
+/* And deflated ones, walked as they are inflated: a UT 0x4D000000 bytes
+ * long cost 4.5 s (the fuzz corpus's file: made by inflating a mkdcm
+ * file's data set, changing that length and deflating it again). */
+static void stow__deflated_length_past_end__refused_quickly(void **state)
+{
+	char src[4096], *f = make_dcm("--rows 2 --cols 2");
+	struct buf d;
+	assert_non_null(getenv("ABS_TOP_SRCDIR"));
+	snprintf(src, sizeof(src), "%s/tests/fuzz/corpus/probe/deflated-length-past-end.dcm", getenv("ABS_TOP_SRCDIR"));
+	buf_init(&d, 0);
+	assert_int_equal(file_read(src, &d), 0);
+	refused_quickly(f, &d);
 }
 
 /* And explicit VR big endian ones: a UT 0x4D000000 bytes long cost 4.5 s. */
@@ -799,7 +816,8 @@ int main(void)
 		cmocka_unit_test(stow__unknown_vr__refused_quickly),
 		cmocka_unit_test(stow__unknown_vr_in_meta__refused_quickly),
 		cmocka_unit_test(stow__implicit_vr_length_past_end__refused_quickly),
-		cmocka_unit_test(stow__implicit_and_big_endian_with_sequences__stored),
+		cmocka_unit_test(stow__other_syntaxes_with_sequences__stored),
+		cmocka_unit_test(stow__deflated_length_past_end__refused_quickly),
 		cmocka_unit_test(stow__big_endian_length_past_end__refused_quickly),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
