@@ -147,24 +147,62 @@ static bool dict_sq(uint16_t g, uint16_t e)
 	return gdcm::Global::GetInstance().GetDicts().GetDictEntry(gdcm::Tag(g, e)).GetVR() == gdcm::VR::SQ;
 }
 
-// One implicit VR element at pos (its 8-byte header in h): pos past it.
-// False when it runs past end; *sq when it is a sequence to walk, from pos
-// to *value_end (-1: to its delimiter), and *raw when that holds fragments.
-static bool implicit_element(const unsigned char *h, long long &pos, long long end, bool *sq, bool *raw,
-			     long long *value_end)
+// What an element's header says of its value: where it ends (-1: at its
+// delimiter), whether it holds items to walk (a sequence, or fragments:
+// raw).
+struct value {
+	long long end;
+	bool items, raw;
+};
+
+enum { NOT_DATA = -1, STOP = 1 };
+
+// One implicit VR element at pos (its 8-byte header in h): pos past its
+// header, its value in *v.
+static int implicit_element(const unsigned char *h, long long &pos, value *v)
 {
 	uint16_t g = le16(h), e = le16(h + 2);
 	uint32_t len = le32(h + 4);
 	pos += 8;
-	*raw = g == 0x7FE0 && e == 0x0010;
-	if (len == 0xFFFFFFFFu) {
-		*sq = true;
-		*value_end = -1;
-		return true;
+	v->raw = g == 0x7FE0 && e == 0x0010;
+	v->end = len == 0xFFFFFFFFu ? -1 : pos + (long long)len;
+	v->items = v->end < 0 || (!v->raw && dict_sq(g, e));
+	return 0;
+}
+
+// One explicit VR element at pos (its first 8 bytes in h): pos past its
+// header, its value in *v; NOT_DATA for an unknown VR, or an undefined
+// length where none may be; STOP for a sequence encoded as UN (implicit
+// inside: GDCM judges it).
+static int explicit_element(walker &w, unsigned char *h, long long &pos, value *v)
+{
+	if (!known_vr(h + 4))
+		return NOT_DATA;
+	long long hdr = 8;
+	uint32_t len = w16(w, h + 6);
+	if (long_form(h + 4)) {
+		if (!get(w, pos, h, 12))
+			return NOT_DATA;
+		len = w32(w, h + 8);
+		hdr = 12;
 	}
-	*value_end = pos + (long long)len;
-	*sq = !*raw && dict_sq(g, e);
-	return *value_end <= end;
+	pos += hdr;
+	bool sq = h[4] == 'S' && h[5] == 'Q';
+	v->raw = false;
+	if (len != 0xFFFFFFFFu) {
+		v->end = pos + (long long)len;
+		v->items = sq;
+		return 0;
+	}
+	if (h[4] == 'U' && h[5] == 'N')
+		return STOP;
+	if (!long_form(h + 4))
+		return NOT_DATA;
+	// a sequence, or encapsulated pixel data: items to the delimiter
+	v->end = -1;
+	v->items = true;
+	v->raw = !sq;
+	return 0;
 }
 
 // Walks from pos to end (or, inside an undefined length, to its
@@ -185,9 +223,8 @@ static bool walk(walker &w, long long &pos, long long end, int depth, bool to_de
 		if (!get(w, pos, h, 8))
 			return depth == 0 && !to_delimiter && inflated_end(w, pos);
 		uint16_t g = w16(w, h), e = w16(w, h + 2);
-		uint32_t len;
 		if (g == 0xFFFE) {
-			len = w32(w, h + 4);
+			uint32_t len = w32(w, h + 4);
 			pos += 8;
 			if (e == 0xE00D || e == 0xE0DD)
 				return to_delimiter;
@@ -208,51 +245,20 @@ static bool walk(walker &w, long long &pos, long long end, int depth, bool to_de
 		}
 		if (raw)
 			return false; /* only items in encapsulated pixel data */
-		if (w.implicit) {
-			bool sq, frags;
-			long long value_end;
-			if (!implicit_element(h, pos, end, &sq, &frags, &value_end))
-				return false;
-			if (sq && !walk(w, pos, value_end < 0 ? end : value_end, depth + 1, value_end < 0, frags, stop))
-				return false;
-			if (*stop)
-				return true;
-			if (value_end >= 0)
-				pos = value_end;
-			continue;
+		value v;
+		int k = w.implicit ? implicit_element(h, pos, &v) : explicit_element(w, h, pos, &v);
+		if (k == STOP) {
+			*stop = true;
+			return true;
 		}
-		if (!known_vr(h + 4))
+		if (k == NOT_DATA || v.end > end)
 			return false;
-		long long hdr = 8;
-		len = w16(w, h + 6);
-		if (long_form(h + 4)) {
-			if (!get(w, pos, h, 12))
-				return false;
-			len = w32(w, h + 8);
-			hdr = 12;
-		}
-		pos += hdr;
-		bool sq = h[4] == 'S' && h[5] == 'Q';
-		if (len == 0xFFFFFFFFu) {
-			if (h[4] == 'U' && h[5] == 'N') {
-				*stop = true; /* a sequence in implicit VR */
-				return true;
-			}
-			// a sequence, or encapsulated pixel data: items to the delimiter
-			if (!long_form(h + 4) || !walk(w, pos, end, depth + 1, true, !sq, stop))
-				return false;
-			if (*stop)
-				return true;
-			continue;
-		}
-		long long value_end = pos + (long long)len;
-		if (value_end > end)
-			return false;
-		if (sq && !walk(w, pos, value_end, depth + 1, false, false, stop))
+		if (v.items && !walk(w, pos, v.end < 0 ? end : v.end, depth + 1, v.end < 0, v.raw, stop))
 			return false;
 		if (*stop)
 			return true;
-		pos = value_end;
+		if (v.end >= 0)
+			pos = v.end;
 	}
 	return !to_delimiter && pos == end;
 }

@@ -677,6 +677,19 @@ static void refused_quickly(char *f, struct buf *d)
 	free(f);
 }
 
+/* A file mkdcm made with args, n bytes at off past the first place of
+ * find (flen bytes) replaced by bytes: refused quickly. */
+static void refused_changed(const char *args, const char *find, size_t flen, size_t off, const char *bytes, size_t n)
+{
+	struct buf d;
+	char *f = made(args, &d);
+	char *at = memmem(d.data, d.len, find, flen);
+	assert_non_null(at);
+	assert_true(at + off + n <= d.data + d.len);
+	memcpy(at + off, bytes, n);
+	refused_quickly(f, &d);
+}
+
 /* An element of an unknown VR cost GDCM seconds of CPU for a 1 KB file:
  * such a file is refused before GDCM sees it. */
 static void stow__unknown_vr__refused_quickly(void **state)
@@ -700,12 +713,7 @@ static void stow__unknown_vr__refused_quickly(void **state)
  * again from elsewhere, take "DICM" for a length and zero 1.3 GB (5 s). */
 static void stow__unknown_vr_in_meta__refused_quickly(void **state)
 {
-	struct buf d;
-	char *f = made("--rows 2 --cols 2", &d);
-	char *vr = memmem(d.data, d.len, "\x02\x00\x13\x00SH", 6);
-	assert_non_null(vr);
-	vr[5] = ';';
-	refused_quickly(f, &d);
+	refused_changed("--rows 2 --cols 2", "\x02\x00\x13\x00SH", 6, 5, ";", 1);
 }
 
 /* An implicit VR data set's lengths are walked too: a PatientName
@@ -713,18 +721,13 @@ static void stow__unknown_vr_in_meta__refused_quickly(void **state)
  * one inside a sequence's item. */
 static void stow__implicit_vr_length_past_end__refused_quickly(void **state)
 {
-	const char *at[] = { "\x10\x00\x10\x00", "\x20\x00\x0e\x00" };
-	for (size_t k = 0; k < 2; k++) {
-		struct buf d;
-		char *f = made("--ts implicit --rows 2 --cols 2 --set 0008,1115/0020,000e=UI:1.2.3.4", &d);
-		/* PatientName; the item's SeriesInstanceUID, after the sequence's tag */
-		char *sq = memmem(d.data, d.len, "\x08\x00\x15\x11", 4);
-		assert_non_null(sq);
-		char *el = k ? memmem(sq, d.len - (size_t)(sq - d.data), at[k], 4) : memmem(d.data, d.len, at[k], 4);
-		assert_non_null(el);
-		memcpy(el + 4, "\x00\x00\x00\x4d", 4);
-		refused_quickly(f, &d);
-	}
+	/* PatientName; the item's SeriesInstanceUID (8 bytes long: the series'
+	 * own UID is longer) */
+	const char *at[] = { "\x10\x00\x10\x00", "\x20\x00\x0e\x00\x08\x00\x00\x00" };
+	const size_t atlen[] = { 4, 8 };
+	for (size_t k = 0; k < 2; k++)
+		refused_changed("--ts implicit --rows 2 --cols 2 --set 0008,1115/0020,000e=UI:1.2.3.4", at[k], atlen[k], 4,
+				"\x00\x00\x00\x4d", 4);
 }
 
 /* The walk before GDCM lets sound files of those syntaxes through, their
@@ -782,12 +785,8 @@ static void stow__deflated_length_past_end__refused_quickly(void **state)
 /* And explicit VR big endian ones: a UT 0x4D000000 bytes long cost 4.5 s. */
 static void stow__big_endian_length_past_end__refused_quickly(void **state)
 {
-	struct buf d;
-	char *f = made("--ts big --rows 2 --cols 2 --set 0018,1030=UT:abcdefgh", &d);
-	char *el = memmem(d.data, d.len, "\x00\x18\x10\x30UT\0\0", 8);
-	assert_non_null(el);
-	memcpy(el + 8, "\x4d\x00\x00\x00", 4);
-	refused_quickly(f, &d);
+	refused_changed("--ts big --rows 2 --cols 2 --set 0018,1030=UT:abcdefgh", "\x00\x18\x10\x30UT\0\0", 8, 8,
+			"\x4d\x00\x00\x00", 4);
 }
 
 int main(void)
