@@ -45,8 +45,9 @@ FILE *bridge::reopen(const dcm_file *f)
 // then GDCM up to the pixel data. false with a reason in err.
 static bool parse(dcm_file *f, char *err, size_t errlen)
 {
-	if (!looks_sound(reopen(f))) {
-		set_err(err, errlen, "The DICOM instance is invalid.");
+	std::string why;
+	if (!looks_sound(reopen(f), why)) {
+		set_err(err, errlen, ("The DICOM instance is invalid: " + why + ".").c_str());
 		return false;
 	}
 	if (f->mem || f->fd >= 0) {

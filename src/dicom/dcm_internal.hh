@@ -122,8 +122,8 @@ int rewound(int fd);
 FILE *reopen(const dcm_file *f);
 // Whether the data set of the file open on fp (closed here) is sound
 // enough to hand to GDCM (dcm_walk.cc). Files without a meta header are
-// left to GDCM.
-bool looks_sound(FILE *fp);
+// left to GDCM. why: what is wrong and where, when it is not sound.
+bool looks_sound(FILE *fp, std::string &why);
 // Whether the pixel data of the file open on fp (closed here) runs past
 // its end (a truncated file).
 bool pixel_data_truncated(FILE *fp, bool implicit);

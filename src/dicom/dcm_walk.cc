@@ -2,6 +2,7 @@
 #include "dicom/dcm_internal.hh"
 
 #include <climits>
+#include <cstdarg>
 #include <zlib.h>
 
 // GDCM meets some malformed files with work out of all proportion to their
@@ -36,7 +37,29 @@ struct walker {
 	bool implicit;           /* the data set's elements have no VR */
 	bool big;                /* its numbers are big endian */
 	inflated *inf;           /* the data set is deflated: read through this */
+	long long last_at;       /* the last element's place, tag, value's end and length */
+	uint32_t last_tag;
+	long long last_end, last_len;
+	std::string why;         /* the first reason the file was refused */
 };
+
+// false, the reason kept (the first one: the place where the walk failed,
+// not the callers that return its false): "<what> at byte <at>".
+static bool refuse(walker &w, long long at, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static bool refuse(walker &w, long long at, const char *fmt, ...)
+{
+	if (!w.why.empty())
+		return false;
+	char what[160];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	char where[96];
+	snprintf(where, sizeof(where), " at byte %lld%s", at, w.inf ? " of the inflated data set" : "");
+	w.why = std::string(what) + where;
+	return false;
+}
 
 // Up to n inflated bytes into out (NULL: dropped); 0 at the end.
 static size_t inflate_some(FILE *fp, inflated &f, unsigned char *out, size_t n)
@@ -171,18 +194,19 @@ static int implicit_element(const unsigned char *h, long long &pos, value *v)
 }
 
 // One explicit VR element at pos (its first 8 bytes in h): pos past its
-// header, its value in *v; NOT_DATA for an unknown VR, or an undefined
-// length where none may be; STOP for a sequence encoded as UN (implicit
-// inside: GDCM judges it).
+// header, its value in *v; NOT_DATA (the reason kept) for an unknown VR,
+// or an undefined length where none may be; STOP for a sequence encoded
+// as UN (implicit inside: GDCM judges it).
 static int explicit_element(walker &w, unsigned char *h, long long &pos, value *v)
 {
+	uint16_t g = w16(w, h), e = w16(w, h + 2);
 	if (!known_vr(h + 4))
-		return NOT_DATA;
+		return refuse(w, pos, "element (%04X,%04X) has no known VR (0x%02X%02X)", g, e, h[4], h[5]), NOT_DATA;
 	long long hdr = 8;
 	uint32_t len = w16(w, h + 6);
 	if (long_form(h + 4)) {
 		if (!get(w, pos, h, 12))
-			return NOT_DATA;
+			return refuse(w, pos, "the data set ends inside element (%04X,%04X)'s header", g, e), NOT_DATA;
 		len = w32(w, h + 8);
 		hdr = 12;
 	}
@@ -197,12 +221,26 @@ static int explicit_element(walker &w, unsigned char *h, long long &pos, value *
 	if (h[4] == 'U' && h[5] == 'N')
 		return STOP;
 	if (!long_form(h + 4))
-		return NOT_DATA;
+		return refuse(w, pos - hdr, "element (%04X,%04X) of VR %c%c has an undefined length", g, e, h[4], h[5]),
+		       NOT_DATA;
 	// a sequence, or encapsulated pixel data: items to the delimiter
 	v->end = -1;
 	v->items = true;
 	v->raw = !sq;
 	return 0;
+}
+
+// The data set ended where an element's header was to be read at pos:
+// false, with the reason. A deflated one's size is known only at its end,
+// so a value that runs past it shows here.
+static bool cut_short(walker &w, long long pos)
+{
+	if (w.inf && w.inf->bad)
+		return refuse(w, pos, "deflate data that is broken or stops short");
+	if (w.inf && w.inf->end && w.inf->at < pos && w.last_end == pos)
+		return refuse(w, w.last_at, "element (%04X,%04X)'s length (%lld) runs past the end of the data set",
+			      w.last_tag >> 16, w.last_tag & 0xFFFF, w.last_len);
+	return refuse(w, pos, "the data set ends inside an element's header");
 }
 
 // Walks from pos to end (or, inside an undefined length, to its
@@ -216,26 +254,32 @@ static bool walk(walker &w, long long &pos, long long end, int depth, bool to_de
 	unsigned char h[12];
 
 	if (depth > 16)
-		return false;
+		return refuse(w, pos, "sequences nested deeper than 16");
 	while (pos < end) {
 		if (++w.elements > 10000000)
-			return false;
+			return refuse(w, pos, "more than 10,000,000 elements");
 		if (!get(w, pos, h, 8))
-			return depth == 0 && !to_delimiter && inflated_end(w, pos);
+			return (depth == 0 && !to_delimiter && inflated_end(w, pos)) || cut_short(w, pos);
 		uint16_t g = w16(w, h), e = w16(w, h + 2);
+		long long at = pos;
 		if (g == 0xFFFE) {
 			uint32_t len = w32(w, h + 4);
 			pos += 8;
 			if (e == 0xE00D || e == 0xE0DD)
-				return to_delimiter;
+				return to_delimiter || refuse(w, at, "a delimiter (FFFE,%04X) that ends nothing", e);
 			if (e != 0xE000)
-				return false;
+				return refuse(w, at, "(FFFE,%04X) where an item or a delimiter belongs", e);
 			if (len == 0xFFFFFFFFu) {
-				if (raw || !walk(w, pos, end, depth + 1, true, false, stop))
+				if (raw)
+					return refuse(w, at, "a fragment of the pixel data without a length");
+				if (!walk(w, pos, end, depth + 1, true, false, stop))
 					return false;
 			} else {
 				long long item_end = pos + (long long)len;
-				if (item_end > end || (!raw && !walk(w, pos, item_end, depth + 1, false, false, stop)))
+				if (item_end > end)
+					return refuse(w, at, "an item's length (%u) runs past the end of %s", len,
+						      depth ? "its sequence" : "the data set");
+				if (!raw && !walk(w, pos, item_end, depth + 1, false, false, stop))
 					return false;
 				pos = item_end;
 			}
@@ -244,15 +288,22 @@ static bool walk(walker &w, long long &pos, long long end, int depth, bool to_de
 			continue;
 		}
 		if (raw)
-			return false; /* only items in encapsulated pixel data */
+			return refuse(w, at, "element (%04X,%04X) among the fragments of the pixel data", g, e);
 		value v;
 		int k = w.implicit ? implicit_element(h, pos, &v) : explicit_element(w, h, pos, &v);
 		if (k == STOP) {
 			*stop = true;
 			return true;
 		}
-		if (k == NOT_DATA || v.end > end)
+		if (k == NOT_DATA)
 			return false;
+		if (v.end > end)
+			return refuse(w, at, "element (%04X,%04X)'s length (%lld) runs past the end of %s", g, e, v.end - pos,
+				      depth ? "its item" : "the data set");
+		w.last_at = at;
+		w.last_tag = (uint32_t)g << 16 | e;
+		w.last_end = v.end;
+		w.last_len = v.end - pos;
 		if (v.items && !walk(w, pos, v.end < 0 ? end : v.end, depth + 1, v.end < 0, v.raw, stop))
 			return false;
 		if (*stop)
@@ -260,7 +311,9 @@ static bool walk(walker &w, long long &pos, long long end, int depth, bool to_de
 		if (v.end >= 0)
 			pos = v.end;
 	}
-	return !to_delimiter && pos == end;
+	if (to_delimiter)
+		return refuse(w, pos, "a value of undefined length ends without its delimiter");
+	return pos == end || refuse(w, pos, "an element's header runs past the end of its item");
 }
 
 // The file's data set syntax from its meta header, and where the data set
@@ -278,13 +331,17 @@ static int meta_syntax(walker &w, std::string &ts, long long &start)
 		return 0;
 	long long pos = 132;
 	while (get(w, pos, h, 8) && le16(h) == 0x0002) {
+		uint16_t e = le16(h + 2);
 		if (!known_vr(h + 4))
-			return pos == 132 ? 0 : -1;
+			return pos == 132 ? 0
+					  : (refuse(w, pos, "file meta element (0002,%04X) has no known VR (0x%02X%02X)", e,
+						    h[4], h[5]),
+					     -1);
 		uint32_t len = long_form(h + 4) ? (get(w, pos, h, 12) ? le32(h + 8) : 0xFFFFFFFFu) : le16(h + 6);
 		long long hdr = long_form(h + 4) ? 12 : 8;
 		if (len == 0xFFFFFFFFu || pos + hdr + (long long)len > w.size)
-			return -1;
-		if (le16(h + 2) == 0x0010 && len < 128) {
+			return refuse(w, pos, "file meta element (0002,%04X)'s length runs past the end of the file", e), -1;
+		if (e == 0x0010 && len < 128) {
 			char v[128];
 			if (!get(w, pos + hdr, (unsigned char *)v, len))
 				return 0;
@@ -316,9 +373,9 @@ static bool walk_inflated(walker &w, long long start)
 	return ok;
 }
 
-bool bridge::looks_sound(FILE *fp)
+bool bridge::looks_sound(FILE *fp, std::string &why)
 {
-	walker w = { fp, -1, 0, false, false, nullptr };
+	walker w = { fp, -1, 0, false, false, nullptr, -1, 0, -1, 0, std::string() };
 	std::string ts;
 	long long start = 0;
 	bool ok = true;
@@ -339,5 +396,6 @@ bool bridge::looks_sound(FILE *fp)
 		ok = walk(w, start, w.size, 0, false, false, &stop);
 	}
 	fclose(w.fp);
+	why = ok ? std::string() : w.why.empty() ? std::string("the data set cannot be read") : w.why;
 	return ok;
 }
