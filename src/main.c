@@ -243,7 +243,17 @@ static void keep_freed_memory(void)
 	mallopt(M_TRIM_THRESHOLD, 16 << 20);
 }
 
-int main(int argc, char **argv)
+/* What the command line asks. */
+struct cli {
+	const char *config_path, *user;
+	bool migrate_only, sweep, mint, changed;
+	struct mint_options mo;
+	long min_age;
+};
+
+/* argv into *o; -1 to go on, else the exit code (--help, --version, a bad
+ * option). */
+static int parse_args(int argc, char **argv, struct cli *o)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' }, { "migrate", no_argument, NULL, 'm' },
@@ -256,86 +266,105 @@ int main(int argc, char **argv)
 		{ "changed", no_argument, NULL, 'C' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *config_path = getenv("DICOM_CONFIG"), *user = NULL;
-	bool migrate_only = false, sweep = false, mint = false, changed = false;
-	struct mint_options mo = { .minutes = 60 };
-	long min_age = 3600;
-	struct app app;
-	int c, rc;
+	struct mint_options *mo = &o->mo;
+	int c;
 
+	memset(o, 0, sizeof(*o));
+	o->config_path = getenv("DICOM_CONFIG");
+	mo->minutes = 60;
+	o->min_age = 3600;
 	while ((c = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
 		switch (c) {
-		case 'c': config_path = optarg; break;
-		case 'm': migrate_only = true; break;
-		case 's': sweep = true; break;
-		case 'a': min_age = atol(optarg); break;
-		case 't': mint = true; break;
+		case 'c': o->config_path = optarg; break;
+		case 'm': o->migrate_only = true; break;
+		case 's': o->sweep = true; break;
+		case 'a': o->min_age = atol(optarg); break;
+		case 't': o->mint = true; break;
 		case 'r':
-			if (mo.nroles < sizeof(mo.roles) / sizeof(mo.roles[0]))
-				mo.roles[mo.nroles++] = optarg;
+			if (mo->nroles < sizeof(mo->roles) / sizeof(mo->roles[0]))
+				mo->roles[mo->nroles++] = optarg;
 			break;
-		case 'M': mo.minutes = atol(optarg); break;
-		case 'N': mo.not_before_minutes = atol(optarg); break;
-		case 'u': mo.audience = optarg; break;
-		case 'i': mo.issuer = optarg; break;
-		case 'k': mo.key = optarg; break;
-		case 'U': user = optarg; break;
-		case 'C': changed = true; break;
+		case 'M': mo->minutes = atol(optarg); break;
+		case 'N': mo->not_before_minutes = atol(optarg); break;
+		case 'u': mo->audience = optarg; break;
+		case 'i': mo->issuer = optarg; break;
+		case 'k': mo->key = optarg; break;
+		case 'U': o->user = optarg; break;
+		case 'C': o->changed = true; break;
 		case 'h': fputs(usage, stdout); return 0;
 		case 'V': printf("dicom-fcgi (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION); return 0;
 		default: fputs(usage, stderr); return 2;
 		}
 	}
-	if (user) {
-		char err[256];
-		if (util_become_user(user, err, sizeof(err))) {
-			fprintf(stderr, "dicom-fcgi: %s\n", err);
-			return 1;
-		}
-	}
-	if (!config_path && access(SYSCONFDIR "/azure-dicom-emulator/dicom.ini", R_OK) == 0)
-		config_path = SYSCONFDIR "/azure-dicom-emulator/dicom.ini";
+	return -1;
+}
 
-	memset(&app, 0, sizeof(app));
-	if (mint || changed) {
-		char err[1024];
-		if (config_load(&app.cfg, config_path, err, sizeof(err))) {
-			fprintf(stderr, "dicom-fcgi: %s\n", err);
-			return 1;
-		}
-		rc = mint ? api_mint_token(&app.cfg, &mo) : count_change(&app.cfg);
-		config_release(&app.cfg);
-		return rc;
+/* --mint-token or --changed: a tool run that needs only the configuration. */
+static int run_tool(const struct cli *o, struct app *app)
+{
+	char err[1024];
+	if (config_load(&app->cfg, o->config_path, err, sizeof(err))) {
+		fprintf(stderr, "dicom-fcgi: %s\n", err);
+		return 1;
 	}
-	sandbox_init(&app.sandbox); /* starts nothing: its child comes with the first STOW */
-	log_set_ident("dicom-fcgi");
-	if ((rc = app_load(&app, config_path)) || migrate_only)
-		goto out;
-	if (sweep) {
-		rc = sweep_orphans(&app, min_age);
-		goto out;
-	}
+	int rc = o->mint ? api_mint_token(&app->cfg, &o->mo) : count_change(&app->cfg);
+	config_release(&app->cfg);
+	return rc;
+}
+
+/* A responder: app started, serving FastCGI requests until told to stop. */
+static int run_responder(struct app *app)
+{
 	keep_freed_memory();
-	rc = 1;
-	if (app_start(&app))
-		goto out;
+	if (app_start(app))
+		return 1;
 	if (FCGX_Init()) {
 		log_error("cannot initialise libfcgi");
-		goto out;
+		return 1;
 	}
 	int sock = 0;
-	if (*app.cfg.listen) {
-		sock = FCGX_OpenSocket(app.cfg.listen, 128);
+	if (*app->cfg.listen) {
+		sock = FCGX_OpenSocket(app->cfg.listen, 128);
 		if (sock < 0) {
-			log_error("cannot listen on '%s'", app.cfg.listen);
-			goto out;
+			log_error("cannot listen on '%s'", app->cfg.listen);
+			return 1;
 		}
 	}
-	log_info("ready store='%s' listen='%s'", app.cfg.store_dir, *app.cfg.listen ? app.cfg.listen : "(inherited)");
-	serve(&app, sock);
+	log_info("ready store='%s' listen='%s'", app->cfg.store_dir, *app->cfg.listen ? app->cfg.listen : "(inherited)");
+	serve(app, sock);
 	log_info("shutting down");
-	rc = 0;
-out:
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli o;
+	struct app app;
+	int rc = parse_args(argc, argv, &o);
+
+	if (rc >= 0)
+		return rc;
+	if (o.user) {
+		char err[256];
+		if (util_become_user(o.user, err, sizeof(err))) {
+			fprintf(stderr, "dicom-fcgi: %s\n", err);
+			return 1;
+		}
+	}
+	if (!o.config_path && access(SYSCONFDIR "/azure-dicom-emulator/dicom.ini", R_OK) == 0)
+		o.config_path = SYSCONFDIR "/azure-dicom-emulator/dicom.ini";
+
+	memset(&app, 0, sizeof(app));
+	if (o.mint || o.changed)
+		return run_tool(&o, &app);
+	sandbox_init(&app.sandbox); /* starts nothing: its child comes with the first STOW */
+	log_set_ident("dicom-fcgi");
+	if ((rc = app_load(&app, o.config_path)) || o.migrate_only)
+		;
+	else if (o.sweep)
+		rc = sweep_orphans(&app, o.min_age);
+	else
+		rc = run_responder(&app);
 	app_release(&app);
 	return rc;
 }

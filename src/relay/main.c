@@ -605,6 +605,46 @@ static void on_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+/* The relay's subscriptions, its two connections (the schema migrated),
+ * its registrations and the store when this host has it; -1 (said why)
+ * when it cannot run. */
+static int start(struct relay *r)
+{
+	char err[1024];
+	if (open_subscriptions(r, err, sizeof(err))) {
+		fprintf(stderr, "outbox-relay: %s\n", err);
+		return -1;
+	}
+	char *conninfo = config_conninfo(&r->cfg, "outbox-relay");
+	r->db = db_connect_wait(conninfo, 30, &stopping, err, sizeof(err));
+	r->ev = r->db ? db_connect_wait(conninfo, 30, &stopping, err, sizeof(err)) : NULL;
+	free(conninfo);
+	if (!r->db || !r->ev) {
+		if (!stopping)
+			log_error("%s", err);
+		return -1;
+	}
+	if (db_relay_delivery_session(r->ev))
+		return -1; /* logged */
+	if (db_migrate(r->db, err, sizeof(err))) {
+		log_error("%s", err);
+		return -1;
+	}
+	if (register_all(r)) {
+		log_error("cannot register the subscriptions");
+		return -1;
+	}
+	/* the store, when this host has it (a relay may run elsewhere) */
+	r->have_store = access(r->cfg.store_dir, W_OK) == 0 &&
+			!(r->cfg.store_require_mount && store_check_mount(r->cfg.store_require_mount, err, sizeof(err))) &&
+			store_open(&r->store, r->cfg.store_dir, err, sizeof(err)) == 0;
+	if (!r->have_store && r->cfg.store_require_mount)
+		log_warn("%s: no store work on this host (bulk update, export, sweeps)", err);
+	if (r->have_store) /* its expiries and updates, for the responders' kept lookups */
+		db_count_changes(r->db, r->store.changes, false);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -650,37 +690,8 @@ int main(int argc, char **argv)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	on_signals();
 
-	if (open_subscriptions(&r, err, sizeof(err))) {
-		fprintf(stderr, "outbox-relay: %s\n", err);
+	if (start(&r))
 		goto out;
-	}
-	char *conninfo = config_conninfo(&r.cfg, "outbox-relay");
-	r.db = db_connect_wait(conninfo, 30, &stopping, err, sizeof(err));
-	r.ev = r.db ? db_connect_wait(conninfo, 30, &stopping, err, sizeof(err)) : NULL;
-	free(conninfo);
-	if (!r.db || !r.ev) {
-		if (!stopping)
-			log_error("%s", err);
-		goto out;
-	}
-	if (db_relay_delivery_session(r.ev))
-		goto out; /* logged */
-	if (db_migrate(r.db, err, sizeof(err))) {
-		log_error("%s", err);
-		goto out;
-	}
-	if (register_all(&r)) {
-		log_error("cannot register the subscriptions");
-		goto out;
-	}
-	/* the store, when this host has it (a relay may run elsewhere) */
-	r.have_store = access(r.cfg.store_dir, W_OK) == 0 &&
-		       !(r.cfg.store_require_mount && store_check_mount(r.cfg.store_require_mount, err, sizeof(err))) &&
-		       store_open(&r.store, r.cfg.store_dir, err, sizeof(err)) == 0;
-	if (!r.have_store && r.cfg.store_require_mount)
-		log_warn("%s: no store work on this host (bulk update, export, sweeps)", err);
-	if (r.have_store) /* its expiries and updates, for the responders' kept lookups */
-		db_count_changes(r.db, r.store.changes, false);
 	log_info("ready subscriptions=%zu owner='%s'", r.nnames, r.owner);
 	run(&r);
 	log_info("shutting down");
