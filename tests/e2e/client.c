@@ -146,6 +146,12 @@ int http_post_file(const char *path, const char *const *headers, const char *fil
 	return post_file(path, headers, file, r, false);
 }
 
+int post_dicom_file(const char *path, const char *file, struct resp *r)
+{
+	const char *h[] = { "Accept: application/dicom+json", "Content-Type: application/dicom", NULL };
+	return post_file(path, h, file, r, false);
+}
+
 int http_get_to_file(const char *path, const char *const *headers, const char *file, struct resp *r)
 {
 	struct curl_slist *hl;

@@ -33,6 +33,8 @@ int http_do(const char *method, const char *path, const char *const *headers, co
 int http_post_file_chunked(const char *path, const char *const *headers, const char *file, struct resp *r);
 /* POST of a file's bytes with Content-Length, streamed from disk. */
 int http_post_file(const char *path, const char *const *headers, const char *file, struct resp *r);
+/* STOW of one file as application/dicom (answers as DICOM JSON). */
+int post_dicom_file(const char *path, const char *file, struct resp *r);
 /* GET writing the body to a file; returns status in r (body empty). */
 int http_get_to_file(const char *path, const char *const *headers, const char *file, struct resp *r);
 void resp_release(struct resp *r);
