@@ -130,45 +130,47 @@ static void decode_png(const struct resp *r, struct buf *px, int *w, int *h, int
 	*h = (int)img.height;
 }
 
-static void sample__stored_and_served(void **state)
-{
-	const struct sample *s = *state;
-	char file[512], ref[512], got[512], pnm[512], url[1024], err[256];
-	char study[72], series[72], sop[72], pid[72];
-	struct resp r;
+/* A sample's copy as stored: its UIDs, whether it has a window. */
+struct stored_sample {
+	char study[72], series[72], sop[72];
+	bool windowed;
+};
 
-	snprintf(file, sizeof(file), "%s/%s.dcm", dir, s->name);
-	snprintf(ref, sizeof(ref), "%s/%s.ref.dcm", dir, s->name);
-	snprintf(got, sizeof(got), "%s/%s.got.dcm", dir, s->name);
-	snprintf(pnm, sizeof(pnm), "%s/%s.pnm", dir, s->name);
-	/* new UIDs (several samples share theirs), and the PatientID v2 requires */
+/* The sample s copied to file with new UIDs (several samples share
+ * theirs) and the PatientID v2 requires, and stored (200, or 202 with
+ * warnings: implicit VR and the like). */
+static void store_sample(const struct sample *s, const char *file, struct stored_sample *o)
+{
+	char err[256], pid[72];
+	struct resp r;
 	assert_int_equal(run_cmd("cp '" SAMPLES "/%s.dcm' '%s' && dcmodify -q -nb -gst -gse -gin -i '(0010,0020)=SAMPLE' '%s'",
 				 s->name, file, file),
 			 0);
 	struct dcm_file *f = dcm_open(file, err, sizeof(err));
 	assert_non_null(f);
-	dcm_get_string(f, DCM_TAG(0x0020, 0x000D), study, sizeof(study));
-	dcm_get_string(f, DCM_TAG(0x0020, 0x000E), series, sizeof(series));
-	dcm_get_string(f, DCM_TAG(0x0008, 0x0018), sop, sizeof(sop));
+	dcm_get_string(f, DCM_TAG(0x0020, 0x000D), o->study, sizeof(o->study));
+	dcm_get_string(f, DCM_TAG(0x0020, 0x000E), o->series, sizeof(o->series));
+	dcm_get_string(f, DCM_TAG(0x0008, 0x0018), o->sop, sizeof(o->sop));
 	assert_int_equal(dcm_get_string(f, DCM_TAG(0x0010, 0x0020), pid, sizeof(pid)), 1);
-	bool windowed = dcm_get_string(f, DCM_TAG(0x0028, 0x1050), err, sizeof(err)) == 1;
+	o->windowed = dcm_get_string(f, DCM_TAG(0x0028, 0x1050), err, sizeof(err)) == 1;
 	dcm_free(f);
 
 	const char *ct[] = { "Content-Type: application/dicom", "Accept: application/dicom+json", NULL };
 	assert_int_equal(http_post_file("/v2/studies", ct, file, &r), 0);
 	if (r.status != 200 && r.status != 202)
 		fprintf(stderr, "%s: STOW %ld %s\n", s->name, r.status, buf_str(&r.body));
-	assert_true(r.status == 200 || r.status == 202); /* 202: implicit VR and the like, with warnings */
-	assert_non_null(strstr(buf_str(&r.body), sop));
+	assert_true(r.status == 200 || r.status == 202);
+	assert_non_null(strstr(buf_str(&r.body), o->sop));
 	assert_null(strstr(buf_str(&r.body), "00081198")); /* no failed instance */
 	resp_release(&r);
+}
 
-	assert_int_equal(reference_decode(file, ref), 0);
-	struct native want, have;
-	assert_int_equal(native_read(ref, &want), 0);
-	snprintf(url, sizeof(url), "/v2/studies/%s/series/%s/instances/%s", study, series, sop);
-
-	/* the whole instance, explicit VR little endian */
+/* The whole instance at url, explicit VR little endian (into got), has
+ * want's pixels; its first frame's bytes as served into frame1. */
+static void whole_instance_matches(const char *url, const char *got, struct native *want, struct buf *frame1)
+{
+	struct native have;
+	struct resp r;
 	const char *le[] = { "Accept: application/dicom; transfer-syntax=1.2.840.10008.1.2.1", NULL };
 	assert_int_equal(http_get_to_file(url, le, got, &r), 0);
 	long status = r.status;
@@ -176,33 +178,26 @@ static void sample__stored_and_served(void **state)
 	assert_int_equal(status, 200);
 	assert_int_equal(native_read(got, &have), 0);
 	assert_string_equal(have.ts, "1.2.840.10008.1.2.1");
-	assert_string_equal(have.pi, want.pi);
-	assert_int_equal(have.rows, want.rows);
-	assert_int_equal(have.cols, want.cols);
-	assert_int_equal(have.bits, want.bits);
-	assert_int_equal(have.frames, want.frames);
+	assert_string_equal(have.pi, want->pi);
+	assert_int_equal(have.rows, want->rows);
+	assert_int_equal(have.cols, want->cols);
+	assert_int_equal(have.bits, want->bits);
+	assert_int_equal(have.frames, want->frames);
 	/* the frame as served: colour by plane when the file has it so */
-	struct buf frame1;
-	buf_init(&frame1, 0);
-	buf_add(&frame1, have.px.data, have.px.len / (size_t)have.frames);
-	native_interleave(&want);
+	buf_add(frame1, have.px.data, have.px.len / (size_t)have.frames);
+	native_interleave(want);
 	native_interleave(&have);
-	assert_int_equal(have.px.len, want.px.len);
-	assert_memory_equal(have.px.data, want.px.data, want.px.len);
+	assert_int_equal(have.px.len, want->px.len);
+	assert_memory_equal(have.px.data, want->px.data, want->px.len);
 	native_release(&have);
+}
 
-	/* frame 1, octet-stream: the first frame's bytes */
+/* The rendered PNG at url beside dcmj2pnm's of ref (into pnm): the file's
+ * window, else min-max, within the sample's tolerance. */
+static void rendered_matches(const struct sample *s, const char *url, const char *ref, const char *pnm, bool windowed)
+{
 	char fu[1100];
-	snprintf(fu, sizeof(fu), "%s/frames/1", url);
-	const char *oct[] = { "Accept: application/octet-stream", NULL };
-	assert_int_equal(http_do("GET", fu, oct, NULL, 0, &r), 0);
-	assert_int_equal(r.status, 200);
-	assert_int_equal(r.body.len, frame1.len);
-	assert_memory_equal(r.body.data, frame1.data, frame1.len);
-	buf_release(&frame1);
-	resp_release(&r);
-
-	/* rendered PNG beside dcmj2pnm's: the file's window, else min-max */
+	struct resp r;
 	snprintf(fu, sizeof(fu), "%s/rendered", url);
 	const char *png[] = { "Accept: image/png", NULL };
 	assert_int_equal(http_do("GET", fu, png, NULL, 0, &r), 0);
@@ -210,7 +205,6 @@ static void sample__stored_and_served(void **state)
 	if (s->render_tol < 0) {
 		assert_memory_equal(r.body.data, "\x89PNG", 4);
 		resp_release(&r);
-		native_release(&want);
 		return;
 	}
 	assert_int_equal(run_cmd("dcmj2pnm --write-raw-pnm %s '%s' '%s' >/dev/null 2>&1", windowed ? "+Wi 1" : "+Wm", ref, pnm),
@@ -233,7 +227,41 @@ static void sample__stored_and_served(void **state)
 	buf_release(&rpx);
 	buf_release(&opx);
 	resp_release(&r);
+}
+
+static void sample__stored_and_served(void **state)
+{
+	const struct sample *s = *state;
+	char file[512], ref[512], got[512], pnm[512], url[1024];
+	struct stored_sample o;
+	struct resp r;
+
+	snprintf(file, sizeof(file), "%s/%s.dcm", dir, s->name);
+	snprintf(ref, sizeof(ref), "%s/%s.ref.dcm", dir, s->name);
+	snprintf(got, sizeof(got), "%s/%s.got.dcm", dir, s->name);
+	snprintf(pnm, sizeof(pnm), "%s/%s.pnm", dir, s->name);
+	store_sample(s, file, &o);
+	assert_int_equal(reference_decode(file, ref), 0);
+	struct native want;
+	assert_int_equal(native_read(ref, &want), 0);
+	snprintf(url, sizeof(url), "/v2/studies/%s/series/%s/instances/%s", o.study, o.series, o.sop);
+	struct buf frame1;
+	buf_init(&frame1, 0);
+	whole_instance_matches(url, got, &want, &frame1);
 	native_release(&want);
+
+	/* frame 1, octet-stream: the first frame's bytes */
+	char fu[1100];
+	snprintf(fu, sizeof(fu), "%s/frames/1", url);
+	const char *oct[] = { "Accept: application/octet-stream", NULL };
+	assert_int_equal(http_do("GET", fu, oct, NULL, 0, &r), 0);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(r.body.len, frame1.len);
+	assert_memory_equal(r.body.data, frame1.data, frame1.len);
+	buf_release(&frame1);
+	resp_release(&r);
+
+	rendered_matches(s, url, ref, pnm, o.windowed);
 }
 
 /* Truncated and corrupted copies: each is stored or refused in the

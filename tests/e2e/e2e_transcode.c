@@ -271,7 +271,9 @@ static const char *under_base(const char *uri)
 	return uri + n;
 }
 
-static void bulkdata__links_and_values(void **state)
+/* As the service: bulk data left out of the metadata, while the route
+ * answers there too. */
+static void bulkdata__left_out_of_metadata_as_the_service(void **state)
 {
 	(void)state;
 	char path[300], mpath[400], bpath[600];
@@ -279,7 +281,6 @@ static void bulkdata__links_and_values(void **state)
 	const char *json[] = { "Accept: application/dicom+json", NULL };
 	const char *oct[] = { "Accept: application/octet-stream", NULL };
 
-	/* as the service: bulk data left out of the metadata */
 	path_of(path, sizeof(path), grey16);
 	snprintf(mpath, sizeof(mpath), "%s/metadata", path);
 	e2e_use_base(azure);
@@ -289,15 +290,57 @@ static void bulkdata__links_and_values(void **state)
 	assert_null(strstr(buf_str(&r.body), "\"7FE00010\""));
 	assert_null(strstr(buf_str(&r.body), "\"00291010\""));
 	resp_release(&r);
-	/* ... while the route answers there too */
 	snprintf(bpath, sizeof(bpath), "%s/bulkdata/00291010", path);
 	assert_int_equal(http_do("GET", bpath, oct, NULL, 0, &r), 0);
 	assert_int_equal(r.status, 200);
 	assert_int_equal(r.body.len, 4);
 	assert_memory_equal(r.body.data, "abcd", 4);
 	resp_release(&r);
+}
 
-	/* bulkdata_uri: links, followed as given */
+/* The private element's link as multipart, and a link inside a sequence
+ * (tag/item/tag), of the grey16 instance's metadata ds at path. */
+static void private_links(const cJSON *ds, const char *path)
+{
+	char bpath[600];
+	struct resp r;
+	const char *oct[] = { "Accept: application/octet-stream", NULL };
+	cJSON *priv = cJSON_GetObjectItem(ds, "00291010");
+	assert_non_null(priv);
+	const char *uri = cJSON_GetObjectItem(priv, "BulkDataURI")->valuestring;
+	const char *mp[] = { "Accept: multipart/related; type=\"application/octet-stream\"", NULL };
+	assert_int_equal(http_do("GET", under_base(uri), mp, NULL, 0, &r), 0);
+	assert_int_equal(r.status, 200);
+	const char *parts[2];
+	size_t lens[2];
+	char cts[2][128];
+	assert_int_equal(multipart_split(&r, parts, lens, 2, cts), 1);
+	assert_int_equal(lens[0], 4);
+	assert_memory_equal(parts[0], "abcd", 4);
+	assert_string_equal(cts[0], "application/octet-stream");
+	resp_release(&r);
+	cJSON *item = cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(ds, "00081140"), "Value"), 0);
+	assert_non_null(item);
+	uri = cJSON_GetObjectItem(cJSON_GetObjectItem(item, "00291001"), "BulkDataURI")->valuestring;
+	snprintf(bpath, sizeof(bpath), "%s/bulkdata/00081140/1/00291001", path);
+	assert_string_equal(under_base(uri), bpath);
+	assert_int_equal(http_do("GET", under_base(uri), oct, NULL, 0, &r), 0);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(r.body.len, 4);
+	assert_memory_equal(r.body.data, "wxyz", 4);
+	resp_release(&r);
+}
+
+/* bulkdata_uri: links in the metadata, followed as given; the pixel data
+ * native even when stored as JPEG 2000. */
+static void bulkdata__links_followed(void **state)
+{
+	(void)state;
+	char path[300], mpath[400], bpath[600];
+	struct resp r;
+	const char *json[] = { "Accept: application/dicom+json", NULL };
+	const char *oct[] = { "Accept: application/octet-stream", NULL };
+
 	e2e_use_base(extended);
 	const char *sops[] = { grey16, j2k };
 	for (int s = 0; s < 2; s++) {
@@ -313,7 +356,6 @@ static void bulkdata__links_and_values(void **state)
 		const char *uri = cJSON_GetObjectItem(pd, "BulkDataURI")->valuestring;
 		snprintf(bpath, sizeof(bpath), "%s/bulkdata/7FE00010", path);
 		assert_string_equal(under_base(uri), bpath);
-		/* the pixel data, native even when stored as JPEG 2000 */
 		assert_int_equal(http_do("GET", under_base(uri), oct, NULL, 0, &r), 0);
 		assert_int_equal(r.status, 200);
 		char ctype[200];
@@ -329,37 +371,21 @@ static void bulkdata__links_and_values(void **state)
 			assert_int_equal(r.body.len, 16 * 16 * 2);
 		}
 		resp_release(&r);
-		if (s == 0) {
-			cJSON *priv = cJSON_GetObjectItem(ds, "00291010");
-			assert_non_null(priv);
-			uri = cJSON_GetObjectItem(priv, "BulkDataURI")->valuestring;
-			const char *mp[] = { "Accept: multipart/related; type=\"application/octet-stream\"", NULL };
-			assert_int_equal(http_do("GET", under_base(uri), mp, NULL, 0, &r), 0);
-			assert_int_equal(r.status, 200);
-			const char *parts[2];
-			size_t lens[2];
-			char cts[2][128];
-			assert_int_equal(multipart_split(&r, parts, lens, 2, cts), 1);
-			assert_int_equal(lens[0], 4);
-			assert_memory_equal(parts[0], "abcd", 4);
-			assert_string_equal(cts[0], "application/octet-stream");
-			resp_release(&r);
-			/* in a sequence: tag/item/tag */
-			cJSON *item = cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(ds, "00081140"), "Value"), 0);
-			assert_non_null(item);
-			uri = cJSON_GetObjectItem(cJSON_GetObjectItem(item, "00291001"), "BulkDataURI")->valuestring;
-			snprintf(bpath, sizeof(bpath), "%s/bulkdata/00081140/1/00291001", path);
-			assert_string_equal(under_base(uri), bpath);
-			assert_int_equal(http_do("GET", under_base(uri), oct, NULL, 0, &r), 0);
-			assert_int_equal(r.status, 200);
-			assert_int_equal(r.body.len, 4);
-			assert_memory_equal(r.body.data, "wxyz", 4);
-			resp_release(&r);
-		}
+		if (s == 0)
+			private_links(ds, path);
 		cJSON_Delete(arr);
 	}
+}
 
-	/* what cannot be served */
+/* What cannot be served: the service's messages. */
+static void bulkdata__bad_paths(void **state)
+{
+	(void)state;
+	char path[300], bpath[600];
+	struct resp r;
+	const char *oct[] = { "Accept: application/octet-stream", NULL };
+
+	e2e_use_base(extended);
 	path_of(path, sizeof(path), grey16);
 	struct {
 		const char *tail, *accept;
@@ -395,7 +421,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(transcode__every_target_round_trips),
 		cmocka_unit_test(frames__compressed_media_types),
-		cmocka_unit_test(bulkdata__links_and_values),
+		cmocka_unit_test(bulkdata__left_out_of_metadata_as_the_service),
+		cmocka_unit_test(bulkdata__links_followed),
+		cmocka_unit_test(bulkdata__bad_paths),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
