@@ -254,3 +254,27 @@ long param_query_list(struct request *req, struct qido_param *out, size_t max)
 	}
 	return (long)n;
 }
+
+bool param_many_text_values(const cJSON *ds)
+{
+	const cJSON *e, *item;
+	cJSON_ArrayForEach(e, ds)
+	{
+		const cJSON *vr = cJSON_GetObjectItemCaseSensitive(e, "vr");
+		const cJSON *values = cJSON_GetObjectItemCaseSensitive(e, "Value");
+		if (!cJSON_IsString(vr) || !cJSON_IsArray(values))
+			continue;
+		const char *v = vr->valuestring;
+		if (!strcmp(v, "SQ")) {
+			cJSON_ArrayForEach(item, values)
+			{
+				if (cJSON_IsObject(item) && param_many_text_values(item))
+					return true;
+			}
+		} else if ((!strcmp(v, "LT") || !strcmp(v, "UT") || !strcmp(v, "UR") || !strcmp(v, "UC")) &&
+			   cJSON_GetArraySize(values) > 1) {
+			return true;
+		}
+	}
+	return false;
+}

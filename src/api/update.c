@@ -134,9 +134,9 @@ static const char *check_element(struct arena *a, const cJSON *e, uint32_t tag, 
 		buf_adds(&joined, s);
 	}
 	/* fo-dicom's DicomElement.ValidateVM, after the values' own checks
-	 * (an LT is one value whatever its backslashes) */
+	 * (an LT of more than one value was refused with the body) */
 	int count = cJSON_GetArraySize(values);
-	if (!why && !u->many && count > 1 && strcmp(dict_vr, "LT"))
+	if (!why && !u->many && count > 1)
 		why = arena_printf(a,
 				   "Content \"(%04x,%04x) %s %s\" does not validate VR %s: Number of items %d does not match "
 				   "ValueMultiplicity 1",
@@ -266,6 +266,8 @@ int update_studies(struct request *req)
 	const cJSON *ds = cJSON_GetObjectItem(j, "changeDataset");
 	if (!cJSON_IsObject(j))
 		rc = http_error(req, 400, "The syntax of the request body is invalid.");
+	else if (cJSON_IsObject(ds) && param_many_text_values(ds))
+		rc = http_error(req, 400, PARAM_MANY_TEXT_VALUES);
 	else if (check_studies(req, uids))
 		rc = 0;
 	else if (!cJSON_IsObject(ds) || !ds->child)

@@ -80,6 +80,19 @@ static cJSON *request_dataset(struct request *req, cJSON **body)
 		bad = "The request body must be a JSON array holding one DICOM JSON dataset.";
 	else if (!keys_are_tags(ds)) /* as the service's DICOM JSON reader refuses it */
 		bad = "The syntax of the request body is invalid.";
+	if (!bad) {
+		const cJSON *each;
+		cJSON_ArrayForEach(each, *body)
+		{
+			if (cJSON_IsObject(each) && param_many_text_values(each)) {
+				/* not a JSON message: the service's exception handler's plain text */
+				http_error(req, 400, PARAM_MANY_TEXT_VALUES);
+				cJSON_Delete(*body);
+				*body = NULL;
+				return NULL;
+			}
+		}
+	}
 	if (bad) {
 		http_json_message(req, 400, bad);
 		cJSON_Delete(*body);

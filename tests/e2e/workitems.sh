@@ -73,7 +73,10 @@ a type 1 attribute empty|$w3|00404005={"vr":"DT"}|400|The value for tag '(0040,4
 a transaction UID|$w3|00081195={"vr":"UI","Value":["1.2.3"]}|400|The attribute with tag '(0008,1195)' must be empty.
 a state other than SCHEDULED|$w3|00741000={"vr":"CS","Value":["IN\u0020PROGRESS"]}|400|can not transition to 'IN PROGRESS' state
 a SOP instance UID not the query's|2.25.1|00400400={"vr":"LT","Value":["c"]}|400|SOPInstanceUID in the payload does not match the workitem query parameter.
+an LT of two values (fo-dicom reads one)|$w3|00400400={"vr":"LT","Value":["c","d"]}|400|Sequence contains more than one element
+a UT of two values in a sequence's item|$w3|0040A370={"vr":"SQ","Value":[{"00400400":{"vr":"UT","Value":["c","d"]}}]}|400|Sequence contains more than one element
 CASES
+check "$(header Content-Type)" "text/plain; charset=utf-8" "  the last as the service's exception handler answers: plain text"
 echo '{"00080018":{"vr":"UI","Value":["1.2"]}}' > "$tmp/notarray.json"
 check "$(req POST "/workitems?$w3" "$tmp/notarray.json")" 400 "a body that is not an array: 400"
 check "$(req POST "/workitems?$w3" "$tmp/w1.json" application/json)" 415 "another Content-Type: 415"
