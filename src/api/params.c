@@ -278,3 +278,25 @@ bool param_many_text_values(const cJSON *ds)
 	}
 	return false;
 }
+
+void param_first_st_values(cJSON *ds)
+{
+	cJSON *e, *item;
+	cJSON_ArrayForEach(e, ds)
+	{
+		const cJSON *vr = cJSON_GetObjectItemCaseSensitive(e, "vr");
+		cJSON *values = cJSON_GetObjectItemCaseSensitive(e, "Value");
+		if (!cJSON_IsString(vr) || !cJSON_IsArray(values))
+			continue;
+		if (!strcmp(vr->valuestring, "SQ")) {
+			cJSON_ArrayForEach(item, values)
+			{
+				if (cJSON_IsObject(item))
+					param_first_st_values(item);
+			}
+		} else if (!strcmp(vr->valuestring, "ST")) {
+			while (cJSON_GetArraySize(values) > 1)
+				cJSON_DeleteItemFromArray(values, 1);
+		}
+	}
+}

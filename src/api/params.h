@@ -47,6 +47,9 @@ struct cJSON *param_json_body_as(struct request *req, size_t max, const char *me
  * or an item of its sequences, has such an element. */
 #define PARAM_MANY_TEXT_VALUES "Sequence contains more than one element"
 bool param_many_text_values(const struct cJSON *ds);
+/* And of an ST it keeps the first value only: ds's (and its sequences'
+ * items') STs cut to their first value. */
+void param_first_st_values(struct cJSON *ds);
 
 /* The query's parameters (decoded) into out, in order: their count, or
  * -1 when there are more than max (the caller answers "Invalid query:

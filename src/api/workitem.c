@@ -92,6 +92,7 @@ static cJSON *request_dataset(struct request *req, cJSON **body)
 				return NULL;
 			}
 		}
+		param_first_st_values(ds);
 	}
 	if (bad) {
 		http_json_message(req, 400, bad);

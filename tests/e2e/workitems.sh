@@ -201,8 +201,10 @@ check "$(req PUT "/workitems/2.25.404/state" "$tmp/state.json")/$(body)" '404/"T
 	"a state change of an unknown workitem: 404"
 
 # ---- cancel ---------------------------------------------------------------------
-dataset "$tmp/w2.json" "$w2" "$p2"
+dataset "$tmp/w2.json" "$w2" "$p2" '00080081={"vr":"ST","Value":["first","second"]}'
 check "$(req POST "/workitems" "$tmp/w2.json")" 201 "create without the UID in the query (it is in the dataset)"
+check "$(req GET "/workitems/$w2"; jget 'd["00080081"]["Value"]' < "$tmp/out")" "200['first']" \
+	"  an ST of two values kept as fo-dicom reads it: the first"
 printf '[{"00741238":{"vr":"LT","Value":["patient left"]}}]' > "$tmp/cancel.json"
 check "$(req POST "/workitems/$w2/cancelrequest" "$tmp/cancel.json")" 202 "cancel request of a SCHEDULED one: 202"
 check "$(req GET "/workitems/$w2"; jget 'd["00741000"]["Value"][0], d["00741238"]["Value"][0]' < "$tmp/out")" \
