@@ -255,48 +255,51 @@ long param_query_list(struct request *req, struct qido_param *out, size_t max)
 	return (long)n;
 }
 
-bool param_many_text_values(const cJSON *ds)
+/* Calls fn with the VR and the Value array of each element of the DICOM
+ * JSON dataset ds and of its sequences' items, until fn returns true;
+ * whether one did. */
+static bool each_value(const cJSON *ds, bool (*fn)(const char *vr, cJSON *values))
 {
 	const cJSON *e, *item;
-	cJSON_ArrayForEach(e, ds)
-	{
-		const cJSON *vr = cJSON_GetObjectItemCaseSensitive(e, "vr");
-		const cJSON *values = cJSON_GetObjectItemCaseSensitive(e, "Value");
-		if (!cJSON_IsString(vr) || !cJSON_IsArray(values))
-			continue;
-		const char *v = vr->valuestring;
-		if (!strcmp(v, "SQ")) {
-			cJSON_ArrayForEach(item, values)
-			{
-				if (cJSON_IsObject(item) && param_many_text_values(item))
-					return true;
-			}
-		} else if ((!strcmp(v, "LT") || !strcmp(v, "UT") || !strcmp(v, "UR") || !strcmp(v, "UC")) &&
-			   cJSON_GetArraySize(values) > 1) {
-			return true;
-		}
-	}
-	return false;
-}
-
-void param_first_st_values(cJSON *ds)
-{
-	cJSON *e, *item;
 	cJSON_ArrayForEach(e, ds)
 	{
 		const cJSON *vr = cJSON_GetObjectItemCaseSensitive(e, "vr");
 		cJSON *values = cJSON_GetObjectItemCaseSensitive(e, "Value");
 		if (!cJSON_IsString(vr) || !cJSON_IsArray(values))
 			continue;
-		if (!strcmp(vr->valuestring, "SQ")) {
-			cJSON_ArrayForEach(item, values)
-			{
-				if (cJSON_IsObject(item))
-					param_first_st_values(item);
-			}
-		} else if (!strcmp(vr->valuestring, "ST")) {
-			while (cJSON_GetArraySize(values) > 1)
-				cJSON_DeleteItemFromArray(values, 1);
+		if (fn(vr->valuestring, values))
+			return true;
+		if (strcmp(vr->valuestring, "SQ"))
+			continue;
+		cJSON_ArrayForEach(item, values)
+		{
+			if (cJSON_IsObject(item) && each_value(item, fn))
+				return true;
 		}
 	}
+	return false;
+}
+
+static bool many_text_values(const char *vr, cJSON *values)
+{
+	return (!strcmp(vr, "LT") || !strcmp(vr, "UT") || !strcmp(vr, "UR") || !strcmp(vr, "UC")) &&
+	       cJSON_GetArraySize(values) > 1;
+}
+
+bool param_many_text_values(const cJSON *ds)
+{
+	return each_value(ds, many_text_values);
+}
+
+static bool first_st_value(const char *vr, cJSON *values)
+{
+	if (!strcmp(vr, "ST"))
+		while (cJSON_GetArraySize(values) > 1)
+			cJSON_DeleteItemFromArray(values, 1);
+	return false;
+}
+
+void param_first_st_values(cJSON *ds)
+{
+	each_value(ds, first_st_value);
 }
