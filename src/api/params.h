@@ -40,17 +40,6 @@ struct cJSON *param_json_body(struct request *req, size_t max);
 /* The same for another media type (application/dicom+json for workitems). */
 struct cJSON *param_json_body_as(struct request *req, size_t max, const char *media);
 
-/* The service reads a request's DICOM JSON datasets (bulk update's
- * changeDataset, workitems) with fo-dicom, which takes one value of an LT,
- * UT, UR or UC (Enumerable.Single): more throw, and the service answers
- * 400 with .NET's message, PARAM_MANY_TEXT_VALUES. Whether the dataset ds,
- * or an item of its sequences, has such an element. */
-#define PARAM_MANY_TEXT_VALUES "Sequence contains more than one element"
-bool param_many_text_values(const struct cJSON *ds);
-/* And of an ST it keeps the first value only: ds's (and its sequences'
- * items') STs cut to their first value. */
-void param_first_st_values(struct cJSON *ds);
-
 /* The query's parameters (decoded) into out, in order: their count, or
  * -1 when there are more than max (the caller answers "Invalid query:
  * too many query parameters."). */

@@ -2,6 +2,7 @@
  * checks it (UpdateRequestValidator), then an update operation that
  * outbox-relay carries out. */
 #include "api/app.h"
+#include "api/json_read.h"
 #include "api/params.h"
 #include "common/buf.h"
 #include "db/update.h"
@@ -254,6 +255,7 @@ int update_studies(struct request *req)
 {
 	char op[33], busy[33];
 	int rc = 0;
+	enum json_read read;
 
 	/* the action answers 404 before API version 2 (StoreController) */
 	if (req->api_major < 2)
@@ -263,11 +265,12 @@ int update_studies(struct request *req)
 		return 0;
 	cJSON *input = cJSON_CreateObject();
 	const cJSON *uids = cJSON_GetObjectItem(j, "studyInstanceUids");
-	const cJSON *ds = cJSON_GetObjectItem(j, "changeDataset");
+	cJSON *ds = cJSON_GetObjectItem(j, "changeDataset");
 	if (!cJSON_IsObject(j))
 		rc = http_error(req, 400, "The syntax of the request body is invalid.");
-	else if (cJSON_IsObject(ds) && param_many_text_values(ds))
-		rc = http_error(req, 400, PARAM_MANY_TEXT_VALUES);
+	else if (cJSON_IsObject(ds) && (read = json_read_dataset(ds)))
+		rc = http_error(req, 400, "%s",
+				read == JSON_READ_MANY_TEXT ? JSON_READ_MANY_TEXT_MESSAGE : "The syntax of the request body is invalid.");
 	else if (check_studies(req, uids))
 		rc = 0;
 	else if (!cJSON_IsObject(ds) || !ds->child)

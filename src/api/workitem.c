@@ -3,6 +3,7 @@
  * arrays of DICOM JSON datasets (the first one is used); answers that are
  * not datasets are JSON strings, as the service writes them. */
 #include "api/app.h"
+#include "api/json_read.h"
 #include "api/params.h"
 #include "api/workitem_query.h"
 #include "api/workitem_rules.h"
@@ -80,19 +81,19 @@ static cJSON *request_dataset(struct request *req, cJSON **body)
 		bad = "The request body must be a JSON array holding one DICOM JSON dataset.";
 	else if (!keys_are_tags(ds)) /* as the service's DICOM JSON reader refuses it */
 		bad = "The syntax of the request body is invalid.";
-	if (!bad) {
-		const cJSON *each;
-		cJSON_ArrayForEach(each, *body)
-		{
-			if (cJSON_IsObject(each) && param_many_text_values(each)) {
-				/* not a JSON message: the service's exception handler's plain text */
-				http_error(req, 400, PARAM_MANY_TEXT_VALUES);
-				cJSON_Delete(*body);
-				*body = NULL;
-				return NULL;
-			}
+	cJSON *each;
+	cJSON_ArrayForEach(each, *body)
+	{
+		enum json_read read = bad || !cJSON_IsObject(each) ? JSON_READ_OK : json_read_dataset(each);
+		if (read == JSON_READ_MANY_TEXT) {
+			/* not a JSON message: the service's exception handler's plain text */
+			http_error(req, 400, JSON_READ_MANY_TEXT_MESSAGE);
+			cJSON_Delete(*body);
+			*body = NULL;
+			return NULL;
 		}
-		param_first_st_values(ds);
+		if (read)
+			bad = "The syntax of the request body is invalid.";
 	}
 	if (bad) {
 		http_json_message(req, 400, bad);

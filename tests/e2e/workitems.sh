@@ -73,6 +73,7 @@ a type 1 attribute empty|$w3|00404005={"vr":"DT"}|400|The value for tag '(0040,4
 a transaction UID|$w3|00081195={"vr":"UI","Value":["1.2.3"]}|400|The attribute with tag '(0008,1195)' must be empty.
 a state other than SCHEDULED|$w3|00741000={"vr":"CS","Value":["IN\u0020PROGRESS"]}|400|can not transition to 'IN PROGRESS' state
 a SOP instance UID not the query's|2.25.1|00400400={"vr":"LT","Value":["c"]}|400|SOPInstanceUID in the payload does not match the workitem query parameter.
+a number VR's value that is not a number|$w3|00081160={"vr":"IS","Value":["x"]}|400|The syntax of the request body is invalid.
 an LT of two values (fo-dicom reads one)|$w3|00400400={"vr":"LT","Value":["c","d"]}|400|Sequence contains more than one element
 a UT of two values in a sequence's item|$w3|0040A370={"vr":"SQ","Value":[{"00400400":{"vr":"UT","Value":["c","d"]}}]}|400|Sequence contains more than one element
 CASES
@@ -201,10 +202,12 @@ check "$(req PUT "/workitems/2.25.404/state" "$tmp/state.json")/$(body)" '404/"T
 	"a state change of an unknown workitem: 404"
 
 # ---- cancel ---------------------------------------------------------------------
-dataset "$tmp/w2.json" "$w2" "$p2" '00080081={"vr":"ST","Value":["first","second"]}'
+dataset "$tmp/w2.json" "$w2" "$p2" '00080081={"vr":"ST","Value":["first","second"]}' \
+	'00080080={"vr":"LO","Value":[12,"Hospital"]}' '00081160={"vr":"IS","Value":[" 7",8]}'
 check "$(req POST "/workitems" "$tmp/w2.json")" 201 "create without the UID in the query (it is in the dataset)"
-check "$(req GET "/workitems/$w2"; jget 'd["00080081"]["Value"]' < "$tmp/out")" "200['first']" \
-	"  an ST of two values kept as fo-dicom reads it: the first"
+check "$(req GET "/workitems/$w2"; jget 'd["00080081"]["Value"], d["00080080"]["Value"], d["00081160"]["Value"]' < "$tmp/out")" \
+	"200(['first'], ['Hospital'], [7, 8])" \
+	"  read as fo-dicom reads DICOM JSON: an ST's first value, a text VR's strings, an IS's numbers and number strings"
 printf '[{"00741238":{"vr":"LT","Value":["patient left"]}}]' > "$tmp/cancel.json"
 check "$(req POST "/workitems/$w2/cancelrequest" "$tmp/cancel.json")" 202 "cancel request of a SCHEDULED one: 202"
 check "$(req GET "/workitems/$w2"; jget 'd["00741000"]["Value"][0], d["00741238"]["Value"][0]' < "$tmp/out")" \
