@@ -61,6 +61,55 @@ static void assert_retrieved(const char *study, const char *series, const char *
 	resp_release(&r);
 }
 
+/* The study's metadata and searches show the second version's name only. */
+static void described_and_found_as_the_new(const char *study)
+{
+	char path[512];
+	struct resp r;
+	const char *hj[] = { ACCEPT_JSON, NULL };
+	snprintf(path, sizeof(path), "/v2/studies/%s/metadata", study);
+	http_do("GET", path, hj, NULL, 0, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(buf_str(&r.body), "Second^Version"));
+	assert_null(strstr(buf_str(&r.body), "First^Version"));
+	resp_release(&r);
+	snprintf(path, sizeof(path), "/v2/studies?StudyInstanceUID=%s&PatientName=Second^Version", study);
+	http_do("GET", path, hj, NULL, 0, &r);
+	assert_int_equal(r.status, 200);
+	resp_release(&r);
+	snprintf(path, sizeof(path), "/v2/studies?StudyInstanceUID=%s&PatientName=First^Version", study);
+	http_do("GET", path, hj, NULL, 0, &r);
+	assert_int_equal(r.status, 204);
+	resp_release(&r);
+}
+
+/* The change feed of sop replaced by the version of watermark wm2: a
+ * Create entry per version, the first now Replaced (its current watermark
+ * the new one); a DicomImageCreated event each. */
+static void changes_of_a_replace(const char *sop, long long wm2)
+{
+	char w2[24];
+	struct resp r;
+	const char *hj[] = { ACCEPT_JSON, NULL };
+	snprintf(w2, sizeof(w2), "%lld", wm2);
+	assert_int_equal(db_scalar("SELECT count(*) FROM changefeed WHERE sop_uid = $1 AND action = 0", sop, NULL), 2);
+	assert_int_equal(db_scalar("SELECT count(*) FROM changefeed WHERE sop_uid = $1 AND current_watermark = $2::bigint "
+				   "AND original_watermark < current_watermark",
+				   sop, w2),
+			 1);
+	assert_int_equal(db_scalar("SELECT count(*) FROM outbox WHERE event_type = 'Microsoft.HealthcareApis.DicomImageCreated' "
+				   "AND subject LIKE '%/instances/' || $1",
+				   sop, NULL),
+			 2);
+	http_do("GET", "/v2/changefeed/latest?includeMetadata=false", hj, NULL, 0, &r);
+	cJSON *j = resp_json(&r);
+	assert_string_equal(cJSON_GetObjectItem(j, "sopInstanceUid")->valuestring, sop);
+	assert_string_equal(cJSON_GetObjectItem(j, "action")->valuestring, "Create");
+	assert_string_equal(cJSON_GetObjectItem(j, "state")->valuestring, "Current");
+	cJSON_Delete(j);
+	resp_release(&r);
+}
+
 static void upsert__replaces_an_existing_instance(void **state)
 {
 	(void)state;
@@ -106,42 +155,8 @@ static void upsert__replaces_an_existing_instance(void **state)
 	assert_retrieved(study, series, sop, v2);
 	assert_int_equal(access(old_file, F_OK), -1);
 
-	const char *hj[] = { ACCEPT_JSON, NULL };
-	snprintf(path, sizeof(path), "/v2/studies/%s/metadata", study);
-	http_do("GET", path, hj, NULL, 0, &r);
-	assert_int_equal(r.status, 200);
-	assert_non_null(strstr(buf_str(&r.body), "Second^Version"));
-	assert_null(strstr(buf_str(&r.body), "First^Version"));
-	resp_release(&r);
-	snprintf(path, sizeof(path), "/v2/studies?StudyInstanceUID=%s&PatientName=Second^Version", study);
-	http_do("GET", path, hj, NULL, 0, &r);
-	assert_int_equal(r.status, 200);
-	resp_release(&r);
-	snprintf(path, sizeof(path), "/v2/studies?StudyInstanceUID=%s&PatientName=First^Version", study);
-	http_do("GET", path, hj, NULL, 0, &r);
-	assert_int_equal(r.status, 204);
-	resp_release(&r);
-
-	/* change feed: a Create entry per version, the first now Replaced
-	 * (its current watermark the new one); a DicomImageCreated event each */
-	char w2[24];
-	snprintf(w2, sizeof(w2), "%lld", wm2);
-	assert_int_equal(db_scalar("SELECT count(*) FROM changefeed WHERE sop_uid = $1 AND action = 0", sop, NULL), 2);
-	assert_int_equal(db_scalar("SELECT count(*) FROM changefeed WHERE sop_uid = $1 AND current_watermark = $2::bigint "
-				   "AND original_watermark < current_watermark",
-				   sop, w2),
-			 1);
-	assert_int_equal(db_scalar("SELECT count(*) FROM outbox WHERE event_type = 'Microsoft.HealthcareApis.DicomImageCreated' "
-				   "AND subject LIKE '%/instances/' || $1",
-				   sop, NULL),
-			 2);
-	http_do("GET", "/v2/changefeed/latest?includeMetadata=false", hj, NULL, 0, &r);
-	j = resp_json(&r);
-	assert_string_equal(cJSON_GetObjectItem(j, "sopInstanceUid")->valuestring, sop);
-	assert_string_equal(cJSON_GetObjectItem(j, "action")->valuestring, "Create");
-	assert_string_equal(cJSON_GetObjectItem(j, "state")->valuestring, "Current");
-	cJSON_Delete(j);
-	resp_release(&r);
+	described_and_found_as_the_new(study);
+	changes_of_a_replace(sop, wm2);
 
 	/* DELETE removes it as any instance */
 	assert_int_equal(delete_study(study), 204);

@@ -279,7 +279,7 @@ static void wado__missing__404_by_level(void **state)
 
 static void wado__metadata__json_etag_304(void **state)
 {
-	char path[512], etag[64], etag2[64], ct[128];
+	char path[512], etag[64], ct[128];
 	struct resp r;
 	const char *h[] = { ACCEPT_JSON, NULL };
 
@@ -314,8 +314,22 @@ static void wado__metadata__json_etag_304(void **state)
 	assert_int_equal(r.body.len, 0);
 	assert_null(resp_header(&r, "ETag", ct, sizeof(ct)));
 	resp_release(&r);
+}
 
-	/* a new instance changes it */
+/* A new instance changes the study's ETag. */
+static void wado__metadata__new_instance_changes_etag(void **state)
+{
+	char path[512], etag[64], etag2[64], inm[96];
+	struct resp r;
+	const char *h[] = { ACCEPT_JSON, NULL };
+
+	snprintf(path, sizeof(path), "/v2/studies/%s/metadata", fx.study);
+	http_do("GET", path, h, NULL, 0, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(resp_header(&r, "ETag", etag, sizeof(etag)));
+	resp_release(&r);
+	snprintf(inm, sizeof(inm), "If-None-Match: %s", etag);
+	const char *h2[] = { ACCEPT_JSON, inm, NULL };
 	char *f = make_dcm("--study %s", fx.study);
 	const char *hs[] = { ACCEPT_JSON, "Content-Type: application/dicom", NULL };
 	http_post_file("/v2/studies", hs, f, &r);
@@ -340,8 +354,16 @@ static void wado__metadata__json_etag_304(void **state)
 	resp_release(&r);
 	unlink(f);
 	free(f);
+}
 
-	/* instance level: the ETag is the watermark */
+/* At the instance level the ETag is the watermark; the metadata's Accept
+ * filter. */
+static void wado__metadata__instance_etag_and_accept(void **state)
+{
+	char path[512], etag[64], want[64];
+	struct resp r;
+	const char *h[] = { ACCEPT_JSON, NULL };
+
 	instance_path(path, sizeof(path), 0);
 	strncat(path, "/metadata", sizeof(path) - strlen(path) - 1);
 	http_do("GET", path, h, NULL, 0, &r);
@@ -435,6 +457,8 @@ int main(void)
 		cmocka_unit_test(wado__not_acceptable__406),
 		cmocka_unit_test(wado__missing__404_by_level),
 		cmocka_unit_test(wado__metadata__json_etag_304),
+		cmocka_unit_test(wado__metadata__new_instance_changes_etag),
+		cmocka_unit_test(wado__metadata__instance_etag_and_accept),
 		cmocka_unit_test(wado__decoder_crash__one_request_fails_not_the_server),
 		cmocka_unit_test(wado__large_multiframe__round_trip),
 	};
