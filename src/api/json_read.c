@@ -130,7 +130,18 @@ static enum json_read read_values(const char *vr, cJSON *values)
 		}
 		return JSON_READ_OK;
 	}
-	if (!strcmp(vr, "SQ") || !strcmp(vr, "PN") || vr_is(vr, "OB OD OF OL OV OW UN"))
+	if (!strcmp(vr, "PN")) {
+		/* names are objects (or null): fo-dicom 5.1.2 never gets past
+		 * anything else (its loop over the values does not move on), so
+		 * the service never answers such a body; refused here instead */
+		cJSON_ArrayForEach(v, values)
+		{
+			if (!cJSON_IsObject(v) && !cJSON_IsNull(v))
+				return JSON_READ_MALFORMED;
+		}
+		return JSON_READ_OK;
+	}
+	if (!strcmp(vr, "SQ") || vr_is(vr, "OB OD OF OL OV OW UN"))
 		return JSON_READ_OK;
 	/* the text VRs: strings (and nulls) kept, anything else skipped */
 	for (v = values->child; v; v = next) {

@@ -15,7 +15,9 @@ enum json_read {
 	JSON_READ_MANY_TEXT,
 	/* a value of a number VR that is not one (a string that does not parse
 	 * as one, a number out of the VR's range): fo-dicom's JsonException,
-	 * the service's "The syntax of the request body is invalid." */
+	 * the service's "The syntax of the request body is invalid."; and a
+	 * person name that is not an object, on which the service's reader
+	 * never returns */
 	JSON_READ_MALFORMED,
 };
 

@@ -44,6 +44,7 @@ done <<CASES
 {"studyInstanceUids":["$s0"],"changeDataset":{"00080090":{"vr":"PN","Value":[{"Alphabetic":"A"},{"Alphabetic":"B"},{"Alphabetic":"C"}]}}}|400|DICOM100: (0008,0090) - Content \"(0008,0090) PN Referring Physician's Name\" does not validate VR PN: Number of items 3 does not match ValueMultiplicity 1
 not json|400|The syntax of the request body is invalid.
 {"studyInstanceUids":["1.2.abc"],"changeDataset":{"00101020":{"vr":"DS","Value":["tall"]}}}|400|The syntax of the request body is invalid.
+{"studyInstanceUids":["$s0"],"changeDataset":{"00100010":{"vr":"PN","Value":["Doe^John"]}}}|400|The syntax of the request body is invalid.
 {"studyInstanceUids":["$s0"],"changeDataset":{"00100020":{"vr":"LO","Value":[123]}}}|400|DICOM100: (0010,0020) - Updating an attribute to no value is not supported
 {"studyInstanceUids":["$s0"],"changeDataset":{"00104000":{"vr":"LT","Value":["a","b"]}}}|400|Sequence contains more than one element
 {"studyInstanceUids":["1.2.abc"],"changeDataset":{"00100010":{"vr":"PN","Value":[{"Alphabetic":"A"}]},"00081030":{"vr":"SQ","Value":[{"00104000":{"vr":"UT","Value":["a","b"]}}]}}}|400|Sequence contains more than one element
