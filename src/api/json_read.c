@@ -106,6 +106,23 @@ static bool number_vr(const char *vr, double *lo, double *hi, bool *integral, bo
 	return false;
 }
 
+/* A person name's component groups of nothing but white space go, as
+ * fo-dicom leaves them out of the name it makes (IsNullOrWhiteSpace). */
+static void drop_blank_groups(cJSON *name)
+{
+	static const char *const groups[] = { "Alphabetic", "Ideographic", "Phonetic" };
+	for (size_t i = 0; i < 3; i++) {
+		const cJSON *g = cJSON_GetObjectItemCaseSensitive(name, groups[i]);
+		if (!cJSON_IsString(g))
+			continue;
+		const char *p = g->valuestring;
+		while (dotnet_space(*p))
+			p++;
+		if (!*p)
+			cJSON_DeleteItemFromObjectCaseSensitive(name, groups[i]);
+	}
+}
+
 /* One element's values (its VR vr) read as fo-dicom reads them. */
 static enum json_read read_values(const char *vr, cJSON *values)
 {
@@ -138,6 +155,7 @@ static enum json_read read_values(const char *vr, cJSON *values)
 		{
 			if (!cJSON_IsObject(v) && !cJSON_IsNull(v))
 				return JSON_READ_MALFORMED;
+			drop_blank_groups(v);
 		}
 		return JSON_READ_OK;
 	}

@@ -203,11 +203,12 @@ check "$(req PUT "/workitems/2.25.404/state" "$tmp/state.json")/$(body)" '404/"T
 
 # ---- cancel ---------------------------------------------------------------------
 dataset "$tmp/w2.json" "$w2" "$p2" '00080081={"vr":"ST","Value":["first","second"]}' \
-	'00080080={"vr":"LO","Value":[12,"Hospital"]}' '00081160={"vr":"IS","Value":[" 7",8]}'
+	'00080080={"vr":"LO","Value":[12,"Hospital"]}' '00081160={"vr":"IS","Value":[" 7",8]}' \
+	"00100010={\"vr\":\"PN\",\"Value\":[{\"Alphabetic\":\"Worklist^Patient$p2\",\"Ideographic\":\" \"}]}"
 check "$(req POST "/workitems" "$tmp/w2.json")" 201 "create without the UID in the query (it is in the dataset)"
-check "$(req GET "/workitems/$w2"; jget 'd["00080081"]["Value"], d["00080080"]["Value"], d["00081160"]["Value"]' < "$tmp/out")" \
-	"200(['first'], ['Hospital'], [7, 8])" \
-	"  read as fo-dicom reads DICOM JSON: an ST's first value, a text VR's strings, an IS's numbers and number strings"
+check "$(req GET "/workitems/$w2"; jget 'd["00080081"]["Value"], d["00080080"]["Value"], d["00081160"]["Value"], d["00100010"]["Value"]' < "$tmp/out")" \
+	"200(['first'], ['Hospital'], [7, 8], [{'Alphabetic': 'Worklist^Patient$p2'}])" \
+	"  read as fo-dicom reads DICOM JSON: an ST's first value, a text VR's strings, an IS's numbers and number strings, a name without its blank groups"
 printf '[{"00741238":{"vr":"LT","Value":["patient left"]}}]' > "$tmp/cancel.json"
 check "$(req POST "/workitems/$w2/cancelrequest" "$tmp/cancel.json")" 202 "cancel request of a SCHEDULED one: 202"
 check "$(req GET "/workitems/$w2"; jget 'd["00741000"]["Value"][0], d["00741238"]["Value"][0]' < "$tmp/out")" \

@@ -100,6 +100,12 @@ static void text__strings_kept_st_first_lt_one(void **state)
 	/* names are objects: fo-dicom loops for ever on a string */
 	assert_int_equal(one("PN", "[{\"Alphabetic\":\"A\"},null,{\"Alphabetic\":\"B\"}]"), JSON_READ_OK);
 	assert_int_equal(one("PN", "[\"Doe^John\"]"), JSON_READ_MALFORMED);
+	/* and groups of white space are left out of the name */
+	assert_int_equal(read_text("{\"00100010\":{\"vr\":\"PN\",\"Value\":[{\"Alphabetic\":\"A\","
+				   "\"Ideographic\":\" \",\"Phonetic\":\"P\"}]}}",
+				   left, sizeof(left)),
+			 JSON_READ_OK);
+	assert_string_equal(left, "{\"00100010\":{\"vr\":\"PN\",\"Value\":[{\"Alphabetic\":\"A\",\"Phonetic\":\"P\"}]}}");
 	/* VRs that are not text are left alone */
 	assert_int_equal(one("OB", "[1,2]"), JSON_READ_OK);
 }
