@@ -4,6 +4,7 @@
 #include "dicom/dcm_internal.hh"
 
 #include <climits>
+#include <unordered_map>
 
 void bridge::set_err(char *err, size_t errlen, const char *msg)
 {
@@ -295,19 +296,42 @@ static void vr_out(gdcm::VR vr, char out[3])
 	snprintf(out, 3, "%s", vr == gdcm::VR::INVALID ? "UN" : vr_name(vr));
 }
 
+// The public dictionary by keyword, made once a process: GDCM's
+// GetDictEntryByKeyword walks the whole dictionary (about 100 us for a
+// keyword it does not know, a few for one it does). The first entry of a
+// keyword in tag order, as that walk finds it; entries without one are
+// not named so.
+struct keyword_entry {
+	uint32_t tag;
+	gdcm::VR vr;
+};
+
+static const std::unordered_map<std::string, keyword_entry> &keyword_index()
+{
+	static const std::unordered_map<std::string, keyword_entry> index = [] {
+		std::unordered_map<std::string, keyword_entry> m;
+		const gdcm::Dict &d = gdcm::Global::GetInstance().GetDicts().GetPublicDict();
+		for (gdcm::Dict::ConstIterator it = d.Begin(); it != d.End(); ++it) {
+			const char *k = it->second.GetKeyword();
+			if (k && *k)
+				m.emplace(k, keyword_entry{ ((uint32_t)it->first.GetGroup() << 16) | it->first.GetElement(),
+							    it->second.GetVR() });
+		}
+		return m;
+	}();
+	return index;
+}
+
 extern "C" int dcm_keyword_tag(const char *keyword, uint32_t *tag, char vr[3])
 {
-	if (!*keyword)
-		return -1; /* the dictionary's entries without a keyword are not named so */
 	try {
-		const gdcm::Dict &d = gdcm::Global::GetInstance().GetDicts().GetPublicDict();
-		gdcm::Tag t;
-		const gdcm::DictEntry &e = d.GetDictEntryByKeyword(keyword, t);
-		if (t == gdcm::Tag(0xffff, 0xffff) || !e.GetKeyword() || strcmp(e.GetKeyword(), keyword))
+		const auto &index = keyword_index();
+		auto found = index.find(keyword);
+		if (found == index.end())
 			return -1;
-		*tag = ((uint32_t)t.GetGroup() << 16) | t.GetElement();
+		*tag = found->second.tag;
 		if (vr)
-			vr_out(e.GetVR(), vr);
+			vr_out(found->second.vr, vr);
 		return 0;
 	} catch (...) {
 		return -1;

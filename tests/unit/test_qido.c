@@ -9,6 +9,7 @@
 
 #include "api/qido_query.h"
 #include "bounds.h"
+#include "dicom/dcm.h"
 
 static struct arena a;
 
@@ -211,6 +212,47 @@ static void parse__fuzzy__double_quote_refused(void **state)
 	assert_int_equal(q.filters[0].match, QIDO_PN);
 }
 
+/* Keywords to tags through the dictionary's index (src/dicom/dcm_file.cc):
+ * exact, case and all; the first entry of a keyword in tag order; VRs as
+ * the bridge names them. */
+static void keyword__tags__as_the_dictionary(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *keyword;
+		uint32_t tag;
+		const char *vr;
+	} known[] = {
+		{ "PatientName", 0x00100010, "PN" },	    { "StudyInstanceUID", 0x0020000D, "UI" },
+		{ "Modality", 0x00080060, "CS" },	    { "ReferencedSeriesSequence", 0x00081115, "SQ" },
+		{ "PixelData", 0x7FE00010, "OW" },	    { "LargestImagePixelValue", 0x00280107, "US" },
+		{ "ItemDelimitationItem", 0xFFFEE00D, "UN" }, { "OverlayRows", 0x60000010, "US" },
+		/* one of the 128 curve groups' entries: the first */
+		{ "CurveData", 0x50003000, "OW" },
+	};
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+		uint32_t tag = 0;
+		char vr[3] = "";
+		assert_int_equal(dcm_keyword_tag(known[i].keyword, &tag, vr), 0);
+		assert_int_equal(tag, known[i].tag);
+		assert_string_equal(vr, known[i].vr);
+	}
+	static const char *const unknown[] = { "", "patientname", "PATIENTNAME", "PatientName ", "PatientNam",
+					       "NoSuchKeyword", "limit", "00100010" };
+	for (size_t i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++) {
+		uint32_t tag = 0;
+		assert_int_equal(dcm_keyword_tag(unknown[i], &tag, NULL), -1);
+	}
+	uint32_t tag = 0;
+	bool hex = false;
+	assert_int_equal(dcm_parse_tag("00100010", &tag, &hex), 0);
+	assert_true(hex);
+	assert_int_equal(tag, 0x00100010);
+	assert_int_equal(dcm_parse_tag("PatientID", &tag, &hex), 0);
+	assert_false(hex);
+	assert_int_equal(tag, 0x00100020);
+}
+
 int main(void)
 {
 	arena_init(&a);
@@ -224,6 +266,7 @@ int main(void)
 		cmocka_unit_test(parse__bindings__first_value_counts),
 		cmocka_unit_test(parse__eqt_datetime__refused_as_the_service),
 		cmocka_unit_test(parse__eqt_time__refused_and_bounds_as_times),
+		cmocka_unit_test(keyword__tags__as_the_dictionary),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	arena_release(&a);
