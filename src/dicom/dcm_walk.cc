@@ -318,25 +318,45 @@ static bool walk(walker &w, long long &pos, long long end, int depth, bool to_de
 
 // The file's data set syntax from its meta header, and where the data set
 // starts: 1; 0 when there is no meta header to read it from (or one this
-// walk does not read: an implicit VR one, its first VR unknown, left to
-// GDCM); -1 when an element of it runs past the end of the file (GDCM
-// would allocate its length first: 4 GB for a length of 0xFFFFFF01), or
-// when a later element has an unknown VR (GDCM then read the header again
-// from elsewhere, took "DICM" for a length and zeroed 1.3 GB: seconds of
-// CPU for a 1 KB file).
+// walk does not read: an implicit VR one, its first VR unknown, whose data
+// set is left to GDCM); -1 when an element of it runs past the end of the
+// file (GDCM would allocate its length first: 4 GB for a length of
+// 0xFFFFFF01; in an implicit VR header, where GDCM reads the first
+// element's VR and length as one 4-byte length, 1.3 GB zeroed for a
+// length of 0x50000000: 4 s for a 1 KB file), or when a later element has
+// an unknown VR (GDCM then read the header again from elsewhere, took
+// "DICM" for a length and zeroed 1.3 GB: seconds of CPU for a 1 KB file).
+// A file meta header whose first element has no VR, read as GDCM reads
+// it, implicit VR (a tag, then a 4-byte length) from pos: 0 (its data set
+// left to GDCM), or -1 when an element's length runs past the end of the
+// file.
+static int implicit_meta(walker &w, long long pos)
+{
+	unsigned char h[8];
+	while (get(w, pos, h, 8) && le16(h) == 0x0002) {
+		uint32_t len = le32(h + 4);
+		if (len == 0xFFFFFFFFu || pos + 8 + (long long)len > w.size)
+			return refuse(w, pos, "file meta element (0002,%04X)'s length (%u) runs past the end of the file",
+				      le16(h + 2), len),
+			       -1;
+		pos += 8 + (long long)len;
+	}
+	return 0;
+}
+
 static int meta_syntax(walker &w, std::string &ts, long long &start)
 {
 	unsigned char h[12];
 	if (!get(w, 128, h, 4) || memcmp(h, "DICM", 4))
 		return 0;
 	long long pos = 132;
+	if (get(w, pos, h, 8) && le16(h) == 0x0002 && !known_vr(h + 4))
+		return implicit_meta(w, pos);
 	while (get(w, pos, h, 8) && le16(h) == 0x0002) {
 		uint16_t e = le16(h + 2);
 		if (!known_vr(h + 4))
-			return pos == 132 ? 0
-					  : (refuse(w, pos, "file meta element (0002,%04X) has no known VR (0x%02X%02X)", e,
-						    h[4], h[5]),
-					     -1);
+			return refuse(w, pos, "file meta element (0002,%04X) has no known VR (0x%02X%02X)", e, h[4], h[5]),
+			       -1;
 		uint32_t len = long_form(h + 4) ? (get(w, pos, h, 12) ? le32(h + 8) : 0xFFFFFFFFu) : le16(h + 6);
 		long long hdr = long_form(h + 4) ? 12 : 8;
 		if (len == 0xFFFFFFFFu || pos + hdr + (long long)len > w.size)

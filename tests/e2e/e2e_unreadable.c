@@ -250,6 +250,65 @@ static void stow__big_endian_length_past_end__refused_by_the_walk(void **state)
 			"element (0018,1030)'s length (1291845632) runs past the end of the data set at byte ");
 }
 
+/* The file meta header of d rewritten in implicit VR (each element a tag,
+ * a 4-byte length and its value; the group length made anew), as some
+ * writers made it and GDCM reads it. */
+static void implicit_meta_header(struct buf *d)
+{
+	struct buf out, body;
+	size_t pos = 132;
+	buf_init(&out, 0);
+	buf_init(&body, 0);
+	buf_add(&out, d->data, 132);
+	while (pos + 8 <= d->len && d->data[pos] == 2 && d->data[pos + 1] == 0) {
+		const unsigned char *h = (const unsigned char *)d->data + pos;
+		bool long_form = h[4] == 'O' || !memcmp(h + 4, "UN", 2) || !memcmp(h + 4, "UT", 2);
+		uint32_t len = long_form ? (uint32_t)h[8] | (uint32_t)h[9] << 8 | (uint32_t)h[10] << 16 | (uint32_t)h[11] << 24
+					 : (uint32_t)h[6] | (uint32_t)h[7] << 8;
+		size_t hdr = long_form ? 12 : 8;
+		if (h[2] || h[3]) { /* all but the group length */
+			unsigned char l[4] = { (unsigned char)len, (unsigned char)(len >> 8), (unsigned char)(len >> 16),
+					       (unsigned char)(len >> 24) };
+			buf_add(&body, h, 4);
+			buf_add(&body, l, 4);
+			buf_add(&body, h + hdr, len);
+		}
+		pos += hdr + len;
+	}
+	unsigned char gl[12] = { 2, 0, 0, 0, 4, 0, 0, 0, (unsigned char)body.len, (unsigned char)(body.len >> 8),
+				 (unsigned char)(body.len >> 16), (unsigned char)(body.len >> 24) };
+	buf_add(&out, gl, sizeof(gl));
+	buf_add(&out, body.data, body.len);
+	buf_add(&out, d->data + pos, d->len - pos);
+	buf_release(&body);
+	buf_release(d);
+	*d = out;
+}
+
+/* A file meta header in implicit VR is read (stored); one whose length
+ * there runs past the end of the file is refused before GDCM, which read
+ * the first element's VR and length as one length and zeroed what it said
+ * (1.3 GB, 4 s of the child, for a length of 0x50000000 in a 1 KB file). */
+static void stow__implicit_meta_header__read_and_its_lengths_walked(void **state)
+{
+	struct buf d;
+	char *f = made("--rows 2 --cols 2", &d);
+	implicit_meta_header(&d);
+	FILE *fp = fopen(f, "wb");
+	assert_int_equal(fwrite(d.data, 1, d.len, fp), d.len);
+	fclose(fp);
+	struct resp r;
+	post_one("/v2/studies", f, &r);
+	assert_int_equal(r.status, 200);
+	resp_release(&r);
+	unlink(f);
+	free(f);
+	buf_release(&d);
+	/* (0002,0000) UL 4: read as implicit, its length 0x50000000 */
+	refused_changed("--rows 2 --cols 2", "\x02\x00\x00\x00UL\x04\x00", 8, 4, "\x00\x00\x00\x50", 4,
+			"file meta element (0002,0000)'s length (1342177280) runs past the end of the file at byte 132.");
+}
+
 int main(void)
 {
 	e2e_init();
@@ -261,6 +320,7 @@ int main(void)
 		cmocka_unit_test(stow__other_syntaxes_with_sequences__stored),
 		cmocka_unit_test(stow__deflated_length_past_end__refused_by_the_walk),
 		cmocka_unit_test(stow__big_endian_length_past_end__refused_by_the_walk),
+		cmocka_unit_test(stow__implicit_meta_header__read_and_its_lengths_walked),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
