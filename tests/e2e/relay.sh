@@ -146,7 +146,13 @@ SELECT pg_sleep(2);
 COMMIT;
 SQL
 replay=$!
-sleep 0.3
+# the relay starts once the replay holds its lock (its INSERT done, its
+# sleep begun): a fixed pause lost that race on a busy machine
+for _ in $(seq 1 100); do
+	[ "$(q "SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND state = 'active'
+	        AND query LIKE 'SELECT pg_sleep(2)%'")" = 1 ] && break
+	sleep 0.05
+done
 start_relay_test "$tmp/relay.ini" "$tmp/relay1.log"
 for _ in $(seq 1 100); do grep -q "ready" "$tmp/relay1.log" 2>/dev/null && break; sleep 0.05; done
 grep -q "ready" "$tmp/relay1.log" && ok "the relay starts (its webhook passed the validation handshake)" ||
