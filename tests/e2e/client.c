@@ -278,6 +278,15 @@ long delete_study(const char *study)
 	return status;
 }
 
+int file_write(const char *path, const void *p, size_t n)
+{
+	FILE *f = fopen(path, "wb");
+	if (!f)
+		return -1;
+	int ok = fwrite(p, 1, n, f) == n;
+	return fclose(f) == 0 && ok ? 0 : -1;
+}
+
 int file_read(const char *path, struct buf *out)
 {
 	FILE *f = fopen(path, "rb");

@@ -53,6 +53,8 @@ int store_made(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* DELETE /v2/studies/{study}: the HTTP status, or -1 when no answer came. */
 long delete_study(const char *study);
 int file_read(const char *path, struct buf *out);
+/* n bytes at p as the file path (made or emptied first): 0, or -1. */
+int file_write(const char *path, const void *p, size_t n);
 /* multipart/related body of the files, each part application/dicom */
 void multipart_body(struct buf *out, const char *boundary, const char *const *files, size_t n, bool part_lengths,
 		    bool final_crlf);

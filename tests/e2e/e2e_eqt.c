@@ -386,10 +386,7 @@ static void eqt__poisoned_values__search_and_reindex_keep_working(void **state)
 	char *x = memmem(body.data, body.len, "abcXdef", 7);
 	assert_non_null(x);
 	x[3] = '\0';
-	FILE *fp = fopen(b, "wb");
-	assert_non_null(fp);
-	assert_int_equal(fwrite(body.data, 1, body.len, fp), body.len);
-	fclose(fp);
+	assert_int_equal(file_write(b, body.data, body.len), 0);
 	buf_release(&body);
 	assert_int_equal(store_file(b), 200);
 	/* a private number of 400 digits, indexed later as FD */

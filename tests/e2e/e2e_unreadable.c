@@ -59,16 +59,12 @@ static void stow__truncated_pixel_data__409(void **state)
 		size_t at = (size_t)(px - whole.data), rest = whole.len - at;
 		size_t cuts[] = { whole.len - 1, at + rest * 3 / 4, at + 13 };
 		for (size_t c = 0; c < 3; c++) {
-			FILE *fp = fopen(f, "wb");
-			assert_int_equal(fwrite(whole.data, 1, cuts[c], fp), cuts[c]);
-			fclose(fp);
+			assert_int_equal(file_write(f, whole.data, cuts[c]), 0);
 			char what[200];
 			snprintf(what, sizeof(what), "%s cut at %zu of %zu", kinds[k], cuts[c], whole.len);
 			refused_unreadable(f, what);
 		}
-		FILE *fp = fopen(f, "wb");
-		assert_int_equal(fwrite(whole.data, 1, whole.len, fp), whole.len);
-		fclose(fp);
+		assert_int_equal(file_write(f, whole.data, whole.len), 0);
 		post_one("/v2/studies", f, &r);
 		assert_int_equal(r.status, 200);
 		resp_release(&r);
@@ -104,9 +100,7 @@ static char *made(const char *args, struct buf *d)
 static void refused_for(char *f, struct buf *d, const char *why)
 {
 	char log[4096], want[400];
-	FILE *fp = fopen(f, "wb");
-	assert_int_equal(fwrite(d->data, 1, d->len, fp), d->len);
-	fclose(fp);
+	assert_int_equal(file_write(f, d->data, d->len), 0);
 	long from = responder_log(log, sizeof(log));
 	refused_unreadable(f, why);
 	/* what the log gained since the request (not the whole log again) */
@@ -294,9 +288,7 @@ static void stow__implicit_meta_header__read_and_its_lengths_walked(void **state
 	struct buf d;
 	char *f = made("--rows 2 --cols 2", &d);
 	implicit_meta_header(&d);
-	FILE *fp = fopen(f, "wb");
-	assert_int_equal(fwrite(d.data, 1, d.len, fp), d.len);
-	fclose(fp);
+	assert_int_equal(file_write(f, d.data, d.len), 0);
 	struct resp r;
 	post_one("/v2/studies", f, &r);
 	assert_int_equal(r.status, 200);
@@ -316,11 +308,9 @@ static void data_set_alone(struct buf *d, const char *f)
 	const unsigned char *gl = (const unsigned char *)d->data + 132 + 8;
 	size_t start = 132 + 12 + ((size_t)gl[0] | (size_t)gl[1] << 8 | (size_t)gl[2] << 16 | (size_t)gl[3] << 24);
 	assert_true(start < d->len);
-	FILE *fp = fopen(f, "wb");
-	assert_int_equal(fwrite(d->data + start, 1, d->len - start, fp), d->len - start);
-	fclose(fp);
 	memmove(d->data, d->data + start, d->len - start);
 	d->len -= start;
+	assert_int_equal(file_write(f, d->data, d->len), 0);
 }
 
 /* A data set with no file meta header is read in the syntax it is in
