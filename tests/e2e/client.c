@@ -267,15 +267,20 @@ int store_made(const char *fmt, ...)
 	return rc ? -1 : 0;
 }
 
+long http_status(const char *method, const char *path, const char *const *headers, const void *body, size_t len)
+{
+	struct resp r = { 0 };
+	long status = http_do(method, path, headers, body, len, &r) ? -1 : r.status;
+	resp_release(&r);
+	return status;
+}
+
 long delete_study(const char *study)
 {
 	char path[256];
-	struct resp r = { 0 };
 
 	snprintf(path, sizeof(path), "/v2/studies/%s", study);
-	long status = http_do("DELETE", path, NULL, NULL, 0, &r) ? -1 : r.status;
-	resp_release(&r);
-	return status;
+	return http_status("DELETE", path, NULL, NULL, 0);
 }
 
 int file_write(const char *path, const void *p, size_t n)

@@ -29,6 +29,9 @@ void e2e_use_base(const char *url);
  * "Name: value". body may be NULL. */
 int http_do(const char *method, const char *path, const char *const *headers, const void *body, size_t len,
 	    struct resp *r);
+/* The HTTP status of a request whose answer is not looked at further, or
+ * -1 when none came. */
+long http_status(const char *method, const char *path, const char *const *headers, const void *body, size_t len);
 /* POST of a file's bytes with Transfer-Encoding: chunked. */
 int http_post_file_chunked(const char *path, const char *const *headers, const char *file, struct resp *r);
 /* POST of a file's bytes with Content-Length, streamed from disk. */

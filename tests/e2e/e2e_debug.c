@@ -122,12 +122,8 @@ static void debug__replay__the_relay_delivers_again(void **state)
 	assert_int_equal(count_lines_with(file, needle), 2);
 
 	const char *nobody = "{\"subscription\":\"nobody\",\"fromSequence\":1}";
-	http_do("POST", "/debug/events/replay", h, nobody, strlen(nobody), &r);
-	assert_int_equal(r.status, 404);
-	resp_release(&r);
-	http_do("POST", "/debug/events/replay", h, "not json", 8, &r);
-	assert_int_equal(r.status, 400);
-	resp_release(&r);
+	assert_int_equal(http_status("POST", "/debug/events/replay", h, nobody, strlen(nobody)), 404);
+	assert_int_equal(http_status("POST", "/debug/events/replay", h, "not json", 8), 400);
 }
 
 static void debug__clear__only_finished_events(void **state)

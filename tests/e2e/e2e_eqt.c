@@ -88,11 +88,9 @@ static void eqt__add_validation__400s(void **state)
 	const char *types[] = { "Content-Type: text/plain", "Content-Type: application/jsonx", "Content-Type:" };
 	const char body[] = "[{\"Path\":\"00101010\",\"Level\":\"Study\"}]";
 	for (size_t i = 0; i < 3; i++) {
-		struct resp r;
 		const char *h[] = { types[i], NULL };
-		http_do("POST", "/v2/extendedquerytags", h, body, sizeof(body) - 1, &r); /* "Content-Type:" sends none */
-		assert_int_equal(r.status, 415);
-		resp_release(&r);
+		/* "Content-Type:" sends none */
+		assert_int_equal(http_status("POST", "/v2/extendedquerytags", h, body, sizeof(body) - 1), 415);
 	}
 	struct resp r;
 	const char *h[] = { "Content-Type: Application/JSON; charset=utf-8", NULL };
@@ -279,17 +277,11 @@ static void eqt__qido_on_tags(void **state)
 	cJSON_Delete(j);
 	resp_release(&r);
 	snprintf(path, sizeof(path), "/v2/studies/%s/instances?00091001=secret-1", study);
-	http_do("GET", path, h, NULL, 0, &r);
-	assert_int_equal(r.status, 200);
-	resp_release(&r);
+	assert_int_equal(http_status("GET", path, h, NULL, 0), 200);
 	snprintf(path, sizeof(path), "/v2/studies/%s/instances?InstanceNumber=three", study);
-	http_do("GET", path, h, NULL, 0, &r);
-	assert_int_equal(r.status, 400);
-	resp_release(&r);
+	assert_int_equal(http_status("GET", path, h, NULL, 0), 400);
 	/* a series-level tag is not searchable at the study level */
-	http_do("GET", "/v2/studies?BodyPartExamined=CHEST", h, NULL, 0, &r);
-	assert_int_equal(r.status, 400);
-	resp_release(&r);
+	assert_int_equal(http_status("GET", "/v2/studies?BodyPartExamined=CHEST", h, NULL, 0), 400);
 
 	/* an invalid value of an indexed tag: v1 refuses the instance, v2 stores it with a warning */
 	{
@@ -319,9 +311,7 @@ static void eqt__qido_on_tags(void **state)
 	snprintf(sop, sizeof(sop), "%s", uid_new());
 	assert_int_equal(store(se2, sop, "--set 0018,0015=CS:KNEE --set 0020,0013=IS:9"), 0);
 	snprintf(path, sizeof(path), "/v2/studies/%s/series?BodyPartExamined=KNEE", study);
-	http_do("GET", path, h, NULL, 0, &r);
-	assert_int_equal(r.status, 200);
-	resp_release(&r);
+	assert_int_equal(http_status("GET", path, h, NULL, 0), 200);
 }
 
 static void eqt__delete_and_operations_404(void **state)
@@ -335,9 +325,7 @@ static void eqt__delete_and_operations_404(void **state)
 	const char *h[] = { "Accept: application/dicom+json", NULL };
 	char path[300];
 	snprintf(path, sizeof(path), "/v2/studies/%s/instances?00091001=secret-1", study);
-	http_do("GET", path, h, NULL, 0, &r);
-	assert_int_equal(r.status, 400);
-	resp_release(&r);
+	assert_int_equal(http_status("GET", path, h, NULL, 0), 400);
 	assert_int_equal(request("GET", "/v2/operations/00000000000000000000000000000000", NULL, &r), 404);
 	resp_release(&r);
 	assert_int_equal(request("GET", "/v2/operations/not-a-guid", NULL, &r), 404);
@@ -396,13 +384,9 @@ static void eqt__poisoned_values__search_and_reindex_keep_working(void **state)
 	char *c = make_dcm("--study %s --set '0009,0010=LO:ADE POISON' --set '0009,1002=UT:%s'", poisoned, digits);
 	assert_int_equal(store_file(c), 200);
 
-	http_do("GET", "/v2/studies?limit=200", h, NULL, 0, &r);
-	assert_int_equal(r.status, 200);
-	resp_release(&r);
+	assert_int_equal(http_status("GET", "/v2/studies?limit=200", h, NULL, 0), 200);
 	snprintf(path, sizeof(path), "/v2/studies?StudyInstanceUID=%s&includefield=all", poisoned);
-	http_do("GET", path, h, NULL, 0, &r);
-	assert_int_equal(r.status, 200);
-	resp_release(&r);
+	assert_int_equal(http_status("GET", path, h, NULL, 0), 200);
 	snprintf(path, sizeof(path), "/v2/studies/%s/metadata", poisoned);
 	http_do("GET", path, h, NULL, 0, &r);
 	assert_int_equal(r.status, 200);

@@ -224,9 +224,7 @@ static void stow__content_types__415_400_406(void **state)
 	resp_release(&r);
 	/* malformed multipart: no closing delimiter */
 	const char bad[] = "--b\r\nContent-Type: application/dicom\r\n\r\nxxxx";
-	http_do("POST", "/v2/studies", h, bad, sizeof(bad) - 1, &r);
-	assert_int_equal(r.status, 400);
-	resp_release(&r);
+	assert_int_equal(http_status("POST", "/v2/studies", h, bad, sizeof(bad) - 1), 400);
 }
 
 static void stow__part_over_the_limit__413(void **state)

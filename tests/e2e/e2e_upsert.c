@@ -74,13 +74,9 @@ static void described_and_found_as_the_new(const char *study)
 	assert_null(strstr(buf_str(&r.body), "First^Version"));
 	resp_release(&r);
 	snprintf(path, sizeof(path), "/v2/studies?StudyInstanceUID=%s&PatientName=Second^Version", study);
-	http_do("GET", path, hj, NULL, 0, &r);
-	assert_int_equal(r.status, 200);
-	resp_release(&r);
+	assert_int_equal(http_status("GET", path, hj, NULL, 0), 200);
 	snprintf(path, sizeof(path), "/v2/studies?StudyInstanceUID=%s&PatientName=First^Version", study);
-	http_do("GET", path, hj, NULL, 0, &r);
-	assert_int_equal(r.status, 204);
-	resp_release(&r);
+	assert_int_equal(http_status("GET", path, hj, NULL, 0), 204);
 }
 
 /* The change feed of sop replaced by the version of watermark wm2: a
@@ -211,9 +207,7 @@ static void upsert__multipart_mixed_and_refusals(void **state)
 	resp_release(&r);
 	/* an unsupported body type as POST */
 	const char *ht[] = { ACCEPT_JSON, "Content-Type: text/plain", NULL };
-	http_do("PUT", "/v2/studies", ht, "x", 1, &r);
-	assert_int_equal(r.status, 415);
-	resp_release(&r);
+	assert_int_equal(http_status("PUT", "/v2/studies", ht, "x", 1), 415);
 
 	delete_study(study);
 	unlink(a);

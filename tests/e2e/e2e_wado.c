@@ -272,9 +272,7 @@ static void wado__missing__404_by_level(void **state)
 	assert_int_equal(r.status, 404);
 	assert_string_equal(buf_str(&r.body), "The specified instance cannot be found.");
 	resp_release(&r);
-	http_do("GET", "/v2/studies/1.2.3.abc", h, NULL, 0, &r);
-	assert_int_equal(r.status, 400);
-	resp_release(&r);
+	assert_int_equal(http_status("GET", "/v2/studies/1.2.3.abc", h, NULL, 0), 400);
 }
 
 static void wado__metadata__json_etag_304(void **state)
@@ -349,9 +347,7 @@ static void wado__metadata__new_instance_changes_etag(void **state)
 	dcm_get_string(df, DCM_TAG(0x0020, 0x000E), ser, sizeof(ser));
 	dcm_free(df);
 	snprintf(path, sizeof(path), "/v2/studies/%s/series/%s", fx.study, ser);
-	http_do("DELETE", path, NULL, NULL, 0, &r);
-	assert_int_equal(r.status, 204);
-	resp_release(&r);
+	assert_int_equal(http_status("DELETE", path, NULL, NULL, 0), 204);
 	unlink(f);
 	free(f);
 }
@@ -378,9 +374,7 @@ static void wado__metadata__instance_etag_and_accept(void **state)
 	assert_int_equal(r.status, 406);
 	assert_int_equal(r.body.len, 0);
 	resp_release(&r);
-	http_do("GET", path, NULL, NULL, 0, &r);
-	assert_int_equal(r.status, 406);
-	resp_release(&r);
+	assert_int_equal(http_status("GET", path, NULL, NULL, 0), 406);
 }
 
 static void wado__decoder_crash__one_request_fails_not_the_server(void **state)
@@ -401,14 +395,10 @@ static void wado__decoder_crash__one_request_fails_not_the_server(void **state)
 	snprintf(path, sizeof(path), "/v2/studies/%s/series/%s/instances/%s", study, series, sop);
 	for (int i = 0; i < 6; i++) { /* more than there are responders */
 		const char *h[] = { "Accept: application/dicom; transfer-syntax=1.2.840.10008.1.2.4.90", NULL };
-		http_do("GET", path, h, NULL, 0, &r);
-		assert_int_equal(r.status, 406);
-		resp_release(&r);
+		assert_int_equal(http_status("GET", path, h, NULL, 0), 406);
 	}
 	const char *h2[] = { "Accept: application/dicom; transfer-syntax=*", NULL };
-	http_do("GET", path, h2, NULL, 0, &r);
-	assert_int_equal(r.status, 200);
-	resp_release(&r);
+	assert_int_equal(http_status("GET", path, h2, NULL, 0), 200);
 	delete_study(study);
 	unlink(f);
 	free(f);
