@@ -60,6 +60,19 @@ static int valid_da(const char *s, size_t n)
 	return m >= 1 && m <= 12 && d >= 1 && d <= 31;
 }
 
+/* Past a fraction of a second at i ('.' and 1 to 6 digits), if there is
+ * one: the index after it, i when there is none, 0 when it is wrong (i is
+ * past the digits before it, never 0). */
+static size_t after_fraction(const char *s, size_t n, size_t i)
+{
+	if (i >= n || s[i] != '.')
+		return i;
+	size_t f = 0;
+	for (i++; i < n && is_digit(s[i]); i++)
+		f++;
+	return f >= 1 && f <= 6 ? i : 0;
+}
+
 static int valid_tm(const char *s, size_t n)
 {
 	/* HH[MM[SS[.F{1-6}]]], the colon form of old files tolerated */
@@ -71,14 +84,8 @@ static int valid_tm(const char *s, size_t n)
 	}
 	if (digits < 2 || digits > 6 || digits % 2)
 		return 0;
-	if (i < n && s[i] == '.') {
-		size_t f = 0;
-		for (i++; i < n && is_digit(s[i]); i++)
-			f++;
-		if (f < 1 || f > 6)
-			return 0;
-	}
-	return i == n;
+	i = after_fraction(s, n, i);
+	return i && i == n;
 }
 
 static int valid_dt(const char *s, size_t n)
@@ -88,13 +95,8 @@ static int valid_dt(const char *s, size_t n)
 		i++;
 	if (i < 4 || i > 14 || i % 2)
 		return 0;
-	if (i < n && s[i] == '.') {
-		size_t f = 0;
-		for (i++; i < n && is_digit(s[i]); i++)
-			f++;
-		if (f < 1 || f > 6)
-			return 0;
-	}
+	if (!(i = after_fraction(s, n, i)))
+		return 0;
 	if (i < n && (s[i] == '+' || s[i] == '-')) {
 		size_t z = 0;
 		for (i++; i < n && is_digit(s[i]); i++)
