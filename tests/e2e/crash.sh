@@ -23,14 +23,8 @@ boundary=crash-test-boundary
 for i in $(seq 1 $count); do
 	echo "-o $tmp/$i.dcm --study $study --rows 512 --cols 1024"
 done | "$MKDCM" --batch || exit 1
-{
-	for i in $(seq 1 $count); do
-		printf -- '--%s\r\nContent-Type: application/dicom\r\n\r\n' "$boundary"
-		cat "$tmp/$i.dcm"
-		printf '\r\n'
-	done
-	printf -- '--%s--\r\n' "$boundary"
-} > "$tmp/body"
+mapfile -t files < <(for i in $(seq 1 $count); do echo "$tmp/$i.dcm"; done)
+multipart_body "$boundary" "${files[@]}" > "$tmp/body"
 post() {
 	curl -s -o "$tmp/resp" -D "$tmp/hdrs" -w '%{http_code}' --max-time 300 \
 		-H "Content-Type: multipart/related; type=\"application/dicom\"; boundary=$boundary" \

@@ -36,16 +36,8 @@ st="2.25.$$$RANDOM"
 "$MKDCM" -o "$tmp/b.dcm" --study "$st" --series "$st.1" --sop "$st.1.2" --rows 512 --cols 512
 "$MKDCM" -o "$tmp/c.dcm" --study "$st" --series "$st.1" --sop "$st.1.3" --rows 64 --cols 64
 stow() { # FILE... -> status, body in $tmp/out, headers in $tmp/hdr
-	local f args=() boundary=full
-	for f in "$@"; do args+=("$f"); done
-	{
-		for f in "${args[@]}"; do
-			printf -- '--%s\r\nContent-Type: application/dicom\r\n\r\n' "$boundary"
-			cat "$f"
-			printf '\r\n'
-		done
-		printf -- '--%s--\r\n' "$boundary"
-	} > "$tmp/body"
+	local boundary=full
+	multipart_body "$boundary" "$@" > "$tmp/body"
 	curl -s -D "$tmp/hdr" -o "$tmp/out" -w '%{http_code}' \
 		-H "Content-Type: multipart/related; type=\"application/dicom\"; boundary=$boundary" \
 		--data-binary @"$tmp/body" "$S/studies"

@@ -45,14 +45,8 @@ st="2.25.$$$RANDOM" n=20 boundary=hosts
 for i in $(seq 1 $n); do
 	echo "-o $tmp/x$i.dcm --study $st --series $st.1 --sop $st.1.$i --set 0018,1030=LO:protocol-$i"
 done | "$MKDCM" --batch || exit 1
-{
-	for i in $(seq 1 $n); do
-		printf -- '--%s\r\nContent-Type: application/dicom\r\n\r\n' "$boundary"
-		cat "$tmp/x$i.dcm"
-		printf '\r\n'
-	done
-	printf -- '--%s--\r\n' "$boundary"
-} > "$tmp/body"
+mapfile -t files < <(for i in $(seq 1 $n); do echo "$tmp/x$i.dcm"; done)
+multipart_body "$boundary" "${files[@]}" > "$tmp/body"
 check "$(curl -s -o /dev/null -w '%{http_code}' -H "Content-Type: multipart/related; type=\"application/dicom\"; boundary=$boundary" \
 	--data-binary @"$tmp/body" "$URL_a/studies")" 200 "$n instances stored through host a"
 curl -s -o "$tmp/got.dcm" -H 'Accept: application/dicom; transfer-syntax=*' "$URL_b/studies/$st/series/$st.1/instances/$st.1.7"

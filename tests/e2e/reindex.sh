@@ -23,14 +23,8 @@ boundary=reindex-test
 for i in $(seq 1 $n); do
 	echo "-o $tmp/x$i.dcm --study $study --series $study.1 --sop $study.1.$i --set 0018,1030=LO:protocol-$i"
 done | "$MKDCM" --batch || exit 1
-{
-	for i in $(seq 1 $n); do
-		printf -- '--%s\r\nContent-Type: application/dicom\r\n\r\n' "$boundary"
-		cat "$tmp/x$i.dcm"
-		printf '\r\n'
-	done
-	printf -- '--%s--\r\n' "$boundary"
-} > "$tmp/body"
+mapfile -t files < <(for i in $(seq 1 $n); do echo "$tmp/x$i.dcm"; done)
+multipart_body "$boundary" "${files[@]}" > "$tmp/body"
 check "$(curl -s -o /dev/null -w '%{http_code}' -H "Content-Type: multipart/related; type=\"application/dicom\"; boundary=$boundary" \
 	-H 'Accept: application/dicom+json' --data-binary @"$tmp/body" "$EMULATOR_URL/v2/studies")" 200 "$n instances stored"
 

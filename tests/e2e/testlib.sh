@@ -27,6 +27,18 @@ sweep_orphans() {
 	comm -23 <(find "$EMULATOR_STORE_DIR" -name '*.dcm' -printf '%f\n' | sed 's/\.dcm$//' | sort -u) \
 		<(q "SELECT watermark FROM instance UNION SELECT original_watermark FROM instance WHERE original_watermark IS NOT NULL" | sort -u) | wc -l
 }
+# A multipart/related body with the files as its parts, each
+# application/dicom, on standard output.
+multipart_body() { # BOUNDARY FILE...
+	local boundary=$1 f
+	shift
+	for f in "$@"; do
+		printf -- '--%s\r\nContent-Type: application/dicom\r\n\r\n' "$boundary"
+		cat "$f"
+		printf '\r\n'
+	done
+	printf -- '--%s--\r\n' "$boundary"
+}
 # How many of the watermarks' files the suite's store holds.
 stored_files() { # WATERMARK...
 	local n=0 w
