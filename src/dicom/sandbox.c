@@ -201,41 +201,37 @@ static int parse_opened(struct dcm_file *f, int api, const uint32_t *eqt, size_t
 #define PARSE_MAP_MAX (64LL * 1024 * 1024)
 
 /* The file on fd whole in a child's memory, so that GDCM's reads and seeks
- * are no system calls: mapped, or read (copied); data NULL when it is
- * empty, larger than max, or cannot be mapped or read. */
+ * are no system calls: read (copied) when it is up to read_max bytes,
+ * else mapped when up to map_max; data NULL when it is empty, larger, or
+ * cannot be read or mapped. */
 struct file_map {
 	void *data;
 	size_t size;
 	bool copied; /* malloc'ed, not mapped */
 };
 
-static struct file_map map_file(int fd, long long max)
+static struct file_map file_in_memory(int fd, long long read_max, long long map_max)
 {
 	struct file_map m = { NULL, 0, false };
 	struct stat st;
-	if (fstat(fd, &st) || st.st_size <= 0 || st.st_size > max)
+	if (fstat(fd, &st) || st.st_size <= 0 || st.st_size > map_max)
 		return m;
-	void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	size_t size = (size_t)st.st_size;
+	if (st.st_size <= read_max) {
+		char *p = malloc(size);
+		size_t got = 0;
+		ssize_t r = 1;
+		while (p && got < size && (r = pread(fd, p + got, size - got, (off_t)got)) > 0)
+			got += (size_t)r;
+		if (p && got == size)
+			return (struct file_map){ p, size, true };
+		free(p);
+		return m;
+	}
+	void *p = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
 	if (p != MAP_FAILED) {
 		m.data = p;
-		m.size = (size_t)st.st_size;
-	}
-	return m;
-}
-
-static struct file_map read_file(int fd, long long max)
-{
-	struct file_map m = { NULL, 0, true };
-	struct stat st;
-	if (fstat(fd, &st) || st.st_size <= 0 || st.st_size > max || !(m.data = malloc((size_t)st.st_size)))
-		return (struct file_map){ NULL, 0, false };
-	while (m.size < (size_t)st.st_size) {
-		ssize_t got = pread(fd, (char *)m.data + m.size, (size_t)st.st_size - m.size, (off_t)m.size);
-		if (got <= 0) {
-			free(m.data);
-			return (struct file_map){ NULL, 0, false };
-		}
-		m.size += (size_t)got;
+		m.size = size;
 	}
 	return m;
 }
@@ -265,9 +261,7 @@ static int parse_in_child(const char *arg, int fd, struct buf *out, char *err, s
 	}
 	if (*t != '\n' || fd < 0)
 		return 2;
-	struct file_map m = read_file(fd, PARSE_READ_MAX);
-	if (!m.data)
-		m = map_file(fd, PARSE_MAP_MAX);
+	struct file_map m = file_in_memory(fd, PARSE_READ_MAX, PARSE_MAP_MAX);
 	struct dcm_file *f = m.data ? dcm_open_memory(m.data, m.size, err, errlen) : dcm_open_fd(fd, err, errlen);
 	int rc = f ? parse_opened(f, api, eqt, neqt, out, err, errlen) : 1;
 	unmap_file(m);
@@ -483,7 +477,7 @@ enum { RENDER_NO_FRAME = 3 };
 static int render_mapped(int fd, long long offset, long long length, unsigned char **px, int *w, int *h, int *ch,
 			 char *err, size_t errlen)
 {
-	struct file_map m = map_file(fd, LLONG_MAX);
+	struct file_map m = file_in_memory(fd, 0, LLONG_MAX);
 	if (!m.data)
 		return 1;
 #ifdef MADV_POPULATE_READ
