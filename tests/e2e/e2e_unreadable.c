@@ -37,11 +37,15 @@ static void refused_unreadable(const char *f, const char *what)
 
 /* A file cut inside its pixel data (which the parse does not load) is
  * refused as unreadable, not stored to fail every later read; whole, the
- * same file is stored. */
+ * same file is stored. The store-time child takes a file in one of three
+ * ways by its size (src/dicom/sandbox.c): read into its memory up to 4 MiB,
+ * mapped up to 64 MiB, read through its descriptor beyond; the last two
+ * kinds here are a 5 MB and a 68 MB file, one for each of the others. */
 static void stow__truncated_pixel_data__409(void **state)
 {
 	static const char *const kinds[] = { "--rows 32 --cols 32", "--rows 32 --cols 32 --ts rle",
-					     "--rows 32 --cols 32 --ts j2k" };
+					     "--rows 32 --cols 32 --ts j2k", "--rows 1600 --cols 1600",
+					     "--rows 512 --cols 512 --frames 130" };
 	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
 		char *f = make_dcm("%s", kinds[k]);
 		struct buf whole;
