@@ -346,37 +346,53 @@ void sandbox_release(struct sandbox *sb)
 	isolate_worker_stop(&sb->renderer);
 }
 
-int sandbox_parse(struct sandbox *sb, const char *path, int api_major, const uint32_t *eqt, size_t neqt,
-		  struct sandbox_parsed *p, char *err, size_t errlen)
+/* p empty, for sandbox_parsed_release whatever happens next. */
+static void parsed_init(struct sandbox_parsed *p)
 {
-	struct buf arg, got;
-
 	memset(p, 0, sizeof(*p));
 	validation_init(&p->v);
 	buf_init(&p->meta, 0);
 	buf_init(&p->bulk, 0);
+}
+
+/* sandbox_parse of the file open on fd (size bytes). */
+static int parse_fd(struct sandbox *sb, int fd, long long size, int api_major, const uint32_t *eqt, size_t neqt,
+		    struct sandbox_parsed *p, char *err, size_t errlen)
+{
+	struct buf arg, got;
+
+	parsed_init(p);
 	buf_init(&arg, 0);
 	buf_init(&got, 0);
 	buf_addf(&arg, "%d\n", api_major);
 	for (size_t i = 0; i < neqt; i++)
 		buf_addf(&arg, "%s%08X", i ? "," : "", eqt[i]);
 	buf_addch(&arg, '\n');
-	struct stat sst;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	int rc = fd < 0 || fstat(fd, &sst) ? -1 : 0;
-	if (rc)
-		snprintf(err, errlen, "cannot open '%s': %s", path, strerror(errno));
-	else
-		rc = isolate_worker_run(&sb->parser, buf_str(&arg), fd, ISOLATE_SECONDS, &got, err, errlen);
-	if (rc == 0 && parsed_read(&got, (long long)sst.st_size, p)) {
+	int rc = isolate_worker_run(&sb->parser, buf_str(&arg), fd, ISOLATE_SECONDS, &got, err, errlen);
+	if (rc == 0 && parsed_read(&got, size, p)) {
 		snprintf(err, errlen, "the parser's answer does not add up");
 		rc = -1;
 	}
-	if (fd >= 0)
-		close(fd);
 	buf_release(&arg);
 	buf_release(&got);
 	return rc ? -1 : 0;
+}
+
+int sandbox_parse(struct sandbox *sb, const char *path, int api_major, const uint32_t *eqt, size_t neqt,
+		  struct sandbox_parsed *p, char *err, size_t errlen)
+{
+	struct stat sst;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &sst)) {
+		snprintf(err, errlen, "cannot open '%s': %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		parsed_init(p);
+		return -1;
+	}
+	int rc = parse_fd(sb, fd, (long long)sst.st_size, api_major, eqt, neqt, p, err, errlen);
+	close(fd);
+	return rc;
 }
 
 void sandbox_parsed_release(struct sandbox_parsed *p)
