@@ -330,6 +330,14 @@ static int run_responder(struct app *app)
 			return 1;
 		}
 	}
+	/* the first requests as fast as the next ones (not fatal: a request
+	 * does the same when it needs to) */
+	char werr[256];
+	uint64_t warm_from = util_now_ms();
+	if (api_warm(app, werr, sizeof(werr)))
+		log_warn("warm-up: %s", werr);
+	else
+		log_info("warmed up in %llu ms", (unsigned long long)(util_now_ms() - warm_from));
 	log_info("ready store='%s' listen='%s'", app->cfg.store_dir, *app->cfg.listen ? app->cfg.listen : "(inherited)");
 	serve(app, sock);
 	log_info("shutting down");

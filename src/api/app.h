@@ -31,6 +31,10 @@ extern const size_t api_nroutes;
 
 /* Handlers, one file per API area */
 int stow_handle(struct request *req);
+/* Before a responder's first request: its kept children started and run
+ * once, and the statements of a store and a lookup run in a transaction
+ * rolled back (api/warm.c). 0, or -1 with a reason. */
+int api_warm(struct app *app, char *err, size_t errlen);
 /* POST /v2/studies/$bulkUpdate: starts an update operation (api/update.c) */
 int update_studies(struct request *req);
 /* UPS-RS workitems (api/workitem.c) */

@@ -37,6 +37,19 @@ int db_ping(struct db *db);
 /* The server version as text into out. */
 int db_server_version(struct db *db, char *out, size_t outlen);
 
+/* A responder's warm-up (api/warm.c) stores made-up instances in a
+ * transaction it rolls back. db_warm_begin begins it with the change feed's
+ * inserts held off (SHARE ROW EXCLUSIVE: other stores and warm-ups wait the
+ * few milliseconds of it; 2 s at most for the lock, else -1) and notes the
+ * change feed sequence; db_warm_end puts the sequence back and rolls back,
+ * so that no change feed sequence number is lost to the warm-up. */
+struct db_warm {
+	char last[24];
+	bool called;
+};
+int db_warm_begin(struct db *db, struct db_warm *w);
+void db_warm_end(struct db *db, const struct db_warm *w);
+
 /* In one round trip: does the instance exist (1 yes, 0 no, -1 error), and
  * when it does not, a new watermark for it in *watermark. With replace
  * (upsert) it is never said to exist: the new watermark is for the new

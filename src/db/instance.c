@@ -16,6 +16,42 @@
 
 #include "common/banned.h"
 
+int db_warm_begin(struct db *db, struct db_warm *w)
+{
+	PGresult *r = NULL;
+	if (db_begin(db))
+		return -1;
+	if (db_cmd(db, "SET LOCAL lock_timeout = '2s'") || db_cmd(db, "LOCK TABLE changefeed IN SHARE ROW EXCLUSIVE MODE") ||
+	    !(r = db_exec_text(db, PGRES_TUPLES_OK, "SELECT last_value, is_called FROM changefeed_sequence_seq", 0,
+			       NULL)) ||
+	    db_cmd(db, "SAVEPOINT warm")) {
+		if (r)
+			PQclear(r);
+		db_end(db, false);
+		return -1;
+	}
+	snprintf(w->last, sizeof(w->last), "%s", PQgetvalue(r, 0, 0));
+	w->called = PQgetvalue(r, 0, 1)[0] == 't';
+	PQclear(r);
+	return 0;
+}
+
+void db_warm_end(struct db *db, const struct db_warm *w)
+{
+	/* back to the savepoint first: a statement of the warm-up that failed
+	 * left the transaction unable to run the setval */
+	const char *v[] = { w->last, w->called ? "true" : "false" };
+	PGresult *r = db_cmd(db, "ROLLBACK TO SAVEPOINT warm")
+			      ? NULL
+			      : db_exec_text(db, PGRES_TUPLES_OK,
+					     "SELECT setval('changefeed_sequence_seq', $1::bigint, $2::boolean)", 2, v);
+	if (r)
+		PQclear(r);
+	else
+		log_warn("the change feed's sequence was not put back after the warm-up");
+	db_end(db, false);
+}
+
 int db_reserve_instance(struct db *db, const char *partition, const char *study, const char *series,
 			const char *sop, bool replace, int64_t *watermark)
 {

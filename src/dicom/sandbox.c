@@ -1,6 +1,8 @@
 #include "dicom/sandbox.h"
 #include "dicom/dcm.h"
 #include "dicom/encode.h"
+#include "dicom/sample.h"
+#include "common/util.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -391,6 +393,40 @@ int sandbox_parse(struct sandbox *sb, const char *path, int api_major, const uin
 		return -1;
 	}
 	int rc = parse_fd(sb, fd, (long long)sst.st_size, api_major, eqt, neqt, p, err, errlen);
+	close(fd);
+	return rc;
+}
+
+int sandbox_warm(struct sandbox *sb, char *err, size_t errlen)
+{
+	struct buf sample, img;
+	struct sandbox_parsed p;
+	size_t length;
+	int fd = memfd_create("warm-up", MFD_CLOEXEC);
+	parsed_init(&p);
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot make a file in memory: %s", strerror(errno));
+		return -1;
+	}
+	buf_init(&sample, 0);
+	buf_init(&img, 0);
+	size_t at = dicom_sample(&sample, &length);
+	int rc = util_write_full(fd, sample.data, sample.len) ? 0 : -1;
+	if (rc)
+		snprintf(err, errlen, "cannot write a file in memory: %s", strerror(errno));
+	else
+		rc = parse_fd(sb, fd, (long long)sample.len, 2, NULL, 0, &p, err, errlen);
+	if (rc == 0 && (p.v.nerrors || strcmp(p.sop, "2.25.1.1.1"))) {
+		snprintf(err, errlen, "the parser refused the warm-up's instance");
+		rc = -1;
+	}
+	/* and a first rendering (the service's default quality) */
+	const struct render_opts o = { false, 100, 0, 0 };
+	if (rc == 0 && sandbox_render(sb, fd, 1, (long long)at, (long long)length, &o, &img, err, errlen))
+		rc = -1;
+	sandbox_parsed_release(&p);
+	buf_release(&img);
+	buf_release(&sample);
 	close(fd);
 	return rc;
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The stack's relay is supervised (scripts/up and scripts/check start it
 # under multiwatch): killed with -9, it is running again within 2 s and
-# delivers the events stored meanwhile.
+# delivers the events stored meanwhile. So are the responders (below).
 set -u
 . "$ABS_TOP_SRCDIR/tests/e2e/testlib.sh"
 VAR=$EMULATOR_VAR
@@ -31,5 +31,35 @@ for _ in $(seq 1 50); do
 	sleep 0.1
 done
 check "$delivered" 1 "its event is delivered by the new relay"
+curl -s -o /dev/null -X DELETE "$EMULATOR_URL/v2/studies/$study"
+
+# The responders too: killed, new ones start (multiwatch) and warm up
+# before their first request (api/warm.c), which stores made-up instances
+# in a transaction rolled back; the change feed's sequence goes on without
+# a gap all the same.
+seq_of() { q "SELECT max(sequence) FROM changefeed WHERE study_uid = '$1'"; }
+study="2.25.$$$RANDOM"
+"$MKDCM" -o "$tmp/b.dcm" --study "$study"
+"$MKDCM" -o "$tmp/c.dcm" --study "$study"
+check "$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/dicom' --data-binary @"$tmp/b.dcm" \
+	"$EMULATOR_URL/v2/studies")" 200 "an instance is stored before the responders are killed"
+before=$(seq_of "$study")
+warmed=$(grep -c ' warmed up in ' "$VAR/log/dicom-fcgi.log")
+old=$(responder_pids | tr '\n' ' ')
+# the responders, not their kept children (which share their command line)
+n=0
+for p in $old; do
+	[ "$(ps -o comm= -p "$(ps -o ppid= -p "$p" | tr -d ' ')")" = dicom-fcgi ] || n=$((n + 1))
+done
+# shellcheck disable=SC2086
+kill -KILL $old
+for _ in $(seq 1 100); do
+	[ "$(grep -c ' warmed up in ' "$VAR/log/dicom-fcgi.log")" -ge $((warmed + n)) ] && break
+	sleep 0.1
+done
+check "$(grep -c ' warmed up in ' "$VAR/log/dicom-fcgi.log")" "$((warmed + n))" "each of the $n new responders warmed up"
+check "$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/dicom' --data-binary @"$tmp/c.dcm" \
+	"$EMULATOR_URL/v2/studies")" 200 "an instance is stored by the new responders"
+check "$(seq_of "$study")" "$((before + 1))" "its change feed sequence follows the one before (no gap)"
 curl -s -o /dev/null -X DELETE "$EMULATOR_URL/v2/studies/$study"
 finish
