@@ -41,14 +41,14 @@ int api_warm(struct app *app, char *err, size_t errlen)
 	}
 	for (int i = 0; i < 2 && !rc; i++) {
 		snprintf(sop[i], sizeof(sop[i]), "%s.%d", series, i + 1);
-		rc = db_reserve_instance(app->db, "Microsoft.Default", study, series, sop[i], false, &wm);
+		if ((rc = db_reserve_instance(app->db, "Microsoft.Default", study, series, sop[i], false, &wm)))
+			break;
 		struct db_new_instance in = { .partition = "Microsoft.Default", .study = study, .series = series,
 					      .sop = sop[i], .sop_class = "1.2.840.10008.5.1.4.1.1.7",
 					      .ts = "1.2.840.10008.1.2.1", .watermark = wm, .metadata = "{}",
 					      .metadata_bulk = "{}", .modality = i ? "OT" : NULL,
 					      .study_description = i ? "warm-up" : NULL, .host = "", .topic = "" };
-		if (rc == 0)
-			rc = db_store_instance(app->db, &in, &seq, replaced) == DB_STORED ? 0 : -1;
+		rc = db_store_instance(app->db, &in, &seq, replaced) == DB_STORED ? 0 : -1;
 	}
 	if (rc == 0 && db_list_instances(app->db, "Microsoft.Default", study, series, sop[0], false, &found) == 0)
 		db_instance_list_release(&found);

@@ -43,7 +43,7 @@ static void sample_us(struct buf *b, uint16_t element, unsigned v)
 size_t dicom_sample(struct buf *b, size_t *length)
 {
 	static const char sc[] = "1.2.840.10008.5.1.4.1.1.7", ts[] = "1.2.840.10008.1.2.1";
-	static const char study[] = "2.25.1", series[] = "2.25.1.1", sop[] = "2.25.1.1.1";
+	static const char study[] = "2.25.1", series[] = "2.25.1.1", sop[] = DICOM_SAMPLE_SOP;
 	static const unsigned char version[2] = { 0, 1 };
 	const unsigned side = 512;
 	struct buf meta;

@@ -416,7 +416,7 @@ int sandbox_warm(struct sandbox *sb, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot write a file in memory: %s", strerror(errno));
 	else
 		rc = parse_fd(sb, fd, (long long)sample.len, 2, NULL, 0, &p, err, errlen);
-	if (rc == 0 && (p.v.nerrors || strcmp(p.sop, "2.25.1.1.1"))) {
+	if (rc == 0 && (p.v.nerrors || strcmp(p.sop, DICOM_SAMPLE_SOP))) {
 		snprintf(err, errlen, "the parser refused the warm-up's instance");
 		rc = -1;
 	}
