@@ -7,7 +7,9 @@
  *   load get URL CLIENTS ACCEPT PATH...  GET URL+PATH for each path
  *
  * Prints one line: requests, seconds, requests/s, MB/s, p50 and p99 in ms,
- * and the number of non-2xx answers. */
+ * and the number of non-2xx answers. With BENCH_TRACE=FILE it also writes
+ * FILE: a line a request, in the order of the items: its start (seconds
+ * from the run's start), its latency in ms, and its item. */
 #include <curl/curl.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -23,7 +25,7 @@ struct job {
 	int stow;
 	size_t next;
 	pthread_mutex_t lock;
-	double *lat;
+	double *lat, *start, t0;
 	unsigned long long bytes;
 	unsigned errors;
 };
@@ -118,6 +120,7 @@ static void *worker(void *arg)
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 		pthread_mutex_lock(&j->lock);
 		j->lat[i] = dt;
+		j->start[i] = t0 - j->t0;
 		if (rc != CURLE_OK || status < 200 || status > 299)
 			j->errors++;
 		j->bytes += j->stow ? blen : 0;
@@ -155,17 +158,24 @@ int main(int argc, char **argv)
 	j.items = argv + first;
 	j.nitems = (size_t)(argc - first);
 	j.lat = calloc(j.nitems, sizeof(double));
+	j.start = calloc(j.nitems, sizeof(double));
 	pthread_mutex_init(&j.lock, NULL);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	pthread_t t[64];
 	if (clients < 1 || clients > 64)
 		clients = 4;
-	double t0 = now();
+	double t0 = j.t0 = now();
 	for (int i = 0; i < clients; i++)
 		pthread_create(&t[i], NULL, worker, &j);
 	for (int i = 0; i < clients; i++)
 		pthread_join(t[i], NULL);
 	double secs = now() - t0;
+	const char *trace = getenv("BENCH_TRACE");
+	FILE *tf = trace ? fopen(trace, "w") : NULL;
+	for (size_t i = 0; tf && i < j.nitems; i++)
+		fprintf(tf, "%.4f %.2f %s\n", j.start[i], j.lat[i] * 1000, j.items[i]);
+	if (tf)
+		fclose(tf);
 	qsort(j.lat, j.nitems, sizeof(double), cmp);
 	double p50 = j.lat[j.nitems / 2] * 1000, p99 = j.lat[(size_t)(j.nitems * 0.99)] * 1000;
 	printf("%zu %.3f %.1f %.1f %.2f %.2f %u\n", j.nitems, secs, j.nitems / secs, j.bytes / secs / 1e6, p50, p99,
