@@ -96,6 +96,19 @@ static void close_plainly(FCGX_Request *fr)
 		FCGX_Detach(fr);
 }
 
+/* After an answer: a kept child due for replacement is replaced now and
+ * warmed up, rather than in the next request. */
+static void renew_children(struct app *app)
+{
+	char err[256];
+	uint64_t t0 = util_now_ms();
+	int r = sandbox_renew(&app->sandbox, err, sizeof(err));
+	if (r < 0)
+		log_warn("kept children: %s", err);
+	else if (r > 0)
+		log_info("kept children renewed and warmed up in %llu ms", (unsigned long long)(util_now_ms() - t0));
+}
+
 static void serve(struct app *app, int sock)
 {
 	FCGX_Request fr;
@@ -120,6 +133,7 @@ static void serve(struct app *app, int sock)
 		request_release(&req);
 		close_plainly(&fr);
 		FCGX_Finish_r(&fr);
+		renew_children(app);
 	}
 	FCGX_Free(&fr, 1);
 }

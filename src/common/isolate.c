@@ -453,6 +453,7 @@ static int worker_end(struct isolate_worker *w, bool kill_it);
 static int worker_start(struct isolate_worker *w, char *err, size_t errlen)
 {
 	int sv[2];
+	w->lost = true; /* until the child runs */
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv)) {
 		snprintf(err, errlen, "cannot create a socket pair: %s", strerror(errno));
 		return -1;
@@ -486,6 +487,7 @@ static int worker_start(struct isolate_worker *w, char *err, size_t errlen)
 	w->fd = sv[0];
 	w->pid = pid;
 	w->served = 0;
+	w->lost = false;
 	/* the room is this child's alone: no later child (another worker's,
 	 * a one-off) inherits it, to read or change another's result */
 	if (w->room && madvise(w->room, ISOLATE_ROOM, MADV_DONTFORK)) {
@@ -504,8 +506,10 @@ static int worker_end(struct isolate_worker *w, bool kill_it)
 		return 0;
 	close(w->fd);
 	w->fd = -1;
-	if (kill_it)
+	if (kill_it) {
 		kill((pid_t)w->pid, SIGKILL);
+		w->lost = true;
+	}
 	while (waitpid((pid_t)w->pid, &status, 0) < 0 && errno == EINTR)
 		;
 	w->pid = 0;
@@ -571,6 +575,19 @@ static int worker_answer(struct isolate_worker *w, struct buf *out, char *err, s
 		snprintf(err, errlen, "%.*s", (int)(n < errlen ? n : errlen - 1), n ? got.data : "");
 	buf_release(&got);
 	return code;
+}
+
+bool isolate_worker_due(const struct isolate_worker *w)
+{
+	return w->fd >= 0 ? w->served >= ISOLATE_WORKER_REQUESTS : w->lost;
+}
+
+int isolate_worker_renew(struct isolate_worker *w, char *err, size_t errlen)
+{
+	if (!isolate_worker_due(w))
+		return 0;
+	worker_end(w, false);
+	return worker_start(w, err, errlen) ? ISOLATE_NOT_STARTED : 1;
 }
 
 int isolate_worker_run(struct isolate_worker *w, const char *arg, int fd, int seconds, struct buf *out, char *err,

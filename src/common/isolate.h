@@ -4,6 +4,7 @@
 #ifndef ADE_ISOLATE_H
 #define ADE_ISOLATE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "common/buf.h"
@@ -76,11 +77,12 @@ struct isolate_worker {
 	unsigned served;
 	struct isolate_paths paths; /* what the child may open, for every request */
 	unsigned char *room;        /* shared with the child for its results, or NULL */
+	bool lost;                  /* its last child was lost in a request (died, stalled, did not start) */
 };
 
 #define ISOLATE_WORKER_REQUESTS 1000
 #define ISOLATE_ROOM (4U * 1024 * 1024)
-#define ISOLATE_WORKER_INIT(f, mem) { (f), (mem), -1, 0, 0, { { NULL }, { NULL } }, NULL }
+#define ISOLATE_WORKER_INIT(f, mem) { (f), (mem), -1, 0, 0, { { NULL }, { NULL } }, NULL, false }
 
 /* Runs w->fn(arg, a copy of fd) in the worker's child (started when
  * needed) within seconds; fd -1 for none. Returns fn's code (0..125),
@@ -89,6 +91,16 @@ struct isolate_worker {
  * (ISOLATE_MAX_OUTPUT at most). */
 int isolate_worker_run(struct isolate_worker *w, const char *arg, int fd, int seconds, struct buf *out, char *err,
 		       size_t errlen);
+/* Whether the worker's child is due for replacement: it has served
+ * ISOLATE_WORKER_REQUESTS, or it was lost in a request (it died, was
+ * stopped for its time, or a new one did not start). A worker that never
+ * had a child, or whose child was stopped (isolate_worker_stop), is not. */
+bool isolate_worker_due(const struct isolate_worker *w);
+/* Between requests: starts a new child in place of a due one, so that the
+ * next request does not wait for the start. Returns 1 when it started one
+ * (the caller may warm it up), 0 when none was due, or ISOLATE_NOT_STARTED
+ * with err set (the next request tries again). */
+int isolate_worker_renew(struct isolate_worker *w, char *err, size_t errlen);
 /* Ends the child, if any. */
 void isolate_worker_stop(struct isolate_worker *w);
 

@@ -340,6 +340,7 @@ void sandbox_init(struct sandbox *sb)
 	/* and one for renderings (a fork, its page faults and its exit were
 	 * over half of a compressed rendering's time), the same way */
 	sb->renderer = (struct isolate_worker)ISOLATE_WORKER_INIT(render_in_worker, ISOLATE_MEMORY);
+	sb->renew_after = 0;
 }
 
 void sandbox_release(struct sandbox *sb)
@@ -429,6 +430,21 @@ int sandbox_warm(struct sandbox *sb, char *err, size_t errlen)
 	buf_release(&sample);
 	close(fd);
 	return rc;
+}
+
+int sandbox_renew(struct sandbox *sb, char *err, size_t errlen)
+{
+	if (!isolate_worker_due(&sb->parser) && !isolate_worker_due(&sb->renderer))
+		return 0;
+	uint64_t now = util_now_ms();
+	if (now < sb->renew_after)
+		return 0;
+	if (isolate_worker_renew(&sb->parser, err, errlen) < 0 || isolate_worker_renew(&sb->renderer, err, errlen) < 0 ||
+	    sandbox_warm(sb, err, errlen)) {
+		sb->renew_after = now + SANDBOX_RENEW_PAUSE_MS;
+		return -1;
+	}
+	return 1;
 }
 
 void sandbox_parsed_release(struct sandbox_parsed *p)

@@ -25,6 +25,7 @@
 struct sandbox {
 	struct isolate_worker parser; /* kept child for the store-time parse */
 	struct isolate_worker renderer; /* kept child for decoding for display */
+	uint64_t renew_after;           /* no sandbox_renew before (ms), after one that failed */
 };
 
 void sandbox_init(struct sandbox *sb);
@@ -65,6 +66,13 @@ void sandbox_parsed_release(struct sandbox_parsed *p);
  * for a child's start and first run (8 - 15 ms more than later ones). 0,
  * or -1 with a reason. */
 int sandbox_warm(struct sandbox *sb, char *err, size_t errlen);
+/* Between requests: a kept child due for replacement (its requests served,
+ * or lost in a request) is replaced and the two warmed up as above, so that
+ * the next request does not pay for it. 1 when it did, 0 when there was
+ * nothing to do, -1 with a reason; after a failure, nothing is tried for
+ * SANDBOX_RENEW_PAUSE_MS (the requests start what they need, as before). */
+#define SANDBOX_RENEW_PAUSE_MS 10000
+int sandbox_renew(struct sandbox *sb, char *err, size_t errlen);
 
 /* Writes src transcoded to syntax ts into dst (an existing file). 0, or -1
  * with a reason, or SANDBOX_NO_ROOM (below) when dst could not be

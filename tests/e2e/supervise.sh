@@ -62,4 +62,38 @@ check "$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/di
 	"$EMULATOR_URL/v2/studies")" 200 "an instance is stored by the new responders"
 check "$(seq_of "$study")" "$((before + 1))" "its change feed sequence follows the one before (no gap)"
 curl -s -o /dev/null -X DELETE "$EMULATOR_URL/v2/studies/$study"
+
+# A kept child lost in a request is replaced, and warmed up, after that
+# request's answer, not in the next request: the children of every
+# responder are stopped, a STOW is sent (its responder waits for its
+# parser), and they are killed; the responder that served it logs the
+# renewal without another request.
+children=""
+for p in $(responder_pids); do
+	[ "$(ps -o comm= -p "$(ps -o ppid= -p "$p" | tr -d ' ')")" = dicom-fcgi ] && children="$children $p"
+done
+renewed=$(grep -c ' kept children renewed and warmed up in ' "$VAR/log/dicom-fcgi.log")
+study="2.25.$$$RANDOM"
+"$MKDCM" -o "$tmp/d.dcm" --study "$study"
+# shellcheck disable=SC2086
+kill -STOP $children
+curl -s -o "$tmp/d.json" -w '%{http_code}' --max-time 60 -H 'Content-Type: application/dicom' \
+	--data-binary @"$tmp/d.dcm" "$EMULATOR_URL/v2/studies" > "$tmp/d.code" &
+client=$!
+sleep 1
+# shellcheck disable=SC2086
+kill -KILL $children
+wait "$client"
+check "$(cat "$tmp/d.code")" 409 "the STOW in flight is answered as for a parser that crashed (409)"
+grep -q 43264 "$tmp/d.json" && ok "with the failure reason 43264" ||
+	not_ok "no failure reason 43264: $(cat "$tmp/d.json")"
+for _ in $(seq 1 50); do
+	[ "$(grep -c ' kept children renewed and warmed up in ' "$VAR/log/dicom-fcgi.log")" -gt "$renewed" ] && break
+	sleep 0.1
+done
+check "$(grep -c ' kept children renewed and warmed up in ' "$VAR/log/dicom-fcgi.log")" "$((renewed + 1))" \
+	"its responder renewed its kept children after the answer"
+check "$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/dicom' --data-binary @"$tmp/d.dcm" \
+	"$EMULATOR_URL/v2/studies")" 200 "the same instance is stored afterwards"
+curl -s -o /dev/null -X DELETE "$EMULATOR_URL/v2/studies/$study"
 finish

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -374,6 +375,59 @@ static void worker__filter_kills_socket(void **state)
 	isolate_worker_stop(&w);
 }
 
+static int dies_in_worker(const char *arg, int fd, struct buf *out, char *err, size_t errlen)
+{
+	(void)fd;
+	(void)out;
+	(void)err;
+	(void)errlen;
+	if (!strcmp(arg, "die"))
+		raise(SIGKILL);
+	return 0;
+}
+
+/* A child lost in a request, or one that has served its requests, is
+ * replaced between requests (isolate_worker_renew); one never started or
+ * stopped on purpose is left alone. */
+static void worker__renewed_between_requests(void **state)
+{
+	struct isolate_worker w = ISOLATE_WORKER_INIT(dies_in_worker, 0);
+	char err[256];
+	(void)state;
+	assert_false(isolate_worker_due(&w));
+	assert_int_equal(isolate_worker_renew(&w, err, sizeof(err)), 0);
+	assert_int_equal(w.fd, -1);
+
+	assert_int_equal(isolate_worker_run(&w, "ok", -1, 10, NULL, err, sizeof(err)), 0);
+	long first = w.pid;
+	assert_false(isolate_worker_due(&w));
+	assert_int_equal(isolate_worker_run(&w, "die", -1, 10, NULL, err, sizeof(err)), ISOLATE_DIED);
+	assert_int_equal(w.fd, -1);
+	assert_true(isolate_worker_due(&w));
+	assert_int_equal(isolate_worker_renew(&w, err, sizeof(err)), 1);
+	assert_true(w.fd >= 0);
+	assert_true(w.pid != first && kill((pid_t)w.pid, 0) == 0);
+	assert_int_equal(w.served, 0);
+	assert_false(isolate_worker_due(&w));
+	assert_int_equal(isolate_worker_renew(&w, err, sizeof(err)), 0);
+
+	long second = w.pid;
+	for (unsigned i = 0; i < ISOLATE_WORKER_REQUESTS; i++)
+		assert_int_equal(isolate_worker_run(&w, "ok", -1, 10, NULL, err, sizeof(err)), 0);
+	assert_int_equal(w.pid, second);
+	assert_true(isolate_worker_due(&w));
+	assert_int_equal(isolate_worker_renew(&w, err, sizeof(err)), 1);
+	assert_true(w.pid != second);
+	assert_int_equal(kill((pid_t)second, 0), -1); /* ended and reaped */
+	assert_int_equal(isolate_worker_run(&w, "ok", -1, 10, NULL, err, sizeof(err)), 0);
+	assert_int_equal(w.served, 1);
+
+	isolate_worker_stop(&w);
+	assert_false(isolate_worker_due(&w));
+	assert_int_equal(isolate_worker_renew(&w, err, sizeof(err)), 0);
+	assert_int_equal(w.fd, -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -386,6 +440,7 @@ int main(void)
 		cmocka_unit_test(worker__room_is_its_own),
 		cmocka_unit_test(run__opens_only_its_files),
 		cmocka_unit_test(worker__reads_the_descriptor_it_is_given),
+		cmocka_unit_test(worker__renewed_between_requests),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
