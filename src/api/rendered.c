@@ -4,6 +4,7 @@
  * instance or frame. */
 #include "api/app.h"
 #include "api/params.h"
+#include "common/log.h"
 #include "dicom/dcm.h"
 #include "dicom/sandbox.h"
 #include "http/accept.h"
@@ -88,6 +89,9 @@ static int render_answer(struct request *req, const struct db_instance_ref *it, 
 	store_close(file);
 	if (r == SANDBOX_NO_FRAME) {
 		rc = http_error(req, 404, "The specified frame cannot be found.");
+	} else if (r == SANDBOX_RETRY) {
+		log_warn("rendering stopped: %s", err);
+		rc = http_error(req, 503, "The server is temporarily unable to read data.");
 	} else if (r != 0) {
 		rc = http_error(req, 406, "The requested frame cannot be rendered: %s.", *err ? err : "decoding failed");
 	} else {

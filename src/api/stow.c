@@ -204,8 +204,13 @@ static int parse_part(struct stow *st, struct sandbox_parsed *p)
 {
 	char err[256];
 
-	if (sandbox_parse(&st->app->sandbox, st->part->path, st->req->api_major, st->eqt, st->neqt, p, err,
-			  sizeof(err))) {
+	int rc = sandbox_parse(&st->app->sandbox, st->part->path, st->req->api_major, st->eqt, st->neqt, p, err,
+			       sizeof(err));
+	if (rc == SANDBOX_RETRY) {
+		transient(st, err);
+		return -1;
+	}
+	if (rc) {
 		log_info("unreadable instance: %s", err);
 		add_failure(st, NULL, NULL, FAIL_VALIDATION, NULL, 0);
 		return -1;

@@ -535,6 +535,9 @@ static int worker_answer(struct isolate_worker *w, struct buf *out, char *err, s
 		if (WIFSIGNALED(status)) {
 			snprintf(err, errlen, "the decoder failed (signal %d)", WTERMSIG(status));
 			log_warn("isolated work died signal=%d", WTERMSIG(status));
+			/* a worker has no CPU limit: a SIGKILL came from outside */
+			if (WTERMSIG(status) == SIGKILL)
+				return ISOLATE_KILLED;
 		} else {
 			snprintf(err, errlen, "the worker ended");
 		}

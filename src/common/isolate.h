@@ -13,7 +13,9 @@
  * appends to out comes back to the parent when it returns 0. */
 typedef int (*isolate_fn)(void *arg, struct buf *out, char *err, size_t errlen);
 
-enum { ISOLATE_NOT_STARTED = -1, ISOLATE_DIED = -2 };
+/* ISOLATE_KILLED: a kept child ended by a SIGKILL its parent did not send
+ * (the system's out-of-memory killer, an operator): not the work's doing. */
+enum { ISOLATE_NOT_STARTED = -1, ISOLATE_DIED = -2, ISOLATE_KILLED = -3 };
 
 /* Limits for one GDCM decode or encode of a client's file. */
 #define ISOLATE_SECONDS 60
@@ -86,7 +88,7 @@ struct isolate_worker {
 
 /* Runs w->fn(arg, a copy of fd) in the worker's child (started when
  * needed) within seconds; fd -1 for none. Returns fn's code (0..125),
- * ISOLATE_NOT_STARTED or ISOLATE_DIED, as isolate_run; out (may be NULL)
+ * ISOLATE_NOT_STARTED or ISOLATE_DIED, as isolate_run, or ISOLATE_KILLED; out (may be NULL)
  * gets what the work appended to its buffer when it returned 0
  * (ISOLATE_MAX_OUTPUT at most). */
 int isolate_worker_run(struct isolate_worker *w, const char *arg, int fd, int seconds, struct buf *out, char *err,

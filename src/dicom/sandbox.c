@@ -358,6 +358,13 @@ static void parsed_init(struct sandbox_parsed *p)
 	buf_init(&p->bulk, 0);
 }
 
+/* SANDBOX_RETRY for a kept child's result that is not the file's doing,
+ * else otherwise. */
+static int retry_or(int isolated, int otherwise)
+{
+	return isolated == ISOLATE_NOT_STARTED || isolated == ISOLATE_KILLED ? SANDBOX_RETRY : otherwise;
+}
+
 /* sandbox_parse of the file open on fd (size bytes). */
 static int parse_fd(struct sandbox *sb, int fd, long long size, int api_major, const uint32_t *eqt, size_t neqt,
 		    struct sandbox_parsed *p, char *err, size_t errlen)
@@ -378,7 +385,7 @@ static int parse_fd(struct sandbox *sb, int fd, long long size, int api_major, c
 	}
 	buf_release(&arg);
 	buf_release(&got);
-	return rc ? -1 : 0;
+	return retry_or(rc, rc ? -1 : 0);
 }
 
 int sandbox_parse(struct sandbox *sb, const char *path, int api_major, const uint32_t *eqt, size_t neqt,
@@ -391,7 +398,7 @@ int sandbox_parse(struct sandbox *sb, const char *path, int api_major, const uin
 		if (fd >= 0)
 			close(fd);
 		parsed_init(p);
-		return -1;
+		return SANDBOX_RETRY;
 	}
 	int rc = parse_fd(sb, fd, (long long)sst.st_size, api_major, eqt, neqt, p, err, errlen);
 	close(fd);
@@ -597,7 +604,7 @@ int sandbox_render(struct sandbox *sb, int fd, long frame, long long offset, lon
 	snprintf(arg, sizeof(arg), "%ld %d %d %d %d %lld %lld", frame, o->quality, o->png ? 1 : 0, o->max_width,
 		 o->max_height, offset, length);
 	int r = isolate_worker_run(&sb->renderer, arg, fd, ISOLATE_SECONDS, img, err, errlen);
-	return r == RENDER_NO_FRAME ? SANDBOX_NO_FRAME : r ? -1 : 0;
+	return retry_or(r, r == RENDER_NO_FRAME ? SANDBOX_NO_FRAME : r ? -1 : 0);
 }
 
 /* A count and a buffer: the count first, as text and a newline. */

@@ -50,13 +50,19 @@ struct sandbox_parsed {
 				       * the file's size; NULL when none or not told */
 };
 
+/* Not the file's fault: its kept child could not be started, or was
+ * killed from outside (ISOLATE_KILLED), or the file could not be opened
+ * for it. The caller answers 503, to be tried again. */
+enum { SANDBOX_RETRY = 3 };
+
 /* Parses the file at path in the kept child as the store does (GDCM reads
  * it whole: dcm_open_memory and dcm_check, so that a file that crashes or
  * stalls GDCM costs the child, which opens no file: it is handed the
  * descriptor and maps it; then validate_instance for api_major with the extended
  * query tags eqt, then both JSON forms). Returns 0 with p filled (refused
- * when p->v.nerrors), or -1 with a reason (unreadable, crashed or stalled
- * the parser, or an answer that does not add up). Release p either way. */
+ * when p->v.nerrors), -1 with a reason (unreadable, crashed or stalled
+ * the parser, or an answer that does not add up), or SANDBOX_RETRY with a
+ * reason. Release p either way. */
 int sandbox_parse(struct sandbox *sb, const char *path, int api_major, const uint32_t *eqt, size_t neqt,
 		  struct sandbox_parsed *p, char *err, size_t errlen);
 void sandbox_parsed_release(struct sandbox_parsed *p);
@@ -102,8 +108,8 @@ enum { SANDBOX_NO_FRAME = 1 };
  * length: where the frame lies in the file, as the index keeps it (-1 when
  * it does not): an uncompressed frame is then made 8-bit in place, without
  * a decoder. 0,
- * SANDBOX_NO_FRAME when there is no such frame or no pixel data, -1 with
- * a reason. */
+ * SANDBOX_NO_FRAME when there is no such frame or no pixel data, -1 or
+ * SANDBOX_RETRY with a reason. */
 int sandbox_render(struct sandbox *sb, int fd, long frame, long long offset, long long length,
 		   const struct render_opts *o, struct buf *img, char *err, size_t errlen);
 

@@ -381,14 +381,17 @@ static int dies_in_worker(const char *arg, int fd, struct buf *out, char *err, s
 	(void)out;
 	(void)err;
 	(void)errlen;
-	if (!strcmp(arg, "die"))
-		raise(SIGKILL);
+	if (!strcmp(arg, "crash"))
+		raise(SIGABRT);
+	if (!strcmp(arg, "killed"))
+		raise(SIGKILL); /* as the out-of-memory killer would */
 	return 0;
 }
 
 /* A child lost in a request, or one that has served its requests, is
  * replaced between requests (isolate_worker_renew); one never started or
- * stopped on purpose is left alone. */
+ * stopped on purpose is left alone. A crash is ISOLATE_DIED, a SIGKILL
+ * from outside ISOLATE_KILLED. */
 static void worker__renewed_between_requests(void **state)
 {
 	struct isolate_worker w = ISOLATE_WORKER_INIT(dies_in_worker, 0);
@@ -401,7 +404,12 @@ static void worker__renewed_between_requests(void **state)
 	assert_int_equal(isolate_worker_run(&w, "ok", -1, 10, NULL, err, sizeof(err)), 0);
 	long first = w.pid;
 	assert_false(isolate_worker_due(&w));
-	assert_int_equal(isolate_worker_run(&w, "die", -1, 10, NULL, err, sizeof(err)), ISOLATE_DIED);
+	assert_int_equal(isolate_worker_run(&w, "crash", -1, 10, NULL, err, sizeof(err)), ISOLATE_DIED);
+	assert_int_equal(w.fd, -1);
+	assert_true(isolate_worker_due(&w));
+	assert_int_equal(isolate_worker_renew(&w, err, sizeof(err)), 1);
+	/* a SIGKILL it did not send is not the work's doing */
+	assert_int_equal(isolate_worker_run(&w, "killed", -1, 10, NULL, err, sizeof(err)), ISOLATE_KILLED);
 	assert_int_equal(w.fd, -1);
 	assert_true(isolate_worker_due(&w));
 	assert_int_equal(isolate_worker_renew(&w, err, sizeof(err)), 1);
