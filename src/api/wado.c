@@ -102,7 +102,7 @@ static int prepare(struct request *req, const struct db_instance_ref *it, const 
 	int tr = sandbox_transcode(of->r->path, of->scratch->path, ts, err, sizeof(err));
 	if (tr) {
 		log_warn("transcoding failed sop='%s' to='%s': %s", it->sop, ts, err);
-		if (tr == SANDBOX_NO_ROOM) /* the store's fault, not the instance's */
+		if (tr == SANDBOX_NO_ROOM || tr == SANDBOX_RETRY) /* the server's fault, not the instance's */
 			return http_error(req, 503, "The server is temporarily unable to read data."), 503;
 		return http_error(req, 406, "The requested transfer syntax is not supported for this instance."), 406;
 	}

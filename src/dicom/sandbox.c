@@ -496,7 +496,7 @@ int sandbox_transcode(const char *src, const char *dst, const char *ts, char *er
 	struct isolate_paths paths = { { src, NULL }, { dst, NULL } };
 	int r = isolate_run(transcode_in_child, &job, ISOLATE_SECONDS, ISOLATE_MEMORY, ISOLATE_MAY_WRITE, &paths, NULL, err,
 			    errlen);
-	return written_result(r);
+	return retry_or(r, written_result(r));
 }
 
 struct update_job {

@@ -82,7 +82,7 @@ int sandbox_renew(struct sandbox *sb, char *err, size_t errlen);
 
 /* Writes src transcoded to syntax ts into dst (an existing file). 0, or -1
  * with a reason, or SANDBOX_NO_ROOM (below) when dst could not be
- * written. */
+ * written, or SANDBOX_RETRY when its child could not be started. */
 int sandbox_transcode(const char *src, const char *dst, const char *ts, char *err, size_t errlen);
 
 /* Writes src with the bulk update's n changes applied into dst (an existing
