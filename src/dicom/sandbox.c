@@ -518,7 +518,7 @@ int sandbox_update(const char *src, const char *dst, const struct dcm_change *c,
 	struct isolate_paths paths = { { src, NULL }, { dst, NULL } };
 	int r = isolate_run(update_in_child, &job, ISOLATE_SECONDS, ISOLATE_MEMORY, ISOLATE_MAY_WRITE, &paths, NULL, err,
 			    errlen);
-	return written_result(r);
+	return retry_or(r, written_result(r));
 }
 
 /* Shrinks px (freed here) to the viewport, if any, and encodes it into

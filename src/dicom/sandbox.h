@@ -88,7 +88,7 @@ int sandbox_transcode(const char *src, const char *dst, const char *ts, char *er
 /* Writes src with the bulk update's n changes applied into dst (an existing
  * file), as dcm_update does. 0, or -1 with a reason, or SANDBOX_NO_ROOM
  * when dst could not be written (no room, an I/O error: worth trying
- * again later). */
+ * again later), or SANDBOX_RETRY when its child could not be started. */
 enum { SANDBOX_NO_ROOM = 2 };
 struct dcm_change;
 int sandbox_update(const char *src, const char *dst, const struct dcm_change *c, size_t n, char *err, size_t errlen);

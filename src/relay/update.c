@@ -134,9 +134,10 @@ static size_t changes_for(const struct spec *s, const char *metadata, struct dcm
 
 /* One instance: its new version written, made durable, switched to. 0
  * done (updated, gone or failed and recorded), -1 a database error,
- * NO_ROOM when this host's store cannot take the new version now (full,
- * an I/O error): not the instance's fault, so it stays pending, as the
- * service's activities are retried. */
+ * NO_ROOM when this host cannot make the new version now (the store full,
+ * an I/O error, no child to write it could be started): not the
+ * instance's fault, so it stays pending, as the service's activities are
+ * retried. */
 enum { NO_ROOM = 1 };
 #define NO_ROOM_PAUSE_MS 5000
 static int update_one(struct update_ctx *u, const struct db_update *job, const struct spec *s,
@@ -173,7 +174,7 @@ static int update_one(struct update_ctx *u, const struct db_update *job, const s
 		int up = w ? sandbox_update(r->path, w->path, changes, n, err, sizeof(err)) : 0;
 		if (!r || !r->path) {
 			snprintf(err, sizeof(err), "the stored file cannot be read");
-		} else if (!w || up == SANDBOX_NO_ROOM) {
+		} else if (!w || up == SANDBOX_NO_ROOM || up == SANDBOX_RETRY) { /* not the instance's fault */
 			no_room = true;
 			if (!w)
 				snprintf(err, sizeof(err), "the new file cannot be made");
