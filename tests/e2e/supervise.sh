@@ -7,7 +7,17 @@ set -u
 VAR=$EMULATOR_VAR
 BUILD=$EMULATOR_BUILD
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+pids_root=/sys/fs/cgroup/pids
+cg=$pids_root/ade-supervise-$$
+# the processes put into the test's cgroup (below) go back where they were
+cg_release() {
+	[ -d "$cg" ] || return 0
+	echo max > "$cg/pids.max"
+	local p
+	for p in $(cat "$cg/cgroup.procs"); do echo "$p" > "$pids_root/cgroup.procs"; done
+	rmdir "$cg"
+}
+trap 'cg_release; rm -rf "$tmp"' EXIT
 
 old=$(relay_pids)
 [ -n "$old" ] && ok "the stack's relay runs (pid $old)" || { not_ok "no relay runs"; finish; exit 1; }
@@ -129,5 +139,36 @@ grep -qi '^Retry-After: ' "$tmp/render.head" && ok "with Retry-After" || not_ok 
 check "$(curl -s -o "$tmp/r.jpg" -w '%{http_code}' -H 'Accept: image/jpeg' "$EMULATOR_URL$url/rendered")" 200 \
 	"the rendering asked again is made"
 check "$(head -c 2 "$tmp/r.jpg" | od -An -tx1 | tr -d ' ')" ffd8 "and is a JPEG"
+# A child that cannot be started is not the file's fault either: with the
+# responders in a cgroup that lets them no more processes (cgroup v1's pids
+# controller; skipped where there is none to use), a transcoding, which
+# forks one, is answered 503, and so is a STOW whose kept parser is gone.
+explicit='Accept: multipart/related; type="application/dicom"; transfer-syntax=1.2.840.10008.1.2.1'
+if [ "$(id -u)" = 0 ] && [ -w "$pids_root/cgroup.procs" ] && mkdir "$cg" 2>/dev/null; then
+	restart_responders > /dev/null
+	for p in $(responders_only); do echo "$p" > "$cg/cgroup.procs"; done
+	wc -l < "$cg/cgroup.procs" > "$cg/pids.max"
+	check "$(curl -s -o /dev/null -D "$tmp/t.head" -w '%{http_code}' -H "$explicit" "$EMULATOR_URL$url")" 503 \
+		"a transcoding whose child cannot be started is answered 503"
+	grep -qi '^Retry-After: ' "$tmp/t.head" && ok "with Retry-After" || not_ok "no Retry-After: $(cat "$tmp/t.head")"
+	# the kept children (started before the move) killed while their
+	# responders are idle: the next STOW's responder must start a new one
+	# shellcheck disable=SC2046
+	kill -KILL $(kept_children)
+	"$MKDCM" -o "$tmp/f.dcm" --study "$study"
+	check "$(curl -s -o /dev/null -D "$tmp/f.head" -w '%{http_code}' -H 'Content-Type: application/dicom' \
+		--data-binary @"$tmp/f.dcm" "$EMULATOR_URL/v2/studies")" 503 "a STOW whose parser cannot be started is answered 503"
+	grep -qi '^Retry-After: ' "$tmp/f.head" && ok "with Retry-After" || not_ok "no Retry-After: $(cat "$tmp/f.head")"
+	echo max > "$cg/pids.max"
+	check "$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/dicom' --data-binary @"$tmp/f.dcm" \
+		"$EMULATOR_URL/v2/studies")" 200 "the STOW is stored once children can start again"
+	check "$(curl -s -o "$tmp/t.body" -w '%{http_code}' -H "$explicit" "$EMULATOR_URL$url")" 200 \
+		"and the transcoding is made"
+	grep -q 'transfer-syntax=1\.2\.840\.10008\.1\.2\.1' "$tmp/t.body" && ok "in explicit VR little endian" ||
+		not_ok "not in explicit VR little endian"
+	cg_release
+else
+	echo "# skipped: a child that cannot be started (no cgroup v1 pids controller to use here)"
+fi
 curl -s -o /dev/null -X DELETE "$EMULATOR_URL/v2/studies/$study"
 finish
