@@ -64,7 +64,8 @@ int isolate_run(isolate_fn fn, void *arg, int seconds, size_t mem_bytes, unsigne
  * gives one, an open descriptor passed over its socket (the child reads a
  * file it could not open itself; it is closed after the request), until
  * it dies, is stopped, or has served ISOLATE_WORKER_REQUESTS; a crash or a
- * stall costs the request under way, and the next one starts a new child.
+ * stall costs the request under way, and the next one starts a new child
+ * (unless isolate_worker_renew, below, did between the two).
  * What the work appends to out comes back when it returns 0: through a
  * memory room the child shares with its parent (ISOLATE_ROOM bytes, made
  * for each child, no descriptor of it left to either) when it fits, else
