@@ -267,6 +267,17 @@ __attribute__((noreturn)) static void run_child(isolate_fn fn, void *arg, int se
 
 /* Waits for the child (killing it past the deadline): its exit code, or
  * ISOLATE_DIED with what happened in err. */
+/* A child that died of a signal: the reason into err, logged. A SIGKILL
+ * was not its own doing (its CPU limit ends it with SIGXCPU; a child its
+ * parent kills for its time is told apart before this): it came from
+ * outside, the system's out-of-memory killer or an operator. */
+static int died_of(int status, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "the decoder failed (signal %d)", WTERMSIG(status));
+	log_warn("isolated work died signal=%d", WTERMSIG(status));
+	return WTERMSIG(status) == SIGKILL ? ISOLATE_KILLED : ISOLATE_DIED;
+}
+
 static int reap(pid_t pid, uint64_t deadline, int seconds, char *err, size_t errlen)
 {
 	int status = 0;
@@ -288,11 +299,8 @@ static int reap(pid_t pid, uint64_t deadline, int seconds, char *err, size_t err
 		log_warn("isolated work killed after %d s", seconds);
 		return ISOLATE_DIED;
 	}
-	if (WIFSIGNALED(status)) {
-		snprintf(err, errlen, "the decoder failed (signal %d)", WTERMSIG(status));
-		log_warn("isolated work died signal=%d", WTERMSIG(status));
-		return ISOLATE_DIED;
-	}
+	if (WIFSIGNALED(status))
+		return died_of(status, err, errlen);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : ISOLATE_DIED;
 }
 
@@ -532,15 +540,9 @@ static int worker_answer(struct isolate_worker *w, struct buf *out, char *err, s
 
 	if (!read_full(w->fd, &code, 1)) {
 		int status = worker_end(w, true);
-		if (WIFSIGNALED(status)) {
-			snprintf(err, errlen, "the decoder failed (signal %d)", WTERMSIG(status));
-			log_warn("isolated work died signal=%d", WTERMSIG(status));
-			/* a worker has no CPU limit: a SIGKILL came from outside */
-			if (WTERMSIG(status) == SIGKILL)
-				return ISOLATE_KILLED;
-		} else {
-			snprintf(err, errlen, "the worker ended");
-		}
+		if (WIFSIGNALED(status))
+			return died_of(status, err, errlen);
+		snprintf(err, errlen, "the worker ended");
 		return ISOLATE_DIED;
 	}
 	if (!read_full(w->fd, &n, sizeof(n)) || (n & ~IN_ROOM) > ISOLATE_MAX_OUTPUT ||

@@ -13,8 +13,8 @@
  * appends to out comes back to the parent when it returns 0. */
 typedef int (*isolate_fn)(void *arg, struct buf *out, char *err, size_t errlen);
 
-/* ISOLATE_KILLED: a kept child ended by a SIGKILL its parent did not send
- * (the system's out-of-memory killer, an operator): not the work's doing. */
+/* ISOLATE_KILLED: a child ended by a SIGKILL its parent did not send (the
+ * system's out-of-memory killer, an operator): not the work's doing. */
 enum { ISOLATE_NOT_STARTED = -1, ISOLATE_DIED = -2, ISOLATE_KILLED = -3 };
 
 /* Limits for one GDCM decode or encode of a client's file. */
@@ -35,8 +35,8 @@ enum { ISOLATE_NOT_STARTED = -1, ISOLATE_DIED = -2, ISOLATE_KILLED = -3 };
  * no signals to others, and, without ISOLATE_MAY_WRITE, nothing that
  * opens a file for writing or changes the file system; the child is killed
  * (SIGSYS) when it tries. Returns fn's
- * code, ISOLATE_NOT_STARTED, or ISOLATE_DIED (crashed, killed, out of
- * time); err gets the child's reason or what happened to it, out (may be
+ * code, ISOLATE_NOT_STARTED, ISOLATE_DIED (crashed, killed, out of
+ * time) or ISOLATE_KILLED; err gets the child's reason or what happened to it, out (may be
  * NULL) what the work appended to its buffer when it returned 0. The child
  * touches no shared state: it must not use the database or the FastCGI
  * streams, and it ends with _exit. */

@@ -162,6 +162,15 @@ static int run_program(void *arg, struct buf *out, char *err, size_t errlen)
 /* A decoder that a file has taken over cannot reach the network, run a
  * program, or (unless its work writes a file) write anywhere: the child
  * is killed at the attempt. */
+static int raise_in_child(void *arg, struct buf *out, char *err, size_t errlen)
+{
+	(void)out;
+	(void)err;
+	(void)errlen;
+	raise((int)(intptr_t)arg);
+	return 0;
+}
+
 static void run__filter_kills_what_decoding_never_does(void **state)
 {
 	char err[256], path[] = "/tmp/ade-isolate-XXXXXX";
@@ -171,6 +180,11 @@ static void run__filter_kills_what_decoding_never_does(void **state)
 	assert_int_equal(isolate_run(make_socket, NULL, 10, 0, 0, NULL, NULL, err, sizeof(err)), ISOLATE_DIED);
 	assert_non_null(strstr(err, "signal 31"));
 	assert_int_equal(isolate_run(run_program, NULL, 10, 0, ISOLATE_MAY_WRITE, NULL, NULL, err, sizeof(err)), ISOLATE_DIED);
+	/* a crash is the work's; a SIGKILL from outside is not */
+	assert_int_equal(isolate_run(raise_in_child, (void *)(intptr_t)SIGABRT, 10, 0, 0, NULL, NULL, err, sizeof(err)),
+			 ISOLATE_DIED);
+	assert_int_equal(isolate_run(raise_in_child, (void *)(intptr_t)SIGKILL, 10, 0, 0, NULL, NULL, err, sizeof(err)),
+			 ISOLATE_KILLED);
 	struct isolate_paths own = { { NULL }, { path, NULL } };
 	assert_int_equal(isolate_run(open_for_writing, path, 10, 0, 0, &own, NULL, err, sizeof(err)), ISOLATE_DIED);
 	assert_int_equal(isolate_run(open_for_writing, path, 10, 0, ISOLATE_MAY_WRITE, &own, NULL, err, sizeof(err)), 0);
