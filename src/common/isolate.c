@@ -265,8 +265,6 @@ __attribute__((noreturn)) static void run_child(isolate_fn fn, void *arg, int se
 	_exit(rc < 0 || rc > 125 ? 125 : rc);
 }
 
-/* Waits for the child (killing it past the deadline): its exit code, or
- * ISOLATE_DIED with what happened in err. */
 /* A child that died of a signal: the reason into err, logged. A SIGKILL
  * was not its own doing (its CPU limit ends it with SIGXCPU; a child its
  * parent kills for its time is told apart before this): it came from
@@ -278,6 +276,8 @@ static int died_of(int status, char *err, size_t errlen)
 	return WTERMSIG(status) == SIGKILL ? ISOLATE_KILLED : ISOLATE_DIED;
 }
 
+/* Waits for the child (killing it past the deadline): its exit code, or
+ * ISOLATE_DIED or ISOLATE_KILLED with what happened in err. */
 static int reap(pid_t pid, uint64_t deadline, int seconds, char *err, size_t errlen)
 {
 	int status = 0;

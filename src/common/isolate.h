@@ -36,8 +36,9 @@ enum { ISOLATE_NOT_STARTED = -1, ISOLATE_DIED = -2, ISOLATE_KILLED = -3 };
  * opens a file for writing or changes the file system; the child is killed
  * (SIGSYS) when it tries. Returns fn's
  * code, ISOLATE_NOT_STARTED, ISOLATE_DIED (crashed, killed, out of
- * time) or ISOLATE_KILLED; err gets the child's reason or what happened to it, out (may be
- * NULL) what the work appended to its buffer when it returned 0. The child
+ * time) or ISOLATE_KILLED; err gets the child's reason or what happened to
+ * it, out (may be NULL) what the work appended to its buffer when it
+ * returned 0. The child
  * touches no shared state: it must not use the database or the FastCGI
  * streams, and it ends with _exit. */
 enum { ISOLATE_MAY_WRITE = 1 << 0 }; /* the work writes files (a transcoded copy) */
@@ -89,9 +90,9 @@ struct isolate_worker {
 
 /* Runs w->fn(arg, a copy of fd) in the worker's child (started when
  * needed) within seconds; fd -1 for none. Returns fn's code (0..125),
- * ISOLATE_NOT_STARTED or ISOLATE_DIED, as isolate_run, or ISOLATE_KILLED; out (may be NULL)
- * gets what the work appended to its buffer when it returned 0
- * (ISOLATE_MAX_OUTPUT at most). */
+ * ISOLATE_NOT_STARTED, ISOLATE_DIED or ISOLATE_KILLED, as isolate_run; out
+ * (may be NULL) gets what the work appended to its buffer when it returned
+ * 0 (ISOLATE_MAX_OUTPUT at most). */
 int isolate_worker_run(struct isolate_worker *w, const char *arg, int fd, int seconds, struct buf *out, char *err,
 		       size_t errlen);
 /* Whether the worker's child is due for replacement: it has served

@@ -50,9 +50,9 @@ struct sandbox_parsed {
 				       * the file's size; NULL when none or not told */
 };
 
-/* Not the file's fault: its kept child could not be started, or was
- * killed from outside (ISOLATE_KILLED), or the file could not be opened
- * for it. The caller answers 503, to be tried again. */
+/* Not the file's fault: the child (kept or one-shot) could not be started,
+ * or was killed from outside (ISOLATE_KILLED), or the file could not be
+ * opened for it. The caller answers 503, or tries again later. */
 enum { SANDBOX_RETRY = 3 };
 
 /* Parses the file at path in the kept child as the store does (GDCM reads

@@ -49,17 +49,11 @@ curl -s -o /dev/null -X DELETE "$EMULATOR_URL/v2/studies/$study"
 # a gap all the same.
 # the change feed's latest entry as a client reads it: "sequence study"
 latest() { curl -s "$EMULATOR_URL/v2/changefeed/latest" | jget 'str(d["sequence"]) + " " + d["studyInstanceUid"]'; }
-# the responders, not their kept children (which share their command line)
-responders_only() {
-	for p in $(responder_pids); do
-		[ "$(ps -o comm= -p "$(ps -o ppid= -p "$p" | tr -d ' ')")" = dicom-fcgi ] || echo "$p"
-	done
-}
-kept_children() {
-	for p in $(responder_pids); do
-		[ "$(ps -o comm= -p "$(ps -o ppid= -p "$p" | tr -d ' ')")" = dicom-fcgi ] && echo "$p"
-	done
-}
+# the responders and their kept children (which share their command
+# line), told apart by the parent's name
+is_kept_child() { [ "$(ps -o comm= -p "$(ps -o ppid= -p "$1" | tr -d ' ')")" = dicom-fcgi ]; }
+responders_only() { for p in $(responder_pids); do is_kept_child "$p" || echo "$p"; done; }
+kept_children() { for p in $(responder_pids); do is_kept_child "$p" && echo "$p"; done; }
 warm_ups() { grep -c 'main\.c:[0-9]* warmed up in ' "$VAR/log/dicom-fcgi.log"; }
 # kills the responders; once the new ones have warmed up (10 s at most),
 # prints how many warm-ups were logged and how many responders were killed
